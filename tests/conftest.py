@@ -1,0 +1,95 @@
+"""Fixtures: one throwaway database per session, built by the real migrations, clean per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tracker.database import create_pool, start_embedded
+from tracker.eventstore import EventStore
+from tracker.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> str:
+    """The PostgreSQL server tests create their databases on (embedded when none is given)."""
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    return url or start_embedded(ROOT / ".tracker" / "test")
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return server_url()
+
+
+@pytest.fixture(scope="session")
+async def new_database(admin_url: str) -> AsyncIterator[object]:
+    """A factory of empty databases, dropped at the end of the session."""
+    created: list[str] = []
+
+    async def make() -> str:
+        name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        created.append(name)
+        return with_database(admin_url, name)
+
+    yield make
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in created:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(new_database) -> str:  # type: ignore[no-untyped-def]
+    url: str = await new_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The session's pool over freshly emptied tables."""
+    tables = await session_pool.fetch(
+        "SELECT quote_ident(tablename) AS t FROM pg_tables "
+        "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+    )
+    if tables:
+        names = ", ".join(r["t"] for r in tables)
+        await session_pool.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    return session_pool
+
+
+@pytest.fixture
+async def store(pool: asyncpg.Pool) -> EventStore:
+    return EventStore(pool, poll_interval=0.01)

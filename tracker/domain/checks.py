@@ -1,0 +1,29 @@
+"""Small guards shared by the aggregates; each raises a domain error."""
+
+from uuid import UUID
+
+from tracker.domain.errors import IllegalTransition, InvalidValue, NotAllowed
+
+
+def require_state(command: str, state: str, *allowed: str) -> None:
+    """Refuse a command unless the aggregate is in one of the allowed states."""
+    if state not in allowed:
+        raise IllegalTransition(command, state)
+
+
+def require_text(field: str, value: str) -> None:
+    """Refuse blank text."""
+    if not value.strip():
+        raise InvalidValue(field, "must not be blank")
+
+
+def require_one_of(field: str, value: str, choices: frozenset[str]) -> None:
+    """Refuse a value outside a fixed vocabulary."""
+    if value not in choices:
+        raise InvalidValue(field, f"must be one of {', '.join(sorted(choices))}")
+
+
+def require_rule(allowed: bool, rule: str, by: UUID | None = None) -> None:
+    """Refuse, naming the rule, unless allowed."""
+    if not allowed:
+        raise NotAllowed(rule, by)

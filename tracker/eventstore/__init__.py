@@ -1,0 +1,32 @@
+"""The event store: an append-only PostgreSQL table read in commit-safe global order."""
+
+from tracker.eventstore.chain import ChainBreak, verify_chain
+from tracker.eventstore.envelope import (
+    SYSTEM,
+    Appended,
+    AppendResult,
+    Checkpoint,
+    Context,
+    NewEvent,
+    Page,
+    RecordedEvent,
+    StreamAppend,
+    StreamInfo,
+)
+from tracker.eventstore.store import EventStore
+
+__all__ = [
+    "SYSTEM",
+    "AppendResult",
+    "Appended",
+    "ChainBreak",
+    "Checkpoint",
+    "Context",
+    "EventStore",
+    "NewEvent",
+    "Page",
+    "RecordedEvent",
+    "StreamAppend",
+    "StreamInfo",
+    "verify_chain",
+]

@@ -1,0 +1,109 @@
+"""The per-stream hash chain: canonical bytes of an event, and verification."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from tracker.eventstore.envelope import RecordedEvent
+
+GENESIS = bytes(32)
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+class ChainBreak(msgspec.Struct, frozen=True):
+    """The first event whose stored hash does not match its recomputed one."""
+
+    stream_id: UUID
+    version: int
+    position: int
+    reason: str
+
+
+def encode_payload(payload: Any) -> bytes:
+    """Canonical JSON of a payload: sorted keys, so decode-then-encode gives the same bytes."""
+    return _encoder.encode(payload)
+
+
+def utc(moment: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("occurred_at must carry a time zone")
+    return moment.astimezone(UTC)
+
+
+def canonical_bytes(
+    *,
+    stream_id: UUID,
+    stream_type: str,
+    version: int,
+    type: str,
+    type_version: int,
+    occurred_at: datetime,
+    actor: str,
+    on_behalf_of: str | None,
+    source: str | None,
+    correlation_id: UUID | None,
+    causation_id: UUID | None,
+    payload_json: bytes,
+) -> bytes:
+    """The bytes that identify an event; its position and recorded_at are sealed separately."""
+    head = [
+        str(stream_id),
+        stream_type,
+        version,
+        type,
+        type_version,
+        utc(occurred_at),
+        actor,
+        on_behalf_of,
+        source,
+        None if correlation_id is None else str(correlation_id),
+        None if causation_id is None else str(causation_id),
+    ]
+    return _encoder.encode(head) + b"\n" + payload_json
+
+
+def canonical_of(event: RecordedEvent) -> bytes:
+    """Recompute the canonical bytes of a stored event from its row."""
+    return canonical_bytes(
+        stream_id=event.stream_id,
+        stream_type=event.stream_type,
+        version=event.version,
+        type=event.type,
+        type_version=event.type_version,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        on_behalf_of=event.on_behalf_of,
+        source=event.source,
+        correlation_id=event.correlation_id,
+        causation_id=event.causation_id,
+        payload_json=encode_payload(event.payload),
+    )
+
+
+def chain_hash(previous: bytes, canonical: bytes) -> bytes:
+    """SHA-256 of the previous hash followed by this event's canonical bytes."""
+    return hashlib.sha256(previous + canonical).digest()
+
+
+def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
+    """Check one stream's events in version order; name the first that does not match."""
+    previous = GENESIS
+    expected_version = 1
+    for event in events:
+        if event.version != expected_version:
+            return ChainBreak(
+                event.stream_id, event.version, event.position, f"expected version {expected_version}"
+            )
+        if chain_hash(previous, canonical_of(event)) != event.hash:
+            return ChainBreak(event.stream_id, event.version, event.position, "hash does not match")
+        previous = event.hash
+        expected_version += 1
+    return None

@@ -1,0 +1,37 @@
+"""Settings, read from the environment in exactly one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service can be configured with."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".tracker")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    pool_size: int = 8
+    poll_interval: float = 0.05
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from TRACKER_* environment variables."""
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("TRACKER_DATABASE_URL") or None,
+            data_dir=Path(env.get("TRACKER_DATA_DIR", ".tracker")),
+            host=env.get("TRACKER_HOST", "127.0.0.1"),
+            port=int(env.get("TRACKER_PORT", "8000")),
+            workers=int(env.get("TRACKER_WORKERS", "1")),
+            pool_size=int(env.get("TRACKER_POOL_SIZE", "8")),
+            poll_interval=float(env.get("TRACKER_POLL_INTERVAL", "0.05")),
+            log_level=env.get("TRACKER_LOG_LEVEL", "info"),
+        )
