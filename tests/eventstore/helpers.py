@@ -21,5 +21,7 @@ def to_stream(stream_id: uuid.UUID | None = None, expected: int = 0, n: int = 1)
         stream_id=stream_id or uuid.uuid4(),
         stream_type="thing",
         expected_version=expected,
-        events=[NewEvent(type="thing.happened", payload={"n": expected + i}) for i in range(1, n + 1)],
+        events=[
+            NewEvent(type="thing.happened", payload={"n": expected + i}) for i in range(1, n + 1)
+        ],
     )

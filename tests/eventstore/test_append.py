@@ -24,14 +24,23 @@ async def test_every_envelope_field_round_trips(store: EventStore) -> None:
         correlation_id=correlation,
         causation_id=causation,
     )
-    payload = {"title": "Open a warm hub", "due_on": "2026-04-01", "tags": ["winter", "hub"], "n": 3}
+    payload = {
+        "title": "Open a warm hub",
+        "due_on": "2026-04-01",
+        "tags": ["winter", "hub"],
+        "n": 3,
+    }
     before = datetime.now(UTC)
     result = await store.append(
         StreamAppend(
             stream_id=stream_id,
             stream_type="commitment",
             expected_version=0,
-            events=[NewEvent(type="commitment.made", payload=payload, type_version=2, occurred_at=occurred)],
+            events=[
+                NewEvent(
+                    type="commitment.made", payload=payload, type_version=2, occurred_at=occurred
+                )
+            ],
         ),
         context=context,
     )

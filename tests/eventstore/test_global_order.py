@@ -12,10 +12,10 @@ import asyncpg
 from tests.eventstore.helpers import CTX, to_stream
 from tracker.application.errors import ConcurrencyError
 from tracker.database import create_pool
-from tracker.eventstore import Checkpoint, EventStore, RecordedEvent
+from tracker.eventstore import START, Checkpoint, EventStore, RecordedEvent
 
 
-async def read_everything(store: EventStore, after: Checkpoint = Checkpoint()) -> list[RecordedEvent]:
+async def read_everything(store: EventStore, after: Checkpoint = START) -> list[RecordedEvent]:
     seen: list[RecordedEvent] = []
     while True:
         page = await store.read_all(after, limit=500)
@@ -76,7 +76,9 @@ async def test_read_all_can_filter_by_type(store: EventStore) -> None:
     assert [e.version for e in page.events] == [1, 2]
 
 
-async def writer(store: EventStore, pool: asyncpg.Pool, streams: list[uuid.UUID], quota: int) -> int:
+async def writer(
+    store: EventStore, pool: asyncpg.Pool, streams: list[uuid.UUID], quota: int
+) -> int:
     """Append quota events to random shared streams, sometimes inside a slow transaction."""
     rng = random.Random()
     written = 0
@@ -88,7 +90,9 @@ async def writer(store: EventStore, pool: asyncpg.Pool, streams: list[uuid.UUID]
         try:
             if rng.random() < 0.3:
                 async with pool.acquire() as conn, conn.transaction():
-                    await store.append(to_stream(stream_id, expected, n), context=CTX, connection=conn)
+                    await store.append(
+                        to_stream(stream_id, expected, n), context=CTX, connection=conn
+                    )
                     await asyncio.sleep(rng.uniform(0, 0.02))
             else:
                 await asyncio.sleep(rng.uniform(0, 0.005))
@@ -119,7 +123,9 @@ async def test_soak_32_writers_and_a_live_reader_see_the_same_log(
         reader = asyncio.create_task(follow())
         started = time.monotonic()
         quotas = [total // writers + (1 if i < total % writers else 0) for i in range(writers)]
-        counts = await asyncio.gather(*(writer(writers_store, big_pool, streams, q) for q in quotas))
+        counts = await asyncio.gather(
+            *(writer(writers_store, big_pool, streams, q) for q in quotas)
+        )
         assert sum(counts) == total
         await asyncio.wait_for(reader, timeout=30)
     finally:
@@ -132,4 +138,3 @@ async def test_soak_32_writers_and_a_live_reader_see_the_same_log(
         versions = [e.version for e in final if e.stream_id == stream_id]
         assert sorted(versions) == list(range(1, len(versions) + 1))
     assert time.monotonic() - started < 60
-

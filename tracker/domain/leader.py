@@ -135,10 +135,12 @@ class Leader(Aggregate):
 
     @event(AffiliationEnded)
     def _affiliation_ended(self, organisation_id: UUID, to_on: date) -> None:
-        current = self.open_affiliation(organisation_id)
-        assert current is not None
-        index = self.affiliations.index(current)
-        self.affiliations[index] = dataclasses.replace(current, to_on=to_on)
+        self.affiliations = [
+            dataclasses.replace(a, to_on=to_on)
+            if a == self.open_affiliation(organisation_id)
+            else a
+            for a in self.affiliations
+        ]
 
     @event(DetailsCorrected)
     def _details_corrected(self, name: str, email: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from tracker.eventstore.chain import ChainBreak, verify_chain
 from tracker.eventstore.envelope import (
+    START,
     SYSTEM,
     Appended,
     AppendResult,
@@ -16,6 +17,7 @@ from tracker.eventstore.envelope import (
 from tracker.eventstore.store import EventStore
 
 __all__ = [
+    "START",
     "SYSTEM",
     "AppendResult",
     "Appended",

@@ -100,7 +100,10 @@ def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
     for event in events:
         if event.version != expected_version:
             return ChainBreak(
-                event.stream_id, event.version, event.position, f"expected version {expected_version}"
+                event.stream_id,
+                event.version,
+                event.position,
+                f"expected version {expected_version}",
             )
         if chain_hash(previous, canonical_of(event)) != event.hash:
             return ChainBreak(event.stream_id, event.version, event.position, "hash does not match")

@@ -47,6 +47,9 @@ class Checkpoint(msgspec.Struct, frozen=True, order=True, array_like=True):
     position: int = 0
 
 
+START = Checkpoint()
+
+
 class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     """An event as stored, with its full envelope and chain hash."""
 

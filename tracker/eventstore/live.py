@@ -22,7 +22,7 @@ class LogWatcher:
         grown, self._grown = self._grown, asyncio.Event()
         grown.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Wait until the log grows in this process, or until timeout (to poll other writers)."""
+    async def wait(self, seconds: float) -> None:
+        """Wait until the log grows in this process, or for seconds (to poll other writers)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._grown.wait(), timeout)
+            await asyncio.wait_for(self._grown.wait(), seconds)

@@ -6,7 +6,6 @@ import dataclasses
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
-from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, CanMutateProtocol
@@ -16,7 +15,9 @@ from tracker.eventstore.envelope import NewEvent, RecordedEvent, StreamAppend
 
 # Kept in envelope columns, not in the payload: the library's Mapper does the same, and these
 # annotations are generic type variables that msgspec cannot decode.
-ENVELOPE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic"}
+)
 
 
 class UnknownEventType(Exception):
@@ -40,7 +41,7 @@ class _EventCodec:
         self.names = [f[0] for f in fields]
         self.payload_type = msgspec.defstruct(f"{cls.__name__}Payload", fields, kw_only=True)
 
-    def decode(self, record: RecordedEvent) -> CanMutateProtocol[UUID, Aggregate]:
+    def decode(self, record: RecordedEvent) -> CanMutateProtocol[Aggregate]:
         state = dict(record.payload)
         version = record.type_version
         while version < self.class_version:
@@ -53,9 +54,9 @@ class _EventCodec:
         values["timestamp"] = record.occurred_at
         if self.topic is not None:
             values["originator_topic"] = self.topic
-        event = object.__new__(self.cls)
+        event: object = object.__new__(self.cls)
         object.__setattr__(event, "__dict__", values)
-        return typing.cast(CanMutateProtocol[UUID, Aggregate], event)
+        return typing.cast(CanMutateProtocol[Aggregate], event)
 
 
 def _is_created(cls: type) -> bool:
@@ -99,7 +100,7 @@ class EventMapper:
             occurred_at=state["timestamp"],
         )
 
-    def to_domain_event(self, record: RecordedEvent) -> CanMutateProtocol[UUID, Aggregate]:
+    def to_domain_event(self, record: RecordedEvent) -> CanMutateProtocol[Aggregate]:
         """Rebuild the aggregate event, upcasting older class versions on the way."""
         codec = self._by_name.get(record.type)
         if codec is None:

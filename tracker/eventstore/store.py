@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
+from tracker.database import Connection
 from tracker.eventstore.chain import ChainBreak, canonical_bytes, encode_payload, utc, verify_chain
 from tracker.eventstore.envelope import (
+    START,
     Appended,
     AppendResult,
     Checkpoint,
@@ -27,7 +30,9 @@ from tracker.eventstore.live import LogWatcher
 # One round trip: migrations/0001_event_store.sql defines append_events().
 APPEND = """
 SELECT stream_id, version, position, transaction_id, replayed
-FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9::text[]::jsonb[], $10, $11, $12, $13, $14, $15, $16)
+FROM append_events(
+    $1, $2, $3, $4, $5, $6, $7, $8, $9::text[]::jsonb[], $10, $11, $12, $13, $14, $15, $16
+)
 """
 
 COLUMNS = """position, transaction_id, stream_id, stream_type, version, type, type_version, payload,
@@ -90,7 +95,7 @@ class EventStore:
         context: Context,
         idempotency_key: str | None = None,
         fingerprint: bytes | None = None,
-        connection: asyncpg.Connection | None = None,
+        connection: Connection | None = None,
     ) -> AppendResult:
         """Append to one or more streams atomically, each at its expected version.
 
@@ -104,7 +109,9 @@ class EventStore:
             fingerprint = _fingerprint(ordered)
         try:
             executor = self.pool if connection is None else connection
-            rows = await executor.fetch(APPEND, idempotency_key, fingerprint, *args, *_context(context))
+            rows = await executor.fetch(
+                APPEND, idempotency_key, fingerprint, *args, *_context(context)
+            )
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != "events_stream_version":
                 raise
@@ -126,7 +133,9 @@ class EventStore:
         return result
 
     async def _conflict(self, appends: Sequence[StreamAppend]) -> ConcurrencyError:
-        heads = {r[0]: r[1] for r in await self.pool.fetch(STREAM_HEADS, [a.stream_id for a in appends])}
+        heads = {
+            r[0]: r[1] for r in await self.pool.fetch(STREAM_HEADS, [a.stream_id for a in appends])
+        }
         for a in appends:
             if heads[a.stream_id] != a.expected_version:
                 return ConcurrencyError(a.stream_id, a.expected_version, heads[a.stream_id])
@@ -142,7 +151,10 @@ class EventStore:
         return [RecordedEvent(*r) for r in rows]
 
     async def read_all(
-        self, after: Checkpoint = Checkpoint(), limit: int = 1000, types: Sequence[str] | None = None
+        self,
+        after: Checkpoint = START,
+        limit: int = 1000,
+        types: Sequence[str] | None = None,
     ) -> Page:
         """The global log after a checkpoint, in commit-safe order, up to the horizon."""
         if types is None:
@@ -154,7 +166,7 @@ class EventStore:
         events = [RecordedEvent(*r) for r in rows]
         return Page(events, events[-1].checkpoint if events else after)
 
-    async def follow(self, after: Checkpoint = Checkpoint(), limit: int = 1000) -> AsyncIterator[Page]:
+    async def follow(self, after: Checkpoint = START, limit: int = 1000) -> AsyncIterator[Page]:
         """Yield pages of the log as they become readable, forever; the caller breaks out."""
         checkpoint = after
         while True:
@@ -191,11 +203,18 @@ def _context(context: Context) -> tuple[object, ...]:
     )
 
 
-def _append_arguments(appends: Sequence[StreamAppend], context: Context) -> list[list[object]]:
+def _append_arguments(appends: Sequence[StreamAppend], context: Context) -> list[list[Any]]:
     """Column arrays for append_events(); canonical bytes are computed here, hashes in SQL."""
     now = datetime.now(UTC)
-    streams, stream_types, expected, counts = [], [], [], []
-    types, type_versions, payloads, occurred, canonical = [], [], [], [], []
+    streams: list[Any] = []
+    stream_types: list[Any] = []
+    expected: list[Any] = []
+    counts: list[Any] = []
+    types: list[Any] = []
+    type_versions: list[Any] = []
+    payloads: list[Any] = []
+    occurred: list[Any] = []
+    canonical: list[Any] = []
     for a in appends:
         if not a.events:
             raise ValueError(f"no events to append to stream {a.stream_id}")
@@ -226,13 +245,28 @@ def _append_arguments(appends: Sequence[StreamAppend], context: Context) -> list
                     payload_json=payload_json,
                 )
             )
-    return [streams, stream_types, expected, counts, types, type_versions, payloads, occurred, canonical]
+    return [
+        streams,
+        stream_types,
+        expected,
+        counts,
+        types,
+        type_versions,
+        payloads,
+        occurred,
+        canonical,
+    ]
 
 
 def _fingerprint(appends: Sequence[StreamAppend]) -> bytes:
     """Identify a request by what it asks for, not by when it was sent."""
     body = [
-        (str(a.stream_id), a.stream_type, a.expected_version, [(e.type, e.payload) for e in a.events])
+        (
+            str(a.stream_id),
+            a.stream_type,
+            a.expected_version,
+            [(e.type, e.payload) for e in a.events],
+        )
         for a in appends
     ]
     return hashlib.sha256(msgspec.json.encode(body, order="sorted")).digest()

@@ -1,0 +1,39 @@
+"""A reader waiting on the log learns promptly of new events, in this process and from others."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+
+from tests.eventstore.helpers import CTX, to_stream
+from tracker.eventstore import EventStore
+
+
+async def first_page_latency(reader: EventStore, writer: EventStore) -> float:
+    """Seconds from an append's return to a waiting follower receiving it."""
+    follower = reader.follow()
+    waiting = asyncio.ensure_future(anext(follower))
+    await asyncio.sleep(0.2)  # the follower is idle, waiting
+    assert not waiting.done()
+    await writer.append(to_stream(), context=CTX)
+    appended = time.monotonic()
+    page = await waiting
+    latency = time.monotonic() - appended
+    await follower.aclose()
+    assert len(page.events) == 1
+    return latency
+
+
+async def test_an_append_in_this_process_wakes_a_waiting_reader_at_once(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool, poll_interval=5.0)
+    assert await first_page_latency(store, store) < 0.1
+
+
+async def test_an_append_from_another_process_reaches_a_waiting_reader_within_100ms(
+    pool: asyncpg.Pool,
+) -> None:
+    # Two stores share nothing in memory, like two processes: only the poll can find the event.
+    reader, writer = EventStore(pool, poll_interval=0.05), EventStore(pool, poll_interval=0.05)
+    assert await first_page_latency(reader, writer) < 0.1

@@ -1,0 +1,1 @@
+"""The HTTP API: litestar controllers, the composition root and error mapping."""

@@ -1,0 +1,147 @@
+"""Agreement: how a forum decides, what members expect of each other, what it honours."""
+
+from typing import Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from tracker.domain.checks import require_one_of, require_rule, require_state, require_text
+from tracker.domain.errors import InvalidValue
+
+FORUM = "forum"
+PURPOSE = "purpose"
+SCOPES = frozenset({FORUM, PURPOSE})
+
+DECISION_RULE = "decision_rule"
+EXPECTATION = "expectation"
+CONSTRAINT = "constraint"
+KINDS = frozenset({DECISION_RULE, EXPECTATION, CONSTRAINT})
+
+# A group needs a decision rule before it can adopt one: the first is adopted by consent.
+BOOTSTRAP_CONSENT = "bootstrap consent"
+
+PROPOSED = "proposed"
+ADOPTED = "adopted"
+RESCINDED = "rescinded"
+
+
+class Agreement(Aggregate):
+    """An agreement in the scope of a forum or a purpose."""
+
+    class Proposed(Aggregate.Created):
+        """An agreement was proposed."""
+
+        scope: str
+        scope_id: UUID
+        kind: str
+        title: str
+        text: str
+        proposed_by: UUID
+
+    class Adopted(Aggregate.Event):
+        """The agreement was adopted under a named decision rule."""
+
+        decision_rule: str
+        meeting_id: UUID | None
+
+    class Amended(Aggregate.Event):
+        """The text was amended, for a reason."""
+
+        text: str
+        reason: str
+
+    class Rescinded(Aggregate.Event):
+        """The agreement is no longer in force."""
+
+        reason: str
+
+    @classmethod
+    def propose(
+        cls, id: UUID, scope: str, scope_id: UUID, kind: str, title: str, text: str, by: UUID
+    ) -> Self:
+        """Propose an agreement for a forum or a purpose."""
+        require_one_of("scope", scope, SCOPES)
+        require_one_of("kind", kind, KINDS)
+        require_text("title", title)
+        require_text("text", text)
+        return cls(
+            id, scope=scope, scope_id=scope_id, kind=kind, title=title, text=text, proposed_by=by
+        )
+
+    @event(Proposed)
+    def __init__(
+        self,
+        id: UUID,
+        scope: str,
+        scope_id: UUID,
+        kind: str,
+        title: str,
+        text: str,
+        proposed_by: UUID,
+    ) -> None:
+        self.scope = scope
+        self.scope_id = scope_id
+        self.kind = kind
+        self.title = title
+        self.text = text
+        self.proposed_by = proposed_by
+        self.status = PROPOSED
+        self.decision_rule: str | None = None
+        self.meeting_id: UUID | None = None
+        self.amendments = 0
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the agreement is adopted and not rescinded."""
+        return self.status == ADOPTED
+
+    def adopt(
+        self,
+        decision_rule: str,
+        meeting_id: UUID | None = None,
+        forum_has_decision_rule: bool = True,
+    ) -> None:
+        """Adopt the agreement, naming the decision rule used.
+
+        Bootstrap consent is allowed only for a forum's first decision rule; the caller
+        says whether the forum already has one in force.
+        """
+        require_state("adopt", self.status, PROPOSED)
+        require_text("decision_rule", decision_rule)
+        if decision_rule == BOOTSTRAP_CONSENT:
+            first = self.scope == FORUM and self.kind == DECISION_RULE
+            require_rule(
+                first and not forum_has_decision_rule,
+                "bootstrap-consent-only-for-first-decision-rule",
+            )
+        self._adopted(decision_rule=decision_rule, meeting_id=meeting_id)
+
+    def amend(self, text: str, reason: str) -> None:
+        """Amend the text, giving a reason."""
+        require_state("amend", self.status, PROPOSED, ADOPTED)
+        require_text("text", text)
+        require_text("reason", reason)
+        if text == self.text:
+            raise InvalidValue("text", "unchanged")
+        self._amended(text=text, reason=reason)
+
+    def rescind(self, reason: str) -> None:
+        """Take an adopted agreement out of force, giving a reason."""
+        require_state("rescind", self.status, ADOPTED)
+        require_text("reason", reason)
+        self._rescinded(reason=reason)
+
+    @event(Adopted)
+    def _adopted(self, decision_rule: str, meeting_id: UUID | None) -> None:
+        self.status = ADOPTED
+        self.decision_rule = decision_rule
+        self.meeting_id = meeting_id
+
+    @event(Amended)
+    def _amended(self, text: str, reason: str) -> None:
+        self.text = text
+        self.amendments += 1
+
+    @event(Rescinded)
+    def _rescinded(self, reason: str) -> None:
+        self.status = RESCINDED

@@ -1,0 +1,187 @@
+"""Meeting: a forum's meeting, its attendance, decisions and a versioned record."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from tracker.domain.checks import require_one_of, require_state, require_text
+from tracker.domain.errors import InvalidValue
+from tracker.domain.values import AffiliationSnapshot
+
+SCHEDULED = "scheduled"
+OPEN = "open"
+FINALISED = "finalised"
+CANCELLED = "cancelled"
+
+ATTENDED = "attended"
+APOLOGIES = "apologies"
+PRESENCES = frozenset({ATTENDED, APOLOGIES})
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """One leader's presence at a meeting, with their affiliation at the time."""
+
+    leader_id: UUID
+    presence: str
+    affiliation: AffiliationSnapshot | None = None
+
+
+class Meeting(Aggregate):
+    """A meeting of a forum, from scheduling to its finalised record."""
+
+    class Scheduled(Aggregate.Created):
+        """A meeting was scheduled."""
+
+        # v1 events were recorded before meetings had a location.
+        class_version = 2
+
+        forum_id: UUID
+        title: str
+        starts_at: datetime
+        location: str = ""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Give a v1 event the location it did not record."""
+            state["location"] = ""
+
+    class Invited(Aggregate.Event):
+        """Leaders were invited."""
+
+        leader_ids: tuple[UUID, ...]
+
+    class AttendanceRecorded(Aggregate.Event):
+        """Who attended and who sent apologies."""
+
+        attendees: tuple[Attendance, ...]
+
+    class Opened(Aggregate.Event):
+        """The meeting began."""
+
+    class DecisionRecorded(Aggregate.Event):
+        """The meeting made a decision."""
+
+        decision_id: UUID
+        text: str
+
+    class RecordFinalised(Aggregate.Event):
+        """The record was finalised at a new version."""
+
+        record_version: int
+
+    class Reopened(Aggregate.Event):
+        """The finalised record was reopened for correction."""
+
+        reason: str
+
+    class Cancelled(Aggregate.Event):
+        """The meeting will not take place."""
+
+        reason: str
+
+    @classmethod
+    def schedule(
+        cls, id: UUID, forum_id: UUID, title: str, starts_at: datetime, location: str = ""
+    ) -> Self:
+        """Schedule a meeting of a forum."""
+        require_text("title", title)
+        if starts_at.tzinfo is None:
+            raise InvalidValue("starts_at", "must include a timezone")
+        return cls(id, forum_id=forum_id, title=title, starts_at=starts_at, location=location)
+
+    @event(Scheduled)
+    def __init__(
+        self, id: UUID, forum_id: UUID, title: str, starts_at: datetime, location: str = ""
+    ) -> None:
+        self.forum_id = forum_id
+        self.title = title
+        self.starts_at = starts_at
+        self.location = location
+        self.status = SCHEDULED
+        self.invited: set[UUID] = set()
+        self.attendance: dict[UUID, Attendance] = {}
+        self.decisions: dict[UUID, str] = {}
+        self.record_version = 0
+
+    def invite(self, leader_ids: Sequence[UUID]) -> None:
+        """Invite leaders who are not yet invited."""
+        require_state("invite", self.status, SCHEDULED, OPEN)
+        new = tuple(dict.fromkeys(i for i in leader_ids if i not in self.invited))
+        if not new:
+            raise InvalidValue("leader_ids", "no one new to invite")
+        self._invited(leader_ids=new)
+
+    def record_attendance(self, attendees: Sequence[Attendance]) -> None:
+        """Record who attended and who sent apologies."""
+        require_state("record_attendance", self.status, OPEN)
+        if not attendees:
+            raise InvalidValue("attendees", "must not be empty")
+        if len({a.leader_id for a in attendees}) != len(attendees):
+            raise InvalidValue("attendees", "a leader appears twice")
+        for attendance in attendees:
+            require_one_of("presence", attendance.presence, PRESENCES)
+        self._attendance_recorded(attendees=tuple(attendees))
+
+    def open(self) -> None:
+        """Begin the meeting."""
+        require_state("open", self.status, SCHEDULED)
+        self._opened()
+
+    def record_decision(self, decision_id: UUID, text: str) -> None:
+        """Record a decision made in the meeting."""
+        require_state("record_decision", self.status, OPEN)
+        require_text("text", text)
+        if decision_id in self.decisions:
+            raise InvalidValue("decision_id", "already recorded")
+        self._decision_recorded(decision_id=decision_id, text=text)
+
+    def finalise_record(self) -> None:
+        """Finalise the record as its next version."""
+        require_state("finalise_record", self.status, OPEN)
+        self._record_finalised(record_version=self.record_version + 1)
+
+    def reopen(self, reason: str) -> None:
+        """Reopen a finalised record, giving a reason."""
+        require_state("reopen", self.status, FINALISED)
+        require_text("reason", reason)
+        self._reopened(reason=reason)
+
+    def cancel(self, reason: str) -> None:
+        """Cancel a meeting that has not begun."""
+        require_state("cancel", self.status, SCHEDULED)
+        require_text("reason", reason)
+        self._cancelled(reason=reason)
+
+    @event(Invited)
+    def _invited(self, leader_ids: tuple[UUID, ...]) -> None:
+        self.invited.update(leader_ids)
+
+    @event(AttendanceRecorded)
+    def _attendance_recorded(self, attendees: tuple[Attendance, ...]) -> None:
+        self.attendance.update((a.leader_id, a) for a in attendees)
+
+    @event(Opened)
+    def _opened(self) -> None:
+        self.status = OPEN
+
+    @event(DecisionRecorded)
+    def _decision_recorded(self, decision_id: UUID, text: str) -> None:
+        self.decisions[decision_id] = text
+
+    @event(RecordFinalised)
+    def _record_finalised(self, record_version: int) -> None:
+        self.status = FINALISED
+        self.record_version = record_version
+
+    @event(Reopened)
+    def _reopened(self, reason: str) -> None:
+        self.status = OPEN
+
+    @event(Cancelled)
+    def _cancelled(self, reason: str) -> None:
+        self.status = CANCELLED
