@@ -53,12 +53,16 @@ def _open_path_for_others(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def _encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     """Decode and encode jsonb with msgspec, the fastest JSON codec we have."""
     await conn.set_type_codec(
         "jsonb",
         schema="pg_catalog",
-        encoder=msgspec.json.encode,
+        encoder=_encode_json,
         decoder=msgspec.json.decode,
         format="text",
     )

@@ -8,8 +8,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from tracker.domain import commitment_events as ev
-from tracker.domain.checks import require_rule, require_text
-from tracker.domain.errors import InvalidValue
+from tracker.domain.checks import require_rule, require_state, require_text
+from tracker.domain.errors import IllegalTransition, InvalidValue
 
 PROPOSED = "proposed"
 ACTIVE = "active"
@@ -126,7 +126,7 @@ class Commitment(Aggregate):
         self.status = ACTIVE if made_by == owner_id else PROPOSED
         self.progress: int | None = None
         self.renegotiation_count = 0
-        self.counter_offer: Terms | None = None
+        self.offered_terms: Terms | None = None
         self.proposed_terms: Terms | None = None
         self.handover_to: UUID | None = None
 
@@ -148,7 +148,7 @@ class Commitment(Aggregate):
     @property
     def counter_offer_pending(self) -> bool:
         """Whether the owner's counter-offer awaits the requester."""
-        return self.counter_offer is not None
+        return self.offered_terms is not None
 
     def is_party(self, leader_id: UUID) -> bool:
         """Whether the leader is the owner or the requester."""
@@ -162,7 +162,7 @@ class Commitment(Aggregate):
 
     def _check_requester_or_steward(self, by: UUID, by_steward: bool, rule: str) -> None:
         """The requester decides; a steward stands in only when there is no requester."""
-        allowed = by == self.requester_id if self.requester_id else by_steward
+        allowed = by == self.requester_id if self.requester_id is not None else by_steward
         require_rule(allowed, rule, by)
 
     def _changed_terms(self, description: str | None, due_on: date | None) -> Terms:
@@ -297,7 +297,9 @@ class Commitment(Aggregate):
     def acknowledge(self, by: UUID, by_steward: bool = False) -> None:
         """The requester (or a steward, when none) accepts the completion."""
         require_state("acknowledge", self.status, COMPLETED)
-        self._check_requester_or_steward(by, by_steward, "only-requester-or-steward-can-acknowledge")
+        self._check_requester_or_steward(
+            by, by_steward, "only-requester-or-steward-can-acknowledge"
+        )
         self._acknowledged(by=by)
 
     def dispute(self, by: UUID, reason: str, by_steward: bool = False) -> None:
@@ -365,29 +367,29 @@ class Commitment(Aggregate):
     @event(Accepted)
     def _accepted(self, by: UUID) -> None:
         self.status = ACTIVE
-        self.counter_offer = None
+        self.offered_terms = None
 
     @event(Declined)
     def _declined(self, by: UUID, reason: str) -> None:
         self.status = DECLINED
-        self.counter_offer = None
+        self.offered_terms = None
 
     @event(CounterOffered)
     def _counter_offered(self, by: UUID, description: str, due_on: date | None, note: str) -> None:
-        self.counter_offer = (description, due_on)
+        self.offered_terms = (description, due_on)
 
     @event(CounterOfferAccepted)
     def _counter_offer_accepted(self, by: UUID) -> None:
-        assert self.counter_offer is not None
-        self.description, self.due_on = self.counter_offer
+        assert self.offered_terms is not None
+        self.description, self.due_on = self.offered_terms
         self.original_due_on = self.due_on
-        self.counter_offer = None
+        self.offered_terms = None
         self.status = ACTIVE
 
     @event(Withdrawn)
     def _withdrawn(self, by: UUID, reason: str) -> None:
         self.status = WITHDRAWN
-        self.counter_offer = None
+        self.offered_terms = None
 
     @event(ProgressReported)
     def _progress_reported(self, by: UUID, percent: int, note: str) -> None:

@@ -135,11 +135,9 @@ class Leader(Aggregate):
 
     @event(AffiliationEnded)
     def _affiliation_ended(self, organisation_id: UUID, to_on: date) -> None:
+        ending = self.open_affiliation(organisation_id)
         self.affiliations = [
-            dataclasses.replace(a, to_on=to_on)
-            if a == self.open_affiliation(organisation_id)
-            else a
-            for a in self.affiliations
+            dataclasses.replace(a, to_on=to_on) if a is ending else a for a in self.affiliations
         ]
 
     @event(DetailsCorrected)

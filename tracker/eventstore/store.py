@@ -13,7 +13,15 @@ import msgspec
 
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
 from tracker.database import Connection
-from tracker.eventstore.chain import ChainBreak, canonical_bytes, encode_payload, utc, verify_chain
+from tracker.eventstore.chain import (
+    GENESIS,
+    ChainBreak,
+    canonical_bytes,
+    chain_hash,
+    encode_payload,
+    utc,
+    verify_chain,
+)
 from tracker.eventstore.envelope import (
     START,
     Appended,
@@ -25,14 +33,29 @@ from tracker.eventstore.envelope import (
     StreamAppend,
     StreamInfo,
 )
+from tracker.eventstore.heads import StreamHeads
 from tracker.eventstore.live import LogWatcher
 
-# One round trip: migrations/0001_event_store.sql defines append_events().
-APPEND = """
-SELECT stream_id, version, position, transaction_id, replayed
-FROM append_events(
-    $1, $2, $3, $4, $5, $6, $7, $8, $9::text[]::jsonb[], $10, $11, $12, $13, $14, $15, $16
-)
+# The idempotency key and request digest ride on the first event ($9, $10), so the unique
+# index on the key refuses a second attempt in the same statement that writes the events.
+INSERT = """
+INSERT INTO events (stream_id, stream_type, version, type, type_version, payload, occurred_at,
+                    hash, idempotency_key, request_digest,
+                    actor, on_behalf_of, source, correlation_id, causation_id)
+SELECT u.*, $11, $12, $13, $14, $15
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::smallint[], $6::text[]::jsonb[],
+            $7::timestamptz[], $8::bytea[], $9::text[], $10::bytea[]) AS u
+RETURNING stream_id, version, position, transaction_id
+"""
+FIRST_ATTEMPT = "SELECT request_digest, transaction_id FROM events WHERE idempotency_key = $1"
+EVENTS_OF_TRANSACTION = """
+SELECT stream_id, version, position, transaction_id FROM events
+WHERE transaction_id = $1 ORDER BY position
+"""
+HASHES_AT = """
+SELECT e.stream_id, e.hash
+FROM unnest($1::uuid[], $2::int[]) AS a(stream_id, version)
+JOIN events e ON e.stream_id = a.stream_id AND e.version = a.version
 """
 
 COLUMNS = """position, transaction_id, stream_id, stream_type, version, type, type_version, payload,
@@ -76,9 +99,9 @@ WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY transaction_id DESC, position DESC LIMIT 1
 """
 
-CONFLICT = "TR409"
-KEY_REUSED = "TR422"
 MAX_VERSION = 2**31 - 1
+
+Executor = asyncpg.Pool | Connection
 
 
 class EventStore:
@@ -88,6 +111,7 @@ class EventStore:
         self.pool = pool
         self.poll_interval = poll_interval
         self.watcher = LogWatcher()
+        self._heads = StreamHeads()
 
     async def append(
         self,
@@ -101,38 +125,66 @@ class EventStore:
 
         Pass a connection to append inside the caller's open transaction.
         """
+        db = self.pool if connection is None else connection
         ordered = sorted(appends, key=lambda a: a.stream_id)  # one lock order for all writers
         if len({a.stream_id for a in ordered}) != len(ordered):
             raise ValueError("each stream may appear once per append")
-        args = _append_arguments(ordered, context)
-        if idempotency_key is not None and fingerprint is None:
-            fingerprint = _fingerprint(ordered)
+        if idempotency_key is not None:
+            fingerprint = fingerprint or _fingerprint(ordered)
         try:
-            executor = self.pool if connection is None else connection
-            rows = await executor.fetch(
-                APPEND, idempotency_key, fingerprint, *args, *_context(context)
-            )
-        except asyncpg.UniqueViolationError as error:
+            previous = await self._previous_hashes(db, ordered)
+            rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
+            inserted = await db.fetch(INSERT, *rows.arguments)
+        except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
+            # A retry of an append that already landed also collides on its versions,
+            # so the key is checked before any conflict is reported.
+            if idempotency_key is not None:
+                first = await self._first_attempt(idempotency_key, fingerprint or b"")
+                if first is not None:
+                    return first
+            if isinstance(error, ConcurrencyError):
+                raise
             if error.constraint_name != "events_stream_version":
                 raise
-            # A concurrent writer committed the same versions first: report where streams are now.
+            # A concurrent writer committed these versions first: report where streams are now.
             raise await self._conflict(ordered) from None
-        except asyncpg.PostgresError as error:
-            if error.sqlstate == CONFLICT:
-                stream, current = (error.detail or "").split()
-                expected = next(a.expected_version for a in ordered if str(a.stream_id) == stream)
-                raise ConcurrencyError(UUID(stream), expected, int(current)) from None
-            if error.sqlstate == KEY_REUSED and idempotency_key is not None:
-                raise IdempotencyKeyReused(idempotency_key) from None
-            raise
-        result = AppendResult(
-            [Appended(r[0], r[1], r[2], r[3]) for r in rows],
-            replayed=bool(rows) and rows[0][4],
-        )
+        for stream_id, version, hash_ in rows.heads():
+            self._heads.remember(stream_id, version, hash_)
         self.watcher.log_grew()
-        return result
+        return AppendResult(sorted((Appended(*r) for r in inserted), key=lambda e: e.position))
+
+    async def _previous_hashes(self, db: Executor, appends: Sequence[StreamAppend]) -> list[bytes]:
+        """The hash each stream's chain continues from: its event at the expected version."""
+        known = [
+            GENESIS
+            if a.expected_version == 0
+            else self._heads.hash_at(a.stream_id, a.expected_version)
+            for a in appends
+        ]
+        missing = [a for a, h in zip(appends, known, strict=True) if h is None]
+        if missing:
+            ids, versions = [a.stream_id for a in missing], [a.expected_version for a in missing]
+            found = {r[0]: r[1] for r in await db.fetch(HASHES_AT, ids, versions)}
+            if len(found) < len(missing):
+                raise await self._conflict(appends)  # a stream is behind its expected version
+            known = [
+                found[a.stream_id] if h is None else h for a, h in zip(appends, known, strict=True)
+            ]
+        return [h for h in known if h is not None]
+
+    async def _first_attempt(self, key: str, fingerprint: bytes) -> AppendResult | None:
+        """The result of an earlier append with this key, if there was one."""
+        # From the pool: a caller's transaction is aborted by the failed insert.
+        first = await self.pool.fetchrow(FIRST_ATTEMPT, key)
+        if first is None:
+            return None
+        if first[0] != fingerprint:
+            raise IdempotencyKeyReused(key)
+        rows = await self.pool.fetch(EVENTS_OF_TRANSACTION, first[1])
+        return AppendResult([Appended(*r) for r in rows], replayed=True)
 
     async def _conflict(self, appends: Sequence[StreamAppend]) -> ConcurrencyError:
+        # From the pool: a caller's transaction may already be aborted by the failed insert.
         heads = {
             r[0]: r[1] for r in await self.pool.fetch(STREAM_HEADS, [a.stream_id for a in appends])
         }
@@ -148,7 +200,10 @@ class EventStore:
         """One stream's events in version order, optionally up to and including to_version."""
         to = MAX_VERSION if to_version is None else to_version
         rows = await self.pool.fetch(READ_STREAM, stream_id, from_version, to)
-        return [RecordedEvent(*r) for r in rows]
+        events = [RecordedEvent(*r) for r in rows]
+        if events:
+            self._heads.remember(stream_id, events[-1].version, events[-1].hash)
+        return events
 
     async def read_all(
         self,
@@ -193,47 +248,30 @@ class EventStore:
         return verify_chain(await self.read_stream(stream_id))
 
 
-def _context(context: Context) -> tuple[object, ...]:
-    return (
-        context.actor,
-        context.on_behalf_of,
-        context.source,
-        context.correlation_id,
-        context.causation_id,
-    )
+class _Rows:
+    """Column arrays for INSERT, with each event's version and chain hash worked out here."""
 
-
-def _append_arguments(appends: Sequence[StreamAppend], context: Context) -> list[list[Any]]:
-    """Column arrays for append_events(); canonical bytes are computed here, hashes in SQL."""
-    now = datetime.now(UTC)
-    streams: list[Any] = []
-    stream_types: list[Any] = []
-    expected: list[Any] = []
-    counts: list[Any] = []
-    types: list[Any] = []
-    type_versions: list[Any] = []
-    payloads: list[Any] = []
-    occurred: list[Any] = []
-    canonical: list[Any] = []
-    for a in appends:
-        if not a.events:
-            raise ValueError(f"no events to append to stream {a.stream_id}")
-        streams.append(a.stream_id)
-        stream_types.append(a.stream_type)
-        expected.append(a.expected_version)
-        counts.append(len(a.events))
-        for offset, event in enumerate(a.events, start=1):
-            payload_json = encode_payload(event.payload)
-            at = now if event.occurred_at is None else utc(event.occurred_at)
-            types.append(event.type)
-            type_versions.append(event.type_version)
-            payloads.append(payload_json.decode())
-            occurred.append(at)
-            canonical.append(
-                canonical_bytes(
+    def __init__(
+        self,
+        appends: Sequence[StreamAppend],
+        previous: list[bytes],
+        context: Context,
+        idempotency_key: str | None,
+        fingerprint: bytes | None,
+    ) -> None:
+        now = datetime.now(UTC)
+        columns: list[list[Any]] = [[] for _ in range(10)]
+        self._heads: list[tuple[UUID, int, bytes]] = []
+        for a, hash_ in zip(appends, previous, strict=True):
+            if not a.events:
+                raise ValueError(f"no events to append to stream {a.stream_id}")
+            for version, event in enumerate(a.events, start=a.expected_version + 1):
+                payload_json = encode_payload(event.payload)
+                at = now if event.occurred_at is None else utc(event.occurred_at)
+                canonical = canonical_bytes(
                     stream_id=a.stream_id,
                     stream_type=a.stream_type,
-                    version=a.expected_version + offset,
+                    version=version,
                     type=event.type,
                     type_version=event.type_version,
                     occurred_at=at,
@@ -244,18 +282,38 @@ def _append_arguments(appends: Sequence[StreamAppend], context: Context) -> list
                     causation_id=context.causation_id,
                     payload_json=payload_json,
                 )
-            )
-    return [
-        streams,
-        stream_types,
-        expected,
-        counts,
-        types,
-        type_versions,
-        payloads,
-        occurred,
-        canonical,
-    ]
+                hash_ = chain_hash(hash_, canonical)
+                for column, value in zip(
+                    columns,
+                    (
+                        a.stream_id,
+                        a.stream_type,
+                        version,
+                        event.type,
+                        event.type_version,
+                        payload_json.decode(),
+                        at,
+                        hash_,
+                        idempotency_key,
+                        fingerprint,
+                    ),
+                    strict=True,
+                ):
+                    column.append(value)
+                idempotency_key = fingerprint = None  # only the first event carries them
+            self._heads.append((a.stream_id, a.expected_version + len(a.events), hash_))
+        self.arguments = [
+            *columns,
+            context.actor,
+            context.on_behalf_of,
+            context.source,
+            context.correlation_id,
+            context.causation_id,
+        ]
+
+    def heads(self) -> list[tuple[UUID, int, bytes]]:
+        """Each stream's new version and the hash of its last event."""
+        return self._heads
 
 
 def _fingerprint(appends: Sequence[StreamAppend]) -> bytes:
