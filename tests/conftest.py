@@ -11,7 +11,10 @@ import asyncpg
 import pytest
 
 from tracker.database import create_pool, start_embedded
+from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
+from tracker.eventstore.mapper import EventMapper
+from tracker.eventstore.repository import Repository
 from tracker.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +96,9 @@ async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
 @pytest.fixture
 async def store(pool: asyncpg.Pool) -> EventStore:
     return EventStore(pool, poll_interval=0.01)
+
+
+@pytest.fixture
+def repository(store: EventStore) -> Repository:
+    """The real domain's repository, for seeding and checking aggregates directly."""
+    return Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))

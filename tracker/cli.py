@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 
-from tracker.database import database_url
+from tracker import tokens
+from tracker.application.principal import KINDS
+from tracker.database import create_pool, database_url
 from tracker.migrate import MigrationChanged, migrate
 from tracker.settings import Settings
 
@@ -31,6 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending database migrations")
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
+    tokens = commands.add_parser("tokens", help="issue, list and revoke API tokens")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    issue = token_commands.add_parser("issue", help="issue a token (shown once)")
+    issue.add_argument("--name", required=True)
+    issue.add_argument("--kind", required=True, choices=KINDS)
+    issue.add_argument("--leader", type=UUID, help="the leader a leader token acts as")
+    token_commands.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=UUID)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -41,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_command(settings, args)
     if args.command == "migrate":
         return asyncio.run(migrate_command(settings))
+    if args.command == "tokens":
+        return asyncio.run(tokens_command(settings, args))
     if args.command == "openapi":
         args.output.write_text(openapi_document())
         print(f"wrote {args.output}")
@@ -80,6 +94,32 @@ async def migrate_command(settings: Settings) -> int:
         await conn.close()
     print("applied: " + ", ".join(applied) if applied else "nothing to apply")
     return 0
+
+
+async def tokens_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue, list or revoke tokens."""
+    pool = await create_pool(await asyncio.to_thread(database_url, settings), size=1)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        if args.tokens_command == "issue":
+            try:
+                secret = await tokens.issue(pool, args.name, args.kind, args.leader)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+            print(secret)
+        elif args.tokens_command == "list":
+            for t in await tokens.list_tokens(pool):
+                state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+                leader = f" leader={t.leader_id}" if t.leader_id else ""
+                print(f"{t.id}  {t.kind:<11} {t.name}{leader}  {state}")
+        elif not await tokens.revoke(pool, args.token_id):
+            print("error: no such active token", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        await pool.close()
 
 
 def openapi_document() -> str:

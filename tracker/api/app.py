@@ -8,19 +8,37 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from tracker.api import problems
+from tracker.api.dependencies import (
+    authenticate,
+    provide_call,
+    provide_commands,
+    provide_principal,
+    provide_repository,
+)
 from tracker.api.health import HealthController
+from tracker.api.resources.commitments import CommitmentController
+from tracker.application.clock import Now, system_now
 from tracker.database import create_pool, database_url
+from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
+from tracker.eventstore.mapper import EventMapper
+from tracker.eventstore.repository import Repository
 from tracker.migrate import migrate
 from tracker.settings import Settings
+from tracker.tokens import Authenticator
 
 log = logging.getLogger("tracker")
 
+CONTROLLERS = [HealthController, CommitmentController]
 
-def create_app(settings: Settings | None = None) -> Litestar:
+
+def create_app(settings: Settings | None = None, now: Now = system_now) -> Litestar:
     """Build the app; it opens nothing until the lifespan starts."""
     settings = settings or Settings.from_env()
 
@@ -33,20 +51,61 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 applied = await migrate(conn)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
+            store = EventStore(pool, poll_interval=settings.poll_interval)
             app.state.pool = pool
-            app.state.store = EventStore(pool, poll_interval=settings.poll_interval)
+            app.state.store = store
+            app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
+            app.state.authenticator = Authenticator(pool)
+            app.state.now = now
             yield
         finally:
             await pool.close()
 
     return Litestar(
-        route_handlers=[HealthController],
+        route_handlers=CONTROLLERS,
         lifespan=[lifespan],
+        dependencies={
+            "principal": Provide(provide_principal),
+            "call": Provide(provide_call),
+            "commands": Provide(provide_commands, sync_to_thread=False),
+            "repository": Provide(provide_repository, sync_to_thread=False),
+        },
+        exception_handlers={Exception: problems.handle},
+        guards=[authenticate],
         openapi_config=OpenAPIConfig(
             title="Commitment Tracker",
             version="0.1.0",
-            description="Who across the system is doing what, toward which shared purpose.",
+            description=DESCRIPTION,
             path="/docs",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A token from `tracker tokens issue`",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
     )
+
+
+DESCRIPTION = """\
+Who across the system is doing what, toward which shared purpose.
+
+Every change is an immutable event. Commands are `POST`s to intention-revealing sub-resources
+and answer with the stream's new `version` and the event's global `position`.
+
+* **Idempotency**: send `Idempotency-Key` on any `POST`; a repeat returns the first answer
+  (with `Idempotent-Replayed: true`) and writes nothing. Creations also accept
+  `source_system` + `external_id`, which fix the new resource's id.
+* **Concurrency**: `If-Match: "<version>"` makes a command conditional (412 on mismatch);
+  without it the server applies the command to the latest state, retrying a few times.
+* **Errors** are RFC 9457 problem details: `errors` names each invalid field, `rule` names
+  the rule that refused a caller (403), `current_state` and `command` explain a 409.
+* **Access**: leaders act as themselves; integrations record, and may name a leader with
+  `On-Behalf-Of`; auditors read everything and write nothing; admins register
+  organisations, leaders and forums.
+"""

@@ -42,7 +42,7 @@ class HealthController(Controller):
         operation_id="getHealth",
         summary="Report database reachability and migration state",
         security=[],
-        responses={},
+        opt={"public": True},
     )
     async def health(self, state: State) -> Response[Health]:
         """200 when healthy, 503 when the database is unreachable or migrations are pending."""

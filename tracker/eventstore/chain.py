@@ -39,52 +39,57 @@ def utc(moment: datetime) -> datetime:
 
 
 def canonical_bytes(
-    *,
-    stream_id: UUID,
+    stream_id: str,
     stream_type: str,
     version: int,
     type: str,
     type_version: int,
     occurred_at: datetime,
+    context: tuple[str | None, ...],
+    payload_json: bytes,
+) -> bytes:
+    """The bytes that identify an event; its position and recorded_at are sealed separately.
+
+    context is (actor, on_behalf_of, source, correlation_id, causation_id) as strings.
+    """
+    head = [stream_id, stream_type, version, type, type_version, occurred_at, *context]
+    return _encoder.encode(head) + b"\n" + payload_json
+
+
+def context_fields(
     actor: str,
     on_behalf_of: str | None,
     source: str | None,
     correlation_id: UUID | None,
     causation_id: UUID | None,
-    payload_json: bytes,
-) -> bytes:
-    """The bytes that identify an event; its position and recorded_at are sealed separately."""
-    head = [
-        str(stream_id),
-        stream_type,
-        version,
-        type,
-        type_version,
-        utc(occurred_at),
+) -> tuple[str | None, ...]:
+    """The envelope's who-and-why fields as they enter canonical bytes."""
+    return (
         actor,
         on_behalf_of,
         source,
         None if correlation_id is None else str(correlation_id),
         None if causation_id is None else str(causation_id),
-    ]
-    return _encoder.encode(head) + b"\n" + payload_json
+    )
 
 
 def canonical_of(event: RecordedEvent) -> bytes:
     """Recompute the canonical bytes of a stored event from its row."""
     return canonical_bytes(
-        stream_id=event.stream_id,
-        stream_type=event.stream_type,
-        version=event.version,
-        type=event.type,
-        type_version=event.type_version,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        on_behalf_of=event.on_behalf_of,
-        source=event.source,
-        correlation_id=event.correlation_id,
-        causation_id=event.causation_id,
-        payload_json=encode_payload(event.payload),
+        str(event.stream_id),
+        event.stream_type,
+        event.version,
+        event.type,
+        event.type_version,
+        utc(event.occurred_at),
+        context_fields(
+            event.actor,
+            event.on_behalf_of,
+            event.source,
+            event.correlation_id,
+            event.causation_id,
+        ),
+        encode_payload(event.payload),
     )
 
 

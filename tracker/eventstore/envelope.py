@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from tracker.application.ports import Context
+
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     """An event to append: stable type name, payload, and business time."""
@@ -25,16 +27,6 @@ class StreamAppend(msgspec.Struct, frozen=True, kw_only=True):
     stream_type: str
     expected_version: int
     events: list[NewEvent]
-
-
-class Context(msgspec.Struct, frozen=True, kw_only=True):
-    """Who did it, for whom, through what, and why: shared by every event of one append."""
-
-    actor: str
-    on_behalf_of: str | None = None
-    source: str | None = None
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
 
 
 SYSTEM = Context(actor="system:tracker")

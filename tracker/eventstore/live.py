@@ -24,5 +24,7 @@ class LogWatcher:
 
     async def wait(self, seconds: float) -> None:
         """Wait until the log grows in this process, or for seconds (to poll other writers)."""
+        # asyncio.timeout, not wait_for: wait_for can swallow a cancellation that races the wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._grown.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._grown.wait()

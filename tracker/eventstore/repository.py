@@ -39,9 +39,20 @@ class Repository:
         return aggregate
 
     async def save(
-        self, *aggregates: Aggregate, context: Context, idempotency_key: str | None = None
+        self,
+        *aggregates: Aggregate,
+        context: Context,
+        idempotency_key: str | None = None,
+        fingerprint: bytes | None = None,
     ) -> AppendResult:
         """Append every aggregate's pending events in one transaction."""
         return await self.store.append(
-            *self.mapper.pending(*aggregates), context=context, idempotency_key=idempotency_key
+            *self.mapper.pending(*aggregates),
+            context=context,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
         )
+
+    async def replay(self, idempotency_key: str, fingerprint: bytes) -> AppendResult | None:
+        """The result of an earlier save with this key, if any; a different request is refused."""
+        return await self.store.replay(idempotency_key, fingerprint)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +18,7 @@ from tracker.eventstore.chain import (
     ChainBreak,
     canonical_bytes,
     chain_hash,
+    context_fields,
     encode_payload,
     utc,
     verify_chain,
@@ -100,6 +101,7 @@ ORDER BY transaction_id DESC, position DESC LIMIT 1
 """
 
 MAX_VERSION = 2**31 - 1
+COALESCE_SECONDS = 0.005
 
 Executor = asyncpg.Pool | Connection
 
@@ -172,8 +174,11 @@ class EventStore:
             ]
         return [h for h in known if h is not None]
 
-    async def _first_attempt(self, key: str, fingerprint: bytes) -> AppendResult | None:
+    async def replay(self, key: str, fingerprint: bytes) -> AppendResult | None:
         """The result of an earlier append with this key, if there was one."""
+        return await self._first_attempt(key, fingerprint)
+
+    async def _first_attempt(self, key: str, fingerprint: bytes) -> AppendResult | None:
         # From the pool: a caller's transaction is aborted by the failed insert.
         first = await self.pool.fetchrow(FIRST_ATTEMPT, key)
         if first is None:
@@ -223,8 +228,10 @@ class EventStore:
 
     async def follow(self, after: Checkpoint = START, limit: int = 1000) -> AsyncIterator[Page]:
         """Yield pages of the log as they become readable, forever; the caller breaks out."""
+        loop = asyncio.get_running_loop()
         checkpoint = after
         while True:
+            started = loop.time()
             page = await self.read_all(checkpoint, limit)
             if page.events:
                 checkpoint = page.checkpoint
@@ -232,6 +239,8 @@ class EventStore:
                 if len(page.events) == limit:
                     continue
             await self.watcher.wait(self.poll_interval)
+            # Under load every append wakes us; one read per few milliseconds serves them all.
+            await asyncio.sleep(max(0.0, started + COALESCE_SECONDS - loop.time()))
 
     async def head(self) -> Checkpoint:
         """The checkpoint of the newest readable event."""
@@ -260,50 +269,63 @@ class _Rows:
         fingerprint: bytes | None,
     ) -> None:
         now = datetime.now(UTC)
-        columns: list[list[Any]] = [[] for _ in range(10)]
+        who = context_fields(
+            context.actor,
+            context.on_behalf_of,
+            context.source,
+            context.correlation_id,
+            context.causation_id,
+        )
+        ids: list[UUID] = []
+        stream_types: list[str] = []
+        versions: list[int] = []
+        types: list[str] = []
+        type_versions: list[int] = []
+        payloads: list[str] = []
+        occurred: list[datetime] = []
+        hashes: list[bytes] = []
         self._heads: list[tuple[UUID, int, bytes]] = []
         for a, hash_ in zip(appends, previous, strict=True):
             if not a.events:
                 raise ValueError(f"no events to append to stream {a.stream_id}")
+            sid = str(a.stream_id)
             for version, event in enumerate(a.events, start=a.expected_version + 1):
                 payload_json = encode_payload(event.payload)
                 at = now if event.occurred_at is None else utc(event.occurred_at)
                 canonical = canonical_bytes(
-                    stream_id=a.stream_id,
-                    stream_type=a.stream_type,
-                    version=version,
-                    type=event.type,
-                    type_version=event.type_version,
-                    occurred_at=at,
-                    actor=context.actor,
-                    on_behalf_of=context.on_behalf_of,
-                    source=context.source,
-                    correlation_id=context.correlation_id,
-                    causation_id=context.causation_id,
-                    payload_json=payload_json,
+                    sid,
+                    a.stream_type,
+                    version,
+                    event.type,
+                    event.type_version,
+                    at,
+                    who,
+                    payload_json,
                 )
                 hash_ = chain_hash(hash_, canonical)
-                for column, value in zip(
-                    columns,
-                    (
-                        a.stream_id,
-                        a.stream_type,
-                        version,
-                        event.type,
-                        event.type_version,
-                        payload_json.decode(),
-                        at,
-                        hash_,
-                        idempotency_key,
-                        fingerprint,
-                    ),
-                    strict=True,
-                ):
-                    column.append(value)
-                idempotency_key = fingerprint = None  # only the first event carries them
-            self._heads.append((a.stream_id, a.expected_version + len(a.events), hash_))
+                ids.append(a.stream_id)
+                stream_types.append(a.stream_type)
+                versions.append(version)
+                types.append(event.type)
+                type_versions.append(event.type_version)
+                payloads.append(payload_json.decode())
+                occurred.append(at)
+                hashes.append(hash_)
+            self._heads.append((a.stream_id, versions[-1], hash_))
+        # Only the first event carries the idempotency key and the request's digest.
+        keys = [idempotency_key] + [None] * (len(ids) - 1)
+        digests = [fingerprint] + [None] * (len(ids) - 1)
         self.arguments = [
-            *columns,
+            ids,
+            stream_types,
+            versions,
+            types,
+            type_versions,
+            payloads,
+            occurred,
+            hashes,
+            keys,
+            digests,
             context.actor,
             context.on_behalf_of,
             context.source,

@@ -1,0 +1,75 @@
+"""API fixtures: the real app over the test database, a controllable clock, tokens per role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tracker import tokens
+from tracker.api.app import create_app
+from tracker.settings import Settings
+
+
+class Clock:
+    """A clock the tests set; the app reads it through create_app(now=...)."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(scope="session")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, clock: Clock) -> Litestar:
+    return create_app(Settings(database_url=database_url, pool_size=4), now=clock)
+
+
+@pytest.fixture(scope="session")
+async def session_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def client(
+    session_client: AsyncTestClient[Litestar], pool: asyncpg.Pool, clock: Clock
+) -> AsyncTestClient[Litestar]:
+    """The app's client over freshly emptied tables, with the clock reset."""
+    clock.moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    return session_client
+
+
+class Tokens:
+    """Issue tokens for tests and turn them into headers."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def headers(
+        self, kind: str, leader_id: uuid.UUID | None = None, **extra: str
+    ) -> dict[str, str]:
+        token = await tokens.issue(self.pool, f"test-{kind}", kind, leader_id)
+        return {"Authorization": f"Bearer {token}"} | extra
+
+
+@pytest.fixture
+def issue(pool: asyncpg.Pool) -> Tokens:
+    return Tokens(pool)
+
+
+def body(response: Any) -> Any:
+    """The JSON body of a response, with its status shown when it is not what a test expects."""
+    return response.json()

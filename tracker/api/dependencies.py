@@ -1,0 +1,125 @@
+"""Per-request dependencies: the authenticated principal and the command's conditions."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+
+from tracker.api.problems import Refused, problem
+from tracker.application.commands import Commands
+from tracker.application.commands import Request as CommandRequest
+from tracker.application.principal import INTEGRATION, Principal
+from tracker.eventstore.repository import Repository
+from tracker.tokens import Authenticator
+
+MAX_KEY = 200
+
+# Handlers name their dependencies explicitly (inferred ones go away in Litestar 3).
+PrincipalDep = NamedDependency[Principal]
+Call = NamedDependency[CommandRequest]
+CommandsDep = NamedDependency[Commands]
+RepositoryDep = NamedDependency[Repository]
+
+
+async def authenticate(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard every route but the public ones: resolve the caller once per request."""
+    if handler.opt.get("public"):
+        return
+    connection.scope.setdefault("state", {})["principal"] = await _principal(connection)
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The caller the guard authenticated."""
+    principal: Principal = request.scope["state"]["principal"]
+    return principal
+
+
+async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The caller behind the bearer token; 401 without a valid one."""
+    request, state = connection, connection.app.state
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException("a bearer token is required")
+    authenticator: Authenticator = state.authenticator
+    principal = await authenticator.principal(token.strip())
+    if principal is None:
+        raise NotAuthorizedException("the bearer token is unknown or revoked")
+    on_behalf = request.headers.get("on-behalf-of")
+    if on_behalf:
+        if principal.kind != INTEGRATION:
+            raise _bad_header("On-Behalf-Of", "only integrations act on behalf of a leader")
+        principal = principal.acting_for(_uuid_header("On-Behalf-Of", on_behalf))
+    return principal
+
+
+async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep) -> CommandRequest:
+    """If-Match, Idempotency-Key and a fingerprint of the request, for the service layer."""
+    headers = request.headers
+    key = headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= MAX_KEY):
+        raise _bad_header("Idempotency-Key", f"must be 1 to {MAX_KEY} characters")
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), body])
+    ).digest()
+    correlation = headers.get("x-correlation-id")
+    return CommandRequest(
+        principal=principal,
+        if_match=_if_match(headers.get("if-match")),
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        source=headers.get("x-source", f"api:{principal.kind}")[:200],
+        correlation_id=_uuid_header("X-Correlation-Id", correlation) if correlation else None,
+    )
+
+
+def provide_commands(state: State) -> Commands:
+    """The service layer, over the app's repository."""
+    return Commands(state.repository)
+
+
+def provide_repository(state: State) -> Repository:
+    """The repository for reads of single resources."""
+    repository: Repository = state.repository
+    return repository
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise _bad_header("If-Match", 'must be a version number, such as "3"') from None
+
+
+def _uuid_header(name: str, value: str) -> UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _bad_header(name, "must be a UUID") from None
+
+
+def _bad_header(name: str, message: str) -> Refused:
+    from tracker.api.problems import FieldError
+
+    return Refused(
+        problem(
+            400,
+            "bad-header",
+            "Bad header",
+            f"{name}: {message}",
+            errors=[FieldError(name, message)],
+        )
+    )

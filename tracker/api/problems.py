@@ -1,0 +1,140 @@
+"""Every refusal as RFC 9457 problem details, mapped from errors in this one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from tracker.application.commands import PreconditionFailed
+from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
+from tracker.domain import IllegalTransition, InvalidValue, NotAllowed
+from tracker.eventstore.repository import AggregateNotFound
+
+log = logging.getLogger("tracker.api")
+
+PROBLEM_JSON = "application/problem+json"
+BASE = "https://commitment-tracker.example/problems/"
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One field that was refused, and why."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details, with the data a client needs to act on the refusal."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+    rule: str | None = None
+    command: str | None = None
+    current_state: str | None = None
+    stream_id: str | None = None
+    current_version: int | None = None
+    items: list[Any] | None = None
+
+
+class Refused(Exception):
+    """A refusal raised by the API layer itself, already shaped as a problem."""
+
+    def __init__(self, problem: Problem, headers: dict[str, str] | None = None) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+        self.headers = headers or {}
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Problem:
+    """Build a problem whose type URI ends in a stable slug."""
+    return Problem(type=BASE + slug, title=title, status=status, detail=detail, **extra)
+
+
+def respond(p: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+    """Send a problem with its media type."""
+    return Response(p, status_code=p.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def to_problem(error: Exception) -> tuple[Problem, dict[str, str]]:
+    """Translate any error a request can meet into a problem and extra headers."""
+    match error:
+        case Refused():
+            return error.problem, error.headers
+        case NotAllowed():
+            return problem(403, "not-allowed", "Not allowed", str(error), rule=error.rule), {}
+        case IllegalTransition():
+            return problem(
+                409,
+                "illegal-transition",
+                "Not possible in the current state",
+                str(error),
+                command=error.command,
+                current_state=error.state,
+            ), {}
+        case InvalidValue():
+            errors = [FieldError(error.field, error.reason)]
+            return problem(422, "invalid-value", "Invalid value", str(error), errors=errors), {}
+        case AggregateNotFound():
+            return problem(404, "not-found", "Not found", str(error)), {}
+        case PreconditionFailed():
+            return problem(
+                412,
+                "precondition-failed",
+                "Version does not match If-Match",
+                str(error),
+                stream_id=str(error.stream_id),
+                current_version=error.current,
+            ), {"ETag": f'"{error.current}"'}
+        case ConcurrencyError():
+            return problem(
+                409,
+                "concurrent-change",
+                "Changed concurrently; retry",
+                str(error),
+                stream_id=str(error.stream_id),
+                current_version=error.current,
+            ), {}
+        case IdempotencyKeyReused():
+            return problem(422, "idempotency-key-reused", "Idempotency key reused", str(error)), {}
+        case ValidationException():
+            return _validation(error), {}
+        case HTTPException():
+            slug = "unauthorized" if error.status_code == 401 else "http-error"
+            headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
+            title = "Unauthorized" if error.status_code == 401 else "Request refused"
+            return problem(error.status_code, slug, title, error.detail), headers | (
+                error.headers or {}
+            )
+    log.exception("unexpected error", exc_info=error)
+    return problem(500, "internal", "Internal error", "the server failed; nothing was written"), {}
+
+
+def _validation(error: ValidationException) -> Problem:
+    extra = error.extra if isinstance(error.extra, list) else []
+    if not extra:
+        return problem(400, "malformed-request", "Malformed request", error.detail)
+    errors = []
+    for item in extra:
+        message = str(item.get("message", ""))
+        field = str(item.get("key", ""))
+        if field == "data":  # the body as a whole: the field is named inside the message
+            named = _BACKTICKED.search(message)
+            field = named.group(1) if named and "field" in message else "body"
+        errors.append(FieldError(field, message))
+    fields = ", ".join(e.field for e in errors)
+    return problem(422, "validation", "Invalid request", f"invalid: {fields}", errors=errors)
+
+
+def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """The one exception handler the app installs."""
+    p, headers = to_problem(error)
+    return respond(p, headers)

@@ -1,0 +1,121 @@
+"""Run a command: load, act, save, with conditional writes, retries and idempotency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from tracker.application.errors import ConcurrencyError
+from tracker.application.ports import Context, Repository, Saved
+from tracker.application.principal import Principal
+
+A = TypeVar("A", bound=Aggregate)
+
+RETRIES = 3
+
+
+class PreconditionFailed(Exception):
+    """If-Match named a version the aggregate is no longer (or not yet) at."""
+
+    def __init__(self, stream_id: UUID, expected: int, current: int) -> None:
+        super().__init__(f"{stream_id} is at version {current}, not {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.current = current
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True):
+    """What a caller sent beside the command: conditions and the retry key."""
+
+    principal: Principal
+    if_match: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: bytes = b""
+    source: str | None = None
+    correlation_id: UUID | None = None
+
+    def context(self) -> Context:
+        """The envelope fields every event of this request carries."""
+        p = self.principal
+        return Context(
+            actor=p.actor,
+            on_behalf_of=None if p.on_behalf_of is None else f"leader:{p.on_behalf_of}",
+            source=self.source,
+            correlation_id=self.correlation_id or uuid.uuid4(),
+        )
+
+    @property
+    def key(self) -> str | None:
+        """Keys are per caller, so two systems choosing the same key never collide."""
+        if self.idempotency_key is None:
+            return None
+        if self.idempotency_key.startswith("external:"):
+            return self.idempotency_key
+        return f"{self.principal.token_id}:{self.idempotency_key}"
+
+
+class Commands:
+    """The thin service layer every command goes through."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    async def create(
+        self, request: Request, build: Callable[[], Awaitable[Sequence[Aggregate]]]
+    ) -> Saved:
+        """Build new aggregates (and change others alongside them), then save all atomically."""
+        replay = await self._replay(request)
+        if replay is not None:
+            return replay
+        aggregates = await build()
+        return await self.repository.save(
+            *aggregates,
+            context=request.context(),
+            idempotency_key=request.key,
+            fingerprint=request.fingerprint,
+        )
+
+    async def update(
+        self,
+        request: Request,
+        cls: type[A],
+        aggregate_id: UUID,
+        act: Callable[[A], Awaitable[None] | None],
+    ) -> Saved:
+        """Apply act to the latest state; retry on a concurrent write unless If-Match was given."""
+        replay = await self._replay(request)
+        if replay is not None:
+            return replay
+        for attempt in range(RETRIES + 1):
+            aggregate = await self.repository.get(cls, aggregate_id)
+            if request.if_match is not None and aggregate.version != request.if_match:
+                raise PreconditionFailed(aggregate_id, request.if_match, aggregate.version)
+            outcome = act(aggregate)
+            if outcome is not None:
+                await outcome
+            try:
+                return await self.repository.save(
+                    aggregate,
+                    context=request.context(),
+                    idempotency_key=request.key,
+                    fingerprint=request.fingerprint,
+                )
+            except ConcurrencyError as conflict:
+                if request.if_match is not None:
+                    raise PreconditionFailed(
+                        aggregate_id, request.if_match, conflict.current
+                    ) from None
+                if attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _replay(self, request: Request) -> Saved | None:
+        # Checked before acting: a retried command may be illegal in the state it produced.
+        if request.key is None:
+            return None
+        return await self.repository.replay(request.key, request.fingerprint)

@@ -1,0 +1,60 @@
+"""Who may do what: rights come from relationships (owner, requester, steward), never titles."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
+from tracker.domain import Forum, NotAllowed
+
+
+def writer(principal: Principal) -> None:
+    """Auditors read everything and write nothing."""
+    if principal.kind == AUDITOR:
+        raise NotAllowed("auditors-only-read")
+
+
+def admin(principal: Principal, command: str) -> None:
+    """Registering organisations, leaders and forums is for administrators."""
+    if principal.kind != ADMIN:
+        raise NotAllowed(f"only-admins-can-{command}")
+
+
+def leader(principal: Principal, command: str) -> UUID:
+    """Commands a person must make for themselves: the leader a leader token acts as."""
+    writer(principal)
+    if principal.kind != LEADER or principal.leader_id is None:
+        raise NotAllowed(f"only-the-leader-themselves-can-{command}")
+    return principal.leader_id
+
+
+def party(principal: Principal, command: str) -> UUID | None:
+    """A leader acts as themselves; a recorder (an integration) acts as nobody's promise."""
+    writer(principal)
+    if principal.kind == LEADER:
+        return principal.leader_id
+    if principal.kind == INTEGRATION:
+        return None
+    raise NotAllowed(f"only-leaders-or-recorders-can-{command}")
+
+
+def member(principal: Principal, forum: Forum, command: str) -> UUID | None:
+    """A leader must belong to the forum; recorders and admins record for it."""
+    by = party(principal, command) if principal.kind != ADMIN else None
+    if by is not None and not forum.is_member(by):
+        raise NotAllowed(f"only-forum-members-can-{command}", by)
+    return by
+
+
+def steward(principal: Principal, forum: Forum, command: str, role: str | None = None) -> None:
+    """Stewards (and administrators, and recorders for record-keeping) run a forum's business."""
+    writer(principal)
+    if principal.kind in (ADMIN, INTEGRATION):
+        return
+    if principal.leader_id is None or not forum.is_steward(principal.leader_id, role):
+        raise NotAllowed(f"only-stewards-can-{command}", principal.leader_id)
+
+
+def is_steward(principal: Principal, forum: Forum) -> bool:
+    """Whether a leader principal is one of the forum's stewards."""
+    return principal.leader_id is not None and forum.is_steward(principal.leader_id)

@@ -1,0 +1,57 @@
+"""What the use cases need from the outside world, declared here so dependencies point inward."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Context(msgspec.Struct, frozen=True, kw_only=True):
+    """Who did it, for whom, through what, and why: shared by every event of one append."""
+
+    actor: str
+    on_behalf_of: str | None = None
+    source: str | None = None
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+class Landed(Protocol):
+    """Where one saved event landed."""
+
+    stream_id: UUID
+    version: int
+    position: int
+    transaction_id: int
+
+
+class Saved(Protocol):
+    """The outcome of saving: each event's place, and whether it was a replay of a retry."""
+
+    @property
+    def events(self) -> Sequence[Landed]: ...
+
+    @property
+    def replayed(self) -> bool: ...
+
+
+class Repository(Protocol):
+    """Aggregates loaded from and saved to their event streams."""
+
+    async def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A: ...
+
+    async def save(
+        self,
+        *aggregates: Aggregate,
+        context: Context,
+        idempotency_key: str | None = None,
+        fingerprint: bytes | None = None,
+    ) -> Saved: ...
+
+    async def replay(self, idempotency_key: str, fingerprint: bytes) -> Saved | None: ...
