@@ -22,7 +22,13 @@ from tracker.api.dependencies import (
     provide_repository,
 )
 from tracker.api.health import HealthController
+from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.commitments import CommitmentController
+from tracker.api.resources.forums import ForumController
+from tracker.api.resources.leaders import LeaderController
+from tracker.api.resources.meetings import MeetingController
+from tracker.api.resources.organisations import OrganisationController
+from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
 from tracker.database import create_pool, database_url
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
@@ -35,7 +41,16 @@ from tracker.tokens import Authenticator
 
 log = logging.getLogger("tracker")
 
-CONTROLLERS = [HealthController, CommitmentController]
+CONTROLLERS = [
+    HealthController,
+    OrganisationController,
+    LeaderController,
+    ForumController,
+    PurposeController,
+    MeetingController,
+    CommitmentController,
+    AgreementController,
+]
 
 
 def create_app(settings: Settings | None = None, now: Now = system_now) -> Litestar:
