@@ -13,6 +13,7 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from tracker import tokens
 from tracker.application.principal import KINDS
@@ -126,5 +127,7 @@ def openapi_document() -> str:
     """The OpenAPI document of the app, as committed in openapi/."""
     from tracker.api.app import create_app
 
-    schema = create_app(Settings()).openapi_schema.to_schema()
+    schema = msgspec.json.decode(
+        msgspec.json.encode(create_app(Settings()).openapi_schema.to_schema())
+    )
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -14,6 +14,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from tracker.api import problems
+from tracker.api.openapi import finish
 from tracker.api.dependencies import (
     authenticate,
     provide_call,
@@ -40,6 +41,9 @@ from tracker.settings import Settings
 from tracker.tokens import Authenticator
 
 log = logging.getLogger("tracker")
+
+# Reachable without a token (their handlers carry opt={"public": True}).
+PUBLIC_OPERATIONS = {"getHealth"}
 
 CONTROLLERS = [
     HealthController,
@@ -76,7 +80,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
         finally:
             await pool.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
         dependencies={
@@ -105,6 +109,8 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             security=[{"bearer": []}],
         ),
     )
+    finish(app.openapi_schema, PUBLIC_OPERATIONS)
+    return app
 
 
 DESCRIPTION = """\

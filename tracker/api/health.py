@@ -41,7 +41,6 @@ class HealthController(Controller):
     @get(
         operation_id="getHealth",
         summary="Report database reachability and migration state",
-        security=[],
         opt={"public": True},
     )
     async def health(self, state: State) -> Response[Health]:
