@@ -1,4 +1,4 @@
-"""The committed OpenAPI document is the one the code generates, and it documents every operation."""
+"""The committed OpenAPI document matches the code and documents every operation."""
 
 from __future__ import annotations
 

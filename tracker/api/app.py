@@ -14,7 +14,6 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from tracker.api import problems
-from tracker.api.openapi import finish
 from tracker.api.dependencies import (
     authenticate,
     provide_call,
@@ -23,6 +22,7 @@ from tracker.api.dependencies import (
     provide_repository,
 )
 from tracker.api.health import HealthController
+from tracker.api.openapi import finish
 from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.forums import ForumController
