@@ -146,9 +146,7 @@ def _value(
         return _value(options[0], schemas, name, depth + 1) if options else None
     if schema.enum:
         return schema.enum[0]
-    kind = (
-        schema.type.value if schema.type is not None and not isinstance(schema.type, list) else None
-    )
+    kind = getattr(schema.type, "value", None)
     if kind == "object" or schema.properties:
         return {
             key: _value(sub, schemas, key, depth + 1)

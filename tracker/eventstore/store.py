@@ -215,12 +215,14 @@ class EventStore:
         after: Checkpoint = START,
         limit: int = 1000,
         types: Sequence[str] | None = None,
+        connection: Connection | None = None,
     ) -> Page:
         """The global log after a checkpoint, in commit-safe order, up to the horizon."""
+        db = self.pool if connection is None else connection
         if types is None:
-            rows = await self.pool.fetch(READ_ALL, after.transaction_id, after.position, limit)
+            rows = await db.fetch(READ_ALL, after.transaction_id, after.position, limit)
         else:
-            rows = await self.pool.fetch(
+            rows = await db.fetch(
                 READ_ALL_OF_TYPES, after.transaction_id, after.position, limit, list(types)
             )
         events = [RecordedEvent(*r) for r in rows]

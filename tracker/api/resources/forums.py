@@ -1,12 +1,290 @@
-"""Forums: placeholder, being written."""
+"""Forums: convened by a leader, then members join and leave and stewards take on roles."""
 
 from __future__ import annotations
 
-from litestar import Controller
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.resources.common import (
+    COMMAND_ERRORS,
+    CREATE_ERRORS,
+    READ_ERRORS,
+    created,
+    new_id,
+    recorded,
+    referenced,
+    state,
+)
+from tracker.api.schemas import Command, Creation, Name, Recorded
+from tracker.application import policy
+from tracker.application.ports import Repository
+from tracker.application.principal import ADMIN, Principal
+from tracker.domain import Forum, InvalidValue, Leader, NotAllowed
+from tracker.domain.forum import CONVENOR, DEFAULT_TIMEZONE
+from tracker.domain.leader import ACTIVE
+
+PATH = "/forums"
+
+Timezone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+Role = Literal["convenor", "recorder"]
+
+
+class ConveneForum(Creation, frozen=True, kw_only=True):
+    """Convene a forum; its convenor, an existing leader, is its first member and steward."""
+
+    name: Name
+    convenor_id: UUID
+    timezone: Timezone = DEFAULT_TIMEZONE
+
+
+class Renaming(Command, frozen=True, kw_only=True):
+    """The forum's new name."""
+
+    name: Name
+
+
+class Membership(Command, frozen=True, kw_only=True):
+    """The leader who joins or leaves."""
+
+    leader_id: UUID
+
+
+class Stewardship(Command, frozen=True, kw_only=True):
+    """The member who takes on or gives up a steward role, and the role."""
+
+    leader_id: UUID
+    role: Role
+
+
+class StewardState(msgspec.Struct, frozen=True, kw_only=True):
+    """A steward and the roles they hold."""
+
+    leader_id: UUID
+    roles: list[str]
+
+
+class ForumState(msgspec.Struct, frozen=True, kw_only=True):
+    """A forum as it stands now, loaded from its own stream."""
+
+    id: UUID
+    version: int
+    name: str
+    timezone: str
+    members: list[UUID]
+    stewards: list[StewardState]
+    created_on: datetime
+    modified_on: datetime
+
+    @classmethod
+    def of(cls, f: Forum) -> ForumState:
+        """The public view of the aggregate, in a stable order."""
+        return cls(
+            id=f.id,
+            version=f.version,
+            name=f.name,
+            timezone=f.timezone,
+            members=sorted(f.members),
+            stewards=[
+                StewardState(leader_id=leader, roles=sorted(roles))
+                for leader, roles in sorted(f.stewards.items())
+            ],
+            created_on=f.created_on,
+            modified_on=f.modified_on,
+        )
+
+
+def require_timezone(timezone: str) -> None:
+    """Refuse anything that is not an IANA time zone the server knows."""
+    try:
+        ZoneInfo(timezone)
+    except (KeyError, ValueError, OSError):
+        raise InvalidValue("timezone", "must be an IANA time zone, such as Europe/London") from None
+
+
+async def active_leader(repository: Repository, leader_id: UUID, field: str) -> Leader:
+    """An existing leader who still takes part; anyone else is that field's error."""
+    leader = await referenced(repository, Leader, leader_id, field)
+    if leader.status != ACTIVE:
+        raise InvalidValue(field, f"leader {leader_id} is {leader.status}")
+    return leader
+
+
+def allowed(
+    principal: Principal,
+    forum: Forum,
+    rule: str,
+    *,
+    role: str | None = None,
+    or_leader: UUID | None = None,
+) -> None:
+    """Admins, stewards (holding the role, if named) and, where given, the leader concerned."""
+    policy.writer(principal)
+    if principal.kind == ADMIN:
+        return
+    me = principal.leader_id
+    if me is not None and (forum.is_steward(me, role) or me == or_leader):
+        return
+    raise NotAllowed(rule, me)
 
 
 class ForumController(Controller):
-    """Forums."""
+    """Forums, their members and stewards; stewards run their forum's business."""
 
-    path = "/forums"
+    path = PATH
     tags = ("forums",)
+
+    @post(
+        operation_id="conveneForum",
+        summary="Convene a forum with its first convenor (admins)",
+        responses=CREATE_ERRORS,
+        status_code=201,
+    )
+    async def convene(
+        self, data: JSONBody[ConveneForum], call: Call, commands: CommandsDep
+    ) -> Response[Recorded]:
+        """Dates in the forum are its own local dates, in its time zone."""
+        policy.admin(call.principal, "convene-forums")
+        require_timezone(data.timezone)
+        forum_id, call = new_id(data, call)
+
+        async def build() -> list[Forum]:
+            convenor = await active_leader(commands.repository, data.convenor_id, "convenor_id")
+            return [Forum.convene(forum_id, data.name, convenor.id, data.timezone)]
+
+        return created(await commands.create(call, build), forum_id, PATH)
+
+    @get(
+        "/{forum_id:uuid}",
+        operation_id="getForum",
+        summary="Get a forum's current state: members and stewards",
+        responses=READ_ERRORS,
+    )
+    async def get_forum(
+        self, forum_id: FromPath[UUID], repository: RepositoryDep
+    ) -> Response[ForumState]:
+        """Loaded from its own stream; the ETag is its version."""
+        forum = await repository.get(Forum, forum_id)
+        return state(ForumState.of(forum), forum.version)  # type: ignore[return-value]
+
+    async def _step(
+        self, call: Call, commands: CommandsDep, forum_id: UUID, act: Any
+    ) -> Response[Recorded]:
+        return recorded(await commands.update(call, Forum, forum_id, act), forum_id)
+
+    @post(
+        "/{forum_id:uuid}/renaming",
+        operation_id="renameForum",
+        summary="Rename the forum (admins, or a convenor)",
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def rename(
+        self, forum_id: FromPath[UUID], data: JSONBody[Renaming], call: Call, commands: CommandsDep
+    ) -> Response[Recorded]:
+        """The new name must differ from the current one."""
+
+        def act(forum: Forum) -> None:
+            rule = "only-admins-or-convenors-can-rename-forums"
+            allowed(call.principal, forum, rule, role=CONVENOR)
+            forum.rename(data.name)
+
+        return await self._step(call, commands, forum_id, act)
+
+    @post(
+        "/{forum_id:uuid}/members",
+        operation_id="admitForumMember",
+        summary="Admit an existing leader as a member (admins, or a steward)",
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def admit(
+        self,
+        forum_id: FromPath[UUID],
+        data: JSONBody[Membership],
+        call: Call,
+        commands: CommandsDep,
+    ) -> Response[Recorded]:
+        """The leader must still take part."""
+
+        async def act(forum: Forum) -> None:
+            allowed(call.principal, forum, "only-admins-or-stewards-can-admit-members")
+            leader = await active_leader(commands.repository, data.leader_id, "leader_id")
+            forum.join(leader.id)
+
+        return await self._step(call, commands, forum_id, act)
+
+    @post(
+        "/{forum_id:uuid}/member-departures",
+        operation_id="recordMemberDeparture",
+        summary="Record that a member left (admins, a steward, or the member)",
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def depart(
+        self,
+        forum_id: FromPath[UUID],
+        data: JSONBody[Membership],
+        call: Call,
+        commands: CommandsDep,
+    ) -> Response[Recorded]:
+        """A steward stands down from every role before leaving."""
+
+        def act(forum: Forum) -> None:
+            rule = "only-admins-stewards-or-the-member-can-record-departures"
+            allowed(call.principal, forum, rule, or_leader=data.leader_id)
+            forum.leave(data.leader_id)
+
+        return await self._step(call, commands, forum_id, act)
+
+    @post(
+        "/{forum_id:uuid}/stewards",
+        operation_id="appointSteward",
+        summary="Give a member a steward role (admins, or a convenor)",
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def appoint(
+        self,
+        forum_id: FromPath[UUID],
+        data: JSONBody[Stewardship],
+        call: Call,
+        commands: CommandsDep,
+    ) -> Response[Recorded]:
+        """Convenors convene the forum; recorders keep its record."""
+
+        def act(forum: Forum) -> None:
+            rule = "only-admins-or-convenors-can-appoint-stewards"
+            allowed(call.principal, forum, rule, role=CONVENOR)
+            forum.appoint_steward(data.leader_id, data.role)
+
+        return await self._step(call, commands, forum_id, act)
+
+    @post(
+        "/{forum_id:uuid}/steward-departures",
+        operation_id="recordStewardDeparture",
+        summary="Record that a steward gave up a role (admins, a convenor, or the steward)",
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def stand_down(
+        self,
+        forum_id: FromPath[UUID],
+        data: JSONBody[Stewardship],
+        call: Call,
+        commands: CommandsDep,
+    ) -> Response[Recorded]:
+        """The forum always keeps at least one convenor."""
+
+        def act(forum: Forum) -> None:
+            rule = "only-admins-convenors-or-the-steward-can-record-stand-downs"
+            allowed(call.principal, forum, rule, role=CONVENOR, or_leader=data.leader_id)
+            forum.stand_down_steward(data.leader_id, data.role)
+
+        return await self._step(call, commands, forum_id, act)
