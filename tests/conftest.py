@@ -10,6 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from projections.registry import all_projections
+from projections.runner import BATCH, LOCK_BATCH, ensure_projection
 from tracker.database import create_pool, start_embedded
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
@@ -82,14 +84,25 @@ async def session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
-    """The session's pool over freshly emptied tables."""
-    tables = await session_pool.fetch(
-        "SELECT quote_ident(tablename) AS t FROM pg_tables "
-        "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-    )
-    if tables:
-        names = ", ".join(r["t"] for r in tables)
-        await session_pool.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    """The session's pool over freshly emptied tables and generation-1 projections."""
+    async with session_pool.acquire() as conn, conn.transaction():
+        # Hold every projection's batch lock first, so a running projection waits instead of
+        # deadlocking with the TRUNCATE below.
+        for projection in all_projections():
+            await conn.execute(LOCK_BATCH, BATCH, projection.name)
+        tables = await conn.fetch(
+            "SELECT quote_ident(tablename) AS t FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        )
+        await conn.execute(f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE")
+        # Projection tables live in one schema per generation; each test starts at generation 1.
+        schemas = await conn.fetch(
+            "SELECT quote_ident(nspname) AS s FROM pg_namespace WHERE nspname ~ '_v[0-9]+_g[0-9]+$'"
+        )
+        for row in schemas:
+            await conn.execute(f"DROP SCHEMA {row['s']} CASCADE")
+        for projection in all_projections():
+            await ensure_projection(conn, projection)
     return session_pool
 
 

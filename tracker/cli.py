@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     issue.add_argument("--name", required=True)
     issue.add_argument("--kind", required=True, choices=KINDS)
     issue.add_argument("--leader", type=UUID, help="the leader a leader token acts as")
+    issue.add_argument(
+        "--forum", type=UUID, action="append", help="limit an integration to a forum (repeatable)"
+    )
     token_commands.add_parser("list", help="list tokens (never their secrets)")
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=UUID)
@@ -105,7 +108,7 @@ async def tokens_command(settings: Settings, args: argparse.Namespace) -> int:
             await migrate(conn)
         if args.tokens_command == "issue":
             try:
-                secret = await tokens.issue(pool, args.name, args.kind, args.leader)
+                secret = await tokens.issue(pool, args.name, args.kind, args.leader, args.forum)
             except ValueError as error:
                 print(f"error: {error}", file=sys.stderr)
                 return 1

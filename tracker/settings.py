@@ -8,6 +8,8 @@ from pathlib import Path
 
 import msgspec
 
+OFF = ("0", "off", "false", "no")
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the service can be configured with."""
@@ -20,6 +22,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_size: int = 8
     poll_interval: float = 0.05
     log_level: str = "info"
+    # Run the projection runner inside the API process (off when workers run it apart).
+    run_projections: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -34,4 +38,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             pool_size=int(env.get("TRACKER_POOL_SIZE", "8")),
             poll_interval=float(env.get("TRACKER_POLL_INTERVAL", "0.05")),
             log_level=env.get("TRACKER_LOG_LEVEL", "info"),
+            run_projections=env.get("TRACKER_RUN_PROJECTIONS", "on").lower() not in OFF,
         )

@@ -12,13 +12,15 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from tracker.application.principal import KINDS, LEADER, Principal
+from tracker.application.principal import INTEGRATION, KINDS, LEADER, Principal
 
 INSERT = """
-INSERT INTO api_tokens (id, name, kind, leader_id, token_hash) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO api_tokens (id, name, kind, leader_id, token_hash, forum_ids)
+VALUES ($1, $2, $3, $4, $5, $6)
 """
 SELECT_BY_HASH = """
-SELECT id, name, kind, leader_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+SELECT id, name, kind, leader_id, forum_ids FROM api_tokens
+WHERE token_hash = $1 AND revoked_at IS NULL
 """
 SELECT_ALL = (
     "SELECT id, name, kind, leader_id, created_at, revoked_at FROM api_tokens ORDER BY created_at"
@@ -39,6 +41,7 @@ class TokenInfo(msgspec.Struct, frozen=True):
     leader_id: UUID | None
     created_at: datetime
     revoked_at: datetime | None
+    forum_ids: list[UUID] | None
 
 
 def digest(token: str) -> bytes:
@@ -46,14 +49,22 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def issue(db: asyncpg.Pool, name: str, kind: str, leader_id: UUID | None = None) -> str:
+async def issue(
+    db: asyncpg.Pool,
+    name: str,
+    kind: str,
+    leader_id: UUID | None = None,
+    forum_ids: list[UUID] | None = None,
+) -> str:
     """Create a token and return its secret, which is shown this once."""
+    if forum_ids is not None and kind != INTEGRATION:
+        raise ValueError("only integration tokens are limited to forums")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     if (kind == LEADER) != (leader_id is not None):
         raise ValueError("a leader token names its leader, and only a leader token does")
     token = PREFIX + secrets.token_urlsafe(32)
-    await db.execute(INSERT, uuid.uuid4(), name, kind, leader_id, digest(token))
+    await db.execute(INSERT, uuid.uuid4(), name, kind, leader_id, digest(token), forum_ids)
     return token
 
 

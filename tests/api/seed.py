@@ -28,8 +28,10 @@ class World:
         return self.leaders[name].id
 
 
-async def seed_world(repository: Repository, members: tuple[str, ...] = ("amina", "ben", "chloe")) -> World:
-    """An organisation per member, the first member convening a forum everyone joined, one purpose."""
+async def seed_world(
+    repository: Repository, members: tuple[str, ...] = ("amina", "ben", "chloe")
+) -> World:
+    """An organisation per member; the first convenes a forum the rest joined; one purpose."""
     world = World(repository)
     for name in members:
         org = Organisation.register(uuid.uuid4(), f"{name.title()} Council", "council")
@@ -40,7 +42,9 @@ async def seed_world(repository: Repository, members: tuple[str, ...] = ("amina"
     forum = Forum.convene(uuid.uuid4(), "Warm spaces partnership", world.id(members[0]))
     for name in members[1:]:
         forum.join(world.id(name))
-    purpose = Purpose.propose(uuid.uuid4(), forum.id, "Nobody is cold this winter", world.id(members[0]))
+    purpose = Purpose.propose(
+        uuid.uuid4(), forum.id, "Nobody is cold this winter", world.id(members[0])
+    )
     world.forum, world.purpose = forum, purpose
     await repository.save(
         *world.organisations.values(), *world.leaders.values(), forum, purpose, context=SEEDER

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from tracker.eventstore import Context, NewEvent, StreamAppend
+from tracker.eventstore import (
+    START,
+    Checkpoint,
+    Context,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
 
 CTX = Context(actor="leader:tester")
 
@@ -25,3 +34,19 @@ def to_stream(stream_id: uuid.UUID | None = None, expected: int = 0, n: int = 1)
             NewEvent(type="thing.happened", payload={"n": expected + i}) for i in range(1, n + 1)
         ],
     )
+
+
+async def read_until(
+    store: EventStore, count: int, after: Checkpoint = START, seconds: float = 5.0
+) -> list[RecordedEvent]:
+    """Read the global log until count events arrive: another transaction anywhere in the
+    cluster may hold the horizon back for a moment (readers pause there; they never skip)."""
+    seen: list[RecordedEvent] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    while len(seen) < count and asyncio.get_running_loop().time() < deadline:
+        page = await store.read_all(after, limit=500)
+        seen.extend(page.events)
+        after = page.checkpoint
+        if not page.events:
+            await asyncio.sleep(0.01)
+    return seen

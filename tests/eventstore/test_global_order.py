@@ -9,20 +9,10 @@ import uuid
 
 import asyncpg
 
-from tests.eventstore.helpers import CTX, to_stream
+from tests.eventstore.helpers import CTX, read_until, to_stream
 from tracker.application.errors import ConcurrencyError
 from tracker.database import create_pool
-from tracker.eventstore import START, Checkpoint, EventStore, RecordedEvent
-
-
-async def read_everything(store: EventStore, after: Checkpoint = START) -> list[RecordedEvent]:
-    seen: list[RecordedEvent] = []
-    while True:
-        page = await store.read_all(after, limit=500)
-        if not page.events:
-            return seen
-        seen.extend(page.events)
-        after = page.checkpoint
+from tracker.eventstore import Checkpoint, EventStore, Page, RecordedEvent
 
 
 async def test_a_reader_waits_at_an_open_writers_hole_and_then_sees_everything_once(
@@ -44,7 +34,7 @@ async def test_a_reader_waits_at_an_open_writers_hole_and_then_sees_everything_o
         # B..K committed, but returning them now would move the checkpoint past A's hole.
         assert seen == []
         await tx.commit()
-    seen.extend(await read_everything(store, checkpoint))
+    seen.extend(await read_until(store, 11 - len(seen), checkpoint))
     positions = [e.position for e in seen]
     expected = [a.events[0].position] + [r.events[0].position for r in later]
     assert positions == expected
@@ -62,9 +52,8 @@ async def test_events_committed_out_of_order_are_read_in_commit_safe_order(
         page = await store.read_all()
         assert page.events == [] and page.checkpoint == Checkpoint()
         await tx.commit()
-    page = await store.read_all()
-    assert [e.position for e in page.events] == [1, b.events[0].position]
-    assert page.checkpoint == page.events[-1].checkpoint
+    events = await read_until(store, 2)
+    assert [e.position for e in events] == [1, b.events[0].position]
 
 
 async def test_read_all_can_filter_by_type(store: EventStore) -> None:
@@ -72,6 +61,7 @@ async def test_read_all_can_filter_by_type(store: EventStore) -> None:
     await store.append(stream, context=CTX)
     page = await store.read_all(types=["other.type"])
     assert page.events == []
+    await read_until(store, 3)
     page = await store.read_all(types=["thing.happened"], limit=2)
     assert [e.version for e in page.events] == [1, 2]
 
@@ -130,8 +120,9 @@ async def test_soak_32_writers_and_a_live_reader_see_the_same_log(
         await asyncio.wait_for(reader, timeout=30)
     finally:
         await big_pool.close()
-    final = await read_everything(store)
+    final = await read_until(store, total)
     assert len(final) == total
+    assert await store.read_all(final[-1].checkpoint) == Page([], final[-1].checkpoint)
     assert [e.position for e in followed] == [e.position for e in final]
     assert len({e.position for e in followed}) == total
     for stream_id in streams:

@@ -17,6 +17,17 @@ def forum(convenor, replayed):
     return replayed(Forum.convene(uuid4(), "Ageing Well Partnership", convenor_id=convenor))
 
 
+RULE = uuid4()
+
+
+@pytest.fixture
+def ruled(convenor, replayed):
+    """A forum whose decision-rule agreement RULE is in force."""
+    forum = Forum.convene(uuid4(), "Ageing Well Partnership", convenor_id=convenor)
+    forum.adopt_decision_rule(RULE)
+    return replayed(forum)
+
+
 def test_a_forum_is_convened_with_its_convenor_as_member_and_steward(convenor):
     forum_id = uuid4()
 
@@ -146,3 +157,49 @@ def test_a_convenor_stands_down_once_another_is_appointed(forum, convenor):
 def test_a_role_not_held_cannot_be_given_up(forum, convenor):
     with pytest.raises(InvalidValue):
         forum.stand_down_steward(convenor, "recorder")
+
+
+def test_a_new_forum_has_no_decision_rule(forum):
+    assert not forum.has_decision_rule
+
+
+def test_a_forum_adopts_a_decision_rule(forum):
+    agreement = uuid4()
+
+    forum.adopt_decision_rule(agreement)
+
+    [adopted] = forum.collect_events()
+    assert isinstance(adopted, Forum.DecisionRuleAdopted)
+    assert adopted.agreement_id == agreement
+    assert forum.has_decision_rule
+
+
+def test_a_decision_rule_is_not_adopted_twice(ruled):
+    with pytest.raises(InvalidValue) as refused:
+        ruled.adopt_decision_rule(RULE)
+    assert refused.value.field == "agreement_id"
+
+
+def test_a_forum_rescinds_its_only_decision_rule_and_has_none(ruled):
+    ruled.rescind_decision_rule(RULE)
+
+    [rescinded] = ruled.collect_events()
+    assert isinstance(rescinded, Forum.DecisionRuleRescinded)
+    assert rescinded.agreement_id == RULE
+    assert not ruled.has_decision_rule
+
+
+def test_a_forum_keeps_a_decision_rule_while_another_is_in_force(forum):
+    first, second = uuid4(), uuid4()
+    forum.adopt_decision_rule(first)
+    forum.adopt_decision_rule(second)
+
+    forum.rescind_decision_rule(first)
+
+    assert forum.has_decision_rule
+
+
+def test_a_decision_rule_not_in_force_cannot_be_rescinded(forum):
+    with pytest.raises(InvalidValue) as refused:
+        forum.rescind_decision_rule(uuid4())
+    assert refused.value.field == "agreement_id"

@@ -7,12 +7,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
 from tracker.api import problems
 from tracker.api.dependencies import (
     authenticate,
@@ -57,6 +60,25 @@ CONTROLLERS = [
 ]
 
 
+@asynccontextmanager
+async def running_projections(
+    settings: Settings, store: EventStore, url: str
+) -> AsyncIterator[None]:
+    """Keep the views current in this process, unless they run in a process of their own."""
+    if not settings.run_projections:
+        yield
+        return
+    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(url))
+    await runner.ensure()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop, poll_seconds=settings.poll_interval))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: Settings | None = None, now: Now = system_now) -> Litestar:
     """Build the app; it opens nothing until the lifespan starts."""
     settings = settings or Settings.from_env()
@@ -76,7 +98,8 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
             app.state.authenticator = Authenticator(pool)
             app.state.now = now
-            yield
+            async with running_projections(settings, store, url):
+                yield
         finally:
             await pool.close()
 

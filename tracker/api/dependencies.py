@@ -22,6 +22,8 @@ from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 
 MAX_KEY = 200
+# The interactive API documentation and the OpenAPI document are public.
+PUBLIC_PATHS = ("/docs", "/swagger")
 
 # Handlers name their dependencies explicitly (inferred ones go away in Litestar 3).
 PrincipalDep = NamedDependency[Principal]
@@ -34,7 +36,7 @@ async def authenticate(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Guard every route but the public ones: resolve the caller once per request."""
-    if handler.opt.get("public"):
+    if handler.opt.get("public") or connection.scope["path"].startswith(PUBLIC_PATHS):
         return
     connection.scope.setdefault("state", {})["principal"] = await _principal(connection)
 

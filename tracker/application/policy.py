@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
@@ -58,3 +59,19 @@ def steward(principal: Principal, forum: Forum, command: str, role: str | None =
 def is_steward(principal: Principal, forum: Forum) -> bool:
     """Whether a leader principal is one of the forum's stewards."""
     return principal.leader_id is not None and forum.is_steward(principal.leader_id)
+
+
+def sees_forum(principal: Principal, forum_id: UUID, members: Sequence[UUID]) -> bool:
+    """Leaders see views of forums they belong to; auditors and admins see all; integrations
+    see the forums their token is limited to (all, if it is not limited)."""
+    if principal.kind in (AUDITOR, ADMIN):
+        return True
+    if principal.kind == INTEGRATION:
+        return principal.forum_ids is None or forum_id in principal.forum_ids
+    return principal.leader_id is not None and principal.leader_id in members
+
+
+def viewer(principal: Principal, forum_id: UUID, members: Sequence[UUID]) -> None:
+    """Refuse a view of a forum the caller may not see."""
+    if not sees_forum(principal, forum_id, members):
+        raise NotAllowed("only-forum-members-see-its-views", principal.leader_id)

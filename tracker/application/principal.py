@@ -21,6 +21,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     leader_id: UUID | None = None
     on_behalf_of: UUID | None = None
+    # Integrations may be limited to some forums' views; None means all of them.
+    forum_ids: tuple[UUID, ...] | None = None
 
     @property
     def actor(self) -> str:

@@ -51,6 +51,16 @@ class Forum(Aggregate):
         leader_id: UUID
         role: str
 
+    class DecisionRuleAdopted(Aggregate.Event):
+        """An agreement became one of the forum's decision rules in force."""
+
+        agreement_id: UUID
+
+    class DecisionRuleRescinded(Aggregate.Event):
+        """A decision-rule agreement of the forum is no longer in force."""
+
+        agreement_id: UUID
+
     @classmethod
     def convene(
         cls, id: UUID, name: str, convenor_id: UUID, timezone: str = DEFAULT_TIMEZONE
@@ -66,6 +76,7 @@ class Forum(Aggregate):
         self.timezone = timezone
         self.members: set[UUID] = {convenor_id}
         self.stewards: dict[UUID, set[str]] = {convenor_id: {CONVENOR}}
+        self.decision_rules: set[UUID] = set()
 
     def is_member(self, leader_id: UUID) -> bool:
         """Whether the leader is a member."""
@@ -75,6 +86,11 @@ class Forum(Aggregate):
         """Whether the leader holds the role, or any steward role when none is named."""
         roles = self.stewards.get(leader_id, set())
         return bool(roles) if role is None else role in roles
+
+    @property
+    def has_decision_rule(self) -> bool:
+        """Whether a decision-rule agreement is in force, so bootstrap consent is spent."""
+        return bool(self.decision_rules)
 
     def holders_of(self, role: str) -> set[UUID]:
         """The leaders holding a steward role."""
@@ -116,6 +132,18 @@ class Forum(Aggregate):
         require_rule(not last_convenor, "forum-needs-a-convenor", leader_id)
         self._steward_stood_down(leader_id=leader_id, role=role)
 
+    def adopt_decision_rule(self, agreement_id: UUID) -> None:
+        """Record that a decision-rule agreement of the forum came into force."""
+        if agreement_id in self.decision_rules:
+            raise InvalidValue("agreement_id", "already in force")
+        self._decision_rule_adopted(agreement_id=agreement_id)
+
+    def rescind_decision_rule(self, agreement_id: UUID) -> None:
+        """Record that a decision-rule agreement of the forum is no longer in force."""
+        if agreement_id not in self.decision_rules:
+            raise InvalidValue("agreement_id", "not in force")
+        self._decision_rule_rescinded(agreement_id=agreement_id)
+
     @event(Renamed)
     def _renamed(self, name: str) -> None:
         self.name = name
@@ -137,3 +165,11 @@ class Forum(Aggregate):
         self.stewards[leader_id].discard(role)
         if not self.stewards[leader_id]:
             del self.stewards[leader_id]
+
+    @event(DecisionRuleAdopted)
+    def _decision_rule_adopted(self, agreement_id: UUID) -> None:
+        self.decision_rules.add(agreement_id)
+
+    @event(DecisionRuleRescinded)
+    def _decision_rule_rescinded(self, agreement_id: UUID) -> None:
+        self.decision_rules.discard(agreement_id)

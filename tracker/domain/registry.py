@@ -32,6 +32,8 @@ EVENT_TYPES: dict[str, type] = {
     "forum.member_left": Forum.MemberLeft,
     "forum.steward_appointed": Forum.StewardAppointed,
     "forum.steward_stood_down": Forum.StewardStoodDown,
+    "forum.decision_rule_adopted": Forum.DecisionRuleAdopted,
+    "forum.decision_rule_rescinded": Forum.DecisionRuleRescinded,
     "leader.registered": Leader.Registered,
     "leader.affiliation_recorded": Leader.AffiliationRecorded,
     "leader.affiliation_ended": Leader.AffiliationEnded,

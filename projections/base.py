@@ -1,0 +1,34 @@
+"""What a projection is: a versioned name, the tables it owns, and how it applies events."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+from tracker.database import Connection
+from tracker.eventstore import RecordedEvent
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*_v[0-9]+$")
+
+
+class Projection:
+    """A read model rebuilt from events; subclasses set name, ddl and tables and apply()."""
+
+    name: ClassVar[str]
+    # CREATE TABLE statements with unqualified names, run inside the generation's schema.
+    ddl: ClassVar[str]
+    # The tables readers see, as views in the public schema.
+    tables: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls) -> None:
+        if not NAME.match(cls.name):
+            raise ValueError(f"projection name {cls.name!r} must look like leader_view_v1")
+
+    async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Apply a batch of events (in global order) inside the runner's transaction."""
+        raise NotImplementedError
+
+    def schema(self, generation: int) -> str:
+        """The schema holding one generation of the tables."""
+        return f"{self.name}_g{generation}"

@@ -1,0 +1,202 @@
+"""The commitment views as pure data: fold events into rows, with no database in sight.
+
+The projection loads the rows a batch touches, folds the batch here, and writes the rows back;
+the same fold runs in memory wherever a view must be computed from events alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracker.eventstore import RecordedEvent
+
+Row = dict[str, Any]
+
+OPEN = ("proposed", "active")
+FINISHED = ("completed", "acknowledged", "released", "cancelled", "declined", "withdrawn")
+LEADER_EVENTS = ("leader.registered", "leader.affiliation_recorded", "leader.affiliation_ended")
+
+
+def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
+    """The row a commitment.made event creates."""
+    p = event.payload
+    return {
+        "commitment_id": str(event.stream_id),
+        "forum_id": p["forum_id"],
+        "owner_id": p["owner_id"],
+        "requester_id": p["requester_id"],
+        "made_by": p["made_by"],
+        "owner_organisation_id": owner_organisation,
+        "description": p["description"],
+        "purpose_ids": list(p["purpose_ids"]),
+        "status": "active" if p["made_by"] == p["owner_id"] else "proposed",
+        "made_on": p["made_on"],
+        "due_on": p["due_on"],
+        "original_due_on": p["due_on"],
+        "renegotiation_count": 0,
+        "progress": None,
+        "handover_to": None,
+        "offered_terms": None,
+        "proposed_terms": None,
+        "meeting_id": p["meeting_id"],
+        "created_at": event.occurred_at.isoformat(),
+        "updated_at": event.occurred_at.isoformat(),
+        "finished_at": None,
+        "version": event.version,
+    }
+
+
+def _close(row: Row, status: str, event: RecordedEvent) -> None:
+    row["status"] = status
+    row["handover_to"] = None
+    row["proposed_terms"] = None
+    row["finished_at"] = event.occurred_at.isoformat()
+
+
+def _terms(p: dict[str, Any]) -> list[Any]:
+    return [p["description"], p["due_on"]]
+
+
+def apply_to_commitment(row: Row, event: RecordedEvent, owner_organisation: str | None) -> None:
+    """Change a row as the aggregate changes itself (tracker/domain/commitment.py)."""
+    p, kind = event.payload, event.type.removeprefix("commitment.")
+    if kind == "accepted":
+        row.update(status="active", offered_terms=None)
+    elif kind in ("declined", "withdrawn"):
+        row.update(status=kind, offered_terms=None, finished_at=event.occurred_at.isoformat())
+    elif kind == "counter_offered":
+        row["offered_terms"] = _terms(p)
+    elif kind == "counter_offer_accepted":
+        description, due_on = row["offered_terms"]
+        row.update(description=description, due_on=due_on, original_due_on=due_on)
+        row.update(offered_terms=None, status="active")
+    elif kind == "progress_reported":
+        row["progress"] = p["percent"]
+    elif kind == "renegotiated":
+        row.update(description=p["description"], due_on=p["due_on"])
+        row["renegotiation_count"] += 1
+    elif kind == "renegotiation_proposed":
+        row["proposed_terms"] = _terms(p)
+    elif kind == "renegotiation_agreed":
+        description, due_on = row["proposed_terms"]
+        row.update(description=description, due_on=due_on, proposed_terms=None)
+        row["renegotiation_count"] += 1
+    elif kind == "renegotiation_rejected":
+        row["proposed_terms"] = None
+    elif kind == "handover_offered":
+        row["handover_to"] = p["to_id"]
+    elif kind == "handover_accepted":
+        row.update(owner_id=p["by"], handover_to=None, owner_organisation_id=owner_organisation)
+    elif kind in ("handover_declined", "handover_withdrawn"):
+        row["handover_to"] = None
+    elif kind in ("released", "completed", "cancelled"):
+        _close(row, kind, event)
+    elif kind == "acknowledged":
+        row["status"] = "acknowledged"
+    elif kind in ("disputed", "reopened"):
+        row.update(status="active", finished_at=None)
+    elif kind == "purpose_linked":
+        row["purpose_ids"] = [*row["purpose_ids"], p["purpose_id"]]
+    elif kind == "purpose_unlinked":
+        row["purpose_ids"] = [x for x in row["purpose_ids"] if x != p["purpose_id"]]
+    elif kind == "record_corrected":
+        row.update(description=p["description"], due_on=p["due_on"])
+        if row["renegotiation_count"] == 0:
+            row["original_due_on"] = p["due_on"]
+    row["updated_at"] = event.occurred_at.isoformat()
+    row["version"] = event.version
+
+
+@dataclass
+class CommitmentFold:
+    """Rows of the commitment views, changed event by event."""
+
+    forums: dict[str, Row] = field(default_factory=dict)
+    leaders: dict[str, Row] = field(default_factory=dict)
+    commitments: dict[str, Row] = field(default_factory=dict)
+    changes: list[Row] = field(default_factory=list)
+    dirty: set[tuple[str, str]] = field(default_factory=set)
+
+    def apply(self, event: RecordedEvent) -> None:
+        """Fold one event into the rows it touches."""
+        stream, kind = event.stream_type, event.type
+        if stream == "forum":
+            self._forum(event)
+        elif stream == "leader" and kind in LEADER_EVENTS:
+            self._leader(event)
+        elif stream == "commitment":
+            self._commitment(event)
+
+    def _forum(self, event: RecordedEvent) -> None:
+        key, p, kind = str(event.stream_id), event.payload, event.type.removeprefix("forum.")
+        if kind == "convened":
+            self.forums[key] = {
+                "forum_id": key,
+                "name": p["name"],
+                "timezone": p["timezone"],
+                "members": [p["convenor_id"]],
+                "stewards": [[p["convenor_id"], "convenor"]],
+            }
+            self.dirty.add(("forum", key))
+            return
+        forum = self.forums[key]
+        if kind == "renamed":
+            forum["name"] = p["name"]
+        elif kind == "member_joined" and p["leader_id"] not in forum["members"]:
+            forum["members"] = [*forum["members"], p["leader_id"]]
+        elif kind == "member_left":
+            forum["members"] = [m for m in forum["members"] if m != p["leader_id"]]
+        elif kind == "steward_appointed":
+            pair = [p["leader_id"], p["role"]]
+            if pair not in forum["stewards"]:
+                forum["stewards"] = [*forum["stewards"], pair]
+        elif kind == "steward_stood_down":
+            forum["stewards"] = [s for s in forum["stewards"] if s != [p["leader_id"], p["role"]]]
+        self.dirty.add(("forum", key))
+
+    def _leader(self, event: RecordedEvent) -> None:
+        key, p = str(event.stream_id), event.payload
+        leader = self.leaders.setdefault(key, {"leader_id": key, "organisation_id": None})
+        if event.type == "leader.affiliation_recorded":
+            leader["organisation_id"] = p["organisation_id"]
+        elif (
+            event.type == "leader.affiliation_ended"
+            and leader["organisation_id"] == p["organisation_id"]
+        ):
+            leader["organisation_id"] = None
+        self.dirty.add(("leader", key))
+
+    def organisation_of(self, leader_id: str | None) -> str | None:
+        """The leader's current organisation, as far as this view knows."""
+        leader = self.leaders.get(leader_id or "")
+        return None if leader is None else leader["organisation_id"]
+
+    def _commitment(self, event: RecordedEvent) -> None:
+        key = str(event.stream_id)
+        if event.type == "commitment.made":
+            row = new_commitment(event, self.organisation_of(event.payload["owner_id"]))
+            self.commitments[key] = row
+        else:
+            row = self.commitments[key]
+            by = event.payload.get("by")
+            apply_to_commitment(row, event, self.organisation_of(by))
+        self.dirty.add(("commitment", key))
+        self.changes.append(
+            {
+                "commitment_id": key,
+                "version": event.version,
+                "position": event.position,
+                "type": event.type,
+                "actor": event.actor,
+                "occurred_at": event.occurred_at.isoformat(),
+                "status": row["status"],
+                "due_on": row["due_on"],
+                "progress": row["progress"],
+            }
+        )
+
+    def touched(self, kind: str) -> list[Row]:
+        """The rows of one kind that events changed."""
+        table = {"forum": self.forums, "leader": self.leaders, "commitment": self.commitments}[kind]
+        return [table[key] for k, key in self.dirty if k == kind]

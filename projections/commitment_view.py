@@ -1,0 +1,143 @@
+"""commitment_views_v1: one row per commitment, its changes, and the forum and leader facts
+the leader view, the commitment list and the purpose view need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from projections.base import Projection
+from projections.commitment_fold import CommitmentFold
+from tracker.database import Connection
+from tracker.eventstore import RecordedEvent
+
+DDL = """
+CREATE TABLE forums (
+    forum_id uuid PRIMARY KEY,
+    name     text  NOT NULL,
+    timezone text  NOT NULL,
+    members  jsonb NOT NULL,
+    stewards jsonb NOT NULL
+);
+CREATE TABLE leader_organisations (
+    leader_id       uuid PRIMARY KEY,
+    organisation_id uuid
+);
+CREATE TABLE commitments (
+    commitment_id         uuid PRIMARY KEY,
+    forum_id              uuid  NOT NULL,
+    owner_id              uuid  NOT NULL,
+    requester_id          uuid,
+    made_by               uuid,
+    owner_organisation_id uuid,
+    description           text  NOT NULL,
+    purpose_ids           jsonb NOT NULL,
+    status                text  NOT NULL,
+    made_on               date  NOT NULL,
+    due_on                date,
+    original_due_on       date,
+    renegotiation_count   integer NOT NULL,
+    progress              integer,
+    handover_to           uuid,
+    offered_terms         jsonb,
+    proposed_terms        jsonb,
+    meeting_id            uuid,
+    created_at            timestamptz NOT NULL,
+    updated_at            timestamptz NOT NULL,
+    finished_at           timestamptz,
+    version               integer NOT NULL
+);
+CREATE INDEX commitments_owner ON commitments (owner_id);
+CREATE INDEX commitments_requester ON commitments (requester_id) WHERE requester_id IS NOT NULL;
+CREATE INDEX commitments_handover ON commitments (handover_to) WHERE handover_to IS NOT NULL;
+CREATE INDEX commitments_meeting ON commitments (meeting_id) WHERE meeting_id IS NOT NULL;
+CREATE INDEX commitments_purposes ON commitments USING gin (purpose_ids jsonb_path_ops);
+CREATE INDEX commitments_listing ON commitments (created_at, commitment_id);
+CREATE INDEX commitments_forum ON commitments (forum_id, created_at);
+CREATE TABLE commitment_changes (
+    commitment_id uuid    NOT NULL,
+    version       integer NOT NULL,
+    position      bigint  NOT NULL,
+    type          text    NOT NULL,
+    actor         text    NOT NULL,
+    occurred_at   timestamptz NOT NULL,
+    status        text    NOT NULL,
+    due_on        date,
+    progress      integer,
+    PRIMARY KEY (commitment_id, version)
+);
+"""
+
+# Rows travel as one JSON array per table: one statement per table per batch.
+LOAD_FORUMS = "SELECT to_jsonb(f) FROM forums f WHERE forum_id = ANY($1::uuid[])"
+LOAD_LEADERS = "SELECT to_jsonb(l) FROM leader_organisations l WHERE leader_id = ANY($1::uuid[])"
+LOAD_COMMITMENTS = "SELECT to_jsonb(c) FROM commitments c WHERE commitment_id = ANY($1::uuid[])"
+SAVE_FORUMS = """
+INSERT INTO forums SELECT * FROM jsonb_populate_recordset(NULL::forums, $1::jsonb)
+ON CONFLICT (forum_id) DO UPDATE SET
+    name = EXCLUDED.name, timezone = EXCLUDED.timezone,
+    members = EXCLUDED.members, stewards = EXCLUDED.stewards
+"""
+SAVE_LEADERS = """
+INSERT INTO leader_organisations
+SELECT * FROM jsonb_populate_recordset(NULL::leader_organisations, $1::jsonb)
+ON CONFLICT (leader_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id
+"""
+SAVE_COMMITMENTS = """
+INSERT INTO commitments SELECT * FROM jsonb_populate_recordset(NULL::commitments, $1::jsonb)
+ON CONFLICT (commitment_id) DO UPDATE SET
+    owner_id = EXCLUDED.owner_id, owner_organisation_id = EXCLUDED.owner_organisation_id,
+    description = EXCLUDED.description, purpose_ids = EXCLUDED.purpose_ids,
+    status = EXCLUDED.status, due_on = EXCLUDED.due_on, original_due_on = EXCLUDED.original_due_on,
+    renegotiation_count = EXCLUDED.renegotiation_count, progress = EXCLUDED.progress,
+    handover_to = EXCLUDED.handover_to, offered_terms = EXCLUDED.offered_terms,
+    proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,
+    finished_at = EXCLUDED.finished_at, version = EXCLUDED.version
+"""
+SAVE_CHANGES = """
+INSERT INTO commitment_changes
+SELECT * FROM jsonb_populate_recordset(NULL::commitment_changes, $1::jsonb)
+"""
+
+
+class CommitmentViews(Projection):
+    """Commitments as leaders, forums and purposes look at them."""
+
+    name = "commitment_views_v1"
+    ddl = DDL
+    tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
+
+    async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        """Load the rows the batch touches, fold the batch, write the changed rows back."""
+        fold = CommitmentFold()
+        forums, leaders, commitments = set(), set(), set()
+        for e in events:
+            if e.stream_type == "forum":
+                forums.add(e.stream_id)
+            elif e.stream_type == "leader":
+                leaders.add(e.stream_id)
+            elif e.stream_type == "commitment":
+                commitments.add(e.stream_id)
+                for who in ("owner_id", "by"):
+                    if isinstance(e.payload.get(who), str):
+                        leaders.add(e.payload[who])
+        await _load(conn, LOAD_FORUMS, forums, fold.forums, "forum_id")
+        await _load(conn, LOAD_LEADERS, leaders, fold.leaders, "leader_id")
+        await _load(conn, LOAD_COMMITMENTS, commitments, fold.commitments, "commitment_id")
+        for e in events:
+            fold.apply(e)
+        await _save(conn, SAVE_FORUMS, fold.touched("forum"))
+        await _save(conn, SAVE_LEADERS, fold.touched("leader"))
+        await _save(conn, SAVE_COMMITMENTS, fold.touched("commitment"))
+        await _save(conn, SAVE_CHANGES, fold.changes)
+
+
+async def _load(conn: Connection, sql: str, keys: set[Any], into: dict[str, Any], key: str) -> None:
+    if keys:
+        for (row,) in await conn.fetch(sql, [str(k) for k in keys]):
+            into[row[key]] = row
+
+
+async def _save(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(sql, rows)  # the pool's jsonb codec encodes the list

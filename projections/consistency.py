@@ -1,0 +1,42 @@
+"""Read-your-writes: wait, bounded, until projections have applied a given event."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import asyncpg
+
+# The oldest live checkpoint among the named projections.
+CHECKPOINTS = """
+SELECT g.transaction_id, g.position FROM projections p
+JOIN projection_generations g ON g.name = p.name AND g.generation = p.live_generation
+WHERE p.name = ANY($1::text[])
+"""
+EVENT_AT = "SELECT transaction_id FROM events WHERE position = $1"
+
+
+async def reached(pool: asyncpg.Pool, position: int, names: Sequence[str]) -> bool:
+    """Whether every named projection has applied the event at this global position."""
+    transaction_id = await pool.fetchval(EVENT_AT, position)
+    if transaction_id is None:
+        return False
+    rows = await pool.fetch(CHECKPOINTS, list(names))
+    if len(rows) < len(names):
+        return False
+    # Checkpoints compare as (transaction_id, position) pairs, never by position alone.
+    return all((r[0], r[1]) >= (transaction_id, position) for r in rows)
+
+
+async def wait_until(
+    pool: asyncpg.Pool, position: int, names: Sequence[str], seconds: float = 2.0
+) -> bool:
+    """Poll until the projections reach position, or give up after some seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        if await reached(pool, position, names):
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.01)

@@ -1,0 +1,210 @@
+"""Run projections: each batch of events and its checkpoint commit together, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from projections.base import Projection
+from tracker.database import Connection
+from tracker.eventstore import Checkpoint, EventStore, RecordedEvent
+
+log = logging.getLogger(__name__)
+
+# Advisory lock namespaces (first key); the second key is hashtext(projection name).
+LEAD, BATCH, REBUILD = 7301, 7302, 7303
+
+CREATED = "SELECT live_generation FROM projections WHERE name = $1"
+CREATE = "INSERT INTO projections (name, live_generation) VALUES ($1, $2)"
+NEW_GENERATION = """
+INSERT INTO projection_generations (name, generation, state) VALUES ($1, $2, $3)
+"""
+PUBLISH = "SELECT projection_publish($1, $2)"
+SEARCH_PATH = "SELECT set_config('search_path', $1, true)"
+CREATE_SCHEMA = "SELECT format('CREATE SCHEMA %I', $1::text)"
+LOCK_BATCH = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+TRY_LEAD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
+LIVE = """
+SELECT g.generation, g.transaction_id, g.position, g.state
+FROM projections p JOIN projection_generations g
+  ON g.name = p.name AND g.generation = p.live_generation
+WHERE p.name = $1
+"""
+GENERATION = """
+SELECT generation, transaction_id, position, state FROM projection_generations
+WHERE name = $1 AND generation = $2
+"""
+ADVANCE = """
+UPDATE projection_generations
+SET transaction_id = $3, position = $4, events_applied = events_applied + $5, updated_at = now()
+WHERE name = $1 AND generation = $2
+"""
+FAIL = """
+UPDATE projection_generations
+SET state = 'failed', error = $3, failed_position = $4, updated_at = now()
+WHERE name = $1 AND generation = $2
+"""
+
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+async def create_generation(
+    conn: Connection, projection: Projection, generation: int, state: str
+) -> None:
+    """Create one generation's schema and tables, and its checkpoint row, in conn's transaction."""
+    schema = projection.schema(generation)
+    await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
+    await conn.execute(SEARCH_PATH, f"{schema}, public")
+    await conn.execute(projection.ddl)
+    await conn.execute(SEARCH_PATH, "public")
+    await conn.execute(NEW_GENERATION, projection.name, generation, state)
+
+
+async def ensure_projection(conn: Connection, projection: Projection) -> None:
+    """Create and publish generation 1 if the projection has never run (in conn's transaction)."""
+    await conn.execute(LOCK_BATCH, BATCH, projection.name)
+    if await conn.fetchval(CREATED, projection.name) is None:
+        await create_generation(conn, projection, 1, "live")
+        await conn.execute(CREATE, projection.name, 1)
+        await conn.execute(PUBLISH, projection.schema(1), list(projection.tables))
+
+
+class ProjectionRunner:
+    """Keeps projections up to date with the log; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        projections: Sequence[Projection],
+        connect: Connect,
+        batch_size: int = 1000,
+        takeover_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.projections = list(projections)
+        self.connect = connect
+        self.batch_size = batch_size
+        self.takeover_seconds = takeover_seconds
+
+    async def ensure(self) -> None:
+        """Create generation 1 of every projection that has never run."""
+        for projection in self.projections:
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await ensure_projection(conn, projection)
+
+    async def step(self, projection: Projection, generation: int | None = None) -> int:
+        """Apply the next batch to the live (or a given) generation; return how many events."""
+        async with self.store.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    # Serialises with the rebuild's switch-over, which moves the live generation.
+                    await conn.execute(LOCK_BATCH, BATCH, projection.name)
+                    row = await conn.fetchrow(
+                        LIVE if generation is None else GENERATION,
+                        *(
+                            (projection.name,)
+                            if generation is None
+                            else (projection.name, generation)
+                        ),
+                    )
+                    if row is None or row["state"] == "failed":
+                        return 0
+                    after = Checkpoint(row["transaction_id"], row["position"])
+                    page = await self.store.read_all(after, self.batch_size, connection=conn)
+                    if page.events:
+                        await self._apply(conn, projection, row["generation"], page.events)
+                    return len(page.events)
+            except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
+                raise
+            except Exception:
+                log.exception("projection %s failed; finding the event", projection.name)
+        return await self._isolate_failure(projection, generation)
+
+    async def _apply(
+        self,
+        conn: Connection,
+        projection: Projection,
+        generation: int,
+        events: Sequence[RecordedEvent],
+    ) -> None:
+        await conn.execute(SEARCH_PATH, f"{projection.schema(generation)}, public")
+        await projection.apply(conn, events)
+        last = events[-1]
+        await conn.execute(
+            ADVANCE, projection.name, generation, last.transaction_id, last.position, len(events)
+        )
+
+    async def _isolate_failure(self, projection: Projection, generation: int | None) -> int:
+        """Apply the failed batch one event at a time, keep the good ones, stop at the bad one."""
+        applied = 0
+        while True:
+            row: asyncpg.Record | None = None
+            page = None
+            async with self.store.pool.acquire() as conn:
+                try:
+                    async with conn.transaction():
+                        await conn.execute(LOCK_BATCH, BATCH, projection.name)
+                        row = await conn.fetchrow(
+                            LIVE if generation is None else GENERATION,
+                            *(
+                                (projection.name,)
+                                if generation is None
+                                else (projection.name, generation)
+                            ),
+                        )
+                        if row is None or row["state"] == "failed":
+                            return applied
+                        page = await self.store.read_all(
+                            Checkpoint(row["transaction_id"], row["position"]), 1, connection=conn
+                        )
+                        if not page.events:
+                            return applied
+                        await self._apply(conn, projection, row["generation"], page.events)
+                        applied += 1
+                except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
+                    raise
+                except Exception as error:
+                    if row is None or page is None:
+                        raise
+                    await conn.execute(
+                        FAIL,
+                        projection.name,
+                        row["generation"],
+                        f"{type(error).__name__}: {error}"[:2000],
+                        page.events[0].position,
+                    )
+                    return applied
+
+    async def run_until_caught_up(self) -> None:
+        """Apply everything readable now; tests call this instead of sleeping."""
+        await self.ensure()
+        for projection in self.projections:
+            while await self.step(projection) > 0:
+                pass
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
+        """Lead whichever projections no other process leads, and keep them current."""
+        await self.ensure()
+        leader = await self.connect()
+        led: set[str] = set()
+        next_try = 0.0
+        try:
+            while not stop.is_set():
+                if len(led) < len(self.projections) and time.monotonic() >= next_try:
+                    for p in self.projections:
+                        if p.name not in led and await leader.fetchval(TRY_LEAD, LEAD, p.name):
+                            log.info("leading projection %s", p.name)
+                            led.add(p.name)
+                    next_try = time.monotonic() + self.takeover_seconds
+                busy = False
+                for p in self.projections:
+                    if p.name in led:
+                        busy = await self.step(p) == self.batch_size or busy
+                if not busy:
+                    await self.store.watcher.wait(poll_seconds)
+        finally:
+            await leader.close()

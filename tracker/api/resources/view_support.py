@@ -1,0 +1,56 @@
+"""What every view endpoint shares: read-your-writes waits, access by forum, documented errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+from litestar.openapi.datastructures import ResponseSpec
+
+from projections.consistency import wait_until
+from tracker.api.problems import Problem, Refused, problem
+from tracker.api.resources.common import READ_ERRORS
+from tracker.application import policy
+from tracker.application.principal import Principal
+
+VIEW_ERRORS = READ_ERRORS | {
+    403: ResponseSpec(
+        data_container=Problem,
+        description="The caller may not see this forum's views",
+        media_type="application/problem+json",
+        generate_examples=False,
+    ),
+    503: ResponseSpec(
+        data_container=Problem,
+        description="The view has not reached min_position yet; retry after Retry-After seconds",
+        media_type="application/problem+json",
+        generate_examples=False,
+    ),
+}
+MIN_POSITION = (
+    "Wait (up to 2 s) until the view includes the event at this global position, "
+    "as returned by a command; 503 with Retry-After if it does not in time."
+)
+FORUM_MEMBERS = "SELECT members FROM forums WHERE forum_id = $1"
+
+
+async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequence[str]) -> None:
+    """Wait until the named projections have applied min_position, or refuse with 503."""
+    if min_position is None or await wait_until(pool, min_position, names):
+        return
+    raise Refused(
+        problem(
+            503,
+            "not-yet-visible",
+            "View not yet current",
+            f"the view has not reached position {min_position} yet",
+        ),
+        headers={"Retry-After": "1"},
+    )
+
+
+async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id: UUID) -> None:
+    """Refuse unless the caller may see this forum's views (see policy.sees_forum)."""
+    members = await pool.fetchval(FORUM_MEMBERS, forum_id)
+    policy.viewer(principal, forum_id, [UUID(m) for m in members or []])
