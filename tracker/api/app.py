@@ -26,12 +26,17 @@ from tracker.api.dependencies import (
 )
 from tracker.api.health import HealthController
 from tracker.api.openapi import finish
+from tracker.api.resources.agreement_register import AgreementRegisterController
 from tracker.api.resources.agreements import AgreementController
+from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.forums import ForumController
+from tracker.api.resources.leader_views import LeaderViewController
 from tracker.api.resources.leaders import LeaderController
+from tracker.api.resources.meeting_views import MeetingViewController
 from tracker.api.resources.meetings import MeetingController
 from tracker.api.resources.organisations import OrganisationController
+from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
 from tracker.database import create_pool, database_url
@@ -57,6 +62,11 @@ CONTROLLERS = [
     MeetingController,
     CommitmentController,
     AgreementController,
+    LeaderViewController,
+    CommitmentListController,
+    PurposeViewController,
+    MeetingViewController,
+    AgreementRegisterController,
 ]
 
 

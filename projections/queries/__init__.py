@@ -1,0 +1,1 @@
+"""Read queries the API calls: plain SQL over the projections' tables."""
