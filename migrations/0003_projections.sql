@@ -14,6 +14,8 @@ CREATE TABLE projection_generations (
     transaction_id  xid8    NOT NULL DEFAULT '0',
     position        bigint  NOT NULL DEFAULT 0,
     events_applied  bigint  NOT NULL DEFAULT 0,
+    -- A moving average kept by the runner, for status displays.
+    events_per_second double precision NOT NULL DEFAULT 0,
     state           text    NOT NULL CHECK (state IN ('building', 'live', 'failed')),
     error           text,
     failed_position bigint,

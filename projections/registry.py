@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.commitment_view import CommitmentViews
+from projections.governance_view import GovernanceViews
 
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every projection, in the order they are run."""
-    return [CommitmentViews()]
+    return [CommitmentViews(), GovernanceViews()]
 
 
 def by_name(name: str) -> Projection:

@@ -11,7 +11,7 @@ import asyncpg
 
 from projections.base import Projection
 from tracker.database import Connection
-from tracker.eventstore import Checkpoint, EventStore, RecordedEvent
+from tracker.eventstore import Checkpoint, EventStore
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,9 @@ WHERE name = $1 AND generation = $2
 """
 ADVANCE = """
 UPDATE projection_generations
-SET transaction_id = $3, position = $4, events_applied = events_applied + $5, updated_at = now()
+SET transaction_id = $3, position = $4, events_applied = events_applied + $5, updated_at = now(),
+    events_per_second = 0.7 * events_per_second
+        + 0.3 * $5 / greatest(extract(epoch FROM clock_timestamp() - updated_at), 0.001)
 WHERE name = $1 AND generation = $2
 """
 FAIL = """
@@ -101,83 +103,78 @@ class ProjectionRunner:
         async with self.store.pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    # Serialises with the rebuild's switch-over, which moves the live generation.
+                    # Serialises with a rebuild's switch-over, which moves the live generation.
                     await conn.execute(LOCK_BATCH, BATCH, projection.name)
-                    row = await conn.fetchrow(
-                        LIVE if generation is None else GENERATION,
-                        *(
-                            (projection.name,)
-                            if generation is None
-                            else (projection.name, generation)
-                        ),
-                    )
-                    if row is None or row["state"] == "failed":
-                        return 0
-                    after = Checkpoint(row["transaction_id"], row["position"])
-                    page = await self.store.read_all(after, self.batch_size, connection=conn)
-                    if page.events:
-                        await self._apply(conn, projection, row["generation"], page.events)
-                    return len(page.events)
+                    return await self.step_in(conn, projection, generation)
             except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
                 raise
             except Exception:
                 log.exception("projection %s failed; finding the event", projection.name)
         return await self._isolate_failure(projection, generation)
 
-    async def _apply(
+    async def step_in(
         self,
         conn: Connection,
         projection: Projection,
-        generation: int,
-        events: Sequence[RecordedEvent],
-    ) -> None:
-        await conn.execute(SEARCH_PATH, f"{projection.schema(generation)}, public")
-        await projection.apply(conn, events)
-        last = events[-1]
+        generation: int | None = None,
+        limit: int | None = None,
+    ) -> int:
+        """One batch inside the caller's transaction, which holds the projection's batch lock."""
+        if generation is None:
+            row = await conn.fetchrow(LIVE, projection.name)
+        else:
+            row = await conn.fetchrow(GENERATION, projection.name, generation)
+        if row is None or row["state"] == "failed":
+            return 0
+        after = Checkpoint(row["transaction_id"], row["position"])
+        page = await self.store.read_all(after, limit or self.batch_size, connection=conn)
+        if not page.events:
+            return 0
+        await conn.execute(SEARCH_PATH, f"{projection.schema(row['generation'])}, public")
+        await projection.apply(conn, page.events)
+        last = page.events[-1]
         await conn.execute(
-            ADVANCE, projection.name, generation, last.transaction_id, last.position, len(events)
+            ADVANCE,
+            projection.name,
+            row["generation"],
+            last.transaction_id,
+            last.position,
+            len(page.events),
         )
+        return len(page.events)
 
     async def _isolate_failure(self, projection: Projection, generation: int | None) -> int:
         """Apply the failed batch one event at a time, keep the good ones, stop at the bad one."""
         applied = 0
         while True:
-            row: asyncpg.Record | None = None
-            page = None
             async with self.store.pool.acquire() as conn:
                 try:
                     async with conn.transaction():
                         await conn.execute(LOCK_BATCH, BATCH, projection.name)
-                        row = await conn.fetchrow(
-                            LIVE if generation is None else GENERATION,
-                            *(
-                                (projection.name,)
-                                if generation is None
-                                else (projection.name, generation)
-                            ),
-                        )
-                        if row is None or row["state"] == "failed":
+                        if await self.step_in(conn, projection, generation, limit=1) == 0:
                             return applied
-                        page = await self.store.read_all(
-                            Checkpoint(row["transaction_id"], row["position"]), 1, connection=conn
-                        )
-                        if not page.events:
-                            return applied
-                        await self._apply(conn, projection, row["generation"], page.events)
                         applied += 1
                 except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
                     raise
                 except Exception as error:
-                    if row is None or page is None:
-                        raise
-                    await conn.execute(
-                        FAIL,
-                        projection.name,
-                        row["generation"],
-                        f"{type(error).__name__}: {error}"[:2000],
-                        page.events[0].position,
-                    )
+                    await self._record_failure(conn, projection, generation, error)
                     return applied
+
+    async def _record_failure(
+        self, conn: Connection, projection: Projection, generation: int | None, error: Exception
+    ) -> None:
+        """Mark the generation failed at the event after its checkpoint, so it does not spin."""
+        if generation is None:
+            row = await conn.fetchrow(LIVE, projection.name)
+        else:
+            row = await conn.fetchrow(GENERATION, projection.name, generation)
+        if row is None:
+            return
+        page = await self.store.read_all(Checkpoint(row["transaction_id"], row["position"]), 1)
+        position = page.events[0].position if page.events else None
+        message = f"{type(error).__name__}: {error}"[:2000]
+        await conn.execute(FAIL, projection.name, row["generation"], message, position)
+        log.error("projection %s stopped at position %s: %s", projection.name, position, message)
 
     async def run_until_caught_up(self) -> None:
         """Apply everything readable now; tests call this instead of sleeping."""

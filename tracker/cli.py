@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from tracker import tokens
+from tracker import projections_cli, tokens
 from tracker.application.principal import KINDS
 from tracker.database import create_pool, database_url
 from tracker.migrate import MigrationChanged, migrate
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token_commands.add_parser("list", help="list tokens (never their secrets)")
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=UUID)
+    projections_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_command(settings, args)
     if args.command == "migrate":
         return asyncio.run(migrate_command(settings))
+    if args.command == "projections":
+        return projections_cli.main(settings, args)
     if args.command == "tokens":
         return asyncio.run(tokens_command(settings, args))
     if args.command == "openapi":

@@ -36,6 +36,7 @@ from tracker.api.resources.leaders import LeaderController
 from tracker.api.resources.meeting_views import MeetingViewController
 from tracker.api.resources.meetings import MeetingController
 from tracker.api.resources.organisations import OrganisationController
+from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
@@ -67,6 +68,7 @@ CONTROLLERS = [
     PurposeViewController,
     MeetingViewController,
     AgreementRegisterController,
+    ProjectionStatusController,
 ]
 
 

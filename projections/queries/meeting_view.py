@@ -1,0 +1,193 @@
+"""The meeting view: who came, what was decided and committed, and what carried forward."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.queries.purpose_view import Affiliation, CommitmentSummary, summaries
+from tracker.application.clock import Now, today_in
+
+UNAFFILIATED = "unaffiliated"
+
+
+class Attendee(msgspec.Struct, frozen=True, kw_only=True):
+    """A leader who attended, with the title they gave on the day."""
+
+    leader_id: UUID
+    title: str | None
+
+
+class OrganisationGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """Attendees from one organisation (as snapshotted at the meeting), or the unaffiliated."""
+
+    organisation_id: UUID | None
+    organisation_name: str
+    attendees: list[Attendee]
+
+
+class Apology(msgspec.Struct, frozen=True, kw_only=True):
+    """A leader who sent apologies, with their affiliation on the day."""
+
+    leader_id: UUID
+    affiliation: Affiliation | None
+
+
+class DecisionEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision the meeting recorded."""
+
+    decision_id: UUID
+    text: str
+    recorded_at: datetime
+
+
+class MeetingRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Another meeting of the forum."""
+
+    meeting_id: UUID
+    title: str
+    starts_at: datetime
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """One event on a commitment and the state it left it in."""
+
+    version: int
+    type: str
+    actor: str
+    occurred_at: datetime
+    status: str
+    due_on: date | None
+    progress: int | None
+
+
+class CarriedCommitment(CommitmentSummary, frozen=True, kw_only=True):
+    """An open commitment from the previous meeting, with what changed since that meeting."""
+
+    changes: list[Change]
+
+
+class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a meeting's members look at for one meeting."""
+
+    meeting_id: UUID
+    forum_id: UUID
+    title: str
+    starts_at: datetime
+    location: str
+    status: str
+    record_version: int
+    attendees: list[OrganisationGroup]
+    apologies: list[Apology]
+    decisions: list[DecisionEntry]
+    commitments_made: list[CommitmentSummary]
+    previous_meeting: MeetingRef | None
+    carried_forward: list[CarriedCommitment]
+
+
+MEETING = """
+SELECT m.*, coalesce(f.timezone, 'Europe/London') AS timezone
+FROM meetings m LEFT JOIN forums f ON f.forum_id = m.forum_id
+WHERE m.meeting_id = $1
+"""
+ATTENDANCE = """
+SELECT leader_id, presence, affiliation FROM meeting_attendance
+WHERE meeting_id = $1 ORDER BY leader_id
+"""
+DECISIONS = """
+SELECT decision_id, text, recorded_at FROM meeting_decisions
+WHERE meeting_id = $1 ORDER BY position
+"""
+# The previous meeting is the latest one that was not cancelled, before this one began.
+PREVIOUS = """
+SELECT meeting_id, title, starts_at FROM meetings
+WHERE forum_id = $1 AND status <> 'cancelled' AND starts_at < $2
+ORDER BY starts_at DESC, meeting_id DESC LIMIT 1
+"""
+COMMITMENTS_OF = """
+SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
+       due_on, progress, meeting_id, updated_at
+FROM commitments
+WHERE meeting_id = $1 AND (NOT $2 OR status IN ('proposed', 'active'))
+ORDER BY created_at, commitment_id
+"""
+# Making the commitment is not a change since the meeting that made it.
+CHANGES = """
+SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress
+FROM commitment_changes
+WHERE commitment_id = ANY($1::uuid[]) AND occurred_at >= $2 AND type <> 'commitment.made'
+ORDER BY position
+"""
+
+
+async def meeting_view(pool: asyncpg.Pool, meeting_id: UUID, now: Now) -> MeetingView | None:
+    """The meeting view, or None for a meeting the view does not know."""
+    async with pool.acquire() as conn:
+        meeting = await conn.fetchrow(MEETING, meeting_id)
+        if meeting is None:
+            return None
+        attendance = await conn.fetch(ATTENDANCE, meeting_id)
+        decisions = await conn.fetch(DECISIONS, meeting_id)
+        made = await conn.fetch(COMMITMENTS_OF, meeting_id, False)
+        previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting["starts_at"])
+        carried, changes = [], []
+        if previous is not None:
+            carried = await conn.fetch(COMMITMENTS_OF, previous["meeting_id"], True)
+            ids = [r["commitment_id"] for r in carried]
+            changes = await conn.fetch(CHANGES, ids, previous["starts_at"]) if ids else []
+    today = today_in(now, meeting["timezone"])
+    return MeetingView(
+        **{k: meeting[k] for k in MEETING_FIELDS},
+        attendees=by_organisation([r for r in attendance if r["presence"] == "attended"]),
+        apologies=[
+            msgspec.convert(dict(r), Apology) for r in attendance if r["presence"] == "apologies"
+        ],
+        decisions=[msgspec.convert(dict(r), DecisionEntry) for r in decisions],
+        commitments_made=summaries(made, today),
+        previous_meeting=None if previous is None else msgspec.convert(dict(previous), MeetingRef),
+        carried_forward=carried_forward(summaries(carried, today), changes),
+    )
+
+
+MEETING_FIELDS = (
+    "meeting_id",
+    "forum_id",
+    "title",
+    "starts_at",
+    "location",
+    "status",
+    "record_version",
+)
+
+
+def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
+    """Attendees grouped by the organisation in their snapshot; the unaffiliated come last."""
+    groups: dict[UUID | None, tuple[str, list[Attendee]]] = {}
+    for r in rows:
+        a = r["affiliation"]
+        key = None if a is None else UUID(a["organisation_id"])
+        name = UNAFFILIATED if a is None else a["organisation_name"]
+        attendee = Attendee(leader_id=r["leader_id"], title=None if a is None else a["title"])
+        groups.setdefault(key, (name, []))[1].append(attendee)
+    ordered = sorted(groups.items(), key=lambda g: (g[0] is None, g[1][0], str(g[0])))
+    return [
+        OrganisationGroup(organisation_id=k, organisation_name=name, attendees=people)
+        for k, (name, people) in ordered
+    ]
+
+
+def carried_forward(
+    commitments: list[CommitmentSummary], changes: list[Any]
+) -> list[CarriedCommitment]:
+    """Each carried commitment with its changes since the previous meeting, oldest first."""
+    by_commitment: dict[UUID, list[Change]] = {c.commitment_id: [] for c in commitments}
+    for r in changes:
+        by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), Change))
+    return [
+        CarriedCommitment(**msgspec.structs.asdict(c), changes=by_commitment[c.commitment_id])
+        for c in commitments
+    ]

@@ -1,0 +1,106 @@
+"""Rebuild a projection beside the live one, then switch reads over in one transaction."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import asyncpg
+
+from projections.base import Projection
+from projections.runner import (
+    BATCH,
+    LOCK_BATCH,
+    PUBLISH,
+    REBUILD,
+    ProjectionRunner,
+    create_generation,
+)
+
+TRY_REBUILD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
+UNLOCK_REBUILD = "SELECT pg_advisory_unlock($1, hashtext($2))"
+BUILDING = "SELECT generation FROM projection_generations WHERE name = $1 AND state = 'building'"
+NEXT_GENERATION = "SELECT max(generation) + 1 FROM projection_generations WHERE name = $1"
+LIVE_GENERATION = "SELECT live_generation FROM projections WHERE name = $1"
+SWITCH = "UPDATE projections SET live_generation = $2 WHERE name = $1"
+MARK_LIVE = "UPDATE projection_generations SET state = 'live' WHERE name = $1 AND generation = $2"
+FORGET = "DELETE FROM projection_generations WHERE name = $1 AND generation = $2"
+DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
+REMAINING = """
+SELECT count(*) FROM events e, projection_generations g
+WHERE g.name = $1 AND g.generation = $2
+  AND (e.transaction_id, e.position) > (g.transaction_id, g.position)
+"""
+
+Progress = Callable[[int, int, float], None]
+
+
+class RebuildRunning(Exception):
+    """Another process is already rebuilding this projection."""
+
+
+def print_progress(done: int, total: int, elapsed: float) -> None:
+    """A one-line progress bar on stderr: events done, events per second, time left."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else 0.0
+    width = 30
+    filled = int(width * done / total) if total else width
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stderr.write(f"\r[{bar}] {done:,}/{total:,} events  {rate:,.0f}/s  {left:,.0f}s left   ")
+    sys.stderr.flush()
+
+
+async def rebuild(
+    runner: ProjectionRunner, projection: Projection, progress: Progress | None = None
+) -> int:
+    """Build a new generation from the start of the log (resuming an interrupted one), catch up,
+    then make it the live one atomically and drop the old tables; return the new generation."""
+    pool = runner.store.pool
+    await runner.ensure()
+    async with pool.acquire() as guard:
+        if not await guard.fetchval(TRY_REBUILD, REBUILD, projection.name):
+            raise RebuildRunning(projection.name)
+        try:
+            generation = await _target(pool, projection)
+            total = int(await pool.fetchval(REMAINING, projection.name, generation))
+            started, done = time.monotonic(), 0
+            while True:
+                applied = await runner.step(projection, generation)
+                done += applied
+                if progress is not None:
+                    progress(done, max(total, done), time.monotonic() - started)
+                if applied < runner.batch_size:
+                    break
+            old = await _switch(runner, projection, generation)
+            if old is not None:
+                await pool.execute(await pool.fetchval(DROP_SCHEMA, projection.schema(old)))
+                await pool.execute(FORGET, projection.name, old)
+            return generation
+        finally:
+            await guard.fetchval(UNLOCK_REBUILD, REBUILD, projection.name)
+
+
+async def _target(pool: asyncpg.Pool, projection: Projection) -> int:
+    """The generation being built: an interrupted rebuild's, or a fresh one."""
+    async with pool.acquire() as conn, conn.transaction():
+        building = await conn.fetchval(BUILDING, projection.name)
+        if building is not None:
+            return int(building)
+        generation = int(await conn.fetchval(NEXT_GENERATION, projection.name))
+        await create_generation(conn, projection, generation, "building")
+        return generation
+
+
+async def _switch(runner: ProjectionRunner, projection: Projection, generation: int) -> int | None:
+    """Catch up the last events and switch reads over, with live batches held off meanwhile."""
+    async with runner.store.pool.acquire() as conn, conn.transaction():
+        # The live runner takes this lock per batch: while we hold it nothing else is applied.
+        await conn.execute(LOCK_BATCH, BATCH, projection.name)
+        while await runner.step_in(conn, projection, generation) > 0:
+            pass
+        old = await conn.fetchval(LIVE_GENERATION, projection.name)
+        await conn.execute(SWITCH, projection.name, generation)
+        await conn.execute(MARK_LIVE, projection.name, generation)
+        await conn.execute(PUBLISH, projection.schema(generation), list(projection.tables))
+        return None if old is None or old == generation else int(old)

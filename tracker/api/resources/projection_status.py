@@ -1,0 +1,25 @@
+"""GET /projections: checkpoint, lag and state of every projection."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from projections.status import ProjectionStatus, statuses
+from tracker.api.resources.common import READ_ERRORS
+
+
+class ProjectionStatusController(Controller):
+    """Operators watch the read side here."""
+
+    path = "/projections"
+    tags = ("operations",)
+
+    @get(
+        operation_id="listProjections",
+        summary="Show each projection's version, checkpoint, lag, state and speed",
+        responses={401: READ_ERRORS[401]},
+    )
+    async def list_projections(self, state: State) -> list[ProjectionStatus]:
+        """State is running, stopped, rebuilding, rebuild interrupted, or failed (with error)."""
+        return await statuses(state.pool)

@@ -1,0 +1,109 @@
+"""`tracker projections run | status | rebuild NAME | retry NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import asyncpg
+
+from projections.rebuild import RebuildRunning, print_progress, rebuild
+from projections.registry import all_projections, by_name
+from projections.runner import ProjectionRunner
+from projections.status import ProjectionStatus, statuses
+from tracker.database import create_pool, database_url
+from tracker.eventstore import EventStore
+from tracker.migrate import migrate
+from tracker.settings import Settings
+
+RETRY = """
+UPDATE projection_generations g
+SET state = CASE WHEN g.generation = p.live_generation THEN 'live' ELSE 'building' END,
+    error = NULL, failed_position = NULL
+FROM projections p
+WHERE p.name = g.name AND g.name = $1 AND g.state = 'failed'
+"""
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the projections sub-commands."""
+    parser = commands.add_parser("projections", help="run, inspect and rebuild projections")
+    sub = parser.add_subparsers(dest="projections_command", required=True)
+    sub.add_parser("run", help="keep every projection current (until interrupted)")
+    sub.add_parser("status", help="checkpoint, lag and state of every projection")
+    rebuild_parser = sub.add_parser("rebuild", help="rebuild beside the live tables, then switch")
+    rebuild_parser.add_argument("name")
+    retry_parser = sub.add_parser("retry", help="clear a failure so the projection runs again")
+    retry_parser.add_argument("name")
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one projections sub-command."""
+    return asyncio.run(_main(settings, args))
+
+
+async def _main(settings: Settings, args: argparse.Namespace) -> int:
+    url = await asyncio.to_thread(database_url, settings)
+    pool = await create_pool(url, size=settings.pool_size)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        store = EventStore(pool, poll_interval=settings.poll_interval)
+        runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(url))
+        command = args.projections_command
+        if command == "run":
+            await _run(runner, settings)
+        elif command == "status":
+            _print_status(await statuses(pool))
+        elif command == "retry":
+            done = await pool.execute(RETRY, by_name(args.name).name)
+            print("cleared" if done != "UPDATE 0" else "nothing to retry")
+        else:
+            return await _rebuild(runner, args.name)
+        return 0
+    except KeyError as error:
+        print(f"error: no projection named {error}", file=sys.stderr)
+        return 2
+    finally:
+        await pool.close()
+
+
+async def _run(runner: ProjectionRunner, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print("running projections; Ctrl-C to stop", file=sys.stderr)
+    await runner.run(stop, poll_seconds=settings.poll_interval)
+
+
+async def _rebuild(runner: ProjectionRunner, name: str) -> int:
+    projection = by_name(name)
+    runner.batch_size = 5000  # bigger batches: fewer round trips while nobody reads the new tables
+    try:
+        generation = await rebuild(runner, projection, print_progress)
+    except RebuildRunning:
+        print(f"\nerror: a rebuild of {projection.name} is already running", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(f"\ninterrupted; run the same command again to resume {projection.name}")
+        return 130
+    print(f"\n{projection.name}: generation {generation} is live")
+    return 0
+
+
+def _print_status(rows: list[ProjectionStatus]) -> None:
+    print(
+        f"{'projection':<24} {'gen':>3} {'state':<20} {'checkpoint':>16} {'applied':>10} "
+        f"{'lag':>8} {'lag s':>7} {'ev/s':>8}"
+    )
+    for s in rows:
+        print(
+            f"{s.name:<24} {s.generation:>3} {s.state:<20} {s.checkpoint:>16} "
+            f"{s.events_applied:>10,} {s.lag_events:>8,} {s.lag_seconds:>7.1f} "
+            f"{s.events_per_second:>8,.0f}"
+        )
+        if s.error:
+            print(f"    failed at position {s.failed_position}: {s.error}")
