@@ -1,0 +1,231 @@
+"""Views benchmark: rebuild speed and memory over ~1,000,000 events, and read latency.
+
+    python bench/views.py [--scale 1.0] [--seconds 10] [--reuse]
+
+Loads a realistic store (bench/views_data.py) into a fresh database on
+TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
+with `tracker projections rebuild` in a child process (time, events/s, peak memory), then serves
+the API with `tracker serve` and reads the leader view, the purpose view and the first page of
+the commitment list with wrk at 16 connections (p50/p99 latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+import psutil
+import uvloop
+
+from bench.common import SERVER, fresh_database, pool_for, url_for
+from bench.views_data import CTX, Store
+from projections.registry import all_projections
+from tracker import tokens
+from tracker.domain import EVENT_TYPES, STREAM_TYPES
+from tracker.eventstore import EventStore
+from tracker.eventstore.mapper import EventMapper
+from tracker.eventstore.repository import Repository
+
+DATABASE = "tracker_bench_views"
+TARGETS = {"leader view": 20.0, "purpose view": 50.0, "commitment list": None}
+
+
+async def load(url: str, scale: float) -> Store:
+    """Generate the store through the domain and append it, a few hundred aggregates per append."""
+    pool = await pool_for(url, 4)
+    repository = Repository(EventStore(pool), EventMapper(EVENT_TYPES, STREAM_TYPES))
+    store = Store(scale)
+    started, events = time.monotonic(), 0
+    for batch in store.batches():
+        if batch:
+            saved = await repository.save(*batch, context=CTX)
+            events += len(saved.events)
+    print(f"loaded {events:,} events in {time.monotonic() - started:.0f} s", flush=True)
+    await pool.execute(
+        f"COMMENT ON DATABASE {DATABASE} IS '{store.busy_leader} {store.busy_purpose}'"
+    )
+    await pool.execute("VACUUM ANALYZE")
+    await pool.close()
+    return store
+
+
+async def busy_ids(url: str) -> tuple[str, str]:
+    """The leader and purpose the loader made busy (kept in the database comment for --reuse)."""
+    conn = await asyncpg.connect(url)
+    try:
+        comment = await conn.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            DATABASE,
+        )
+    finally:
+        await conn.close()
+    leader, purpose = comment.split()
+    return leader, purpose
+
+
+def rebuild_all(url: str) -> None:
+    """Rebuild each projection in a child process; report time, speed and peak memory."""
+    env = os.environ | {"TRACKER_DATABASE_URL": url, "TRACKER_LOG_LEVEL": "warning"}
+    total_events, total_seconds = 0, 0.0
+    for projection in all_projections():
+        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "projections", "rebuild", projection.name],
+            env=env,
+            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
+        peak = 0
+        while child.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, psutil.Process(child.pid).memory_info().rss)
+            time.sleep(0.05)
+        if child.returncode != 0:
+            raise RuntimeError(f"rebuild of {projection.name} failed")
+        seconds = time.monotonic() - started
+        events = asyncio.run(_count(url))
+        total_events, total_seconds = events, total_seconds + seconds
+        print(
+            f"rebuild {projection.name:<24} {seconds:6.1f} s  {events / seconds:9,.0f} events/s  "
+            f"peak memory {peak / 2**20:,.0f} MB (target < 300)",
+            flush=True,
+        )
+    print(
+        f"rebuild of all views: {total_seconds:.1f} s, "
+        f"{total_events / total_seconds:,.0f} events/s of log (target 100,000)",
+        flush=True,
+    )
+
+
+async def _count(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM events"))
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wrk(url: str, token: str, seconds: int) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and non-2xx count, from wrk at 16 connections."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, p50, p99, int(bad.group(1)) if bad else 0
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def read_latency(url: str, leader: str, purpose: str, seconds: int) -> None:
+    """Serve the API on the loaded store and read each view at 16 concurrent connections."""
+    token = asyncio.run(_admin_token(url))
+    port = free_port()
+    env = os.environ | {
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_PORT": str(port),
+        "TRACKER_WORKERS": "2",
+        "TRACKER_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/health")
+        cases = {
+            "leader view": f"{base}/leaders/{leader}/commitments",
+            "purpose view": f"{base}/purposes/{purpose}/view",
+            "commitment list": f"{base}/commitments?limit=50",
+        }
+        print(
+            f"\n{'view':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10} "
+            f"{'non-2xx':>8}"
+        )
+        for name, target in cases.items():
+            rate, p50, p99, bad = wrk(target, token, seconds)
+            goal = TARGETS[name]
+            print(
+                f"{name:<18} {rate:8,.0f} {p50:8.1f} {p99:8.1f} "
+                f"{f'< {goal:.0f}' if goal else '-':>10} {bad:>8}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not come up")
+
+
+async def _admin_token(url: str) -> str:
+    pool = await pool_for(url, 1)
+    try:
+        return await tokens.issue(pool, "bench-views", "admin")
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 is ~1,000,000 events")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for the read latencies: apt-get install wrk")
+    url = url_for(DATABASE)
+    if not args.reuse:
+        url = uvloop.run(fresh_database(DATABASE))
+        uvloop.run(load(url, args.scale))
+    print(f"PostgreSQL at {SERVER.rsplit('/', 1)[0]}; {os.cpu_count()} cores", flush=True)
+    rebuild_all(url)
+    leader, purpose = uvloop.run(busy_ids(url))
+    read_latency(url, leader, purpose, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
