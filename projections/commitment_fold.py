@@ -40,8 +40,8 @@ def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
         "offered_terms": None,
         "proposed_terms": None,
         "meeting_id": p["meeting_id"],
-        "created_at": event.occurred_at.isoformat(),
-        "updated_at": event.occurred_at.isoformat(),
+        "created_at": event.occurred_at,
+        "updated_at": event.occurred_at,
         "finished_at": None,
         "version": event.version,
     }
@@ -51,7 +51,7 @@ def _close(row: Row, status: str, event: RecordedEvent) -> None:
     row["status"] = status
     row["handover_to"] = None
     row["proposed_terms"] = None
-    row["finished_at"] = event.occurred_at.isoformat()
+    row["finished_at"] = event.occurred_at
 
 
 def _terms(p: dict[str, Any]) -> list[Any]:
@@ -64,7 +64,7 @@ def apply_to_commitment(row: Row, event: RecordedEvent, owner_organisation: str 
     if kind == "accepted":
         row.update(status="active", offered_terms=None)
     elif kind in ("declined", "withdrawn"):
-        row.update(status=kind, offered_terms=None, finished_at=event.occurred_at.isoformat())
+        row.update(status=kind, offered_terms=None, finished_at=event.occurred_at)
     elif kind == "counter_offered":
         row["offered_terms"] = _terms(p)
     elif kind == "counter_offer_accepted":
@@ -104,7 +104,7 @@ def apply_to_commitment(row: Row, event: RecordedEvent, owner_organisation: str 
         row.update(description=p["description"], due_on=p["due_on"])
         if row["renegotiation_count"] == 0:
             row["original_due_on"] = p["due_on"]
-    row["updated_at"] = event.occurred_at.isoformat()
+    row["updated_at"] = event.occurred_at
     row["version"] = event.version
 
 
@@ -184,12 +184,12 @@ class CommitmentFold:
         self.dirty.add(("commitment", key))
         self.changes.append(
             {
-                "commitment_id": key,
+                "commitment_id": event.stream_id,
                 "version": event.version,
                 "position": event.position,
                 "type": event.type,
                 "actor": event.actor,
-                "occurred_at": event.occurred_at.isoformat(),
+                "occurred_at": event.occurred_at,
                 "status": row["status"],
                 "due_on": row["due_on"],
                 "progress": row["progress"],

@@ -4,6 +4,7 @@ the leader view, the commitment list and the purpose view need."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from projections.base import Projection
@@ -94,10 +95,17 @@ ON CONFLICT (commitment_id) DO UPDATE SET
     proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,
     finished_at = EXCLUDED.finished_at, version = EXCLUDED.version
 """
-SAVE_CHANGES = """
-INSERT INTO commitment_changes
-SELECT * FROM jsonb_populate_recordset(NULL::commitment_changes, $1::jsonb)
-"""
+CHANGE_COLUMNS = (
+    "commitment_id",
+    "version",
+    "position",
+    "type",
+    "actor",
+    "occurred_at",
+    "status",
+    "due_on",
+    "progress",
+)
 
 
 class CommitmentViews(Projection):
@@ -129,7 +137,10 @@ class CommitmentViews(Projection):
         await _save(conn, SAVE_FORUMS, fold.touched("forum"))
         await _save(conn, SAVE_LEADERS, fold.touched("leader"))
         await _save(conn, SAVE_COMMITMENTS, fold.touched("commitment"))
-        await _save(conn, SAVE_CHANGES, fold.changes)
+        # Changes are append-only, one per event: COPY is the cheapest way in.
+        await conn.copy_records_to_table(
+            "commitment_changes", records=[_change(c) for c in fold.changes], columns=CHANGE_COLUMNS
+        )
 
 
 async def _load(conn: Connection, sql: str, keys: set[Any], into: dict[str, Any], key: str) -> None:
@@ -141,3 +152,19 @@ async def _load(conn: Connection, sql: str, keys: set[Any], into: dict[str, Any]
 async def _save(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(sql, rows)  # the pool's jsonb codec encodes the list
+
+
+def _change(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A change row as COPY's binary format wants it: real UUIDs and dates."""
+    due = row["due_on"]
+    return (
+        row["commitment_id"],
+        row["version"],
+        row["position"],
+        row["type"],
+        row["actor"],
+        row["occurred_at"],
+        row["status"],
+        None if due is None else date.fromisoformat(due),
+        row["progress"],
+    )

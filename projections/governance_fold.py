@@ -162,7 +162,9 @@ class GovernanceFold:
                 amendment = {"text": p["text"], "reason": p["reason"], "at": _at(event)}
                 row.update(text=p["text"], amendments=[*row["amendments"], amendment])
             elif kind == "rescinded":
-                row.update(status="rescinded", rescinded_at=_at(event), rescinded_reason=p["reason"])
+                row.update(
+                    status="rescinded", rescinded_at=_at(event), rescinded_reason=p["reason"]
+                )
         self.dirty.add(("agreement", key))
 
     def _meeting(self, event: RecordedEvent) -> None:

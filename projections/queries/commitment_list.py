@@ -74,15 +74,18 @@ class Scope(msgspec.Struct, frozen=True, kw_only=True):
     forum_ids: tuple[UUID, ...] | None = None
 
 
-# The item's columns, shared with the leader view; $1 is always the app clock's moment.
+# Open and due before today in the forum's time zone; $1 is always the app clock's moment,
+# never the database's, so tests (and "as of" reads) control it.
+OVERDUE = f"""(c.status IN ('proposed', 'active') AND c.due_on <
+    ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date)"""
+# The item's columns, shared with the leader view.
 COLUMNS = f"""
 c.commitment_id, c.forum_id, f.name AS forum_name, c.description, c.status, c.owner_id,
 c.owner_organisation_id, c.requester_id, c.handover_to, c.purpose_ids, c.made_on, c.due_on,
 c.original_due_on, c.renegotiation_count, c.progress,
 c.offered_terms IS NOT NULL AS counter_offer_pending,
 c.proposed_terms IS NOT NULL AS renegotiation_pending,
-coalesce(c.status IN ('proposed', 'active') AND c.due_on <
-    ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date, false) AS overdue,
+coalesce({OVERDUE}, false) AS overdue,
 c.meeting_id, c.created_at, c.updated_at, c.finished_at, c.version
 """
 LIST = f"""
@@ -106,10 +109,6 @@ PREDICATES = {
     "forum_ids": "c.forum_id = ANY({}::uuid[])",
     "after": "(c.created_at, c.commitment_id) > ({}::timestamptz, {}::uuid)",
 }
-OVERDUE = (
-    "c.status IN ('proposed', 'active') AND c.due_on < "
-    f"($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date"
-)
 
 
 async def list_commitments(

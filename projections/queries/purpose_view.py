@@ -207,7 +207,8 @@ def summaries(rows: list[Any], today: date) -> list[CommitmentSummary]:
     """Commitment rows as summaries, with overdue computed for today."""
     return [
         msgspec.convert(
-            dict(r) | {"overdue": r["status"] in OPEN and r["due_on"] is not None and r["due_on"] < today},
+            dict(r)
+            | {"overdue": r["status"] in OPEN and r["due_on"] is not None and r["due_on"] < today},
             CommitmentSummary,
         )
         for r in rows
@@ -219,7 +220,11 @@ def by_status(commitments: list[CommitmentSummary]) -> list[StatusGroup]:
     groups: dict[str, list[CommitmentSummary]] = defaultdict(list)
     for c in commitments:
         groups[c.status].append(c)
-    return [StatusGroup(status=s, count=len(groups[s]), commitments=groups[s]) for s in STATUSES if s in groups]
+    return [
+        StatusGroup(status=s, count=len(groups[s]), commitments=groups[s])
+        for s in STATUSES
+        if s in groups
+    ]
 
 
 def contributors(commitments: list[CommitmentSummary]) -> list[Contributor]:
