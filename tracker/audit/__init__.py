@@ -1,0 +1,1 @@
+"""Audit: Merkle tree heads over the log, seals, proofs, export and verification."""
