@@ -90,8 +90,8 @@ def _subproof(m: int, start: int, end: int, complete: bool, subtree: Subtree) ->
         return [] if complete else [subtree(start, end)]
     k = split(n)
     if m <= k:
-        return _subproof(m, start, start + k, complete, subtree) + [subtree(start + k, end)]
-    return _subproof(m - k, start + k, end, False, subtree) + [subtree(start, start + k)]
+        return [*_subproof(m, start, start + k, complete, subtree), subtree(start + k, end)]
+    return [*_subproof(m - k, start + k, end, False, subtree), subtree(start, start + k)]
 
 
 def verify_inclusion(
