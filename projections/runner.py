@@ -51,6 +51,10 @@ SET state = 'failed', error = $3, failed_position = $4, updated_at = now()
 WHERE name = $1 AND generation = $2
 """
 
+NEWEST = """
+SELECT transaction_id, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1
+"""
+
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
@@ -176,12 +180,27 @@ class ProjectionRunner:
         await conn.execute(FAIL, projection.name, row["generation"], message, position)
         log.error("projection %s stopped at position %s: %s", projection.name, position, message)
 
-    async def run_until_caught_up(self) -> None:
-        """Apply everything readable now; tests call this instead of sleeping."""
+    async def run_until_caught_up(self, seconds: float = 30.0) -> None:
+        """Apply every event committed before the call; tests use this instead of sleeping.
+
+        A transaction still open elsewhere can hold the horizon back for a moment, so an empty
+        batch is not proof of being caught up: wait until the checkpoint passes the head.
+        """
         await self.ensure()
+        head = await self.store.pool.fetchrow(NEWEST)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
         for projection in self.projections:
-            while await self.step(projection) > 0:
-                pass
+            while await self.step(projection) > 0 or not await self._reached(projection, head):
+                if loop.time() > deadline:
+                    raise TimeoutError(f"{projection.name} did not catch up")
+                await asyncio.sleep(0.01)
+
+    async def _reached(self, projection: Projection, head: asyncpg.Record | None) -> bool:
+        row = await self.store.pool.fetchrow(LIVE, projection.name)
+        if head is None or row is None or row["state"] == "failed":
+            return True
+        return (row["transaction_id"], row["position"]) >= (head[0], head[1])
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
         """Lead whichever projections no other process leads, and keep them current."""

@@ -93,11 +93,12 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             return cached[1]
         row = await self.db.fetchrow(SELECT_BY_HASH, key)
-        found = (
-            None
-            if row is None
-            else Principal(token_id=row[0], name=row[1], kind=row[2], leader_id=row[3])
-        )
+        found = None
+        if row is not None:
+            forums = None if row[4] is None else tuple(row[4])
+            found = Principal(
+                token_id=row[0], name=row[1], kind=row[2], leader_id=row[3], forum_ids=forums
+            )
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[key] = (now + CACHE_SECONDS, found)

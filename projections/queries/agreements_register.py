@@ -14,7 +14,7 @@ from projections.queries.meeting_view import MeetingRef
 Include = Literal["in_force", "all"]
 
 
-class Amendment(msgspec.Struct, frozen=True, kw_only=True):
+class AgreementAmendment(msgspec.Struct, frozen=True, kw_only=True):
     """One amendment of the text, and why."""
 
     text: str
@@ -38,7 +38,7 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
     adopted_at: datetime | None
     adopted_meeting_id: UUID | None
     adopted_meeting: MeetingRef | None
-    amendments: list[Amendment]
+    amendments: list[AgreementAmendment]
     rescinded_at: datetime | None
     rescinded_reason: str | None
 

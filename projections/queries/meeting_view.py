@@ -9,13 +9,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries.purpose_view import Affiliation, CommitmentSummary, summaries
+from projections.queries.purpose_view import AffiliationAtTheTime, CommitmentLine, summaries
 from tracker.application.clock import Now, today_in
 
 UNAFFILIATED = "unaffiliated"
 
 
-class Attendee(msgspec.Struct, frozen=True, kw_only=True):
+class MeetingAttendee(msgspec.Struct, frozen=True, kw_only=True):
     """A leader who attended, with the title they gave on the day."""
 
     leader_id: UUID
@@ -27,14 +27,14 @@ class OrganisationGroup(msgspec.Struct, frozen=True, kw_only=True):
 
     organisation_id: UUID | None
     organisation_name: str
-    attendees: list[Attendee]
+    attendees: list[MeetingAttendee]
 
 
 class Apology(msgspec.Struct, frozen=True, kw_only=True):
     """A leader who sent apologies, with their affiliation on the day."""
 
     leader_id: UUID
-    affiliation: Affiliation | None
+    affiliation: AffiliationAtTheTime | None
 
 
 class DecisionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,7 +53,7 @@ class MeetingRef(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
 
 
-class Change(msgspec.Struct, frozen=True, kw_only=True):
+class CarriedChange(msgspec.Struct, frozen=True, kw_only=True):
     """One event on a commitment and the state it left it in."""
 
     version: int
@@ -65,10 +65,10 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
     progress: int | None
 
 
-class CarriedCommitment(CommitmentSummary, frozen=True, kw_only=True):
+class CarriedCommitment(CommitmentLine, frozen=True, kw_only=True):
     """An open commitment from the previous meeting, with what changed since that meeting."""
 
-    changes: list[Change]
+    changes: list[CarriedChange]
 
 
 class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,7 +84,7 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     attendees: list[OrganisationGroup]
     apologies: list[Apology]
     decisions: list[DecisionEntry]
-    commitments_made: list[CommitmentSummary]
+    commitments_made: list[CommitmentLine]
     previous_meeting: MeetingRef | None
     carried_forward: list[CarriedCommitment]
 
@@ -140,38 +140,30 @@ async def meeting_view(pool: asyncpg.Pool, meeting_id: UUID, now: Now) -> Meetin
             ids = [r["commitment_id"] for r in carried]
             changes = await conn.fetch(CHANGES, ids, previous["starts_at"]) if ids else []
     today = today_in(now, meeting["timezone"])
-    return MeetingView(
-        **{k: meeting[k] for k in MEETING_FIELDS},
-        attendees=by_organisation([r for r in attendance if r["presence"] == "attended"]),
-        apologies=[
-            msgspec.convert(dict(r), Apology) for r in attendance if r["presence"] == "apologies"
-        ],
-        decisions=[msgspec.convert(dict(r), DecisionEntry) for r in decisions],
-        commitments_made=summaries(made, today),
-        previous_meeting=None if previous is None else msgspec.convert(dict(previous), MeetingRef),
-        carried_forward=carried_forward(summaries(carried, today), changes),
+    return msgspec.convert(
+        dict(meeting)
+        | {
+            "attendees": by_organisation([r for r in attendance if r["presence"] == "attended"]),
+            "apologies": [dict(r) for r in attendance if r["presence"] == "apologies"],
+            "decisions": [dict(r) for r in decisions],
+            "commitments_made": summaries(made, today),
+            "previous_meeting": None if previous is None else dict(previous),
+            "carried_forward": carried_forward(summaries(carried, today), changes),
+        },
+        MeetingView,
     )
-
-
-MEETING_FIELDS = (
-    "meeting_id",
-    "forum_id",
-    "title",
-    "starts_at",
-    "location",
-    "status",
-    "record_version",
-)
 
 
 def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
     """Attendees grouped by the organisation in their snapshot; the unaffiliated come last."""
-    groups: dict[UUID | None, tuple[str, list[Attendee]]] = {}
+    groups: dict[UUID | None, tuple[str, list[MeetingAttendee]]] = {}
     for r in rows:
         a = r["affiliation"]
         key = None if a is None else UUID(a["organisation_id"])
         name = UNAFFILIATED if a is None else a["organisation_name"]
-        attendee = Attendee(leader_id=r["leader_id"], title=None if a is None else a["title"])
+        attendee = MeetingAttendee(
+            leader_id=r["leader_id"], title=None if a is None else a["title"]
+        )
         groups.setdefault(key, (name, []))[1].append(attendee)
     ordered = sorted(groups.items(), key=lambda g: (g[0] is None, g[1][0], str(g[0])))
     return [
@@ -181,12 +173,12 @@ def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
 
 
 def carried_forward(
-    commitments: list[CommitmentSummary], changes: list[Any]
+    commitments: list[CommitmentLine], changes: list[Any]
 ) -> list[CarriedCommitment]:
     """Each carried commitment with its changes since the previous meeting, oldest first."""
-    by_commitment: dict[UUID, list[Change]] = {c.commitment_id: [] for c in commitments}
+    by_commitment: dict[UUID, list[CarriedChange]] = {c.commitment_id: [] for c in commitments}
     for r in changes:
-        by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), Change))
+        by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), CarriedChange))
     return [
         CarriedCommitment(**msgspec.structs.asdict(c), changes=by_commitment[c.commitment_id])
         for c in commitments

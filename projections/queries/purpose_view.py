@@ -10,25 +10,16 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.commitment_fold import FINISHED, OPEN
 from tracker.application.clock import Now, today_in
 
-OPEN = ("proposed", "active")
 # Lifecycle order, so groups read the same way every time.
-STATUSES = (
-    "proposed",
-    "active",
-    "completed",
-    "acknowledged",
-    "released",
-    "cancelled",
-    "declined",
-    "withdrawn",
-)
+STATUSES = (*OPEN, *FINISHED)
 # Owners who never promised (still proposed, declined, withdrawn) do not count as contributing.
 PROMISED = ("active", "completed", "acknowledged", "released", "cancelled")
 
 
-class Affiliation(msgspec.Struct, frozen=True, kw_only=True):
+class AffiliationAtTheTime(msgspec.Struct, frozen=True, kw_only=True):
     """A leader's organisation and title as they stood at the time, for context only."""
 
     organisation_id: UUID
@@ -36,7 +27,7 @@ class Affiliation(msgspec.Struct, frozen=True, kw_only=True):
     title: str
 
 
-class Revision(msgspec.Struct, frozen=True, kw_only=True):
+class PurposeRevision(msgspec.Struct, frozen=True, kw_only=True):
     """One revision of the statement: the new statement, why, by whom and when."""
 
     statement: str
@@ -45,15 +36,15 @@ class Revision(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-class Endorsement(msgspec.Struct, frozen=True, kw_only=True):
+class PurposeEndorsement(msgspec.Struct, frozen=True, kw_only=True):
     """A leader who endorses the purpose, with their affiliation when they endorsed."""
 
     leader_id: UUID
-    affiliation: Affiliation | None
+    affiliation: AffiliationAtTheTime | None
     endorsed_at: datetime
 
 
-class CommitmentSummary(msgspec.Struct, frozen=True, kw_only=True):
+class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
     """A commitment as a view lists it; overdue is computed at query time."""
 
     commitment_id: UUID
@@ -69,15 +60,15 @@ class CommitmentSummary(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class StatusGroup(msgspec.Struct, frozen=True, kw_only=True):
+class PurposeStatusGroup(msgspec.Struct, frozen=True, kw_only=True):
     """The commitments in one status."""
 
     status: str
     count: int
-    commitments: list[CommitmentSummary]
+    commitments: list[CommitmentLine]
 
 
-class Contributor(msgspec.Struct, frozen=True, kw_only=True):
+class PurposeContributor(msgspec.Struct, frozen=True, kw_only=True):
     """A leader who owns commitments citing the purpose, under the organisations recorded."""
 
     leader_id: UUID
@@ -93,7 +84,7 @@ class ContributingOrganisation(msgspec.Struct, frozen=True, kw_only=True):
     commitments: int
 
 
-class Progress(msgspec.Struct, frozen=True, kw_only=True):
+class PurposeProgress(msgspec.Struct, frozen=True, kw_only=True):
     """Roll-up of the commitments; mean_progress is over active ones that reported any."""
 
     total: int
@@ -131,12 +122,12 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
     adopted_meeting_id: UUID | None
     proposed_by: UUID
     proposed_at: datetime
-    revisions: list[Revision]
-    endorsements: list[Endorsement]
-    commitments_by_status: list[StatusGroup]
-    contributors: list[Contributor]
+    revisions: list[PurposeRevision]
+    endorsements: list[PurposeEndorsement]
+    commitments_by_status: list[PurposeStatusGroup]
+    contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
-    progress: Progress
+    progress: PurposeProgress
     agreements_in_force: list[AgreementInForce]
     last_activity: datetime
 
@@ -177,57 +168,46 @@ async def purpose_view(pool: asyncpg.Pool, purpose_id: UUID, now: Now) -> Purpos
         agreements = await conn.fetch(AGREEMENTS_IN_FORCE, purpose_id, purpose["forum_id"])
     commitments = summaries(rows, today_in(now, purpose["timezone"]))
     activity = max([purpose["last_activity"], *(c.updated_at for c in commitments)])
-    return PurposeView(
-        **{k: purpose[k] for k in PURPOSE_FIELDS},
-        revisions=msgspec.convert(purpose["revisions"], list[Revision]),
-        endorsements=[msgspec.convert(dict(r), Endorsement) for r in endorsements],
-        commitments_by_status=by_status(commitments),
-        contributors=contributors(commitments),
-        organisations=organisations(commitments),
-        progress=progress(commitments),
-        agreements_in_force=[msgspec.convert(dict(r), AgreementInForce) for r in agreements],
-        last_activity=activity,
+    return msgspec.convert(
+        dict(purpose)
+        | {
+            "endorsements": [dict(r) for r in endorsements],
+            "commitments_by_status": by_status(commitments),
+            "contributors": contributors(commitments),
+            "organisations": organisations(commitments),
+            "progress": progress(commitments),
+            "agreements_in_force": [dict(r) for r in agreements],
+            "last_activity": activity,
+        },
+        PurposeView,
     )
 
 
-PURPOSE_FIELDS = (
-    "purpose_id",
-    "forum_id",
-    "statement",
-    "original_statement",
-    "status",
-    "decision_rule",
-    "adopted_meeting_id",
-    "proposed_by",
-    "proposed_at",
-)
-
-
-def summaries(rows: list[Any], today: date) -> list[CommitmentSummary]:
+def summaries(rows: list[Any], today: date) -> list[CommitmentLine]:
     """Commitment rows as summaries, with overdue computed for today."""
     return [
         msgspec.convert(
             dict(r)
             | {"overdue": r["status"] in OPEN and r["due_on"] is not None and r["due_on"] < today},
-            CommitmentSummary,
+            CommitmentLine,
         )
         for r in rows
     ]
 
 
-def by_status(commitments: list[CommitmentSummary]) -> list[StatusGroup]:
+def by_status(commitments: list[CommitmentLine]) -> list[PurposeStatusGroup]:
     """The commitments grouped by status, in lifecycle order, leaving out empty groups."""
-    groups: dict[str, list[CommitmentSummary]] = defaultdict(list)
+    groups: dict[str, list[CommitmentLine]] = defaultdict(list)
     for c in commitments:
         groups[c.status].append(c)
     return [
-        StatusGroup(status=s, count=len(groups[s]), commitments=groups[s])
+        PurposeStatusGroup(status=s, count=len(groups[s]), commitments=groups[s])
         for s in STATUSES
         if s in groups
     ]
 
 
-def contributors(commitments: list[CommitmentSummary]) -> list[Contributor]:
+def contributors(commitments: list[CommitmentLine]) -> list[PurposeContributor]:
     """Owners who promised, most commitments first."""
     counts: dict[UUID, int] = defaultdict(int)
     orgs: dict[UUID, dict[UUID, None]] = defaultdict(dict)
@@ -237,12 +217,12 @@ def contributors(commitments: list[CommitmentSummary]) -> list[Contributor]:
             if c.owner_organisation_id is not None:
                 orgs[c.owner_id][c.owner_organisation_id] = None
     return [
-        Contributor(leader_id=k, organisation_ids=list(orgs[k]), commitments=n)
+        PurposeContributor(leader_id=k, organisation_ids=list(orgs[k]), commitments=n)
         for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     ]
 
 
-def organisations(commitments: list[CommitmentSummary]) -> list[ContributingOrganisation]:
+def organisations(commitments: list[CommitmentLine]) -> list[ContributingOrganisation]:
     """Organisations of owners who promised (as recorded on each commitment), most first."""
     counts: dict[UUID | None, int] = defaultdict(int)
     leaders: dict[UUID | None, dict[UUID, None]] = defaultdict(dict)
@@ -256,11 +236,11 @@ def organisations(commitments: list[CommitmentSummary]) -> list[ContributingOrga
     ]
 
 
-def progress(commitments: list[CommitmentSummary]) -> Progress:
+def progress(commitments: list[CommitmentLine]) -> PurposeProgress:
     """Counts by outcome, and the mean progress of active commitments that reported."""
     reported = [c.progress for c in commitments if c.status == "active" and c.progress is not None]
     statuses = [c.status for c in commitments]
-    return Progress(
+    return PurposeProgress(
         total=len(commitments),
         open=sum(s in OPEN for s in statuses),
         finished=sum(s not in OPEN for s in statuses),

@@ -22,9 +22,11 @@ class LogWatcher:
         grown, self._grown = self._grown, asyncio.Event()
         grown.set()
 
-    async def wait(self, seconds: float) -> None:
-        """Wait until the log grows in this process, or for seconds (to poll other writers)."""
+    async def wait(self, seconds: float) -> bool:
+        """Wait until the log grows in this process (True), or for seconds (False)."""
         # asyncio.timeout, not wait_for: wait_for can swallow a cancellation that races the wake-up.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._grown.wait()
+                return True
+        return False

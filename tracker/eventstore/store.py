@@ -232,15 +232,20 @@ class EventStore:
         """Yield pages of the log as they become readable, forever; the caller breaks out."""
         loop = asyncio.get_running_loop()
         checkpoint = after
+        behind = (
+            0  # reads since a wake-up that found nothing: an open transaction holds the horizon
+        )
         while True:
             started = loop.time()
             page = await self.read_all(checkpoint, limit)
             if page.events:
-                checkpoint = page.checkpoint
+                checkpoint, behind = page.checkpoint, 0
                 yield page
                 if len(page.events) == limit:
                     continue
-            await self.watcher.wait(self.poll_interval)
+            wait = self.poll_interval if behind == 0 else min(self.poll_interval, 0.01)
+            woken = await self.watcher.wait(wait)
+            behind = 20 if woken else max(0, behind - 1)
             # Under load every append wakes us; one read per few milliseconds serves them all.
             await asyncio.sleep(max(0.0, started + COALESCE_SECONDS - loop.time()))
 

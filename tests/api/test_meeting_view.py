@@ -1,0 +1,182 @@
+"""The meeting view through the real app: attendance, decisions, commitments, carried forward."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import Tokens
+from tests.api.seed import SEEDER, World, seed_world
+from tracker.domain import AffiliationSnapshot, Attendance, Commitment, Leader, Meeting
+from tracker.eventstore.repository import Repository
+
+Client = AsyncTestClient[Litestar]
+# Events carry the real time they happened, so meetings are placed around it.
+NOW = datetime.now(UTC)
+
+
+@dataclass
+class History:
+    """The seeded world with Dana, an unaffiliated member, and the forum's meetings."""
+
+    world: World
+    dana: Leader
+    meetings: dict[str, Meeting]
+    commitments: dict[str, Commitment]
+
+    def snapshot(self, name: str) -> AffiliationSnapshot:
+        org = self.world.organisations[name]
+        return AffiliationSnapshot(org.id, org.name, "Director")
+
+
+def made_at(world: World, meeting: Meeting, owner: uuid.UUID, by: uuid.UUID) -> Commitment:
+    assert world.forum is not None and world.purpose is not None
+    return Commitment.make(
+        uuid.uuid4(),
+        forum_id=world.forum.id,
+        owner_id=owner,
+        by=by,
+        description="An action",
+        purpose_ids=[world.purpose.id],
+        made_on=date(2026, 1, 1),
+        meeting_id=meeting.id,
+    )
+
+
+def held(world: World, title: str, starts: timedelta) -> Meeting:
+    """A meeting of the world's forum, opened."""
+    assert world.forum is not None
+    meeting = Meeting.schedule(uuid.uuid4(), world.forum.id, title, NOW + starts, "Town Hall")
+    meeting.open()
+    return meeting
+
+
+async def a_forum_that_meets(repository: Repository) -> tuple[History, int]:
+    """Three meetings held a month apart, one cancelled between them, and one to come."""
+    world = await seed_world(repository)
+    assert world.forum is not None
+    amina, ben, chloe = world.id("amina"), world.id("ben"), world.id("chloe")
+    dana = Leader.register(uuid.uuid4(), "Dana")
+    world.forum.join(dana.id)
+    m = {
+        "september": held(world, "September", -timedelta(days=60)),
+        "october": held(world, "October", -timedelta(days=30)),
+        "november": held(world, "November", -timedelta(hours=1)),
+        "cancelled": Meeting.schedule(
+            uuid.uuid4(), world.forum.id, "Extra", NOW - timedelta(days=10)
+        ),
+        "december": Meeting.schedule(
+            uuid.uuid4(), world.forum.id, "December", NOW + timedelta(days=30)
+        ),
+    }
+    m["cancelled"].cancel("nothing to discuss")
+    c = {
+        "old": made_at(world, m["september"], ben, ben),
+        "moving": made_at(world, m["october"], ben, ben),
+        "done": made_at(world, m["october"], chloe, chloe),
+        "asked": made_at(world, m["october"], chloe, amina),
+        "new": made_at(world, m["november"], dana.id, dana.id),
+    }
+    forum = History(world, dana, m, c)
+    m["november"].record_attendance(
+        [
+            Attendance(ben, "attended", forum.snapshot("ben")),
+            Attendance(amina, "attended", forum.snapshot("amina")),
+            Attendance(dana.id, "attended"),
+            Attendance(chloe, "apologies", forum.snapshot("chloe")),
+        ]
+    )
+    m["november"].record_decision(uuid.uuid4(), "Pool the volunteer rotas")
+    await repository.save(dana, world.forum, *m.values(), *c.values(), context=SEEDER)
+    c["moving"].report_progress(ben, 50)
+    c["done"].complete(chloe)
+    saved = await repository.save(c["moving"], c["done"], context=SEEDER)
+    return forum, saved.events[-1].position
+
+
+async def test_the_meeting_view_groups_attendees_and_carries_forward_open_commitments(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    forum, _ = await a_forum_that_meets(repository)
+    world, m, c = forum.world, forum.meetings, forum.commitments
+    amina = await issue.headers("leader", world.id("amina"))
+    decided = await client.post(
+        f"/meetings/{m['november'].id}/decisions", json={"text": "Open Saturdays"}, headers=amina
+    )
+    assert decided.status_code == 200, decided.text
+
+    at = decided.json()["position"]
+    response = await client.get(
+        f"/meetings/{m['november'].id}/view?min_position={at}", headers=amina
+    )
+
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert (view["title"], view["status"], view["location"]) == ("November", "open", "Town Hall")
+    assert [
+        (g["organisation_name"], [a["leader_id"] for a in g["attendees"]])
+        for g in view["attendees"]
+    ] == [
+        ("Amina Council", [str(world.id("amina"))]),
+        ("Ben Council", [str(world.id("ben"))]),
+        ("unaffiliated", [str(forum.dana.id)]),
+    ]
+    assert view["attendees"][0]["attendees"][0]["title"] == "Director"
+    assert view["attendees"][2]["organisation_id"] is None
+    [apology] = view["apologies"]
+    assert apology["leader_id"] == str(world.id("chloe"))
+    assert apology["affiliation"]["organisation_name"] == "Chloe Council"
+    assert [d["text"] for d in view["decisions"]] == ["Pool the volunteer rotas", "Open Saturdays"]
+    assert [x["commitment_id"] for x in view["commitments_made"]] == [str(c["new"].id)]
+    # The cancelled meeting in between does not count; October's finished action is not carried.
+    assert view["previous_meeting"]["meeting_id"] == str(m["october"].id)
+    carried = {x["commitment_id"]: x for x in view["carried_forward"]}
+    assert set(carried) == {str(c["moving"].id), str(c["asked"].id)}
+    moving = carried[str(c["moving"].id)]
+    assert (moving["status"], moving["progress"]) == ("active", 50)
+    assert [(ch["type"], ch["progress"]) for ch in moving["changes"]] == [
+        ("commitment.progress_reported", 50)
+    ]
+    assert carried[str(c["asked"].id)]["status"] == "proposed"
+    assert carried[str(c["asked"].id)]["changes"] == []
+
+
+async def test_the_first_meeting_has_nothing_carried_forward(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    forum, at = await a_forum_that_meets(repository)
+    meeting = forum.meetings["september"]
+
+    response = await client.get(
+        f"/meetings/{meeting.id}/view?min_position={at}", headers=await issue.headers("auditor")
+    )
+
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert view["previous_meeting"] is None and view["carried_forward"] == []
+    assert view["attendees"] == [] and view["apologies"] == [] and view["decisions"] == []
+    assert [x["commitment_id"] for x in view["commitments_made"]] == [
+        str(forum.commitments["old"].id)
+    ]
+
+
+async def test_a_leader_outside_the_forum_is_refused_and_an_unknown_meeting_is_not_found(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    forum, _ = await a_forum_that_meets(repository)
+    outsider = Leader.register(uuid.uuid4(), "Eve")
+    at = (await repository.save(outsider, context=SEEDER)).events[-1].position
+    url = f"/meetings/{forum.meetings['october'].id}/view?min_position={at}"
+
+    refused = await client.get(url, headers=await issue.headers("leader", outsider.id))
+    missing = await client.get(
+        f"/meetings/{uuid.uuid4()}/view", headers=await issue.headers("admin")
+    )
+
+    assert refused.status_code == 403, refused.text
+    assert missing.status_code == 404, missing.text
+    assert (await client.get(url)).status_code == 401

@@ -1,0 +1,237 @@
+"""The purpose view through the real app, read at the position of the last write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import Tokens
+from tests.api.seed import SEEDER, World, seed_world
+from tracker import tokens
+from tracker.domain import Agreement, Commitment, Forum, Leader, Purpose
+from tracker.eventstore.repository import Repository
+
+Client = AsyncTestClient[Litestar]
+OCT_1, NOV_1, DEC_1 = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
+
+
+def commitment(world: World, owner: str, by: str | None = None, **terms: Any) -> Commitment:
+    """A commitment citing the world's purpose, made by the owner unless someone else records it."""
+    assert world.forum is not None and world.purpose is not None
+    return Commitment.make(
+        uuid.uuid4(),
+        forum_id=world.forum.id,
+        owner_id=world.id(owner),
+        by=world.id(by or owner),
+        description=f"{owner}'s part",
+        purpose_ids=[world.purpose.id],
+        made_on=OCT_1,
+        **terms,
+    )
+
+
+async def history(world: World) -> tuple[dict[str, Commitment], dict[str, Agreement], int]:
+    """Commitments in every kind of state and agreements in and out of force."""
+    assert world.forum is not None and world.purpose is not None
+    amina, ben = world.id("amina"), world.id("ben")
+    world.purpose.revise(amina, "Nobody is cold or alone this winter", "loneliness matters too")
+    c = {
+        "late": commitment(world, "ben", due_on=NOV_1),
+        "going": commitment(world, "chloe", due_on=DEC_1),
+        "done": commitment(world, "ben"),
+        "asked": commitment(world, "chloe", by="amina"),
+        "let_go": commitment(world, "chloe"),
+    }
+    c["late"].report_progress(ben, 40)
+    c["going"].report_progress(world.id("chloe"), 80)
+    c["done"].complete(ben)
+    c["let_go"].release(world.id("chloe"), "the venue closed")
+    a = {
+        "rule": Agreement.propose(
+            uuid.uuid4(), "forum", world.forum.id, "decision_rule", "Consent", "By consent", amina
+        ),
+        "scoped": Agreement.propose(
+            uuid.uuid4(), "purpose", world.purpose.id, "expectation", "Report", "Monthly", ben
+        ),
+        "pending": Agreement.propose(
+            uuid.uuid4(), "purpose", world.purpose.id, "constraint", "Budget", "Within", ben
+        ),
+    }
+    a["rule"].adopt("bootstrap consent", forum_has_decision_rule=False)
+    a["scoped"].adopt("consent")
+    saved = await world.repository.save(world.purpose, *c.values(), *a.values(), context=SEEDER)
+    return c, a, saved.events[-1].position
+
+
+async def elsewhere(repository: Repository, world: World) -> tuple[Leader, int]:
+    """Another forum with its own purpose, commitment and agreement, and a leader of its own."""
+    dan = Leader.register(uuid.uuid4(), "Dan", "dan@example.org")
+    forum = Forum.convene(uuid.uuid4(), "Housing board", dan.id)
+    purpose = Purpose.propose(uuid.uuid4(), forum.id, "Homes", dan.id)
+    other = Commitment.make(
+        uuid.uuid4(),
+        forum_id=forum.id,
+        owner_id=dan.id,
+        by=dan.id,
+        description="Survey",
+        purpose_ids=[purpose.id],
+        made_on=OCT_1,
+    )
+    rule = Agreement.propose(uuid.uuid4(), "forum", forum.id, "decision_rule", "Vote", "x", dan.id)
+    rule.adopt("bootstrap consent", forum_has_decision_rule=False)
+    saved = await repository.save(dan, forum, purpose, other, rule, context=SEEDER)
+    return dan, saved.events[-1].position
+
+
+async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_agreements(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    await elsewhere(repository, world)
+    c, a, _ = await history(world)
+    assert world.purpose is not None
+    ben = await issue.headers("leader", world.id("ben"))
+    endorsed = await client.post(f"/purposes/{world.purpose.id}/endorsements", headers=ben)
+    assert endorsed.status_code == 200, endorsed.text
+
+    at = endorsed.json()["position"]
+    response = await client.get(f"/purposes/{world.purpose.id}/view?min_position={at}", headers=ben)
+
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert view["statement"] == "Nobody is cold or alone this winter"
+    assert view["original_statement"] == "Nobody is cold this winter"
+    assert [(r["reason"], r["by"]) for r in view["revisions"]] == [
+        ("loneliness matters too", str(world.id("amina")))
+    ]
+    [endorsement] = view["endorsements"]
+    assert endorsement["leader_id"] == str(world.id("ben"))
+    assert endorsement["affiliation"] == {
+        "organisation_id": str(world.organisations["ben"].id),
+        "organisation_name": "Ben Council",
+        "title": "Director",
+    }
+    groups = {
+        g["status"]: {x["commitment_id"] for x in g["commitments"]}
+        for g in view["commitments_by_status"]
+    }
+    assert list(groups) == ["proposed", "active", "completed", "released"]
+    assert groups == {
+        "proposed": {str(c["asked"].id)},
+        "active": {str(c["late"].id), str(c["going"].id)},
+        "completed": {str(c["done"].id)},
+        "released": {str(c["let_go"].id)},
+    }
+    assert {g["status"]: g["count"] for g in view["commitments_by_status"]}["active"] == 2
+    overdue = [
+        x["commitment_id"]
+        for g in view["commitments_by_status"]
+        for x in g["commitments"]
+        if x["overdue"]
+    ]
+    assert overdue == [str(c["late"].id)]
+    assert view["progress"] == {
+        "total": 5,
+        "open": 3,
+        "finished": 2,
+        "completed": 1,
+        "released": 1,
+        "overdue": 1,
+        "reporting": 2,
+        "mean_progress": 60.0,
+    }
+    # Amina only recorded a request: she promised nothing, and Chloe has not accepted it yet.
+    orgs = {n: str(world.organisations[n].id) for n in ("ben", "chloe")}
+    assert {
+        x["leader_id"]: (x["organisation_ids"], x["commitments"]) for x in view["contributors"]
+    } == {
+        str(world.id("ben")): ([orgs["ben"]], 2),
+        str(world.id("chloe")): ([orgs["chloe"]], 2),
+    }
+    assert {x["organisation_id"]: x["commitments"] for x in view["organisations"]} == {
+        orgs["ben"]: 2,
+        orgs["chloe"]: 2,
+    }
+    assert {x["agreement_id"] for x in view["agreements_in_force"]} == {
+        str(a["rule"].id),
+        str(a["scoped"].id),
+    }
+    latest = max(x["updated_at"] for g in view["commitments_by_status"] for x in g["commitments"])
+    assert view["last_activity"] >= latest
+
+
+async def test_withdrawing_an_endorsement_is_visible_at_once(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    url = f"/purposes/{world.purpose.id}"
+    chloe = await issue.headers("leader", world.id("chloe"))
+    assert (await client.post(f"{url}/endorsements", headers=chloe)).status_code == 200
+    withdrawn = await client.post(f"{url}/endorsement-withdrawals", headers=chloe)
+
+    view = await client.get(
+        f"{url}/view?min_position={withdrawn.json()['position']}", headers=chloe
+    )
+
+    assert view.status_code == 200, view.text
+    assert view.json()["endorsements"] == []
+    assert (
+        view.json()["commitments_by_status"] == []
+        and view.json()["progress"]["mean_progress"] is None
+    )
+
+
+async def test_only_members_auditors_admins_and_integrations_see_it(
+    client: Client, issue: Tokens, repository: Repository, pool: asyncpg.Pool
+) -> None:
+    world = await seed_world(repository)
+    dan, at = await elsewhere(repository, world)
+    assert world.forum is not None and world.purpose is not None
+    url = f"/purposes/{world.purpose.id}/view?min_position={at}"
+    scoped = await tokens.issue(pool, "minutes", "integration", forum_ids=[world.forum.id])
+    for headers in [
+        await issue.headers("leader", world.id("chloe")),
+        await issue.headers("auditor"),
+        await issue.headers("admin"),
+        {"Authorization": f"Bearer {scoped}"},
+    ]:
+        assert (await client.get(url, headers=headers)).status_code == 200
+
+    refused = await client.get(url, headers=await issue.headers("leader", dan.id))
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["rule"] == "only-forum-members-see-its-views"
+
+
+async def test_an_integration_limited_to_other_forums_is_refused(
+    client: Client, repository: Repository, pool: asyncpg.Pool
+) -> None:
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    token = await tokens.issue(pool, "housing", "integration", forum_ids=[uuid.uuid4()])
+    at = await pool.fetchval("SELECT max(position) FROM events")
+
+    refused = await client.get(
+        f"/purposes/{world.purpose.id}/view?min_position={at}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert refused.status_code == 403
+
+
+async def test_an_unknown_purpose_is_not_found_and_a_missing_token_is_unauthorized(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    missing = await client.get(
+        f"/purposes/{uuid.uuid4()}/view", headers=await issue.headers("auditor")
+    )
+    assert missing.status_code == 404 and missing.json()["type"].endswith("/not-found")
+    assert (await client.get(f"/purposes/{world.purpose.id}/view")).status_code == 401
