@@ -12,6 +12,7 @@ import pytest
 
 from projections.registry import all_projections
 from projections.runner import BATCH, LOCK_BATCH, ensure_projection
+from tracker.audit.seals import SEAL_LOCK
 from tracker.database import create_pool, start_embedded
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
@@ -90,6 +91,7 @@ async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
         # deadlocking with the TRUNCATE below.
         for projection in all_projections():
             await conn.execute(LOCK_BATCH, BATCH, projection.name)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SEAL_LOCK)
         tables = await conn.fetch(
             "SELECT quote_ident(tablename) AS t FROM pg_tables "
             "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"

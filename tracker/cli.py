@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from tracker import projections_cli, tokens
+from tracker import audit_cli, projections_cli, tokens
 from tracker.application.principal import KINDS
 from tracker.database import create_pool, database_url
 from tracker.migrate import MigrationChanged, migrate
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=UUID)
     projections_cli.add_parser(commands)
+    audit_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_command(settings, args)
     if args.command == "migrate":
         return asyncio.run(migrate_command(settings))
+    if args.command == "audit":
+        return audit_cli.main(settings, args)
     if args.command == "projections":
         return projections_cli.main(settings, args)
     if args.command == "tokens":

@@ -24,6 +24,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     # Run the projection runner inside the API process (off when workers run it apart).
     run_projections: bool = True
+    # Signs tree heads; generated into data_dir/signing-key.pem when not given.
+    signing_key_file: Path | None = None
+    # Seal new events this often in `tracker serve` (0: never; `tracker audit seal` still works).
+    seal_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,4 +43,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             poll_interval=float(env.get("TRACKER_POLL_INTERVAL", "0.05")),
             log_level=env.get("TRACKER_LOG_LEVEL", "info"),
             run_projections=env.get("TRACKER_RUN_PROJECTIONS", "on").lower() not in OFF,
+            signing_key_file=Path(p) if (p := env.get("TRACKER_SIGNING_KEY_FILE")) else None,
+            seal_seconds=float(env.get("TRACKER_SEAL_SECONDS", "10")),
         )

@@ -33,8 +33,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, clock: Clock) -> Litestar:
-    return create_app(Settings(database_url=database_url, pool_size=4), now=clock)
+def app(database_url: str, clock: Clock, tmp_path_factory: pytest.TempPathFactory) -> Litestar:
+    # No background sealing in tests: it would race the per-test TRUNCATE.
+    settings = Settings(
+        database_url=database_url,
+        pool_size=4,
+        data_dir=tmp_path_factory.mktemp("data"),
+        seal_seconds=0,
+    )
+    return create_app(settings, now=clock)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from tracker.api.health import HealthController
 from tracker.api.openapi import finish
 from tracker.api.resources.agreement_register import AgreementRegisterController
 from tracker.api.resources.agreements import AgreementController
+from tracker.api.resources.audit import AuditController
 from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.forums import ForumController
@@ -40,6 +41,8 @@ from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
+from tracker.audit.keys import signing_key
+from tracker.audit.sealer import running_sealer
 from tracker.database import create_pool, database_url
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
@@ -69,6 +72,7 @@ CONTROLLERS = [
     MeetingViewController,
     AgreementRegisterController,
     ProjectionStatusController,
+    AuditController,
 ]
 
 
@@ -110,7 +114,13 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
             app.state.authenticator = Authenticator(pool)
             app.state.now = now
-            async with running_projections(settings, store, url):
+            app.state.signing_key = await asyncio.to_thread(
+                signing_key, settings.data_dir, settings.signing_key_file
+            )
+            async with (
+                running_projections(settings, store, url),
+                running_sealer(pool, app.state.signing_key, settings.seal_seconds),
+            ):
                 yield
         finally:
             await pool.close()

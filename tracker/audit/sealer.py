@@ -1,0 +1,75 @@
+"""The sealer: seal the log every few seconds in the server, or once from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+
+from tracker.audit import seals
+from tracker.audit.keys import SigningKey, signing_key
+from tracker.audit.seals import Seal
+
+log = logging.getLogger("tracker.audit")
+
+
+async def run_sealer(
+    pool: asyncpg.Pool, key: SigningKey, stop: asyncio.Event, every: float
+) -> None:
+    """Seal new events every `every` seconds until stop is set."""
+    while not stop.is_set():
+        try:
+            # wait=False: with several workers, whoever holds the lock seals for all of them.
+            head = await seals.seal(pool, key, wait=False)
+            if head is not None:
+                log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
+        except Exception:
+            # A damaged tree or a lost connection must not stop the server; keep trying.
+            log.exception("sealing failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+@contextlib.asynccontextmanager
+async def running_sealer(pool: asyncpg.Pool, key: SigningKey, every: float) -> AsyncIterator[None]:
+    """Seal in the background while the block runs; every <= 0 turns the sealer off."""
+    if every <= 0:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_sealer(pool, key, stop, every))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def head_json(head: Seal) -> str:
+    """A tree head as an auditor would keep it."""
+    return json.dumps(
+        {
+            "tree_size": head.tree_size,
+            "root_hash": head.root_hash.hex(),
+            "sealed_at": seals.timestamp(head.sealed_at),
+            "key_id": head.key_id,
+            "signature": head.signature.hex(),
+        }
+    )
+
+
+async def seal_now(pool: asyncpg.Pool, data_dir: Path, key_file: Path | None) -> tuple[Seal, bool]:
+    """Seal now; the newest head, and whether it is new."""
+    key = await asyncio.to_thread(signing_key, data_dir, key_file)
+    head = await seals.seal(pool, key)
+    if head is not None:
+        return head, True
+    newest = await seals.latest(pool)
+    if newest is None:
+        raise LookupError("the log is empty: nothing to seal")
+    return newest, False
