@@ -32,6 +32,11 @@ from tracker.api.resources.audit import AuditController
 from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.forums import ForumController
+from tracker.api.resources.history import (
+    CommitmentHistoryController,
+    EventLogController,
+    StreamEventsController,
+)
 from tracker.api.resources.leader_views import LeaderViewController
 from tracker.api.resources.leaders import LeaderController
 from tracker.api.resources.meeting_views import MeetingViewController
@@ -41,6 +46,8 @@ from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
+from tracker.audit.access_log import log_auditor_access
+from tracker.audit.as_of import provide_views
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
 from tracker.database import create_pool, database_url
@@ -73,6 +80,9 @@ CONTROLLERS = [
     AgreementRegisterController,
     ProjectionStatusController,
     AuditController,
+    EventLogController,
+    StreamEventsController,
+    CommitmentHistoryController,
 ]
 
 
@@ -133,7 +143,10 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             "call": Provide(provide_call),
             "commands": Provide(provide_commands, sync_to_thread=False),
             "repository": Provide(provide_repository, sync_to_thread=False),
+            "views": Provide(provide_views),
         },
+        # Logs every auditor request before it is served (after the guard has authenticated it).
+        before_request=log_auditor_access,
         exception_handlers={Exception: problems.handle},
         guards=[authenticate],
         openapi_config=OpenAPIConfig(

@@ -18,6 +18,7 @@ from projections.queries.agreements_register import (
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.purpose_views import ACCESS, VIEWS, MinPosition, not_found
 from tracker.api.resources.view_support import VIEW_ERRORS, consistent, require_forum_view
+from tracker.audit.as_of import ViewsDep
 
 IncludeParam = Annotated[
     Include,
@@ -44,12 +45,13 @@ class AgreementRegisterController(Controller):
         forum_id: FromPath[UUID],
         principal: PrincipalDep,
         state: State,
+        views: ViewsDep,
         include: IncludeParam = "in_force",
         min_position: MinPosition = None,
     ) -> AgreementsRegister:
         """Wait for min_position, check the forum and the caller, then read the register."""
         await consistent(state.pool, min_position, VIEWS)
-        if not await forum_known(state.pool, forum_id):
+        if not await forum_known(views.pool, forum_id):
             raise not_found("forum", forum_id)
         await require_forum_view(state.pool, principal, forum_id)
-        return await agreements_register(state.pool, forum_id, include)
+        return await agreements_register(views.pool, forum_id, include)

@@ -21,6 +21,7 @@ from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import MIN_POSITION, VIEW_ERRORS, consistent
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
+from tracker.audit.as_of import ViewsDep
 from tracker.domain import InvalidValue
 
 VIEWS = ["commitment_views_v1"]
@@ -85,6 +86,7 @@ def _q(description: str) -> QueryParameter:
 async def list_page(
     principal: PrincipalDep,
     state: State,
+    views: ViewsDep,
     owner_id: Annotated[UUID | None, _q("Only commitments this leader owns")] = None,
     requester_id: Annotated[UUID | None, _q("Only commitments this leader requested")] = None,
     purpose_id: Annotated[UUID | None, _q("Only commitments citing this purpose")] = None,
@@ -118,7 +120,7 @@ async def list_page(
         overdue=overdue,
     )
     return await list_commitments(
-        state.pool, filters, scope_of(principal), state.now(), cursor, limit
+        views.pool, filters, scope_of(principal), views.now(), cursor, limit
     )
 
 

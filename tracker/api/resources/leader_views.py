@@ -16,6 +16,7 @@ from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import MIN_POSITION, VIEW_ERRORS, consistent
 from tracker.application import policy
 from tracker.application.principal import LEADER
+from tracker.audit.as_of import ViewsDep
 from tracker.eventstore.repository import AggregateNotFound
 
 VIEWS = ["commitment_views_v1"]
@@ -66,6 +67,7 @@ class LeaderViewController(Controller):
         leader_id: Annotated[UUID, PathParameter(description="The leader whose actions to show")],
         principal: PrincipalDep,
         state: State,
+        views: ViewsDep,
         role: Annotated[
             Role | None,
             QueryParameter(
@@ -103,8 +105,8 @@ class LeaderViewController(Controller):
             statuses=statuses(status),
         )
         caller = principal.leader_id if principal.kind == LEADER else None
-        moment = state.now()
-        rows = await leader_rows(state.pool, leader_id, moment, options, caller)
+        moment = views.now()
+        rows = await leader_rows(views.pool, leader_id, moment, options, caller)
         if rows is None:
             raise AggregateNotFound("leader", leader_id)
         # The database said whether the caller belongs to each forum; policy decides the rest.

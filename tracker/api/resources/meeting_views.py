@@ -12,6 +12,7 @@ from projections.queries.meeting_view import MeetingView, meeting_view
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.purpose_views import ACCESS, VIEWS, MinPosition, not_found
 from tracker.api.resources.view_support import VIEW_ERRORS, consistent, require_forum_view
+from tracker.audit.as_of import ViewsDep
 
 
 class MeetingViewController(Controller):
@@ -35,11 +36,12 @@ class MeetingViewController(Controller):
         meeting_id: FromPath[UUID],
         principal: PrincipalDep,
         state: State,
+        views: ViewsDep,
         min_position: MinPosition = None,
     ) -> MeetingView:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        view = await meeting_view(state.pool, meeting_id, state.now)
+        view = await meeting_view(views.pool, meeting_id, views.now)
         if view is None:
             raise not_found("meeting", meeting_id)
         await require_forum_view(state.pool, principal, view.forum_id)

@@ -20,6 +20,7 @@ from tracker.api.resources.view_support import (
     consistent,
     require_forum_view,
 )
+from tracker.audit.as_of import ViewsDep
 
 # The governance views own purposes, meetings and agreements; the commitment views own
 # commitments and the forums (members) that access is checked against.
@@ -56,11 +57,12 @@ class PurposeViewController(Controller):
         purpose_id: FromPath[UUID],
         principal: PrincipalDep,
         state: State,
+        views: ViewsDep,
         min_position: MinPosition = None,
     ) -> PurposeView:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        view = await purpose_view(state.pool, purpose_id, state.now)
+        view = await purpose_view(views.pool, purpose_id, views.now)
         if view is None:
             raise not_found("purpose", purpose_id)
         await require_forum_view(state.pool, principal, view.forum_id)

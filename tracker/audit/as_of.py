@@ -1,0 +1,304 @@
+"""Time travel: any single resource or view as it stood at a past moment or global position."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar, cast
+from uuid import UUID, uuid4
+
+import asyncpg
+import msgspec
+from eventsourcing.domain import Aggregate
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from projections.base import Projection
+from projections.registry import all_projections
+from projections.runner import SEARCH_PATH
+from tracker.application.clock import Now
+from tracker.database import Connection
+from tracker.domain import InvalidValue
+from tracker.eventstore import START, Checkpoint, RecordedEvent
+from tracker.eventstore.repository import AggregateNotFound, Repository
+from tracker.eventstore.store import COLUMNS
+
+A = TypeVar("A", bound=Aggregate)
+
+# What "as of" means, for single resources and views alike:
+# * a global position P: every event whose (transaction_id, position) pair is at or before the
+#   pair of the event at P (the log's order; positions alone are not commit order);
+# * a timestamp T (ISO 8601 with an offset): every event recorded at or before T (recorded_at is
+#   the start of the transaction that wrote it, shared by all events of one append).
+# Single resources replay their own stream up to version_at. Views run the live projections'
+# own DDL and apply() over the log up to the cut, in a throwaway schema inside a transaction that
+# is always rolled back, then the live view queries run there with "now" at the cut.
+
+AS_OF = (
+    "Answer as of a past moment: a timestamp (ISO 8601 with an offset, such as "
+    "2026-11-26T10:00:00Z; events recorded at or before it) or a global position (an integer; "
+    "events at or before that event in the log's (transaction_id, position) order). "
+    "Overdue is judged at that moment. 404 if the resource did not exist then."
+)
+AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1, max_length=64)]
+
+# One per event loop (asyncpg pools cannot be weakly referenced); a process has one loop and pool.
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+# Same batch size as the projection runner, so a replay groups events as a live catch-up does.
+BATCH = 1000
+DIGITS = re.compile(r"[0-9]{1,18}")
+
+EVENT_AT = "SELECT transaction_id, position, recorded_at FROM events WHERE position = $1"
+VERSION_AT_POSITION = """
+SELECT (SELECT max(e.version) FROM events e
+        WHERE e.stream_id = $1 AND (e.transaction_id, e.position) <= (p.transaction_id, p.position))
+FROM events p WHERE p.position = $2
+"""
+VERSION_AT_MOMENT = "SELECT max(version) FROM events WHERE stream_id = $1 AND recorded_at <= $2"
+# Taken before the replay writes anything: only transactions that had finished by then count,
+# the same horizon live readers stop at, so an answer never includes a write still in flight.
+HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"
+CREATE_SCHEMA = "SELECT format('CREATE SCHEMA %I', $1::text)"
+REPLAY_TO_POSITION = f"""
+SELECT {COLUMNS} FROM events
+WHERE (transaction_id, position) > ($1::xid8, $2)
+  AND (transaction_id, position) <= ($3::xid8, $4)
+  AND transaction_id < $5::xid8
+ORDER BY transaction_id, position
+LIMIT $6
+"""
+REPLAY_TO_MOMENT = f"""
+SELECT {COLUMNS} FROM events
+WHERE (transaction_id, position) > ($1::xid8, $2)
+  AND recorded_at <= $3
+  AND transaction_id < $4::xid8
+ORDER BY transaction_id, position
+LIMIT $5
+"""
+
+
+class AsOf(msgspec.Struct, frozen=True):
+    """A past point: exactly one of a global position and a timestamp."""
+
+    position: int | None = None
+    moment: datetime | None = None
+
+
+class Cut(msgspec.Struct, frozen=True):
+    """Where a replay stops, and the moment overdue is judged at."""
+
+    moment: datetime
+    # Set for a position: the pair of the event at that position.
+    checkpoint: Checkpoint | None = None
+
+
+def parse_as_of(value: str | int | datetime | AsOf) -> AsOf:
+    """A position or a timestamp from the query string; 422 naming as_of otherwise."""
+    if isinstance(value, AsOf):
+        return value
+    if isinstance(value, bool):
+        raise _bad("a timestamp or a global position")
+    if isinstance(value, int):
+        if value < 1:
+            raise _bad("a global position is a positive integer")
+        return AsOf(position=value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = value.strip()
+        if DIGITS.fullmatch(text):
+            return parse_as_of(int(text))
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise _bad("a timestamp (ISO 8601) or a global position (an integer)") from None
+    if moment.tzinfo is None:
+        # A time without an offset means different moments to different readers.
+        raise _bad("the timestamp needs a UTC offset, such as Z or +01:00")
+    return AsOf(moment=moment)
+
+
+def _bad(reason: str) -> InvalidValue:
+    return InvalidValue("as_of", reason)
+
+
+async def resolve(db: asyncpg.Pool | Connection, as_of: str | int | datetime | AsOf) -> Cut:
+    """The cut for as_of; a position must name an event that exists (422 otherwise)."""
+    point = parse_as_of(as_of)
+    if point.moment is not None:
+        return Cut(moment=point.moment)
+    row = await db.fetchrow(EVENT_AT, point.position)
+    if row is None:
+        raise _bad(f"no event at global position {point.position}")
+    return Cut(moment=row["recorded_at"], checkpoint=Checkpoint(row[0], row[1]))
+
+
+async def version_at(
+    pool: asyncpg.Pool | Connection, stream_id: UUID, as_of: str | int | datetime | AsOf
+) -> int | None:
+    """The stream's last version at or before as_of, or None if it had no events then."""
+    point = parse_as_of(as_of)
+    if point.moment is not None:
+        version = await pool.fetchval(VERSION_AT_MOMENT, stream_id, point.moment)
+        return None if version is None else int(version)
+    row = await pool.fetchrow(VERSION_AT_POSITION, stream_id, point.position)
+    if row is None:
+        raise _bad(f"no event at global position {point.position}")
+    return None if row[0] is None else int(row[0])
+
+
+async def get_as_of(
+    repository: Repository,
+    cls: type[A],
+    aggregate_id: UUID,
+    as_of: str | int | datetime | AsOf | None,
+) -> A:
+    """repository.get, or the aggregate as it stood at as_of; 404 if it did not exist then."""
+    if as_of is None:
+        return await repository.get(cls, aggregate_id)
+    version = await version_at(repository.store.pool, aggregate_id, as_of)
+    if version is None:
+        raise AggregateNotFound(repository.mapper.stream_types[cls], aggregate_id)
+    return await repository.get(cls, aggregate_id, version=version)
+
+
+class PinnedConnection:
+    """The part of asyncpg.Pool the view queries use, answered by one pinned connection."""
+
+    # The replayed tables exist only inside that connection's open transaction, so every query
+    # and every acquire() must land on it.
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """As Pool.fetch."""
+        return await self.conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        """As Pool.fetchrow."""
+        return await self.conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """As Pool.fetchval."""
+        return await self.conn.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        """As Pool.execute."""
+        return await self.conn.execute(query, *args)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Connection]:
+        """As Pool.acquire, always handing out the pinned connection."""
+        yield self.conn
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """Where a view query reads and the clock it judges overdue by: live, or as of a moment."""
+
+    # Typed as a pool so the view query functions take it unchanged (see PinnedConnection).
+    pool: asyncpg.Pool
+    now: Now
+    cut: Cut | None = None
+
+
+@asynccontextmanager
+async def views_as_of(
+    pool: asyncpg.Pool,
+    as_of: str | int | datetime | AsOf,
+    projections: Sequence[Projection] | None = None,
+    batch_size: int = BATCH,
+) -> AsyncIterator[Views]:
+    """The projections' tables rebuilt up to as_of, readable through the yielded Views."""
+    # Nothing is kept: schema, tables and rows vanish with the rollback. The transaction's id
+    # holds back the live readers' horizon while it runs, so live projections lag by that long.
+    wanted = all_projections() if projections is None else list(projections)
+    async with _replay_slot(pool), pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            cut = await resolve(conn, as_of)
+            horizon = await conn.fetchval(HORIZON)
+            await _create_tables(conn, wanted)
+            await _replay(conn, wanted, cut, horizon, batch_size)
+            moment = cut.moment
+            yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
+        finally:
+            await transaction.rollback()
+
+
+def _replay_slot(pool: asyncpg.Pool) -> asyncio.Semaphore:
+    """At most half the pool replays at once, leaving connections for everything else."""
+    # A request holding a replay's connection may need a second one (an access check): with
+    # every connection replaying, all of them would wait for each other.
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(max(1, pool.get_max_size() // 2))
+    return slots
+
+
+async def _create_tables(conn: Connection, projections: Sequence[Projection]) -> None:
+    """Every projection's tables in one new schema, found first on the search path."""
+    schema = f"as_of_{uuid4().hex}"
+    await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
+    # Transaction-local, like the runner's: the same unqualified DDL, applies and queries.
+    await conn.execute(SEARCH_PATH, f"{schema}, public")
+    for projection in projections:
+        await conn.execute(projection.ddl)
+
+
+async def _replay(
+    conn: Connection, projections: Sequence[Projection], cut: Cut, horizon: int, batch_size: int
+) -> None:
+    """Apply the log up to the cut, in global order and in batches, with each apply()."""
+    after = START
+    while True:
+        if cut.checkpoint is not None:
+            to = cut.checkpoint
+            rows = await conn.fetch(
+                REPLAY_TO_POSITION,
+                after.transaction_id,
+                after.position,
+                to.transaction_id,
+                to.position,
+                horizon,
+                batch_size,
+            )
+        else:
+            rows = await conn.fetch(
+                REPLAY_TO_MOMENT,
+                after.transaction_id,
+                after.position,
+                cut.moment,
+                horizon,
+                batch_size,
+            )
+        events = [RecordedEvent(*r) for r in rows]
+        if events:
+            for projection in projections:
+                await projection.apply(conn, events)
+        if len(events) < batch_size:
+            return
+        after = events[-1].checkpoint
+
+
+async def provide_views(state: State, as_of: AsOfQuery = None) -> AsyncIterator[Views]:
+    """The live views, or with as_of the views as they stood then, for one request."""
+    if as_of is None:
+        yield Views(state.pool, state.now)
+        return
+    async with views_as_of(state.pool, as_of) as past:
+        yield past
+
+
+ViewsDep = NamedDependency[Views]
