@@ -427,3 +427,24 @@ async def test_every_event_records_the_actor_and_on_whose_behalf(
     assert row["actor"] == "integration:test-integration"
     assert row["on_behalf_of"] == f"leader:{party.world.id('chloe')}"
     assert row["source"] == "api:integration"
+
+
+async def test_as_of_a_position_returns_the_commitment_as_it_was_then(party: Party) -> None:
+    cid = await party.make("ben", "ben")
+    first = await party.do("ben", cid, "progress-reports", {"percent": 30})
+    await party.do("ben", cid, "progress-reports", {"percent": 70})
+    then = await party.client.get(
+        f"/commitments/{cid}",
+        params={"as_of": first.json()["position"]},
+        headers=party.h["auditor"],
+    )
+    assert then.status_code == 200, then.text
+    assert (then.json()["progress"], then.headers["etag"]) == (30, '"2"')
+    before = await party.client.get(
+        f"/commitments/{cid}", params={"as_of": "2000-01-01T00:00:00Z"}, headers=party.h["auditor"]
+    )
+    assert before.status_code == 404
+    bad = await party.client.get(
+        f"/commitments/{cid}", params={"as_of": "soon"}, headers=party.h["ben"]
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "as_of"

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from tracker.application.ports import Saved
+from tracker.domain import AffiliationSnapshot
 
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as a field error instead
 
@@ -31,6 +32,48 @@ class Creation(Command, frozen=True, kw_only=True):
     id: UUID | None = None
     source_system: ExternalId | None = None
     external_id: ExternalId | None = None
+
+
+class Reasoned(Command, frozen=True, kw_only=True):
+    """A step that needs a reason."""
+
+    reason: Reason
+
+
+class OptionalReason(Command, frozen=True, kw_only=True):
+    """A step that may give a reason or note."""
+
+    reason: OptionalText = ""
+
+
+class Renaming(Command, frozen=True, kw_only=True):
+    """The new name."""
+
+    name: Name
+
+
+class Adoption(Command, frozen=True, kw_only=True):
+    """The decision rule the forum used, and the meeting it decided at, if any."""
+
+    decision_rule: Name
+    meeting_id: UUID | None = None
+
+
+class AffiliationView(msgspec.Struct, frozen=True, kw_only=True):
+    """A leader's organisation and title on the day they endorsed or attended, for context only."""
+
+    organisation_id: UUID
+    organisation_name: str
+    title: str
+
+    @classmethod
+    def of(cls, a: AffiliationSnapshot | None) -> AffiliationView | None:
+        """The snapshot as the API shows it."""
+        if a is None:
+            return None
+        return cls(
+            organisation_id=a.organisation_id, organisation_name=a.organisation_name, title=a.title
+        )
 
 
 class Recorded(msgspec.Struct, frozen=True, kw_only=True):

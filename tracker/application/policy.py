@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
-from tracker.domain import Forum, NotAllowed
+from tracker.domain import Forum, InvalidValue, NotAllowed
 
 
 def writer(principal: Principal) -> None:
@@ -43,6 +43,16 @@ def member(principal: Principal, forum: Forum, command: str) -> UUID | None:
     """A leader must belong to the forum; recorders and admins record for it."""
     by = party(principal, command) if principal.kind != ADMIN else None
     if by is not None and not forum.is_member(by):
+        raise NotAllowed(f"only-forum-members-can-{command}", by)
+    return by
+
+
+def acting_member(principal: Principal, forum: Forum, command: str) -> UUID:
+    """The member leader a command is by: the caller, or the one an integration names."""
+    by = member(principal, forum, command) or principal.on_behalf_of
+    if by is None and principal.kind == INTEGRATION:
+        raise InvalidValue("On-Behalf-Of", "an integration names the member leader it acts for")
+    if by is None or not forum.is_member(by):
         raise NotAllowed(f"only-forum-members-can-{command}", by)
     return by
 

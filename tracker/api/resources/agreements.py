@@ -8,25 +8,27 @@ from typing import Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
+    meeting_of,
     new_id,
+    post_command,
+    post_creation,
     recorded,
     referenced,
     state,
+    updated,
 )
-from tracker.api.resources.purposes import Adoption, acting_member, meeting_of
-from tracker.api.schemas import Command, Creation, Name, Reason, Recorded, Text
+from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
 from tracker.application import policy
 from tracker.application.commands import Commands, PreconditionFailed, Request
 from tracker.application.ports import Repository
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
 
@@ -47,12 +49,6 @@ class Amendment(Command, frozen=True, kw_only=True):
     """New text, and why it changed."""
 
     text: Text
-    reason: Reason
-
-
-class Rescission(Command, frozen=True, kw_only=True):
-    """Why the agreement is no longer in force."""
-
     reason: Reason
 
 
@@ -148,11 +144,9 @@ class AgreementController(Controller):
     path = PATH
     tags = ("agreements",)
 
-    @post(
+    @post_creation(
         operation_id="proposeAgreement",
         summary="Propose an agreement for a forum or a purpose (a member)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def propose(
         self, data: JSONBody[ProposeAgreement], call: Call, commands: CommandsDep
@@ -163,7 +157,7 @@ class AgreementController(Controller):
         async def build() -> list[Agreement]:
             policy.writer(call.principal)
             forum = await scoped_forum(commands.repository, data.scope, data.scope_id)
-            by = acting_member(call.principal, forum, "propose-agreements")
+            by = policy.acting_member(call.principal, forum, "propose-agreements")
             return [
                 Agreement.propose(
                     agreement_id, data.scope, data.scope_id, data.kind, data.title, data.text, by
@@ -179,18 +173,16 @@ class AgreementController(Controller):
         responses=READ_ERRORS,
     )
     async def get_agreement(
-        self, agreement_id: FromPath[UUID], repository: RepositoryDep
+        self, agreement_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[AgreementState]:
         """Loaded from its own stream; the ETag is its version."""
-        agreement = await repository.get(Agreement, agreement_id)
+        agreement = await get_as_of(repository, Agreement, agreement_id, as_of)
         return state(AgreementState.of(agreement), agreement.version)  # type: ignore[return-value]
 
-    @post(
+    @post_command(
         "/{agreement_id:uuid}/adoption",
         operation_id="adoptAgreement",
         summary="Adopt the agreement, naming the decision rule used (a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def adopt(
         self,
@@ -210,12 +202,10 @@ class AgreementController(Controller):
 
         return await with_forum(call, commands, agreement_id, act)
 
-    @post(
+    @post_command(
         "/{agreement_id:uuid}/amendments",
         operation_id="amendAgreement",
         summary="Amend the text, with a reason (a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def amend(
         self,
@@ -231,20 +221,17 @@ class AgreementController(Controller):
             policy.steward(call.principal, forum, "amend-agreements")
             agreement.amend(data.text, data.reason)
 
-        saved = await commands.update(call, Agreement, agreement_id, act)
-        return recorded(saved, agreement_id)
+        return await updated(call, commands, Agreement, agreement_id, act)
 
-    @post(
+    @post_command(
         "/{agreement_id:uuid}/rescission",
         operation_id="rescindAgreement",
         summary="Take an adopted agreement out of force, with a reason (a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def rescind(
         self,
         agreement_id: FromPath[UUID],
-        data: JSONBody[Rescission],
+        data: JSONBody[Reasoned],
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:

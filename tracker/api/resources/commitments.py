@@ -7,28 +7,29 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
     new_id,
-    recorded,
+    post_command,
+    post_creation,
     referenced,
     state,
+    updated,
 )
 from tracker.api.schemas import (
     Command,
     Creation,
     Ids,
+    OptionalReason,
     OptionalText,
     Percent,
-    Reason,
+    Reasoned,
     Recorded,
     Text,
 )
@@ -37,6 +38,7 @@ from tracker.application.clock import today_in
 from tracker.application.commands import Commands
 from tracker.application.ports import Repository
 from tracker.application.principal import Principal
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Commitment, Forum, InvalidValue, Purpose
 
 PATH = "/commitments"
@@ -51,18 +53,6 @@ class MakeCommitment(Creation, frozen=True, kw_only=True):
     purpose_ids: Ids
     due_on: date | None = None
     meeting_id: UUID | None = None
-
-
-class Reasoned(Command, frozen=True, kw_only=True):
-    """A step that needs a reason."""
-
-    reason: Reason
-
-
-class OptionalReason(Command, frozen=True, kw_only=True):
-    """A step that may give a reason or note."""
-
-    reason: OptionalText = ""
 
 
 class NewTerms(Command, frozen=True, kw_only=True):
@@ -195,11 +185,9 @@ class CommitmentController(Controller):
     path = PATH
     tags = ("commitments",)
 
-    @post(
+    @post_creation(
         operation_id="makeCommitment",
         summary="Make a commitment, or record one for someone else",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def make(
         self, data: JSONBody[MakeCommitment], call: Call, commands: CommandsDep, state: State
@@ -223,41 +211,32 @@ class CommitmentController(Controller):
         responses=READ_ERRORS,
     )
     async def get_commitment(
-        self, commitment_id: FromPath[UUID], repository: RepositoryDep
+        self, commitment_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[CommitmentState]:
         """Loaded from its own stream, so always consistent; the ETag is its version."""
-        commitment = await repository.get(Commitment, commitment_id)
+        commitment = await get_as_of(repository, Commitment, commitment_id, as_of)
         return state(CommitmentState.of(commitment), commitment.version)  # type: ignore[return-value]
-
-    async def _step(
-        self, call: Call, commands: CommandsDep, commitment_id: UUID, act: Any
-    ) -> Response[Recorded]:
-        return recorded(await commands.update(call, Commitment, commitment_id, act), commitment_id)
 
     async def _as_steward(self, commands: Commands, principal: Principal, c: Commitment) -> bool:
         forum = await commands.repository.get(Forum, c.forum_id)
         return policy.is_steward(principal, forum)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/acceptance",
         operation_id="acceptCommitment",
         summary="Accept a proposed commitment (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def accept(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The owner takes on a commitment recorded for them, on the terms asked."""
         by = policy.leader(call.principal, "accept")
-        return await self._step(call, commands, commitment_id, lambda c: c.accept(by))
+        return await updated(call, commands, Commitment, commitment_id, lambda c: c.accept(by))
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/declination",
         operation_id="declineCommitment",
         summary="Decline a proposed commitment (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def decline(
         self,
@@ -268,14 +247,14 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """The owner says no, with a reason."""
         by = policy.leader(call.principal, "decline")
-        return await self._step(call, commands, commitment_id, lambda c: c.decline(by, data.reason))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.decline(by, data.reason)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/counter-offers",
         operation_id="counterOfferCommitment",
         summary="Offer different terms (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def counter_offer(
         self,
@@ -287,28 +266,26 @@ class CommitmentController(Controller):
         """The owner proposes other terms; the requester may accept them."""
         by = policy.leader(call.principal, "counter-offer")
         act = lambda c: c.counter_offer(by, data.due_on, data.description, data.reason)  # noqa: E731
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/counter-offer-acceptance",
         operation_id="acceptCounterOffer",
         summary="Accept the owner's counter-offer (the requester)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def accept_counter_offer(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The requester agrees the owner's terms; the commitment becomes active."""
         by = policy.leader(call.principal, "accept-counter-offers")
-        return await self._step(call, commands, commitment_id, lambda c: c.accept_counter_offer(by))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.accept_counter_offer(by)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/withdrawal",
         operation_id="withdrawCommitment",
         summary="Withdraw a request (the requester, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def withdraw(
         self,
@@ -323,14 +300,12 @@ class CommitmentController(Controller):
         async def act(c: Commitment) -> None:
             c.withdraw(by, await self._as_steward(commands, call.principal, c), data.reason)
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/progress-reports",
         operation_id="reportProgress",
         summary="Report progress, 0-100 (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def report_progress(
         self,
@@ -342,14 +317,12 @@ class CommitmentController(Controller):
         """Progress may go down, with a note saying why."""
         by = policy.leader(call.principal, "report-progress")
         act = lambda c: c.report_progress(by, data.percent, data.note)  # noqa: E731
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/renegotiations",
         operation_id="renegotiateCommitment",
         summary="Change the terms, with a reason (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def renegotiate(
         self,
@@ -361,28 +334,26 @@ class CommitmentController(Controller):
         """Without a requester the change applies; with one it waits for their agreement."""
         by = policy.leader(call.principal, "renegotiate")
         act = lambda c: c.renegotiate(by, data.reason, data.due_on, data.description)  # noqa: E731
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/renegotiation-agreement",
         operation_id="agreeRenegotiation",
         summary="Agree proposed new terms (the requester)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def agree_renegotiation(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The requester agrees; the new terms apply."""
         by = policy.leader(call.principal, "agree-renegotiations")
-        return await self._step(call, commands, commitment_id, lambda c: c.agree_renegotiation(by))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.agree_renegotiation(by)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/renegotiation-rejection",
         operation_id="rejectRenegotiation",
         summary="Reject proposed new terms (the requester)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def reject_renegotiation(
         self,
@@ -393,16 +364,18 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """The requester keeps the original terms."""
         by = policy.leader(call.principal, "reject-renegotiations")
-        return await self._step(
-            call, commands, commitment_id, lambda c: c.reject_renegotiation(by, data.reason)
+        return await updated(
+            call,
+            commands,
+            Commitment,
+            commitment_id,
+            lambda c: c.reject_renegotiation(by, data.reason),
         )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/handover-offers",
         operation_id="offerHandover",
         summary="Offer the commitment to another leader (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def offer_handover(
         self,
@@ -420,28 +393,26 @@ class CommitmentController(Controller):
                 raise InvalidValue("to_id", "must be a member of the commitment's forum")
             c.offer_handover(by, data.to_id, data.note)
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/handover-acceptance",
         operation_id="acceptHandover",
         summary="Accept a handover offered to you",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def accept_handover(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The offered leader becomes the accountable owner."""
         by = policy.leader(call.principal, "accept-handovers")
-        return await self._step(call, commands, commitment_id, lambda c: c.accept_handover(by))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.accept_handover(by)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/handover-declination",
         operation_id="declineHandover",
         summary="Decline a handover offered to you",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def decline_handover(
         self,
@@ -452,30 +423,28 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """The owner stays the owner."""
         by = policy.leader(call.principal, "decline-handovers")
-        return await self._step(
-            call, commands, commitment_id, lambda c: c.decline_handover(by, data.reason)
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.decline_handover(by, data.reason)
         )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/handover-withdrawal",
         operation_id="withdrawHandover",
         summary="Withdraw a handover offer (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def withdraw_handover(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The owner takes the offer back."""
         by = policy.leader(call.principal, "withdraw-handovers")
-        return await self._step(call, commands, commitment_id, lambda c: c.withdraw_handover(by))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.withdraw_handover(by)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/release",
         operation_id="releaseCommitment",
         summary="Release the commitment, with a reason (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def release(
         self,
@@ -486,14 +455,14 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """An honourable outcome: the owner says it will not be done, and why."""
         by = policy.leader(call.principal, "release")
-        return await self._step(call, commands, commitment_id, lambda c: c.release(by, data.reason))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.release(by, data.reason)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/completion",
         operation_id="completeCommitment",
         summary="Declare the commitment done (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def complete(
         self,
@@ -504,16 +473,14 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """The requester may then acknowledge or dispute it."""
         by = policy.leader(call.principal, "complete")
-        return await self._step(
-            call, commands, commitment_id, lambda c: c.complete(by, data.reason)
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.complete(by, data.reason)
         )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/acknowledgement",
         operation_id="acknowledgeCompletion",
         summary="Acknowledge completion (the requester, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def acknowledge(
         self, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
@@ -524,14 +491,12 @@ class CommitmentController(Controller):
         async def act(c: Commitment) -> None:
             c.acknowledge(by, await self._as_steward(commands, call.principal, c))
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/disputes",
         operation_id="disputeCompletion",
         summary="Dispute completion, with a reason (the requester, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def dispute(
         self,
@@ -546,14 +511,12 @@ class CommitmentController(Controller):
         async def act(c: Commitment) -> None:
             c.dispute(by, data.reason, await self._as_steward(commands, call.principal, c))
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/cancellation",
         operation_id="cancelCommitment",
         summary="Cancel, with a reason (the requester, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def cancel(
         self,
@@ -568,14 +531,12 @@ class CommitmentController(Controller):
         async def act(c: Commitment) -> None:
             c.cancel(by, data.reason, await self._as_steward(commands, call.principal, c))
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/reopening",
         operation_id="reopenCommitment",
         summary="Reopen a completed commitment (the owner)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def reopen(
         self,
@@ -586,14 +547,14 @@ class CommitmentController(Controller):
     ) -> Response[Recorded]:
         """Back to active."""
         by = policy.leader(call.principal, "reopen")
-        return await self._step(call, commands, commitment_id, lambda c: c.reopen(by, data.reason))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.reopen(by, data.reason)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/purpose-links",
         operation_id="linkPurpose",
         summary="Cite another purpose (a party, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def link_purpose(
         self,
@@ -612,14 +573,12 @@ class CommitmentController(Controller):
             steward = await self._as_steward(commands, call.principal, c)
             c.link_purpose(by, purpose.id, purpose.is_retired, steward)
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/purpose-unlinks",
         operation_id="unlinkPurpose",
         summary="Stop citing a purpose (a party, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def unlink_purpose(
         self,
@@ -636,14 +595,12 @@ class CommitmentController(Controller):
                 by, data.purpose_id, await self._as_steward(commands, call.principal, c)
             )
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/comments",
         operation_id="commentOnCommitment",
         summary="Comment, in any state",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def comment(
         self,
@@ -657,14 +614,14 @@ class CommitmentController(Controller):
         policy.writer(call.principal)
         if by is None:
             raise InvalidValue("On-Behalf-Of", "a recorder names the leader it comments for")
-        return await self._step(call, commands, commitment_id, lambda c: c.comment(by, data.text))
+        return await updated(
+            call, commands, Commitment, commitment_id, lambda c: c.comment(by, data.text)
+        )
 
-    @post(
+    @post_command(
         "/{commitment_id:uuid}/corrections",
         operation_id="correctCommitmentRecord",
         summary="Correct the record, with a reason (a party, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def correct(
         self,
@@ -680,4 +637,4 @@ class CommitmentController(Controller):
             steward = await self._as_steward(commands, call.principal, c)
             c.correct_record(by, data.reason, data.due_on, data.description, steward)
 
-        return await self._step(call, commands, commitment_id, act)
+        return await updated(call, commands, Commitment, commitment_id, act)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from litestar import Response
+from litestar import Response, post
 from litestar.openapi.datastructures import ResponseSpec
 
 from tracker.api.problems import Problem
 from tracker.api.schemas import Creation, Recorded
-from tracker.application.commands import Request
+from tracker.application.commands import Commands, Request
 from tracker.application.ports import Repository, Saved
-from tracker.domain import InvalidValue
+from tracker.domain import Forum, InvalidValue, Meeting
 from tracker.eventstore.repository import AggregateNotFound
 
 A = TypeVar("A", bound=Aggregate)
@@ -36,6 +37,7 @@ def _spec(description: str) -> ResponseSpec:
 READ_ERRORS = {
     401: _spec("No bearer token, or an unknown or revoked one"),
     404: _spec("No such resource"),
+    422: _spec("A query parameter (such as as_of) is invalid; `errors` names it"),
 }
 COMMAND_ERRORS = READ_ERRORS | {
     400: _spec("Malformed JSON or a bad header"),
@@ -45,6 +47,20 @@ COMMAND_ERRORS = READ_ERRORS | {
     422: _spec("A field is invalid; `errors` names each field"),
 }
 CREATE_ERRORS = {k: v for k, v in COMMAND_ERRORS.items() if k not in (404, 412)}
+
+
+def post_creation(*, operation_id: str, summary: str) -> post:
+    """A POST to a collection that creates a resource: 201, documented with CREATE_ERRORS."""
+    return post(
+        operation_id=operation_id, summary=summary, responses=CREATE_ERRORS, status_code=201
+    )
+
+
+def post_command(path: str, *, operation_id: str, summary: str) -> post:
+    """A POST that changes an existing resource: 200, documented with COMMAND_ERRORS."""
+    return post(
+        path, operation_id=operation_id, summary=summary, responses=COMMAND_ERRORS, status_code=200
+    )
 
 
 def new_id(body: Creation, call: Request) -> tuple[UUID, Request]:
@@ -72,16 +88,28 @@ def _with_key(call: Request, key: str) -> Request:
 
 def created(saved: Saved, stream_id: UUID, path: str) -> Response[Recorded]:
     """201 with the new resource's location; a replayed retry gets the same answer."""
-    headers = {"Location": f"{path}/{stream_id}"} | _replayed(saved)
+    headers = {"Location": f"{path}/{stream_id}"} | replayed(saved)
     return Response(Recorded.of(saved, stream_id), status_code=201, headers=headers)
 
 
 def recorded(saved: Saved, stream_id: UUID) -> Response[Recorded]:
     """200 with where the command's events landed."""
-    return Response(Recorded.of(saved, stream_id), status_code=200, headers=_replayed(saved))
+    return Response(Recorded.of(saved, stream_id), status_code=200, headers=replayed(saved))
 
 
-def _replayed(saved: Saved) -> dict[str, str]:
+async def updated(
+    call: Request,
+    commands: Commands,
+    cls: type[A],
+    aggregate_id: UUID,
+    act: Callable[[A], Awaitable[None] | None],
+) -> Response[Recorded]:
+    """Apply act to the aggregate's latest state, then answer 200 with where its events landed."""
+    return recorded(await commands.update(call, cls, aggregate_id, act), aggregate_id)
+
+
+def replayed(saved: Saved) -> dict[str, str]:
+    """The header that marks an answer replayed for a retried request."""
     return {"Idempotent-Replayed": "true"} if saved.replayed else {}
 
 
@@ -96,3 +124,12 @@ async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, f
         return await repository.get(cls, aggregate_id)
     except AggregateNotFound:
         raise InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}") from None
+
+
+async def meeting_of(repository: Repository, meeting_id: UUID | None, forum: Forum) -> None:
+    """Refuse a meeting that does not exist or is another forum's."""
+    if meeting_id is None:
+        return
+    meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
+    if meeting.forum_id != forum.id:
+        raise InvalidValue("meeting_id", "a meeting of another forum")

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
     new_id,
-    recorded,
+    post_command,
+    post_creation,
     referenced,
     state,
+    updated,
 )
-from tracker.api.schemas import Command, Creation, Name, Recorded
+from tracker.api.schemas import Command, Creation, Name, Recorded, Renaming
 from tracker.application import policy
 from tracker.application.ports import Repository
 from tracker.application.principal import ADMIN, Principal
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Forum, InvalidValue, Leader, NotAllowed
 from tracker.domain.forum import CONVENOR, DEFAULT_TIMEZONE
 from tracker.domain.leader import ACTIVE
@@ -42,12 +43,6 @@ class ConveneForum(Creation, frozen=True, kw_only=True):
     name: Name
     convenor_id: UUID
     timezone: Timezone = DEFAULT_TIMEZONE
-
-
-class Renaming(Command, frozen=True, kw_only=True):
-    """The forum's new name."""
-
-    name: Name
 
 
 class Membership(Command, frozen=True, kw_only=True):
@@ -140,11 +135,9 @@ class ForumController(Controller):
     path = PATH
     tags = ("forums",)
 
-    @post(
+    @post_creation(
         operation_id="conveneForum",
         summary="Convene a forum with its first convenor (admins)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def convene(
         self, data: JSONBody[ConveneForum], call: Call, commands: CommandsDep
@@ -167,23 +160,16 @@ class ForumController(Controller):
         responses=READ_ERRORS,
     )
     async def get_forum(
-        self, forum_id: FromPath[UUID], repository: RepositoryDep
+        self, forum_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[ForumState]:
         """Loaded from its own stream; the ETag is its version."""
-        forum = await repository.get(Forum, forum_id)
+        forum = await get_as_of(repository, Forum, forum_id, as_of)
         return state(ForumState.of(forum), forum.version)  # type: ignore[return-value]
 
-    async def _step(
-        self, call: Call, commands: CommandsDep, forum_id: UUID, act: Any
-    ) -> Response[Recorded]:
-        return recorded(await commands.update(call, Forum, forum_id, act), forum_id)
-
-    @post(
+    @post_command(
         "/{forum_id:uuid}/renaming",
         operation_id="renameForum",
         summary="Rename the forum (admins, or a convenor)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def rename(
         self, forum_id: FromPath[UUID], data: JSONBody[Renaming], call: Call, commands: CommandsDep
@@ -195,14 +181,12 @@ class ForumController(Controller):
             allowed(call.principal, forum, rule, role=CONVENOR)
             forum.rename(data.name)
 
-        return await self._step(call, commands, forum_id, act)
+        return await updated(call, commands, Forum, forum_id, act)
 
-    @post(
+    @post_command(
         "/{forum_id:uuid}/members",
         operation_id="admitForumMember",
         summary="Admit an existing leader as a member (admins, or a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def admit(
         self,
@@ -218,14 +202,12 @@ class ForumController(Controller):
             leader = await active_leader(commands.repository, data.leader_id, "leader_id")
             forum.join(leader.id)
 
-        return await self._step(call, commands, forum_id, act)
+        return await updated(call, commands, Forum, forum_id, act)
 
-    @post(
+    @post_command(
         "/{forum_id:uuid}/member-departures",
         operation_id="recordMemberDeparture",
         summary="Record that a member left (admins, a steward, or the member)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def depart(
         self,
@@ -241,14 +223,12 @@ class ForumController(Controller):
             allowed(call.principal, forum, rule, or_leader=data.leader_id)
             forum.leave(data.leader_id)
 
-        return await self._step(call, commands, forum_id, act)
+        return await updated(call, commands, Forum, forum_id, act)
 
-    @post(
+    @post_command(
         "/{forum_id:uuid}/stewards",
         operation_id="appointSteward",
         summary="Give a member a steward role (admins, or a convenor)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def appoint(
         self,
@@ -264,14 +244,12 @@ class ForumController(Controller):
             allowed(call.principal, forum, rule, role=CONVENOR)
             forum.appoint_steward(data.leader_id, data.role)
 
-        return await self._step(call, commands, forum_id, act)
+        return await updated(call, commands, Forum, forum_id, act)
 
-    @post(
+    @post_command(
         "/{forum_id:uuid}/steward-departures",
         operation_id="recordStewardDeparture",
         summary="Record that a steward gave up a role (admins, a convenor, or the steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def stand_down(
         self,
@@ -287,4 +265,4 @@ class ForumController(Controller):
             allowed(call.principal, forum, rule, role=CONVENOR, or_leader=data.leader_id)
             forum.stand_down_steward(data.leader_id, data.role)
 
-        return await self._step(call, commands, forum_id, act)
+        return await updated(call, commands, Forum, forum_id, act)

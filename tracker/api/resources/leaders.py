@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
     new_id,
-    recorded,
+    post_command,
+    post_creation,
     referenced,
     state,
+    updated,
 )
-from tracker.api.schemas import Command, Creation, Email, Name, OptionalText, Recorded
+from tracker.api.schemas import Command, Creation, Email, Name, OptionalReason, Recorded
 from tracker.application import policy
 from tracker.application.principal import ADMIN, LEADER, Principal
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Affiliation, InvalidValue, Leader, NotAllowed, Organisation
 
 PATH = "/leaders"
@@ -56,12 +56,6 @@ class DetailsCorrection(Command, frozen=True, kw_only=True):
 
     name: Name
     email: Email | msgspec.UnsetType | None = msgspec.UNSET
-
-
-class Deactivation(Command, frozen=True, kw_only=True):
-    """Why the leader no longer takes part, optionally."""
-
-    reason: OptionalText = ""
 
 
 class AffiliationState(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,11 +117,9 @@ class LeaderController(Controller):
     path = PATH
     tags = ("leaders",)
 
-    @post(
+    @post_creation(
         operation_id="registerLeader",
         summary="Register a leader (admins)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def register(
         self, data: JSONBody[RegisterLeader], call: Call, commands: CommandsDep
@@ -148,23 +140,16 @@ class LeaderController(Controller):
         responses=READ_ERRORS,
     )
     async def get_leader(
-        self, leader_id: FromPath[UUID], repository: RepositoryDep
+        self, leader_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[LeaderState]:
         """Loaded from their own stream; the ETag is its version."""
-        leader = await repository.get(Leader, leader_id)
+        leader = await get_as_of(repository, Leader, leader_id, as_of)
         return state(LeaderState.of(leader), leader.version)  # type: ignore[return-value]
 
-    async def _step(
-        self, call: Call, commands: CommandsDep, leader_id: UUID, act: Any
-    ) -> Response[Recorded]:
-        return recorded(await commands.update(call, Leader, leader_id, act), leader_id)
-
-    @post(
+    @post_command(
         "/{leader_id:uuid}/affiliations",
         operation_id="recordAffiliation",
         summary="Record that the leader works with an organisation (admins, or the leader)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def record_affiliation(
         self,
@@ -184,14 +169,12 @@ class LeaderController(Controller):
             )
             leader.record_affiliation(org.id, data.title, data.from_on)
 
-        return await self._step(call, commands, leader_id, act)
+        return await updated(call, commands, Leader, leader_id, act)
 
-    @post(
+    @post_command(
         "/{leader_id:uuid}/affiliation-endings",
         operation_id="endAffiliation",
         summary="Record that an affiliation ended (admins, or the leader)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def end_affiliation(
         self,
@@ -203,14 +186,12 @@ class LeaderController(Controller):
         """The last day it held; not before it began."""
         admin_or_the_leader(call.principal, leader_id, "end-affiliations")
         act = lambda leader: leader.end_affiliation(data.organisation_id, data.to_on)  # noqa: E731
-        return await self._step(call, commands, leader_id, act)
+        return await updated(call, commands, Leader, leader_id, act)
 
-    @post(
+    @post_command(
         "/{leader_id:uuid}/details-corrections",
         operation_id="correctLeaderDetails",
         summary="Correct the leader's name or email (admins, or the leader)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def correct_details(
         self,
@@ -226,23 +207,21 @@ class LeaderController(Controller):
             email = leader.email if data.email is msgspec.UNSET else data.email
             leader.correct_details(data.name, email)
 
-        return await self._step(call, commands, leader_id, act)
+        return await updated(call, commands, Leader, leader_id, act)
 
-    @post(
+    @post_command(
         "/{leader_id:uuid}/deactivation",
         operation_id="deactivateLeader",
         summary="Deactivate a leader who no longer takes part (admins)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def deactivate(
         self,
         leader_id: FromPath[UUID],
-        data: JSONBody[Deactivation],
+        data: JSONBody[OptionalReason],
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Their history stays; they can no longer change their record."""
         policy.admin(call.principal, "deactivate-leaders")
         act = lambda leader: leader.deactivate(data.reason)  # noqa: E731
-        return await self._step(call, commands, leader_id, act)
+        return await updated(call, commands, Leader, leader_id, act)

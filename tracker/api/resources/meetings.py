@@ -10,30 +10,33 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.problems import FieldError, Problem, Refused, problem
-from tracker.api.resources.commitments import MakeCommitment, Reasoned, make_commitment
+from tracker.api.resources.commitments import MakeCommitment, make_commitment
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     EXTERNAL_IDS,
     READ_ERRORS,
     created,
     new_id,
+    post_command,
+    post_creation,
     recorded,
     referenced,
+    replayed,
     state,
 )
 from tracker.api.schemas import (
+    AffiliationView,
     Command,
     Creation,
     ExternalId,
     Ids,
     Name,
+    Reasoned,
     Recorded,
     Text,
 )
@@ -42,6 +45,7 @@ from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.minutes import InvalidItems, ItemError, Reference
 from tracker.application.ports import Repository, Saved
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Attendance, Commitment, Forum, InvalidValue, Meeting
 from tracker.eventstore.repository import AggregateNotFound
 
@@ -134,34 +138,17 @@ class MinutesRecorded(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class AttendeeAffiliation(msgspec.Struct, frozen=True, kw_only=True):
-    """An attendee's organisation and title on the meeting's date."""
-
-    organisation_id: UUID
-    organisation_name: str
-    title: str
-
-
 class AttendeeState(msgspec.Struct, frozen=True, kw_only=True):
     """One attendee as recorded."""
 
     leader_id: UUID
     status: str
-    affiliation: AttendeeAffiliation | None
+    affiliation: AffiliationView | None
 
     @classmethod
     def of(cls, a: Attendance) -> AttendeeState:
         """The public view of one attendance."""
-        s = a.affiliation
-        affiliation = (
-            None
-            if s is None
-            else AttendeeAffiliation(
-                organisation_id=s.organisation_id,
-                organisation_name=s.organisation_name,
-                title=s.title,
-            )
-        )
+        affiliation = AffiliationView.of(a.affiliation)
         return cls(leader_id=a.leader_id, status=a.presence, affiliation=affiliation)
 
 
@@ -261,11 +248,9 @@ class MeetingController(Controller):
     path = PATH
     tags = ("meetings",)
 
-    @post(
+    @post_creation(
         operation_id="scheduleMeeting",
         summary="Schedule a meeting of a forum (a steward, an admin or a recorder)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def schedule(
         self, data: JSONBody[ScheduleMeeting], call: Call, commands: CommandsDep
@@ -289,10 +274,10 @@ class MeetingController(Controller):
         responses=READ_ERRORS,
     )
     async def get_meeting(
-        self, meeting_id: FromPath[UUID], repository: RepositoryDep
+        self, meeting_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[MeetingState]:
         """Loaded from its own stream, so always consistent; the ETag is its version."""
-        meeting = await repository.get(Meeting, meeting_id)
+        meeting = await get_as_of(repository, Meeting, meeting_id, as_of)
         return state(MeetingState.of(meeting), meeting.version)  # type: ignore[return-value]
 
     async def _keep_record(
@@ -315,12 +300,10 @@ class MeetingController(Controller):
         saved = await _itemised(commands.update(call, Meeting, meeting_id, step))
         return recorded(saved, meeting_id)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/invitations",
         operation_id="inviteToMeeting",
         summary="Invite members of the forum",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def invite(
         self,
@@ -341,12 +324,10 @@ class MeetingController(Controller):
 
         return await self._keep_record(call, commands, meeting_id, "invite", act)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/attendance",
         operation_id="recordMeetingAttendance",
         summary="Record who attended and who sent apologies",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def record_attendance(
         self,
@@ -369,12 +350,10 @@ class MeetingController(Controller):
 
         return await self._keep_record(call, commands, meeting_id, "record-attendance", act)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/opening",
         operation_id="openMeeting",
         summary="Open a scheduled meeting",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def open_meeting(
         self, meeting_id: FromPath[UUID], call: Call, commands: CommandsDep
@@ -384,12 +363,10 @@ class MeetingController(Controller):
             call, commands, meeting_id, "open-meetings", lambda m, _: m.open()
         )
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/decisions",
         operation_id="recordMeetingDecision",
         summary="Record a decision of an open meeting",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def record_decision(
         self,
@@ -403,12 +380,10 @@ class MeetingController(Controller):
         act = lambda m, _: m.record_decision(decision_id, data.text)  # noqa: E731
         return await self._keep_record(call, commands, meeting_id, "record-decisions", act)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/record",
         operation_id="finaliseMeetingRecord",
         summary="Finalise the record as its next version",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def finalise(
         self, meeting_id: FromPath[UUID], call: Call, commands: CommandsDep
@@ -418,12 +393,10 @@ class MeetingController(Controller):
             call, commands, meeting_id, "finalise-records", lambda m, _: m.finalise_record()
         )
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/reopening",
         operation_id="reopenMeetingRecord",
         summary="Reopen a finalised record for correction, with a reason",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def reopen(
         self,
@@ -436,12 +409,10 @@ class MeetingController(Controller):
         act = lambda m, _: m.reopen(data.reason)  # noqa: E731
         return await self._keep_record(call, commands, meeting_id, "reopen-records", act)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/cancellation",
         operation_id="cancelMeeting",
         summary="Cancel a meeting that has not begun, with a reason",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def cancel(
         self,
@@ -454,12 +425,10 @@ class MeetingController(Controller):
         act = lambda m, _: m.cancel(data.reason)  # noqa: E731
         return await self._keep_record(call, commands, meeting_id, "cancel-meetings", act)
 
-    @post(
+    @post_command(
         "/{meeting_id:uuid}/minutes",
         operation_id="recordMeetingMinutes",
         summary="Record attendance, decisions and commitments at once: all or nothing",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def record_minutes(
         self,
@@ -511,9 +480,8 @@ class MeetingController(Controller):
             )
 
         saved = await _itemised(commands.create(call, build))
-        headers = {"Idempotent-Replayed": "true"} if saved.replayed else {}
         result = MinutesRecorded.of(saved, meeting_id, commitment_ids, decision_ids)
-        return Response(result, status_code=200, headers=headers)
+        return Response(result, status_code=200, headers=replayed(saved))
 
 
 async def _unrecorded(

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
     new_id,
-    recorded,
+    post_command,
+    post_creation,
     referenced,
     state,
+    updated,
 )
-from tracker.api.schemas import Command, Creation, Name, OptionalText, Recorded
+from tracker.api.schemas import Command, Creation, Name, OptionalReason, Recorded, Renaming
 from tracker.application import policy
 from tracker.application.ports import Repository
+from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import InvalidValue, Organisation
 
 PATH = "/organisations"
@@ -41,22 +42,10 @@ class RegisterOrganisation(Creation, frozen=True, kw_only=True):
     kind: Kind
 
 
-class Renaming(Command, frozen=True, kw_only=True):
-    """The organisation's new name."""
-
-    name: Name
-
-
 class Succession(Command, frozen=True, kw_only=True):
     """The existing organisation that took over this one's work."""
 
     successor_id: UUID
-
-
-class Archival(Command, frozen=True, kw_only=True):
-    """Why the organisation is archived, optionally."""
-
-    reason: OptionalText = ""
 
 
 class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,11 +95,9 @@ class OrganisationController(Controller):
     path = PATH
     tags = ("organisations",)
 
-    @post(
+    @post_creation(
         operation_id="registerOrganisation",
         summary="Register an organisation (admins)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def register(
         self, data: JSONBody[RegisterOrganisation], call: Call, commands: CommandsDep
@@ -131,24 +118,16 @@ class OrganisationController(Controller):
         responses=READ_ERRORS,
     )
     async def get_organisation(
-        self, organisation_id: FromPath[UUID], repository: RepositoryDep
+        self, organisation_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[OrganisationState]:
         """Loaded from its own stream; the ETag is its version."""
-        organisation = await repository.get(Organisation, organisation_id)
+        organisation = await get_as_of(repository, Organisation, organisation_id, as_of)
         return state(OrganisationState.of(organisation), organisation.version)  # type: ignore[return-value]
 
-    async def _step(
-        self, call: Call, commands: CommandsDep, organisation_id: UUID, act: Any
-    ) -> Response[Recorded]:
-        saved = await commands.update(call, Organisation, organisation_id, act)
-        return recorded(saved, organisation_id)
-
-    @post(
+    @post_command(
         "/{organisation_id:uuid}/renaming",
         operation_id="renameOrganisation",
         summary="Rename an active organisation (admins)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def rename(
         self,
@@ -159,14 +138,14 @@ class OrganisationController(Controller):
     ) -> Response[Recorded]:
         """The new name must differ from the current one."""
         policy.admin(call.principal, "rename-organisations")
-        return await self._step(call, commands, organisation_id, lambda o: o.rename(data.name))
+        return await updated(
+            call, commands, Organisation, organisation_id, lambda o: o.rename(data.name)
+        )
 
-    @post(
+    @post_command(
         "/{organisation_id:uuid}/successor",
         operation_id="recordOrganisationSuccessor",
         summary="Record the organisation that took over this one (admins)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def record_successor(
         self,
@@ -187,22 +166,22 @@ class OrganisationController(Controller):
                 raise InvalidValue("successor_id", "its successors already lead back here")
             o.record_successor(successor.id)
 
-        return await self._step(call, commands, organisation_id, act)
+        return await updated(call, commands, Organisation, organisation_id, act)
 
-    @post(
+    @post_command(
         "/{organisation_id:uuid}/archival",
         operation_id="archiveOrganisation",
         summary="Archive an organisation that no longer takes part (admins)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def archive(
         self,
         organisation_id: FromPath[UUID],
-        data: JSONBody[Archival],
+        data: JSONBody[OptionalReason],
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Its history stays; it can no longer be renamed."""
         policy.admin(call.principal, "archive-organisations")
-        return await self._step(call, commands, organisation_id, lambda o: o.archive(data.reason))
+        return await updated(
+            call, commands, Organisation, organisation_id, lambda o: o.archive(data.reason)
+        )

@@ -7,36 +7,37 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
-    COMMAND_ERRORS,
-    CREATE_ERRORS,
     READ_ERRORS,
     created,
+    meeting_of,
     new_id,
-    recorded,
+    post_command,
+    post_creation,
     referenced,
     state,
+    updated,
 )
-from tracker.api.schemas import Command, Creation, Name, Reason, Recorded, Text
+from tracker.api.schemas import (
+    Adoption,
+    AffiliationView,
+    Command,
+    Creation,
+    Reason,
+    Reasoned,
+    Recorded,
+    Text,
+)
 from tracker.application import policy
 from tracker.application.clock import today_in
 from tracker.application.ports import Repository
-from tracker.application.principal import INTEGRATION, Principal
-from tracker.domain import (
-    AffiliationSnapshot,
-    Forum,
-    InvalidValue,
-    Leader,
-    Meeting,
-    NotAllowed,
-    Organisation,
-    Purpose,
-)
+from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.domain import AffiliationSnapshot, Forum, Leader, NotAllowed, Organisation, Purpose
 from tracker.eventstore.repository import AggregateNotFound
 
 PATH = "/purposes"
@@ -58,36 +59,6 @@ class Revision(Command, frozen=True, kw_only=True):
 
 class Endorsement(Command, frozen=True, kw_only=True):
     """An empty object, or no body: the server records who you are and your affiliation."""
-
-
-class Adoption(Command, frozen=True, kw_only=True):
-    """The decision rule the forum used, and the meeting it decided at, if any."""
-
-    decision_rule: Name
-    meeting_id: UUID | None = None
-
-
-class Retirement(Command, frozen=True, kw_only=True):
-    """Why the purpose is no longer pursued."""
-
-    reason: Reason
-
-
-class AffiliationView(msgspec.Struct, frozen=True, kw_only=True):
-    """An endorser's organisation and title on the day they endorsed, for context only."""
-
-    organisation_id: UUID
-    organisation_name: str
-    title: str
-
-    @classmethod
-    def of(cls, a: AffiliationSnapshot | None) -> AffiliationView | None:
-        """The snapshot as the API shows it."""
-        if a is None:
-            return None
-        return cls(
-            organisation_id=a.organisation_id, organisation_name=a.organisation_name, title=a.title
-        )
 
 
 class EndorsementView(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,25 +105,6 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def acting_member(principal: Principal, forum: Forum, command: str) -> UUID:
-    """The member leader a command is by: the caller, or the one an integration names."""
-    by = policy.member(principal, forum, command) or principal.on_behalf_of
-    if by is None and principal.kind == INTEGRATION:
-        raise InvalidValue("On-Behalf-Of", "an integration names the member leader it acts for")
-    if by is None or not forum.is_member(by):
-        raise NotAllowed(f"only-forum-members-can-{command}", by)
-    return by
-
-
-async def meeting_of(repository: Repository, meeting_id: UUID | None, forum: Forum) -> None:
-    """Refuse a meeting that does not exist or is another forum's."""
-    if meeting_id is None:
-        return
-    meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
-    if meeting.forum_id != forum.id:
-        raise InvalidValue("meeting_id", "a meeting of another forum")
-
-
 async def affiliation_of(
     repository: Repository, leader_id: UUID, now: Any, forum: Forum
 ) -> AffiliationSnapshot | None:
@@ -174,11 +126,9 @@ class PurposeController(Controller):
     path = PATH
     tags = ("purposes",)
 
-    @post(
+    @post_creation(
         operation_id="proposePurpose",
         summary="Propose a purpose to a forum (a member)",
-        responses=CREATE_ERRORS,
-        status_code=201,
     )
     async def propose(
         self, data: JSONBody[ProposePurpose], call: Call, commands: CommandsDep
@@ -189,7 +139,7 @@ class PurposeController(Controller):
         async def build() -> list[Purpose]:
             policy.writer(call.principal)
             forum = await referenced(commands.repository, Forum, data.forum_id, "forum_id")
-            by = acting_member(call.principal, forum, "propose-purposes")
+            by = policy.acting_member(call.principal, forum, "propose-purposes")
             return [Purpose.propose(purpose_id, forum.id, data.statement, by)]
 
         return created(await commands.create(call, build), purpose_id, PATH)
@@ -201,23 +151,16 @@ class PurposeController(Controller):
         responses=READ_ERRORS,
     )
     async def get_purpose(
-        self, purpose_id: FromPath[UUID], repository: RepositoryDep
+        self, purpose_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
     ) -> Response[PurposeState]:
         """Loaded from its own stream; the ETag is its version."""
-        purpose = await repository.get(Purpose, purpose_id)
+        purpose = await get_as_of(repository, Purpose, purpose_id, as_of)
         return state(PurposeState.of(purpose), purpose.version)  # type: ignore[return-value]
 
-    async def _step(
-        self, call: Call, commands: CommandsDep, purpose_id: UUID, act: Any
-    ) -> Response[Recorded]:
-        return recorded(await commands.update(call, Purpose, purpose_id, act), purpose_id)
-
-    @post(
+    @post_command(
         "/{purpose_id:uuid}/revisions",
         operation_id="revisePurpose",
         summary="Revise the statement, with a reason (a member)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def revise(
         self,
@@ -230,17 +173,15 @@ class PurposeController(Controller):
 
         async def act(p: Purpose) -> None:
             forum = await commands.repository.get(Forum, p.forum_id)
-            by = acting_member(call.principal, forum, "revise-purposes")
+            by = policy.acting_member(call.principal, forum, "revise-purposes")
             p.revise(by, data.statement, data.reason)
 
-        return await self._step(call, commands, purpose_id, act)
+        return await updated(call, commands, Purpose, purpose_id, act)
 
-    @post(
+    @post_command(
         "/{purpose_id:uuid}/endorsements",
         operation_id="endorsePurpose",
         summary="Endorse the purpose (a member, themselves)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def endorse(
         self,
@@ -259,28 +200,26 @@ class PurposeController(Controller):
                 raise NotAllowed("only-forum-members-can-endorse-purposes", by)
             p.endorse(by, await affiliation_of(commands.repository, by, state.now, forum))
 
-        return await self._step(call, commands, purpose_id, act)
+        return await updated(call, commands, Purpose, purpose_id, act)
 
-    @post(
+    @post_command(
         "/{purpose_id:uuid}/endorsement-withdrawals",
         operation_id="withdrawPurposeEndorsement",
         summary="Withdraw your endorsement (the endorser)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def withdraw_endorsement(
         self, purpose_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """Allowed even after leaving the forum: an endorsement stays the endorser's own."""
         by = policy.leader(call.principal, "withdraw-endorsements")
-        return await self._step(call, commands, purpose_id, lambda p: p.withdraw_endorsement(by))
+        return await updated(
+            call, commands, Purpose, purpose_id, lambda p: p.withdraw_endorsement(by)
+        )
 
-    @post(
+    @post_command(
         "/{purpose_id:uuid}/adoption",
         operation_id="adoptPurpose",
         summary="Adopt the purpose, naming the decision rule used (a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def adopt(
         self,
@@ -297,19 +236,17 @@ class PurposeController(Controller):
             await meeting_of(commands.repository, data.meeting_id, forum)
             p.adopt(data.decision_rule, data.meeting_id)
 
-        return await self._step(call, commands, purpose_id, act)
+        return await updated(call, commands, Purpose, purpose_id, act)
 
-    @post(
+    @post_command(
         "/{purpose_id:uuid}/retirement",
         operation_id="retirePurpose",
         summary="Retire the purpose, with a reason (a steward)",
-        responses=COMMAND_ERRORS,
-        status_code=200,
     )
     async def retire(
         self,
         purpose_id: FromPath[UUID],
-        data: JSONBody[Retirement],
+        data: JSONBody[Reasoned],
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
@@ -320,4 +257,4 @@ class PurposeController(Controller):
             policy.steward(call.principal, forum, "retire-purposes")
             p.retire(data.reason)
 
-        return await self._step(call, commands, purpose_id, act)
+        return await updated(call, commands, Purpose, purpose_id, act)

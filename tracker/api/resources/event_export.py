@@ -1,0 +1,113 @@
+"""GET /events/export: the log as NDJSON, streamed, for auditors and admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from tracker.api.dependencies import PrincipalDep
+from tracker.api.resources.common import COMMAND_ERRORS
+from tracker.application.principal import ADMIN, AUDITOR
+from tracker.audit.export import MEDIA_TYPE, ExportedEvent, ExportFilter, export
+from tracker.domain import NotAllowed
+
+RULE = "only-auditors-and-admins-can-export-the-log"
+
+DESCRIPTION = f"""\
+Every event of the log (or the part the filters select) in global order, one JSON object per
+line: `position`, `transaction_id`, `stream_id`, `stream_type`, `version`, `type`,
+`type_version`, `payload`, `occurred_at`, `recorded_at`, `actor`, `on_behalf_of`, `source`,
+`correlation_id`, `causation_id` and the chain `hash` (hex). The export ends at the newest
+event readable when it starts. A full export can be loaded into an empty store with
+`tracker audit import`, and checked without the server by the standalone verifier against
+tree heads saved from `GET /audit/seals`.
+
+**Access**: auditors and admins; anyone else gets 403 (`rule`: `{RULE}`).
+"""
+
+
+LINE = {
+    "position": 1077,
+    "transaction_id": 48213,
+    "stream_id": "3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17",
+    "stream_type": "commitment",
+    "version": 3,
+    "type": "commitment.progress_reported",
+    "type_version": 1,
+    "payload": {"percent": 40, "note": "Two of three sites open"},
+    "occurred_at": "2026-11-26T10:00:00Z",
+    "recorded_at": "2026-11-26T10:00:00.120000Z",
+    "actor": "leader:3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17",
+    "on_behalf_of": None,
+    "source": "api:leader",
+    "correlation_id": None,
+    "causation_id": None,
+    "hash": "9c1f0e2b7d8a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a",
+}
+EXPORTED = ResponseSpec(
+    data_container=ExportedEvent,
+    media_type=MEDIA_TYPE,
+    description="One event per line (each line is one such object), in global order",
+    examples=[Example(value=LINE)],
+    generate_examples=False,
+)
+
+
+class EventExportController(Controller):
+    """Auditors take the whole record away from here."""
+
+    path = "/events/export"
+    tags = ("audit",)
+
+    @get(
+        operation_id="exportEvents",
+        summary="Export the log as NDJSON with every envelope field and hash",
+        description=DESCRIPTION,
+        media_type=MEDIA_TYPE,
+        responses={
+            200: EXPORTED,
+            401: COMMAND_ERRORS[401],
+            403: COMMAND_ERRORS[403],
+            422: COMMAND_ERRORS[422],
+        },
+    )
+    async def export_events(
+        self,
+        principal: PrincipalDep,
+        state: State,
+        stream_id: Annotated[
+            UUID | None, QueryParameter(description="Only this stream's events")
+        ] = None,
+        stream_type: Annotated[
+            str | None, QueryParameter(description="Only streams of this type, e.g. commitment")
+        ] = None,
+        types: Annotated[
+            list[str] | None,
+            QueryParameter(name="type", description="Only these event types (repeatable)"),
+        ] = None,
+        since: Annotated[
+            datetime | None, QueryParameter(description="Only events recorded at or after")
+        ] = None,
+        until: Annotated[
+            datetime | None, QueryParameter(description="Only events recorded before")
+        ] = None,
+    ) -> Stream:
+        """Stream the export; nothing is buffered beyond one page of events."""
+        if principal.kind not in (AUDITOR, ADMIN):
+            raise NotAllowed(RULE)
+        only = ExportFilter(
+            stream_id=stream_id, stream_type=stream_type, types=types, since=since, until=until
+        )
+        return Stream(
+            export(state.pool, only),
+            media_type=MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="events.ndjson"'},
+        )
