@@ -31,6 +31,7 @@ from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.audit import AuditController
 from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitments import CommitmentController
+from tracker.api.resources.event_export import EventExportController
 from tracker.api.resources.forums import ForumController
 from tracker.api.resources.history import (
     CommitmentHistoryController,
@@ -81,6 +82,7 @@ CONTROLLERS = [
     ProjectionStatusController,
     AuditController,
     EventLogController,
+    EventExportController,
     StreamEventsController,
     CommitmentHistoryController,
 ]

@@ -19,7 +19,7 @@ from tracker.application.principal import ADMIN, AUDITOR
 from tracker.audit.export import MEDIA_TYPE, ExportedEvent, ExportFilter, export
 from tracker.domain import NotAllowed
 
-RULE = "only-auditors-and-admins-can-export-the-log"
+RULE = "only-auditors-and-admins-export-the-log"
 
 DESCRIPTION = f"""\
 Every event of the log (or the part the filters select) in global order, one JSON object per
@@ -102,7 +102,7 @@ class EventExportController(Controller):
     ) -> Stream:
         """Stream the export; nothing is buffered beyond one page of events."""
         if principal.kind not in (AUDITOR, ADMIN):
-            raise NotAllowed(RULE)
+            raise NotAllowed(RULE, principal.leader_id)
         only = ExportFilter(
             stream_id=stream_id, stream_type=stream_type, types=types, since=since, until=until
         )

@@ -1,0 +1,171 @@
+"""Import an export into an empty store: the same events, positions, times and hashes, in the
+same global order, so chains, leaves and views come out identical."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from tracker.audit.export import ExportedEvent
+from tracker.audit.verify import Chains
+from tracker.eventstore.envelope import RecordedEvent
+
+IMPORT_LOCK = 7_301_555_116
+LOCK = "SELECT pg_advisory_lock($1)"
+UNLOCK = "SELECT pg_advisory_unlock($1)"
+ANY_EVENT = "SELECT EXISTS (SELECT 1 FROM events)"
+# Positions are kept (OVERRIDING SYSTEM VALUE); the transaction id is the importing one, and
+# importing each exported transaction in its own transaction, in order, keeps their order.
+INSERT = """
+INSERT INTO events (position, stream_id, stream_type, version, type, type_version, payload,
+                    occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id,
+                    causation_id, hash)
+OVERRIDING SYSTEM VALUE
+SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[],
+                     $6::smallint[], $7::text[]::jsonb[], $8::timestamptz[], $9::timestamptz[],
+                     $10::text[], $11::text[], $12::text[], $13::uuid[], $14::uuid[],
+                     $15::bytea[])
+"""
+RESET_POSITIONS = """
+SELECT setval(pg_get_serial_sequence('events', 'position'), max(position)) FROM events
+"""
+
+
+class ImportRefused(Exception):
+    """The store is not empty, or the file is not a valid export."""
+
+
+def read(path: Path) -> Iterator[ExportedEvent]:
+    """The events of an export file, one line at a time."""
+    decoder = msgspec.json.Decoder(ExportedEvent)
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield decoder.decode(line)
+            except msgspec.DecodeError as error:  # malformed JSON, or a field missing or wrong
+                raise ImportRefused(f"line {number}: {error}") from None
+
+
+def recorded(e: ExportedEvent) -> RecordedEvent:
+    """The event as the store would read it back."""
+    return RecordedEvent(
+        e.position,
+        e.transaction_id,
+        e.stream_id,
+        e.stream_type,
+        e.version,
+        e.type,
+        e.type_version,
+        msgspec.json.decode(e.payload),
+        e.occurred_at,
+        e.recorded_at,
+        e.actor,
+        e.on_behalf_of,
+        e.source,
+        e.correlation_id,
+        e.causation_id,
+        bytes.fromhex(e.hash),
+    )
+
+
+def check(path: Path) -> int:
+    """Verify a whole file before anything is written: global order and every hash chain."""
+    chains = Chains()
+    previous = (-1, -1)
+    count = 0
+    for index, e in enumerate(read(path)):
+        here = (e.transaction_id, e.position)
+        if here <= previous:
+            raise ImportRefused(
+                f"stream {e.stream_id} version {e.version} (position {e.position}) is out of "
+                "global order"
+            )
+        previous = here
+        try:
+            event = recorded(e)
+        except (ValueError, msgspec.DecodeError) as error:
+            raise ImportRefused(f"position {e.position}: {error}") from None
+        chains.add(event, index)
+        count += 1
+    breaks = chains.finish()
+    if breaks:
+        b = breaks[0]
+        raise ImportRefused(
+            f"the hash chain does not verify at stream {b.stream_id} version {b.version} "
+            f"(position {b.position}): {b.reason}"
+        )
+    return count
+
+
+def _groups(path: Path) -> Iterator[list[ExportedEvent]]:
+    """The events of each exported transaction together, in order."""
+    group: list[ExportedEvent] = []
+    for e in read(path):
+        if group and e.transaction_id != group[0].transaction_id:
+            yield group
+            group = []
+        group.append(e)
+    if group:
+        yield group
+
+
+def _columns(group: list[ExportedEvent]) -> list[list[object]]:
+    return [
+        [e.position for e in group],
+        [e.stream_id for e in group],
+        [e.stream_type for e in group],
+        [e.version for e in group],
+        [e.type for e in group],
+        [e.type_version for e in group],
+        [bytes(e.payload).decode() for e in group],  # the stored jsonb text, unchanged
+        [e.occurred_at for e in group],
+        [e.recorded_at for e in group],
+        [e.actor for e in group],
+        [e.on_behalf_of for e in group],
+        [e.source for e in group],
+        [e.correlation_id for e in group],
+        [e.causation_id for e in group],
+        [bytes.fromhex(e.hash) for e in group],
+    ]
+
+
+async def import_log(pool: asyncpg.Pool, path: Path) -> int:
+    """Load an export into an empty store; return the number of events imported.
+
+    The file is read twice: once to verify it, so a bad file writes nothing, then to load it.
+    """
+    async with pool.acquire() as conn:
+        # One import at a time; the emptiness check is only meaningful under the lock.
+        await conn.execute(LOCK, IMPORT_LOCK)
+        try:
+            if await conn.fetchval(ANY_EVENT):
+                raise ImportRefused("the event store is not empty; import only into a new one")
+            count = await asyncio.to_thread(check, path)
+            for group in _groups(path):
+                await conn.execute(INSERT, *_columns(group))  # autocommit: one transaction each
+            if count:
+                await conn.execute(RESET_POSITIONS)
+            return count
+        finally:
+            await conn.execute(UNLOCK, IMPORT_LOCK)
+
+
+async def import_command(pool: asyncpg.Pool, path: Path) -> int:
+    """`tracker audit import FILE`: say what was imported, or why not."""
+    try:
+        count = await import_log(pool, path)
+    except (ImportRefused, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"imported {count:,} events; the views build from them when projections next run "
+        "(`tracker serve` or `tracker projections run`)"
+    )
+    return 0
