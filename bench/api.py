@@ -1,0 +1,296 @@
+"""HTTP throughput of the real server against baselines served the same way, driven by wrk.
+
+    uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server uvicorn]
+    uv run --with granian python bench/api.py --server granian
+
+Needs wrk (`apt-get install -y wrk`) and a PostgreSQL server (TRACKER_BENCH_DATABASE_URL,
+default the local one on 5432), where it creates a fresh database. The service runs as
+`python -m tracker serve` (uvicorn) or under granian; the baselines in bench/baseline_app.py
+run under the same server with the same options. wrk and the servers share the machine's cores.
+req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
+spent per request (from /proc), which other load on the machine disturbs less than req/s.
+Server settings pass through the environment, e.g. TRACKER_RUN_PROJECTIONS=off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+from typing import NamedTuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import msgspec
+
+from bench.baseline_app import INSERT, TABLE
+from bench.common import fresh_database, table
+from tracker import tokens
+from tracker.application.ports import Context
+from tracker.application.principal import ADMIN, LEADER
+from tracker.database import create_pool
+from tracker.domain import EVENT_TYPES, STREAM_TYPES, Commitment, Forum, Leader, Purpose
+from tracker.eventstore import EventStore
+from tracker.eventstore.mapper import EventMapper
+from tracker.eventstore.repository import Repository
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+LUA = ROOT / "bench" / "requests.lua"
+LEADERS, STREAMS = 8, 2000  # leaders with a token each; commitments to report progress on
+WRK_THREADS = 2  # one per core
+SEEDER = Context(actor="system:bench")
+# The options `tracker serve` gives uvicorn.run (tracker/cli.py serve_command), and granian's.
+OPTIONS = {
+    "uvicorn": ["--loop", "uvloop", "--http", "httptools", "--no-access-log"],
+    "granian": ["--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-access-log"],
+}
+FACTORIES = {"service": "tracker.api.app:create_app", "baseline": "bench.baseline_app:create_app"}
+TARGET_RATIO, TARGET_P99_MS = 0.6, 100.0
+# name: (label, app serving it, baseline it is compared with)
+RUNS = {
+    "hello": ("litestar hello-world  GET /hello", "baseline", None),
+    "insert": ("bare INSERT  POST /rows", "baseline", None),
+    "select": ("bare SELECT by key  GET /rows/{id}", "baseline", None),
+    "make": ("POST /commitments", "service", "insert"),
+    "progress": ("POST /commitments/{id}/progress-reports", "service", "insert"),
+    "get": ("GET /commitments/{id}  (10 events)", "service", "select"),
+}
+Line = tuple[str, str, str, object]  # method, path, token, JSON body (None for none)
+
+
+class Result(NamedTuple):
+    """One wrk run's figures."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # CPU time of all the server's processes, per request
+    non2xx: int
+    socket_errors: int
+    first_error: str
+
+
+async def seed(url: str) -> dict[str, list[Line]]:
+    """A forum of leaders with tokens and commitments; return each run's requests."""
+    pool = await create_pool(url, size=2)
+    repository = Repository(EventStore(pool), EventMapper(EVENT_TYPES, STREAM_TYPES))
+    leaders = [Leader.register(uuid.uuid4(), f"Leader {i}") for i in range(LEADERS)]
+    forum = Forum.convene(uuid.uuid4(), "Warm spaces partnership", leaders[0].id)
+    for leader in leaders[1:]:
+        forum.join(leader.id)
+    purpose = Purpose.propose(uuid.uuid4(), forum.id, "Nobody is cold this winter", leaders[0].id)
+    await repository.save(*leaders, forum, purpose, context=SEEDER)
+    token = {x.id: await tokens.issue(pool, "bench", LEADER, x.id) for x in leaders}
+    admin = await tokens.issue(pool, "bench-admin", ADMIN)
+    terms = {"forum_id": forum.id, "purpose_ids": [purpose.id], "made_on": date.today()}
+    owners = [leaders[i % LEADERS].id for i in range(STREAMS + 1)]
+    made = [
+        Commitment.make(uuid.uuid4(), owner_id=o, by=o, description="Hub", **terms) for o in owners
+    ]
+    read, reported = made[0], made[1:]
+    for percent in range(10, 100, 10):  # Made and 9 progress reports: 10 events
+        read.report_progress(read.owner_id, percent, "on track")
+    for start in range(0, len(made), 500):
+        await repository.save(*made[start : start + 500], context=SEEDER)
+    await pool.execute(TABLE)
+
+    # A leader's commitment for themselves: the body of POST /commitments (and of the bare INSERT).
+    body = {"forum_id": forum.id, "description": "Open a hub", "purpose_ids": [purpose.id]}
+    make = {x.id: body | {"owner_id": x.id} for x in leaders}
+
+    def progress(i: int, c: Commitment) -> Line:
+        """A progress report with a note, so that progress may go down."""
+        report = {"percent": i * 37 % 101, "note": "weekly check-in"}
+        return ("POST", f"/commitments/{c.id}/progress-reports", token[c.owner_id], report)
+
+    row = await pool.fetchval(INSERT, uuid.uuid4(), make[leaders[0].id])
+    await pool.close()
+    return {
+        "hello": [("GET", "/hello", "", None)],
+        "insert": [("POST", "/rows", "", make[leaders[0].id])],
+        "select": [("GET", f"/rows/{row}", "", None)],
+        "make": [("POST", "/commitments", token[x.id], make[x.id]) for x in leaders],
+        "progress": [progress(i, c) for i, c in enumerate(reported)],
+        "get": [("GET", f"/commitments/{read.id}", admin, None)],
+    }
+
+
+@contextmanager
+def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str, int]]:
+    """Run a server until the block ends, then stop it with SIGTERM; yield its URL and pid."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+    env = os.environ | {
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_HOST": HOST,
+        "TRACKER_PORT": str(port),
+        "TRACKER_WORKERS": str(args.workers),
+        "TRACKER_LOG_LEVEL": "warning",
+        "PYTHONPATH": str(ROOT),
+    }
+    argv = [sys.executable, "-m", args.server, FACTORIES[app], "--factory", "--host", HOST]
+    argv += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
+    argv += OPTIONS[args.server]
+    if args.server == "uvicorn" and app == "service":
+        argv = [sys.executable, "-m", "tracker", "serve"]  # the production command, set by env
+    base = f"http://{HOST}:{port}"
+    ready = base + ("/health" if app == "service" else "/hello")
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(600):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    sys.exit(f"the server exited:\n{' '.join(argv)}\n{log.read().decode()}")
+                if fetch(ready)[0] == 200:
+                    break
+                time.sleep(0.1)
+            else:
+                sys.exit(f"the server did not answer {ready} within a minute")
+            yield base, proc.pid
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                print(f"warning: the {app} server ignored SIGTERM; killed", file=sys.stderr)
+                proc.kill()
+                proc.wait()
+
+
+def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -> tuple[int, str]:
+    """One request with the standard library: (status, body); status 0 when unreachable."""
+    data = None if body is None else msgspec.json.encode(body)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def measure(
+    args: argparse.Namespace, base: str, pid: int, lines: list[Line], folder: str
+) -> Result:
+    """Check one request by hand, warm up, run wrk and parse its summary; time the server's CPU."""
+    method, path, token, body = lines[0]
+    status, text = fetch(base + path, method, token, body)
+    if not 200 <= status < 300:
+        sys.exit(f"{method} {path} answered {status}: {text}")
+    file = Path(folder) / "requests.tsv"
+    bodies = ["" if b is None else msgspec.json.encode(b).decode() for *_, b in lines]
+    rows = (f"{m}\t{p}\t{t}\t{b}\n" for (m, p, t, _), b in zip(lines, bodies, strict=True))
+    file.write_text("".join(rows))
+    threads = min(WRK_THREADS, args.connections)
+    for seconds in (args.warmup, args.seconds):
+        argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
+        argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
+        cpu = cpu_seconds(pid)
+        done = subprocess.run(argv, capture_output=True, text=True)
+        cpu, out = cpu_seconds(pid) - cpu, done.stdout
+    summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
+    if summary is None:
+        sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
+    f = {k: int(v) for k, v in (field.split("=") for field in summary.split()[1:])}
+    first = out.partition("bench-first-error: ")[2].strip()
+    n, latency = f["requests"], (f["p50"] / 1000, f["p99"] / 1000)
+    return Result(
+        n / f["micros"] * 1e6, *latency, cpu * 1000 / n, f["non2xx"], f["socket_errors"], first
+    )
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user and system) used so far by a process and all its descendants."""
+    parents, ticks = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it exited meanwhile
+        pid = int(stat.parent.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | more, bool(more)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def report(results: dict[str, Result]) -> int:
+    """Print the figures, ratios and targets; non-zero if any response failed."""
+    rows: list[list[object]] = []
+    for name, (label, _, baseline) in RUNS.items():
+        r, ratio, vs, met = results[name], "", "", ""
+        if baseline is not None:
+            ratio = r.rps / results[baseline].rps
+            vs = RUNS[baseline][0].split("  ")[0]
+            met = "yes" if ratio >= TARGET_RATIO and r.p99_ms < TARGET_P99_MS else "NO"
+        rows.append([label, r.rps, r.p50_ms, r.p99_ms, r.cpu_ms, r.non2xx, r.socket_errors])
+        rows[-1] += [ratio, vs, met]
+    header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "non-2xx", "sock err"]
+    header += ["ratio", "of", "met"]
+    print(table(header, rows))
+    print(f"targets: ratio >= {TARGET_RATIO} and p99 < {TARGET_P99_MS:.0f} ms")
+    failed = {n: r for n, r in results.items() if r.non2xx or r.socket_errors}
+    for name, r in failed.items():
+        print(f"ERRORS in {name}: {r.non2xx} non-2xx, {r.socket_errors} socket errors")
+        print(f"  first: {r.first_error or '-'}")
+    if failed:
+        print("figures with errors are not valid measurements")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    """Seed a fresh database, serve the baselines then the service, and measure each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
+    if args.server == "granian" and importlib.util.find_spec("granian") is None:
+        sys.exit("granian is not installed: uv run --with granian python bench/api.py ...")
+    url = asyncio.run(fresh_database("tracker_bench_api"))
+    lines = asyncio.run(seed(url))
+    print(
+        f"{args.server} {version(args.server)}, {args.workers} workers; wrk {WRK_THREADS} threads, "
+        f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f} before the runs"
+    )
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for app in ("baseline", "service"):
+            with serving(args, url, app) as (base, pid):
+                for name in (n for n, run in RUNS.items() if run[1] == app):
+                    results[name] = measure(args, base, pid, lines[name], folder)
+    return report(results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
