@@ -1,11 +1,11 @@
 """HTTP throughput of the real server against baselines served the same way, driven by wrk.
 
-    uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server uvicorn]
-    uv run --with granian python bench/api.py --server granian
+    uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server granian]
+    uv run python bench/api.py --server uvicorn      # the other candidate, for comparison
 
 Needs wrk (`apt-get install -y wrk`) and a PostgreSQL server (TRACKER_BENCH_DATABASE_URL,
 default the local one on 5432), where it creates a fresh database. The service runs as
-`python -m tracker serve` (uvicorn) or under granian; the baselines in bench/baseline_app.py
+`python -m tracker serve` (granian) or under uvicorn; the baselines in bench/baseline_app.py
 run under the same server with the same options. wrk and the servers share the machine's cores.
 req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
 spent per request (from /proc), which other load on the machine disturbs less than req/s.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import shutil
 import signal
@@ -149,7 +148,7 @@ def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str,
     argv = [sys.executable, "-m", args.server, FACTORIES[app], "--factory", "--host", HOST]
     argv += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
     argv += OPTIONS[args.server]
-    if args.server == "uvicorn" and app == "service":
+    if args.server == "granian" and app == "service":
         argv = [sys.executable, "-m", "tracker", "serve"]  # the production command, set by env
     base = f"http://{HOST}:{port}"
     ready = base + ("/health" if app == "service" else "/hello")
@@ -269,13 +268,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
-    if args.server == "granian" and importlib.util.find_spec("granian") is None:
-        sys.exit("granian is not installed: uv run --with granian python bench/api.py ...")
     url = asyncio.run(fresh_database("tracker_bench_api"))
     lines = asyncio.run(seed(url))
     print(

@@ -73,22 +73,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Start the database if needed, then the ASGI server."""
-    import uvicorn
+    """Start the database if needed, then the ASGI server (granian: chosen by bench/api.py)."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
 
     # Resolve once here so every worker process shares one database (and one embedded server).
     os.environ["TRACKER_DATABASE_URL"] = database_url(settings)
-    uvicorn.run(
+    Granian(
         "tracker.api.app:create_app",
         factory=True,
-        host=args.host or settings.host,
+        interface=Interfaces.ASGI,
+        address=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=False,
-    )
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        log_level=LogLevels(settings.log_level),
+        log_access=False,
+    ).serve()
     return 0
 
 
