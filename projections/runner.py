@@ -79,6 +79,15 @@ async def ensure_projection(conn: Connection, projection: Projection) -> None:
         await conn.execute(PUBLISH, projection.schema(1), list(projection.tables))
 
 
+async def _generation_row(
+    conn: Connection, projection: Projection, generation: int | None
+) -> asyncpg.Record | None:
+    """The checkpoint row of the live generation, or of a given one."""
+    if generation is None:
+        return await conn.fetchrow(LIVE, projection.name)
+    return await conn.fetchrow(GENERATION, projection.name, generation)
+
+
 class ProjectionRunner:
     """Keeps projections up to date with the log; safe to run in several processes at once."""
 
@@ -124,10 +133,7 @@ class ProjectionRunner:
         limit: int | None = None,
     ) -> int:
         """One batch inside the caller's transaction, which holds the projection's batch lock."""
-        if generation is None:
-            row = await conn.fetchrow(LIVE, projection.name)
-        else:
-            row = await conn.fetchrow(GENERATION, projection.name, generation)
+        row = await _generation_row(conn, projection, generation)
         if row is None or row["state"] == "failed":
             return 0
         after = Checkpoint(row["transaction_id"], row["position"])
@@ -168,10 +174,7 @@ class ProjectionRunner:
         self, conn: Connection, projection: Projection, generation: int | None, error: Exception
     ) -> None:
         """Mark the generation failed at the event after its checkpoint, so it does not spin."""
-        if generation is None:
-            row = await conn.fetchrow(LIVE, projection.name)
-        else:
-            row = await conn.fetchrow(GENERATION, projection.name, generation)
+        row = await _generation_row(conn, projection, generation)
         if row is None:
             return
         page = await self.store.read_all(Checkpoint(row["transaction_id"], row["position"]), 1)

@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 
-from tracker.api.problems import Refused, problem
+from tracker.api.problems import FieldError, Refused, problem
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.principal import INTEGRATION, Principal
@@ -114,8 +114,6 @@ def _uuid_header(name: str, value: str) -> UUID:
 
 
 def _bad_header(name: str, message: str) -> Refused:
-    from tracker.api.problems import FieldError
-
     return Refused(
         problem(
             400,

@@ -141,7 +141,7 @@ class EventStore:
             # A retry of an append that already landed also collides on its versions,
             # so the key is checked before any conflict is reported.
             if idempotency_key is not None:
-                first = await self._first_attempt(idempotency_key, fingerprint or b"")
+                first = await self.replay(idempotency_key, fingerprint or b"")
                 if first is not None:
                     return first
             if isinstance(error, ConcurrencyError):
@@ -175,10 +175,6 @@ class EventStore:
         return [h for h in known if h is not None]
 
     async def replay(self, key: str, fingerprint: bytes) -> AppendResult | None:
-        """The result of an earlier append with this key, if there was one."""
-        return await self._first_attempt(key, fingerprint)
-
-    async def _first_attempt(self, key: str, fingerprint: bytes) -> AppendResult | None:
         # From the pool: a caller's transaction is aborted by the failed insert.
         first = await self.pool.fetchrow(FIRST_ATTEMPT, key)
         if first is None:

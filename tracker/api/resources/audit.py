@@ -8,12 +8,11 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
 from tracker.api.dependencies import PrincipalDep
-from tracker.api.problems import Problem, Refused, problem
-from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS
+from tracker.api.problems import Refused, problem
+from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS, problem_response
 from tracker.application.principal import ADMIN, AUDITOR, Principal
 from tracker.audit import seals, tree
 from tracker.audit.keys import ALGORITHM, SigningKey, public_pem
@@ -25,21 +24,12 @@ SAMPLE_HASH = "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
 SAMPLE_KEY_ID = "9f86d081884c7d65"
 
 
-def _spec(description: str) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=Problem,
-        description=description,
-        media_type="application/problem+json",
-        generate_examples=False,
-    )
-
-
 KEY_ERRORS = READ_ERRORS | {422: COMMAND_ERRORS[422]}
 SEAL_ERRORS = {401: READ_ERRORS[401], 403: COMMAND_ERRORS[403], 422: COMMAND_ERRORS[422]}
 PROOF_ERRORS = SEAL_ERRORS | {
-    400: _spec("A required query parameter is missing"),
-    404: _spec("The position or tree size is not sealed (yet)"),
-    500: _spec("Stored tree rows are missing: the seal tables were tampered with"),
+    400: problem_response("A required query parameter is missing"),
+    404: problem_response("The position or tree size is not sealed (yet)"),
+    500: problem_response("Stored tree rows are missing: the seal tables were tampered with"),
 }
 Hex = Annotated[str, msgspec.Meta(examples=[SAMPLE_HASH])]
 HexPath = Annotated[list[str], msgspec.Meta(examples=[[SAMPLE_HASH, SAMPLE_HASH]])]

@@ -24,7 +24,8 @@ A = TypeVar("A", bound=Aggregate)
 EXTERNAL_IDS = uuid.UUID("7c1f4a52-3b0e-4f55-9d0e-5a7f0c1d2e3f")
 
 
-def _spec(description: str) -> ResponseSpec:
+def problem_response(description: str) -> ResponseSpec:
+    """A documented error response: problem details, examples from tracker/api/openapi.py."""
     # Examples come from tracker/api/openapi.py; generated ones are random and would drift.
     return ResponseSpec(
         data_container=Problem,
@@ -35,16 +36,16 @@ def _spec(description: str) -> ResponseSpec:
 
 
 READ_ERRORS = {
-    401: _spec("No bearer token, or an unknown or revoked one"),
-    404: _spec("No such resource"),
-    422: _spec("A query parameter (such as as_of) is invalid; `errors` names it"),
+    401: problem_response("No bearer token, or an unknown or revoked one"),
+    404: problem_response("No such resource"),
+    422: problem_response("A query parameter (such as as_of) is invalid; `errors` names it"),
 }
 COMMAND_ERRORS = READ_ERRORS | {
-    400: _spec("Malformed JSON or a bad header"),
-    403: _spec("A rule refuses this caller; `rule` names it"),
-    409: _spec("Not possible in the current state, or changed concurrently"),
-    412: _spec("If-Match named another version; `current_version` is the current one"),
-    422: _spec("A field is invalid; `errors` names each field"),
+    400: problem_response("Malformed JSON or a bad header"),
+    403: problem_response("A rule refuses this caller; `rule` names it"),
+    409: problem_response("Not possible in the current state, or changed concurrently"),
+    412: problem_response("If-Match named another version; `current_version` is the current one"),
+    422: problem_response("A field is invalid; `errors` names each field"),
 }
 CREATE_ERRORS = {k: v for k, v in COMMAND_ERRORS.items() if k not in (404, 412)}
 

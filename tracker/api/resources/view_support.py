@@ -6,26 +6,17 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
-from litestar.openapi.datastructures import ResponseSpec
 
 from projections.consistency import wait_until
-from tracker.api.problems import Problem, Refused, problem
-from tracker.api.resources.common import READ_ERRORS
+from tracker.api.problems import Refused, problem
+from tracker.api.resources.common import READ_ERRORS, problem_response
 from tracker.application import policy
 from tracker.application.principal import Principal
 
 VIEW_ERRORS = READ_ERRORS | {
-    403: ResponseSpec(
-        data_container=Problem,
-        description="The caller may not see this forum's views",
-        media_type="application/problem+json",
-        generate_examples=False,
-    ),
-    503: ResponseSpec(
-        data_container=Problem,
-        description="The view has not reached min_position yet; retry after Retry-After seconds",
-        media_type="application/problem+json",
-        generate_examples=False,
+    403: problem_response("The caller may not see this forum's views"),
+    503: problem_response(
+        "The view has not reached min_position yet; retry after Retry-After seconds"
     ),
 }
 MIN_POSITION = (
