@@ -1,6 +1,7 @@
 """Views benchmark: rebuild speed and memory over ~1,000,000 events, and read latency.
 
-    python bench/views.py [--scale 1.0] [--seconds 10] [--reuse]
+    python bench/views.py [--scale 1.0] [--seconds 10] [--reuse] [--database NAME]
+                          [--only rebuild|reads]
 
 Loads a realistic store (bench/views_data.py) into a fresh database on
 TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
@@ -53,8 +54,9 @@ async def load(url: str, scale: float) -> Store:
             saved = await repository.save(*batch, context=CTX)
             events += len(saved.events)
     print(f"loaded {events:,} events in {time.monotonic() - started:.0f} s", flush=True)
+    database = url.rsplit("/", 1)[1].split("?")[0]
     await pool.execute(
-        f"COMMENT ON DATABASE {DATABASE} IS '{store.busy_leader} {store.busy_purpose}'"
+        f"COMMENT ON DATABASE {database} IS '{store.busy_leader} {store.busy_purpose}'"
     )
     await pool.execute("VACUUM ANALYZE")
     await pool.close()
@@ -67,7 +69,7 @@ async def busy_ids(url: str) -> tuple[str, str]:
     try:
         comment = await conn.fetchval(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            DATABASE,
+            url.rsplit("/", 1)[1].split("?")[0],
         )
     finally:
         await conn.close()
@@ -216,17 +218,23 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 is ~1,000,000 events")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    parser.add_argument("--database", default=DATABASE, help="name of the database to load")
+    parser.add_argument(
+        "--only", choices=("rebuild", "reads"), help="measure only the rebuild or only the reads"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the read latencies: apt-get install wrk")
-    url = url_for(DATABASE)
+    url = url_for(args.database)
     if not args.reuse:
-        url = uvloop.run(fresh_database(DATABASE))
+        url = uvloop.run(fresh_database(args.database))
         uvloop.run(load(url, args.scale))
     print(f"PostgreSQL at {SERVER.rsplit('/', 1)[0]}; {os.cpu_count()} cores", flush=True)
-    rebuild_all(url)
-    leader, purpose = uvloop.run(busy_ids(url))
-    read_latency(url, leader, purpose, args.seconds)
+    if args.only != "reads":
+        rebuild_all(url)
+    if args.only != "rebuild":
+        leader, purpose = uvloop.run(busy_ids(url))
+        read_latency(url, leader, purpose, args.seconds)
 
 
 if __name__ == "__main__":

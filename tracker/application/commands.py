@@ -72,13 +72,21 @@ class Commands:
         replay = await self._replay(request)
         if replay is not None:
             return replay
-        aggregates = await build()
-        return await self.repository.save(
-            *aggregates,
-            context=request.context(),
-            idempotency_key=request.key,
-            fingerprint=request.fingerprint,
-        )
+        for attempt in range(RETRIES + 1):
+            with self.repository.unit_of_work():
+                aggregates = await build()
+                try:
+                    return await self.repository.save(
+                        *aggregates,
+                        context=request.context(),
+                        idempotency_key=request.key,
+                        fingerprint=request.fingerprint,
+                    )
+                except ConcurrencyError as conflict:
+                    # Version 0 expected: the new resource's id is taken, which no retry mends.
+                    if conflict.expected == 0 or attempt == RETRIES:
+                        raise
+        raise AssertionError("unreachable")
 
     async def update(
         self,
@@ -92,30 +100,43 @@ class Commands:
         if replay is not None:
             return replay
         for attempt in range(RETRIES + 1):
-            aggregate = await self.repository.get(cls, aggregate_id)
-            if request.if_match is not None and aggregate.version != request.if_match:
-                raise PreconditionFailed(aggregate_id, request.if_match, aggregate.version)
-            outcome = act(aggregate)
-            if outcome is not None:
-                await outcome
-            try:
-                return await self.repository.save(
-                    aggregate,
-                    context=request.context(),
-                    idempotency_key=request.key,
-                    fingerprint=request.fingerprint,
-                )
-            except ConcurrencyError as conflict:
-                if request.if_match is not None:
-                    raise PreconditionFailed(
-                        aggregate_id, request.if_match, conflict.current
-                    ) from None
-                if attempt == RETRIES:
-                    raise
+            with self.repository.unit_of_work():
+                aggregate = await at_version(self.repository, cls, aggregate_id, request.if_match)
+                outcome = act(aggregate)
+                if outcome is not None:
+                    await outcome
+                try:
+                    return await self.repository.save(
+                        aggregate,
+                        context=request.context(),
+                        idempotency_key=request.key,
+                        fingerprint=request.fingerprint,
+                    )
+                except ConcurrencyError as conflict:
+                    if request.if_match is not None and conflict.stream_id == aggregate_id:
+                        raise PreconditionFailed(
+                            aggregate_id, request.if_match, conflict.current
+                        ) from None
+                    if attempt == RETRIES:
+                        raise
         raise AssertionError("unreachable")
 
     async def _replay(self, request: Request) -> Saved | None:
+        """The saved outcome of an earlier attempt with the request's retry key, if any."""
         # Checked before acting: a retried command may be illegal in the state it produced.
         if request.key is None:
             return None
         return await self.repository.replay(request.key, request.fingerprint)
+
+
+async def at_version(
+    repository: Repository, cls: type[A], aggregate_id: UUID, if_match: int | None
+) -> A:
+    """The aggregate to change, at the version If-Match names if it was given."""
+    aggregate = await repository.get(cls, aggregate_id)
+    if if_match is not None and aggregate.version != if_match:
+        # The copy in memory may be behind the stream: only the stream's head can refuse.
+        aggregate = await repository.get(cls, aggregate_id, fresh=True)
+        if aggregate.version != if_match:
+            raise PreconditionFailed(aggregate_id, if_match, aggregate.version)
+    return aggregate

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from tracker.application import policy
 from tracker.application.clock import today_in
-from tracker.application.commands import PreconditionFailed
+from tracker.application.commands import at_version
 from tracker.application.ports import Repository
 from tracker.application.principal import Principal
 from tracker.domain import (
@@ -123,10 +123,8 @@ async def take_minutes(
 
     A scheduled meeting is opened first, since minutes record a meeting that took place.
     """
-    meeting = await repository.get(Meeting, meeting_id)
-    if if_match is not None and meeting.version != if_match:
-        raise PreconditionFailed(meeting_id, if_match, meeting.version)
-    forum = await repository.get(Forum, meeting.forum_id)
+    meeting = await at_version(repository, Meeting, meeting_id, if_match)
+    forum = await repository.read(Forum, meeting.forum_id)
     policy.steward(principal, forum, "record-minutes")
     require_state("record_minutes", meeting.status, SCHEDULED, OPEN)
     if not (attendees or decisions or commitments):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 from uuid import UUID
 
@@ -44,7 +45,19 @@ class Saved(Protocol):
 class Repository(Protocol):
     """Aggregates loaded from and saved to their event streams."""
 
-    async def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A: ...
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Record what a command reads, so that its save can check none of it moved."""
+        ...
+
+    async def get(
+        self, cls: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
+    ) -> A:
+        """A private copy of the aggregate, which the caller may change and save."""
+        ...
+
+    async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
+        """The aggregate's shared state, to read and never change."""
+        ...
 
     async def save(
         self,

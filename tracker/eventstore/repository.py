@@ -1,17 +1,25 @@
-"""Load aggregates from their streams and save their new events."""
+"""Load aggregates from their streams (through a cache) and save their new events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tracker.application.errors import ConcurrencyError
+from tracker.eventstore.cache import AggregateCache, private_copy
 from tracker.eventstore.envelope import AppendResult, Context
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.store import EventStore
 
 A = TypeVar("A", bound=Aggregate)
+
+# The streams the command running in this task has read, at the versions it read them.
+_READS: ContextVar[dict[UUID, int] | None] = ContextVar("reads", default=None)
 
 
 class AggregateNotFound(Exception):
@@ -24,16 +32,68 @@ class AggregateNotFound(Exception):
 
 
 class Repository:
-    """Aggregates in, aggregates out: the domain never sees an envelope."""
+    """Aggregates in, aggregates out: the domain never sees an envelope.
 
-    def __init__(self, store: EventStore, mapper: EventMapper) -> None:
+    Recently used aggregates stay in memory. A plain read brings them up to date with one query
+    for newer events. Inside a unit of work they are used as they are, and the save is
+    conditional on every stream the command read still being at the version it read: if one
+    moved (another process wrote to it), nothing is written, the streams are marked stale and
+    the command is retried on their latest state.
+    """
+
+    def __init__(self, store: EventStore, mapper: EventMapper, cache_size: int = 10_000) -> None:
         self.store = store
         self.mapper = mapper
+        self.cache = AggregateCache(cache_size)
+        self._stale: set[UUID] = set()
 
-    async def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
-        """Rebuild an aggregate from its stream, optionally as of a version."""
-        records = await self.store.read_stream(aggregate_id, to_version=version)
-        aggregate = self.mapper.rebuild(records)
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Record what the command reads, so that saving can check none of it moved."""
+        token = _READS.set({})
+        try:
+            yield
+        finally:
+            _READS.reset(token)
+
+    async def get(
+        self, cls: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
+    ) -> A:
+        """The aggregate (latest, or as of a version) as a private copy the caller may change."""
+        if version is not None:
+            records = await self.store.read_stream(aggregate_id, to_version=version)
+            return self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+        return private_copy(await self.read(cls, aggregate_id, fresh=fresh))
+
+    async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
+        """The aggregate's latest state, shared with other readers: never change it."""
+        reads = _READS.get()
+        aggregate = self.cache.peek(aggregate_id)
+        if aggregate is None:
+            records = await self.store.read_stream(aggregate_id)
+            aggregate = self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+            self.cache.put(aggregate)
+        elif fresh or reads is None or aggregate_id in self._stale:
+            await self._catch_up(aggregate)
+        aggregate = self._of_kind(cls, aggregate_id, aggregate)
+        if reads is not None:
+            reads[aggregate_id] = aggregate.version
+        return aggregate
+
+    async def _catch_up(self, aggregate: Aggregate) -> None:
+        """Apply the stream's events newer than the cached state, in place."""
+        try:
+            records = await self.store.read_stream(aggregate.id, from_version=aggregate.version + 1)
+            for record in records:
+                # Another reader may have applied some of them while this one awaited the query.
+                if record.version == aggregate.version + 1:
+                    self.mapper.to_domain_event(record).mutate(aggregate)
+        except BaseException:
+            self.cache.forget(aggregate.id)
+            raise
+        self._stale.discard(aggregate.id)
+
+    def _of_kind(self, cls: type[A], aggregate_id: UUID, aggregate: Aggregate | None) -> A:
         if not isinstance(aggregate, cls):
             raise AggregateNotFound(self.mapper.stream_types[cls], aggregate_id)
         return aggregate
@@ -45,13 +105,36 @@ class Repository:
         idempotency_key: str | None = None,
         fingerprint: bytes | None = None,
     ) -> AppendResult:
-        """Append every aggregate's pending events in one transaction."""
-        return await self.store.append(
-            *self.mapper.pending(*aggregates),
-            context=context,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-        )
+        """Append every aggregate's pending events in one transaction.
+
+        Inside a unit of work, only if every other stream the command read is unchanged.
+        """
+        reads = _READS.get()
+        appends = self.mapper.pending(*aggregates)
+        written = {a.stream_id for a in appends}
+        unchanged = {i: v for i, v in (reads or {}).items() if i not in written}
+        try:
+            result = await self.store.append(
+                *appends,
+                unchanged=unchanged,
+                context=context,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+            )
+        except ConcurrencyError:
+            self._mark_stale(written | unchanged.keys())
+            raise
+        # Only a unit of work's aggregates are kept: they are copies nobody changes after saving.
+        if reads is not None and not result.replayed:
+            for aggregate in aggregates:
+                self.cache.put(aggregate)
+        return result
+
+    def _mark_stale(self, ids: set[UUID]) -> None:
+        if len(self._stale) > self.cache.capacity:  # ids of entries since dropped pile up
+            self._stale.clear()
+            self.cache.clear()
+        self._stale |= ids
 
     async def replay(self, idempotency_key: str, fingerprint: bytes) -> AppendResult | None:
         """The result of an earlier save with this key, if any; a different request is refused."""

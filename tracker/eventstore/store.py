@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -39,6 +39,10 @@ from tracker.eventstore.live import LogWatcher
 
 # The idempotency key and request digest ride on the first event ($9, $10), so the unique
 # index on the key refuses a second attempt in the same statement that writes the events.
+# The guard ($16, $17) inserts nothing unless every named stream is still at its version: the
+# streams written (at their expected versions) and the ones the command only read. A stream
+# that moved before this statement began makes it write nothing; one that moves while it runs
+# is caught by the (stream_id, version) key for written streams, and not at all for read ones.
 INSERT = """
 INSERT INTO events (stream_id, stream_type, version, type, type_version, payload, occurred_at,
                     hash, idempotency_key, request_digest,
@@ -46,6 +50,11 @@ INSERT INTO events (stream_id, stream_type, version, type, type_version, payload
 SELECT u.*, $11, $12, $13, $14, $15
 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::smallint[], $6::text[]::jsonb[],
             $7::timestamptz[], $8::bytea[], $9::text[], $10::bytea[]) AS u
+WHERE NOT EXISTS (
+    SELECT FROM unnest($16::uuid[], $17::int[]) AS g(stream_id, version)
+    WHERE coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = g.stream_id), 0)
+          <> g.version
+)
 RETURNING stream_id, version, position, transaction_id
 """
 FIRST_ATTEMPT = "SELECT request_digest, transaction_id FROM events WHERE idempotency_key = $1"
@@ -122,9 +131,11 @@ class EventStore:
         idempotency_key: str | None = None,
         fingerprint: bytes | None = None,
         connection: Connection | None = None,
+        unchanged: Mapping[UUID, int] | None = None,
     ) -> AppendResult:
         """Append to one or more streams atomically, each at its expected version.
 
+        unchanged names streams read but not written, which must still be at those versions.
         Pass a connection to append inside the caller's open transaction.
         """
         db = self.pool if connection is None else connection
@@ -133,10 +144,15 @@ class EventStore:
             raise ValueError("each stream may appear once per append")
         if idempotency_key is not None:
             fingerprint = fingerprint or _fingerprint(ordered)
+        guards = [(a.stream_id, a.expected_version) for a in ordered]
+        guards += sorted((unchanged or {}).items())
         try:
             previous = await self._previous_hashes(db, ordered)
             rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
-            inserted = await db.fetch(INSERT, *rows.arguments)
+            ids, versions = [g[0] for g in guards], [g[1] for g in guards]
+            inserted = await db.fetch(INSERT, *rows.arguments, ids, versions)
+            if not inserted:
+                raise await self._conflict(guards)  # a stream moved: nothing was written
         except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
             # A retry of an append that already landed also collides on its versions,
             # so the key is checked before any conflict is reported.
@@ -149,7 +165,7 @@ class EventStore:
             if error.constraint_name != "events_stream_version":
                 raise
             # A concurrent writer committed these versions first: report where streams are now.
-            raise await self._conflict(ordered) from None
+            raise await self._conflict(guards) from None
         for stream_id, version, hash_ in rows.heads():
             self._heads.remember(stream_id, version, hash_)
         self.watcher.log_grew()
@@ -167,8 +183,8 @@ class EventStore:
         if missing:
             ids, versions = [a.stream_id for a in missing], [a.expected_version for a in missing]
             found = {r[0]: r[1] for r in await db.fetch(HASHES_AT, ids, versions)}
-            if len(found) < len(missing):
-                raise await self._conflict(appends)  # a stream is behind its expected version
+            if len(found) < len(missing):  # a stream is behind its expected version
+                raise await self._conflict([(a.stream_id, a.expected_version) for a in appends])
             known = [
                 found[a.stream_id] if h is None else h for a, h in zip(appends, known, strict=True)
             ]
@@ -184,16 +200,15 @@ class EventStore:
         rows = await self.pool.fetch(EVENTS_OF_TRANSACTION, first[1])
         return AppendResult([Appended(*r) for r in rows], replayed=True)
 
-    async def _conflict(self, appends: Sequence[StreamAppend]) -> ConcurrencyError:
+    async def _conflict(self, guards: Sequence[tuple[UUID, int]]) -> ConcurrencyError:
+        """The first stream not at its expected version (written streams come first)."""
         # From the pool: a caller's transaction may already be aborted by the failed insert.
-        heads = {
-            r[0]: r[1] for r in await self.pool.fetch(STREAM_HEADS, [a.stream_id for a in appends])
-        }
-        for a in appends:
-            if heads[a.stream_id] != a.expected_version:
-                return ConcurrencyError(a.stream_id, a.expected_version, heads[a.stream_id])
-        first = appends[0]
-        return ConcurrencyError(first.stream_id, first.expected_version, heads[first.stream_id])
+        heads = {r[0]: r[1] for r in await self.pool.fetch(STREAM_HEADS, [g[0] for g in guards])}
+        for stream_id, expected in guards:
+            if heads[stream_id] != expected:
+                return ConcurrencyError(stream_id, expected, heads[stream_id])
+        stream_id, expected = guards[0]
+        return ConcurrencyError(stream_id, expected, heads[stream_id])
 
     async def read_stream(
         self, stream_id: UUID, to_version: int | None = None, from_version: int = 1

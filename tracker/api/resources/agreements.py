@@ -26,7 +26,7 @@ from tracker.api.resources.common import (
 )
 from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
 from tracker.application import policy
-from tracker.application.commands import Commands, PreconditionFailed, Request
+from tracker.application.commands import Commands, Request, at_version
 from tracker.application.ports import Repository
 from tracker.audit.as_of import AsOfQuery, get_as_of
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
@@ -123,14 +123,11 @@ async def with_forum(
     act: Callable[[Agreement, Forum], Awaitable[None]],
 ) -> Response[Recorded]:
     """Act on an agreement and its forum, then save both in one append (the forum if changed)."""
-    # If-Match applies to the agreement alone, the stream the client names. There is no
-    # server-side retry: a concurrent write to either stream is a 409 the client retries,
-    # which is simple and rare enough for steward decisions.
+    # If-Match applies to the agreement alone, the stream the client names; a concurrent write
+    # to the forum is retried like any other (Commands.create).
 
     async def build() -> list[Agreement | Forum]:
-        agreement = await commands.repository.get(Agreement, agreement_id)
-        if call.if_match is not None and agreement.version != call.if_match:
-            raise PreconditionFailed(agreement_id, call.if_match, agreement.version)
+        agreement = await at_version(commands.repository, Agreement, agreement_id, call.if_match)
         forum = await forum_of(commands.repository, agreement.scope, agreement.scope_id)
         await act(agreement, forum)
         return [agreement, forum]

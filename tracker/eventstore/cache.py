@@ -1,0 +1,56 @@
+"""Recently used aggregates kept in memory, so a command need not replay their streams."""
+
+from __future__ import annotations
+
+import pickle
+from collections import OrderedDict
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateCache:
+    """The last known state of recently used aggregates, least recently used dropped first.
+
+    Entries are shared and never changed by their users: a caller that will change an aggregate
+    gets its own copy. An entry may be behind its stream; callers either bring it up to date or
+    save with a guard that the stream has not moved past it (see Repository).
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def peek(self, aggregate_id: UUID) -> Aggregate | None:
+        """The shared entry, if any: read it, do not change it."""
+        entry = self._entries.get(aggregate_id)
+        if entry is not None:
+            self._entries.move_to_end(aggregate_id)
+        return entry
+
+    def put(self, aggregate: Aggregate) -> None:
+        """Keep an aggregate nobody will change any more, unless a newer one is already kept."""
+        kept = self._entries.get(aggregate.id)
+        if kept is not None and kept.version > aggregate.version:
+            return
+        self._entries[aggregate.id] = aggregate
+        self._entries.move_to_end(aggregate.id)
+        if len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._entries.clear()
+
+    def forget(self, aggregate_id: UUID) -> None:
+        """Drop an entry, say one whose stream could not be read back consistently."""
+        self._entries.pop(aggregate_id, None)
+
+
+def private_copy(aggregate: A) -> A:
+    """A deep copy its caller may change: about twice as fast as copy.deepcopy here."""
+    copied: A = pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+    return copied
