@@ -41,7 +41,6 @@ from tracker.api.resources.history import (
     StreamEventsController,
 )
 from tracker.application.ports import Context
-from tracker.audit.access_log import log_auditor_access
 from tracker.audit.as_of import provide_views
 from tracker.domain import Agreement, Commitment, Leader
 from tracker.eventstore.repository import Repository
@@ -89,8 +88,7 @@ def history_app(pool: asyncpg.Pool, repository: Repository, now: Clock, *handler
             "views": Provide(provide_views),
         },
         exception_handlers={Exception: problems.handle},
-        guards=[authenticate],
-        before_request=log_auditor_access,
+        before_request=authenticate,
         state=state,
     )
 

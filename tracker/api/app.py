@@ -47,7 +47,6 @@ from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.application.clock import Now, system_now
-from tracker.audit.access_log import log_auditor_access
 from tracker.audit.as_of import provide_views
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
@@ -147,10 +146,9 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             "repository": Provide(provide_repository, sync_to_thread=False),
             "views": Provide(provide_views),
         },
-        # Logs every auditor request before it is served (after the guard has authenticated it).
-        before_request=log_auditor_access,
+        # Authenticates every request (and logs auditors' reads) before its handler runs.
+        before_request=authenticate,
         exception_handlers={Exception: problems.handle},
-        guards=[authenticate],
         openapi_config=OpenAPIConfig(
             title="Commitment Tracker",
             version="0.1.0",

@@ -12,12 +12,12 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.handlers.base import BaseRouteHandler
 
 from tracker.api.problems import FieldError, Refused, problem
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.principal import INTEGRATION, Principal
+from tracker.audit.access_log import log_auditor_access
 from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 
@@ -32,17 +32,23 @@ CommandsDep = NamedDependency[Commands]
 RepositoryDep = NamedDependency[Repository]
 
 
-async def authenticate(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Guard every route but the public ones: resolve the caller once per request."""
-    if handler.opt.get("public") or connection.scope["path"].startswith(PUBLIC_PATHS):
+async def authenticate(request: Request[Any, Any, Any]) -> None:
+    """Before every handler but the public ones: resolve the caller, and log an auditor's read.
+
+    A before-request hook rather than a guard: litestar copies the handler for each guard call,
+    which cost more than the rest of authentication. It runs before the body is parsed and the
+    dependencies are resolved, so an unauthenticated request is refused without that work.
+    """
+    if request.route_handler.opt.get("public") or request.scope["path"].startswith(PUBLIC_PATHS):
         return
-    connection.scope.setdefault("state", {})["principal"] = await _principal(connection)
+    principal = await _principal(request)
+    request.scope.setdefault("state", {})["principal"] = principal
+    # No auditor read is served unless its access log row was written first.
+    await log_auditor_access(request, principal)
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The caller the guard authenticated."""
+    """The caller authenticate() resolved."""
     principal: Principal = request.scope["state"]["principal"]
     return principal
 

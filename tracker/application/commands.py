@@ -132,11 +132,10 @@ class Commands:
 async def at_version(
     repository: Repository, cls: type[A], aggregate_id: UUID, if_match: int | None
 ) -> A:
-    """The aggregate to change, at the version If-Match names if it was given."""
-    aggregate = await repository.get(cls, aggregate_id)
+    """The aggregate to change, brought up to date, at the version If-Match names if given."""
+    # Up to date with one query for newer events: another process may have written since this
+    # one cached it, and acting on stale state would only fail at the save and go round again.
+    aggregate = await repository.get(cls, aggregate_id, fresh=True)
     if if_match is not None and aggregate.version != if_match:
-        # The copy in memory may be behind the stream: only the stream's head can refuse.
-        aggregate = await repository.get(cls, aggregate_id, fresh=True)
-        if aggregate.version != if_match:
-            raise PreconditionFailed(aggregate_id, if_match, aggregate.version)
+        raise PreconditionFailed(aggregate_id, if_match, aggregate.version)
     return aggregate

@@ -32,10 +32,7 @@ async def log_access(
     )
 
 
-async def log_auditor_access(request: Request[Any, Any, Any]) -> None:
-    """A before_request hook: log every auditor request; others pass untouched."""
-    # It runs after the authentication guard and before the handler, so no auditor read is
-    # served unless its row was written (a failed write fails the request).
-    principal = request.scope.get("state", {}).get("principal")
-    if isinstance(principal, Principal) and principal.kind == AUDITOR:
+async def log_auditor_access(request: Request[Any, Any, Any], principal: Principal) -> None:
+    """Log the request if the caller is an auditor; others pass untouched."""
+    if principal.kind == AUDITOR:
         await log_access(request.app.state.pool, principal, request)

@@ -1,0 +1,196 @@
+"""The repository's aggregate cache: never acts on stale state, never leaks an unsaved change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+import pytest
+
+from tracker.application.commands import Commands, PreconditionFailed, Request
+from tracker.application.errors import ConcurrencyError
+from tracker.application.principal import Principal
+from tracker.domain import EVENT_TYPES, STREAM_TYPES, Commitment, Forum, InvalidValue, Leader
+from tracker.eventstore import EventStore
+from tracker.eventstore.envelope import Context, NewEvent, StreamAppend
+from tracker.eventstore.mapper import EventMapper
+from tracker.eventstore.repository import Repository
+
+SEEDER = Context(actor="system:test")
+PURPOSE = uuid.uuid4()  # cited by id only: the domain does not load it
+
+
+def process(pool: asyncpg.Pool) -> Repository:
+    """A repository with caches of its own, as another server process would have."""
+    return Repository(EventStore(pool), EventMapper(EVENT_TYPES, STREAM_TYPES))
+
+
+def leader_request(leader_id: uuid.UUID, if_match: int | None = None) -> Request:
+    principal = Principal(kind="leader", token_id=uuid.uuid4(), name="t", leader_id=leader_id)
+    return Request(principal=principal, if_match=if_match)
+
+
+async def seed(repository: Repository) -> tuple[Forum, Leader, Leader, Commitment]:
+    """A forum of two leaders and an active commitment of the first."""
+    ann, bob = Leader.register(uuid.uuid4(), "Ann"), Leader.register(uuid.uuid4(), "Bob")
+    forum = Forum.convene(uuid.uuid4(), "Warm spaces", ann.id)
+    forum.join(bob.id)
+    commitment = Commitment.make(
+        uuid.uuid4(),
+        forum_id=forum.id,
+        owner_id=ann.id,
+        by=ann.id,
+        description="Open a hub",
+        purpose_ids=[PURPOSE],
+        made_on=date.today(),
+    )
+    await repository.save(ann, bob, forum, commitment, context=SEEDER)
+    return forum, ann, bob, commitment
+
+
+async def test_a_plain_read_catches_up_with_another_process(pool: asyncpg.Pool) -> None:
+    here, there = process(pool), process(pool)
+    forum, _, bob, _ = await seed(there)
+    assert (await here.read(Forum, forum.id)).is_member(bob.id)
+    moved = await there.get(Forum, forum.id)
+    moved.leave(bob.id)
+    await there.save(moved, context=SEEDER)
+
+    latest = await here.read(Forum, forum.id)
+    assert latest.version == moved.version and not latest.is_member(bob.id)
+
+
+async def test_an_update_acts_on_the_latest_state_not_the_cached_one(pool: asyncpg.Pool) -> None:
+    here, there = process(pool), process(pool)
+    _, ann, _, commitment = await seed(there)
+    commands = Commands(here)
+    await commands.update(
+        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
+    )
+    elsewhere = await there.get(Commitment, commitment.id)
+    elsewhere.report_progress(ann.id, 60)
+    await there.save(elsewhere, context=SEEDER)
+
+    # Going down needs a note: acting on the cached 20 would pass, the stored 60 must refuse.
+    with pytest.raises(InvalidValue):
+        await commands.update(
+            leader_request(ann.id),
+            Commitment,
+            commitment.id,
+            lambda c: c.report_progress(ann.id, 40),
+        )
+    saved = await commands.update(
+        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 80)
+    )
+    assert [e.version for e in saved.events] == [4]
+    assert (await there.get(Commitment, commitment.id)).progress == 80
+
+
+async def test_if_match_is_judged_against_the_stream_not_the_cache(pool: asyncpg.Pool) -> None:
+    here, there = process(pool), process(pool)
+    _, ann, _, commitment = await seed(there)
+    assert (await here.read(Commitment, commitment.id)).version == 1
+    elsewhere = await there.get(Commitment, commitment.id)
+    elsewhere.report_progress(ann.id, 60)
+    await there.save(elsewhere, context=SEEDER)
+    commands = Commands(here)
+
+    with pytest.raises(PreconditionFailed) as refused:
+        await commands.update(
+            leader_request(ann.id, if_match=1),
+            Commitment,
+            commitment.id,
+            lambda c: c.report_progress(ann.id, 70),
+        )
+    assert refused.value.current == 2
+    saved = await commands.update(
+        leader_request(ann.id, if_match=2),
+        Commitment,
+        commitment.id,
+        lambda c: c.report_progress(ann.id, 70),
+    )
+    assert [e.version for e in saved.events] == [3]
+
+
+async def test_a_command_on_a_stale_reference_is_retried_on_its_latest_state(
+    pool: asyncpg.Pool,
+) -> None:
+    here, there = process(pool), process(pool)
+    forum, ann, bob, _ = await seed(there)
+    commands = Commands(here)
+    await here.read(Forum, forum.id)  # cached here with Bob still a member
+    moved = await there.get(Forum, forum.id)
+    moved.leave(bob.id)
+    await there.save(moved, context=SEEDER)
+    attempts: list[int] = []
+
+    async def build() -> list[Commitment]:
+        cached = await here.read(Forum, forum.id)
+        attempts.append(cached.version)
+        if not cached.is_member(bob.id):
+            raise InvalidValue("owner_id", "the owner must be a member of the forum")
+        return [
+            Commitment.make(
+                uuid.uuid4(),
+                forum_id=forum.id,
+                owner_id=bob.id,
+                by=ann.id,
+                description="Recorded for Bob",
+                purpose_ids=[PURPOSE],
+                made_on=date.today(),
+            )
+        ]
+
+    with pytest.raises(InvalidValue):
+        await commands.create(leader_request(ann.id), build)
+    # The first attempt trusted the cache; the guard refused its save and the retry saw Bob go.
+    assert attempts == [forum.version, moved.version]
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE type = 'commitment.made'") == 1
+
+
+async def test_a_failed_command_leaves_the_cached_state_untouched(pool: asyncpg.Pool) -> None:
+    repository = process(pool)
+    _, ann, _, commitment = await seed(repository)
+    before = await repository.read(Commitment, commitment.id)
+
+    def act(c: Commitment) -> None:
+        c.report_progress(ann.id, 50)
+        raise RuntimeError("the handler failed after changing its copy")
+
+    with pytest.raises(RuntimeError):
+        await Commands(repository).update(leader_request(ann.id), Commitment, commitment.id, act)
+    after = await repository.read(Commitment, commitment.id)
+    assert after is before and after.version == 1 and after.progress is None
+
+
+async def test_an_append_guarded_by_a_moved_stream_writes_nothing(store: EventStore) -> None:
+    read, written = uuid.uuid4(), uuid.uuid4()
+    event = NewEvent(type="test.happened", payload={"n": 1})
+    await store.append(
+        StreamAppend(stream_id=read, stream_type="test", expected_version=0, events=[event]),
+        context=SEEDER,
+    )
+    await store.append(
+        StreamAppend(stream_id=read, stream_type="test", expected_version=1, events=[event]),
+        context=SEEDER,
+    )
+
+    with pytest.raises(ConcurrencyError) as conflict:
+        await store.append(
+            StreamAppend(stream_id=written, stream_type="test", expected_version=0, events=[event]),
+            context=SEEDER,
+            unchanged={read: 1},
+        )
+    assert (conflict.value.stream_id, conflict.value.expected, conflict.value.current) == (
+        read,
+        1,
+        2,
+    )
+    assert await store.read_stream(written) == []
+    landed = await store.append(
+        StreamAppend(stream_id=written, stream_type="test", expected_version=0, events=[event]),
+        context=SEEDER,
+        unchanged={read: 2},
+    )
+    assert [e.version for e in landed.events] == [1]
