@@ -224,7 +224,7 @@ async def test_proofs_before_the_first_seal_are_not_found(
 def test_every_audit_operation_has_an_id_a_summary_errors_and_examples() -> None:
     app = Litestar(
         [AuditController],
-        dependencies={"principal": Provide(provide_principal)},
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         openapi_config=OpenAPIConfig(title="audit", version="1"),
     )
     finish(app.openapi_schema, set())

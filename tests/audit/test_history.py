@@ -81,7 +81,7 @@ def history_app(pool: asyncpg.Pool, repository: Repository, now: Clock, *handler
             *handlers,
         ],
         dependencies={
-            "principal": Provide(provide_principal),
+            "principal": Provide(provide_principal, sync_to_thread=False),
             "call": Provide(provide_call),
             "commands": Provide(provide_commands, sync_to_thread=False),
             "repository": Provide(provide_repository, sync_to_thread=False),

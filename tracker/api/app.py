@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
         dependencies={
-            "principal": Provide(provide_principal),
+            "principal": Provide(provide_principal, sync_to_thread=False),
             "call": Provide(provide_call),
             "commands": Provide(provide_commands, sync_to_thread=False),
             "repository": Provide(provide_repository, sync_to_thread=False),

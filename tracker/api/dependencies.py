@@ -47,7 +47,7 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
     await log_auditor_access(request, principal)
 
 
-async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The caller authenticate() resolved."""
     principal: Principal = request.scope["state"]["principal"]
     return principal
@@ -79,7 +79,7 @@ async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep)
         raise _bad_header("Idempotency-Key", f"must be 1 to {MAX_KEY} characters")
     body = await request.body()
     fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), body])
+        b"\n".join([request.method.encode(), request.scope["path"].encode(), body])
     ).digest()
     correlation = headers.get("x-correlation-id")
     return CommandRequest(
@@ -92,8 +92,11 @@ async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep)
     )
 
 
-def provide_commands(state: State) -> Commands:
+def provide_commands(state: State, call: Call) -> Commands:
     """The service layer, over the app's repository."""
+    # It takes the call only to be resolved after it: litestar resolves dependencies of equal
+    # depth concurrently in a task group, which measured a fifth of a command's CPU time.
+    del call
     return Commands(state.repository)
 
 

@@ -23,6 +23,7 @@ from projections.base import Projection
 from projections.registry import all_projections
 from projections.runner import SEARCH_PATH
 from tracker.application.clock import Now
+from tracker.application.principal import Principal
 from tracker.database import Connection
 from tracker.domain import InvalidValue
 from tracker.eventstore import START, Checkpoint, RecordedEvent
@@ -292,8 +293,12 @@ async def _replay(
         after = events[-1].checkpoint
 
 
-async def provide_views(state: State, as_of: AsOfQuery = None) -> AsyncIterator[Views]:
+async def provide_views(
+    state: State, principal: NamedDependency[Principal], as_of: AsOfQuery = None
+) -> AsyncIterator[Views]:
     """The live views, or with as_of the views as they stood then, for one request."""
+    # It takes the principal only to be resolved after it, not beside it (see provide_commands).
+    del principal
     if as_of is None:
         yield Views(state.pool, state.now)
         return

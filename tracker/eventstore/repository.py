@@ -63,6 +63,10 @@ class Repository:
         if version is not None:
             records = await self.store.read_stream(aggregate_id, to_version=version)
             return self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+        if self.cache.peek(aggregate_id) is None:
+            # Loaded for this caller alone, so no copy is needed; saving it caches it.
+            records = await self.store.read_stream(aggregate_id)
+            return self._read(self._of_kind(cls, aggregate_id, self.mapper.rebuild(records)))
         return private_copy(await self.read(cls, aggregate_id, fresh=fresh))
 
     async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
@@ -75,9 +79,13 @@ class Repository:
             self.cache.put(aggregate)
         elif fresh or reads is None or aggregate_id in self._stale:
             await self._catch_up(aggregate)
-        aggregate = self._of_kind(cls, aggregate_id, aggregate)
+        return self._read(self._of_kind(cls, aggregate_id, aggregate))
+
+    def _read(self, aggregate: A) -> A:
+        """Note the version a unit of work read, for the save's guard."""
+        reads = _READS.get()
         if reads is not None:
-            reads[aggregate_id] = aggregate.version
+            reads[aggregate.id] = aggregate.version
         return aggregate
 
     async def _catch_up(self, aggregate: Aggregate) -> None:
