@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
+
+if TYPE_CHECKING:
+    from projections.bulk import BulkFold
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*_v[0-9]+$")
 
@@ -28,6 +31,11 @@ class Projection:
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         """Apply a batch of events (in global order) inside the runner's transaction."""
         raise NotImplementedError
+
+    def bulk(self) -> BulkFold | None:
+        """A fold that builds an empty generation from the whole log in memory, or None to
+        replay the log batch by batch."""
+        return None
 
     def schema(self, generation: int) -> str:
         """The schema holding one generation of the tables."""

@@ -115,7 +115,7 @@ class CommitmentFold:
     forums: dict[str, Row] = field(default_factory=dict)
     leaders: dict[str, Row] = field(default_factory=dict)
     commitments: dict[str, Row] = field(default_factory=dict)
-    changes: list[Row] = field(default_factory=list)
+    changes: list[Any] = field(default_factory=list)
     dirty: set[tuple[str, str]] = field(default_factory=set)
 
     def apply(self, event: RecordedEvent) -> None:
@@ -182,6 +182,10 @@ class CommitmentFold:
             by = event.payload.get("by")
             apply_to_commitment(row, event, self.organisation_of(by))
         self.dirty.add(("commitment", key))
+        self.changed(event, row)
+
+    def changed(self, event: RecordedEvent, row: Row) -> None:
+        """Record the change an event made to a commitment: one row of commitment_changes."""
         self.changes.append(
             {
                 "commitment_id": event.stream_id,

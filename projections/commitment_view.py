@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from projections.base import Projection
+from projections.bulk_commitment import CommitmentBulk
 from projections.commitment_fold import CommitmentFold
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
@@ -20,6 +21,7 @@ CREATE TABLE forums (
     members  jsonb NOT NULL,
     stewards jsonb NOT NULL
 );
+CREATE INDEX forums_members ON forums USING gin (members jsonb_path_ops);
 CREATE TABLE leader_organisations (
     leader_id       uuid PRIMARY KEY,
     organisation_id uuid
@@ -114,6 +116,10 @@ class CommitmentViews(Projection):
     name = "commitment_views_v1"
     ddl = DDL
     tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
+
+    def bulk(self) -> CommitmentBulk:
+        """The same fold over the whole log in memory, each table written with COPY."""
+        return CommitmentBulk()
 
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         """Load the rows the batch touches, fold the batch, write the changed rows back."""

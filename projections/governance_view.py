@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from projections.base import Projection
+from projections.bulk_governance import GovernanceBulk
 from projections.governance_fold import GovernanceFold
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
@@ -156,6 +157,10 @@ class GovernanceViews(Projection):
         "meeting_attendance",
         "meeting_decisions",
     )
+
+    def bulk(self) -> GovernanceBulk:
+        """The same fold over the whole log in memory, each table written with COPY."""
+        return GovernanceBulk()
 
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         """Load the rows the batch touches, fold the batch, write the changed rows back."""

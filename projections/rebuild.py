@@ -1,14 +1,16 @@
-"""Rebuild a projection beside the live one, then switch reads over in one transaction."""
+"""Rebuild projections beside the live ones, then switch reads over in one transaction each."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import asyncpg
 
 from projections.base import Projection
+from projections.bulk import Progress, build
 from projections.runner import (
     BATCH,
     LOCK_BATCH,
@@ -30,13 +32,15 @@ DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 VACUUM_TABLES = """
 SELECT format('VACUUM (ANALYZE) %I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = $1
 """
+EMPTY = """
+SELECT transaction_id = '0'::xid8 AND position = 0 AND state = 'building'
+FROM projection_generations WHERE name = $1 AND generation = $2
+"""
 REMAINING = """
 SELECT count(*) FROM events e, projection_generations g
 WHERE g.name = $1 AND g.generation = $2
   AND (e.transaction_id, e.position) > (g.transaction_id, g.position)
 """
-
-Progress = Callable[[int, int, float], None]
 
 
 class RebuildRunning(Exception):
@@ -57,32 +61,71 @@ def print_progress(done: int, total: int, elapsed: float) -> None:
 async def rebuild(
     runner: ProjectionRunner, projection: Projection, progress: Progress | None = None
 ) -> int:
-    """Build a new generation from the start of the log (resuming an interrupted one), catch up,
-    then make it the live one atomically and drop the old tables; return the new generation."""
+    """Rebuild one projection (see rebuild_many); return its new generation."""
+    return (await rebuild_many(runner, [projection], progress))[projection.name]
+
+
+async def rebuild_many(
+    runner: ProjectionRunner, projections: Sequence[Projection], progress: Progress | None = None
+) -> dict[str, int]:
+    """Build a new generation of each projection beside the live one, then make each the live
+    one atomically and drop the old tables; return the new generation by projection name.
+
+    Empty generations are built in memory from one read of the log shared by all of them
+    (projections/bulk.py); anything else, and whatever arrived meanwhile, is replayed batch by
+    batch from its checkpoint, so an interrupted rebuild resumes where it stopped.
+    """
     pool = runner.store.pool
     await runner.ensure()
     async with pool.acquire() as guard:
-        if not await guard.fetchval(TRY_REBUILD, REBUILD, projection.name):
-            raise RebuildRunning(projection.name)
+        locked: list[str] = []
         try:
-            generation = await _target(pool, projection)
-            total = int(await pool.fetchval(REMAINING, projection.name, generation))
-            started, done = time.monotonic(), 0
-            while True:
-                applied = await runner.step(projection, generation)
-                done += applied
-                if progress is not None:
-                    progress(done, max(total, done), time.monotonic() - started)
-                if applied < runner.batch_size:
-                    break
-            await _settle(pool, projection.schema(generation))
-            old = await _switch(runner, projection, generation)
-            if old is not None:
-                await pool.execute(await pool.fetchval(DROP_SCHEMA, projection.schema(old)))
-                await pool.execute(FORGET, projection.name, old)
-            return generation
+            for projection in projections:
+                if not await guard.fetchval(TRY_REBUILD, REBUILD, projection.name):
+                    raise RebuildRunning(projection.name)
+                locked.append(projection.name)
+            targets = [(p, await _target(pool, p)) for p in projections]
+            fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
+            if fresh:
+                await build(runner.connect, fresh, progress)
+            for projection, generation in targets:
+                await _replay(runner, projection, generation, progress)
+            await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
+            return {p.name: g for p, g in targets}
         finally:
-            await guard.fetchval(UNLOCK_REBUILD, REBUILD, projection.name)
+            for name in locked:
+                await guard.fetchval(UNLOCK_REBUILD, REBUILD, name)
+
+
+async def _is_empty(pool: asyncpg.Pool, projection: Projection, generation: int) -> bool:
+    """Whether the generation has applied nothing yet, so it may be built in bulk."""
+    return bool(await pool.fetchval(EMPTY, projection.name, generation))
+
+
+async def _replay(
+    runner: ProjectionRunner, projection: Projection, generation: int, progress: Progress | None
+) -> None:
+    """Apply the log from the generation's checkpoint batch by batch, as the live path does."""
+    pool = runner.store.pool
+    total = int(await pool.fetchval(REMAINING, projection.name, generation))
+    started, done = time.monotonic(), 0
+    while True:
+        applied = await runner.step(projection, generation)
+        done += applied
+        if progress is not None and (done or total):
+            progress(done, max(total, done), time.monotonic() - started)
+        if applied < runner.batch_size:
+            break
+
+
+async def _finish(runner: ProjectionRunner, projection: Projection, generation: int) -> None:
+    """Vacuum and analyse, switch reads over, drop the old generation."""
+    pool = runner.store.pool
+    await _settle(pool, projection.schema(generation))
+    old = await _switch(runner, projection, generation)
+    if old is not None:
+        await pool.execute(await pool.fetchval(DROP_SCHEMA, projection.schema(old)))
+        await pool.execute(FORGET, projection.name, old)
 
 
 async def _settle(pool: asyncpg.Pool, schema: str) -> None:

@@ -1,4 +1,4 @@
-"""`tracker projections run | status | rebuild NAME | retry NAME`."""
+"""`tracker projections run | status | rebuild NAME... | rebuild --all | retry NAME`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import asyncpg
 
-from projections.rebuild import RebuildRunning, print_progress, rebuild
+from projections.rebuild import RebuildRunning, print_progress, rebuild_many
 from projections.registry import all_projections, by_name
 from projections.runner import ProjectionRunner
 from projections.status import ProjectionStatus, statuses
@@ -34,7 +34,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub.add_parser("run", help="keep every projection current (until interrupted)")
     sub.add_parser("status", help="checkpoint, lag and state of every projection")
     rebuild_parser = sub.add_parser("rebuild", help="rebuild beside the live tables, then switch")
-    rebuild_parser.add_argument("name")
+    rebuild_parser.add_argument("names", nargs="*", metavar="NAME")
+    rebuild_parser.add_argument(
+        "--all", action="store_true", help="every projection, reading the log once for all"
+    )
     retry_parser = sub.add_parser("retry", help="clear a failure so the projection runs again")
     retry_parser.add_argument("name")
 
@@ -61,7 +64,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
             done = await pool.execute(RETRY, by_name(args.name).name)
             print("cleared" if done != "UPDATE 0" else "nothing to retry")
         else:
-            return await _rebuild(runner, args.name)
+            return await _rebuild(runner, args.names, args.all)
         return 0
     except KeyError as error:
         print(f"error: no projection named {error}", file=sys.stderr)
@@ -79,18 +82,25 @@ async def _run(runner: ProjectionRunner, settings: Settings) -> None:
     await runner.run(stop, poll_seconds=settings.poll_interval)
 
 
-async def _rebuild(runner: ProjectionRunner, name: str) -> int:
-    projection = by_name(name)
+async def _rebuild(runner: ProjectionRunner, names: list[str], every: bool) -> int:
+    if every == bool(names):
+        print("error: name the projections to rebuild, or give --all", file=sys.stderr)
+        return 2
+    chosen = all_projections() if every else [by_name(n) for n in names]
+    projections = list({p.name: p for p in chosen}.values())
     runner.batch_size = 5000  # bigger batches: fewer round trips while nobody reads the new tables
     try:
-        generation = await rebuild(runner, projection, print_progress)
-    except RebuildRunning:
-        print(f"\nerror: a rebuild of {projection.name} is already running", file=sys.stderr)
+        generations = await rebuild_many(runner, projections, print_progress)
+    except RebuildRunning as running:
+        print(f"\nerror: a rebuild of {running} is already running", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"\ninterrupted; run the same command again to resume {projection.name}")
+        which = " ".join(p.name for p in projections)
+        print(f"\ninterrupted; run the same command again to resume {which}")
         return 130
-    print(f"\n{projection.name}: generation {generation} is live")
+    print()
+    for name, generation in generations.items():
+        print(f"{name}: generation {generation} is live")
     return 0
 
 

@@ -1,0 +1,281 @@
+"""Build fresh generations in memory: read the log once for all of them, fold it with the
+projections' own folds, COPY each table, then write the checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import asyncpg
+
+from projections.bulk_rows import Table, use_binary_jsonb, use_text_jsonb
+from projections.runner import ADVANCE, Connect
+from tracker.database import Connection
+from tracker.eventstore import RecordedEvent
+
+if TYPE_CHECKING:
+    from projections.base import Projection
+
+log = logging.getLogger(__name__)
+
+PAGE = 10_000
+
+# The newest event below the horizon: every event up to it is committed and none can still
+# appear before it, so it is a checkpoint the live path can safely carry on from.
+END = """
+SELECT transaction_id, position FROM events
+WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY transaction_id DESC, position DESC LIMIT 1
+"""
+COUNT = """
+SELECT count(*) FROM events
+WHERE (transaction_id, position) <= ($1::xid8, $2) AND stream_type = ANY($3::text[])
+"""
+# Only the columns the folds read, and only the streams they fold.
+SCAN = """
+SELECT position, transaction_id, stream_id, stream_type, version, type, payload, occurred_at, actor
+FROM events
+WHERE (transaction_id, position) <= ($1::xid8, $2) AND stream_type = ANY($3::text[])
+ORDER BY transaction_id, position
+"""
+# A million-row scan gains nothing from compiling expressions, and under load it can cost more.
+NO_JIT = "SET jit = off"
+# Locks the checkpoint row until commit; a generation that has applied anything is not redone.
+FRESH = """
+SELECT state = 'building' AND transaction_id = '0'::xid8 AND position = 0
+FROM projection_generations WHERE name = $1 AND generation = $2 FOR UPDATE
+"""
+TRUNCATE = """
+SELECT format('TRUNCATE %s', string_agg(format('%I.%I', $1::text, t), ', '))
+FROM unnest($2::text[]) AS t
+"""
+
+
+class NotFresh(Exception):
+    """The generation's checkpoint moved while it was being built in bulk."""
+
+
+Progress = Callable[[int, int, float], None]
+
+
+class BulkFold:
+    """One projection's whole history folded in memory, its tables written once each."""
+
+    # The stream types whose events the fold reads, and the tables it writes.
+    streams: ClassVar[tuple[str, ...]]
+    tables: ClassVar[tuple[str, ...]]
+
+    def __init__(self) -> None:
+        self.schema = ""
+        self.table: dict[str, Table] = {}
+
+    async def prepare(self, conn: Connection, schema: str) -> None:
+        """Learn the generation's schema and the columns of its tables."""
+        self.schema = schema
+        for name in self.tables:
+            self.table[name] = await Table.load(conn, schema, name)
+
+    def apply(self, event: RecordedEvent) -> None:
+        """Fold one event."""
+        raise NotImplementedError
+
+    def take(self) -> Callable[[Connection], Awaitable[None]] | None:
+        """After a page: hand over the rows of append-only tables folded so far, as a write
+        to run while the next page is folded, so they never pile up in memory."""
+        return None
+
+    async def write(self, conn: Connection) -> None:
+        """Write the rest of the tables, inside conn's transaction."""
+        raise NotImplementedError
+
+
+class _Target:
+    """A generation being built: its fold, and the connection its rows are written on."""
+
+    # No transaction stays open while the log is read: a writing transaction would hold back
+    # the horizon below which every live runner on the cluster reads, pausing the live views.
+    # Rows are committed page by page and the checkpoint last; until the checkpoint moves, a
+    # generation counts as empty, and begin() truncates whatever an interrupted build left.
+
+    def __init__(self, projection: Projection, generation: int, fold: BulkFold) -> None:
+        self.projection, self.generation, self.fold = projection, generation, fold
+        self.conn: asyncpg.Connection | None = None
+        self.writing: asyncio.Future[None] | None = None
+        self.failed = False  # left to the live path
+        self.discarded = False  # and its half-written tables must be emptied first
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    async def begin(self, connect: Connect) -> bool:
+        """Empty the generation's tables; False if the generation has applied events already."""
+        self.conn = await connect()
+        await use_binary_jsonb(self.conn)
+        async with self.conn.transaction():
+            if not await self.conn.fetchval(FRESH, self.name, self.generation):
+                return False
+            await self._truncate(self.conn)
+        return True
+
+    async def _truncate(self, conn: Connection) -> None:
+        schema = self.projection.schema(self.generation)
+        await conn.execute(await conn.fetchval(TRUNCATE, schema, list(self.fold.tables)))
+
+    async def flush(self) -> None:
+        """Start writing what the fold hands over, once the previous write is done."""
+        await self.settle()
+        write = self.fold.take()
+        if write is not None and self.conn is not None:
+            self.writing = asyncio.ensure_future(write(self.conn))
+
+    async def settle(self) -> None:
+        """Wait for the write in flight."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            await writing
+
+    async def commit(self, end: tuple[int, int], events: int) -> None:
+        """Write the rest, then the checkpoint: only then does the generation count as built."""
+        assert self.conn is not None
+        await self.flush()
+        await self.settle()
+        await self.fold.write(self.conn)
+        async with self.conn.transaction():
+            if not await self.conn.fetchval(FRESH, self.name, self.generation):
+                raise NotFresh(self.name)
+            await self.conn.execute(ADVANCE, self.name, self.generation, end[0], end[1], events)
+        conn, self.conn = self.conn, None
+        await conn.close()
+
+    def abandon(self) -> None:
+        """Give up on this generation for now: the live path will replay it (see discard)."""
+        self.failed = self.discarded = True
+        self.close()
+
+    async def discard(self, connect: Connect) -> None:
+        """Empty an abandoned generation's tables, for the live path to replay from the start."""
+        conn = await connect()
+        try:
+            await self._truncate(conn)
+        finally:
+            await conn.close()
+
+    def close(self) -> None:
+        """Drop the connection, if still open; what it wrote is truncated by the next begin."""
+        if self.writing is not None:
+            self.writing.cancel()
+        if self.conn is not None:
+            self.conn.terminate()
+            self.conn = None
+
+
+async def build(
+    connect: Connect,
+    targets: Sequence[tuple[Projection, int]],
+    progress: Progress | None = None,
+) -> list[str]:
+    """Build empty generations from the whole log in one read; return the projections built.
+
+    The checkpoint is written after every row, so an interrupted build leaves a generation at
+    the start of the log, and the next one empties it and starts again. A fold that fails is
+    left out, its tables emptied, for the live path to replay and stop at the failing event.
+    """
+    built: list[_Target] = []
+    read = await connect()
+    try:
+        await use_text_jsonb(read)
+        await read.execute(NO_JIT)
+        for projection, generation in targets:
+            fold = projection.bulk()
+            if fold is not None:
+                await fold.prepare(read, projection.schema(generation))
+                built.append(_Target(projection, generation, fold))
+        row = await read.fetchrow(END)
+        if row is None or not built:
+            return []
+        end = (int(row[0]), int(row[1]))
+        for target in built:
+            if not await target.begin(connect):
+                target.failed = True  # replayed by the live path from its checkpoint, as it is
+                target.close()
+        events = await _scan(read, built, end, progress)
+        for target in built:
+            if target.discarded:
+                await target.discard(connect)
+            elif target.failed:
+                continue
+            else:
+                await target.commit(end, events)
+        await read.close()
+        return [t.name for t in built if not t.failed]
+    finally:
+        for target in built:
+            target.close()
+        if not read.is_closed():
+            read.terminate()  # interrupted: no need to wait for the server
+
+
+async def _scan(
+    read: asyncpg.Connection,
+    targets: list[_Target],
+    end: tuple[int, int],
+    progress: Progress | None,
+) -> int:
+    """Feed every event up to end to the folds that read its stream; return how many."""
+    streams = sorted({s for t in targets if not t.failed for s in t.fold.streams})
+    total = int(await read.fetchval(COUNT, *end, streams))
+    by_stream = _by_stream(targets)
+    started, done = time.monotonic(), 0
+    # Committed only when the read completes; after an interruption build() drops the
+    # connection instead, since a cancelled fetch may still be running on it.
+    reading = read.transaction(readonly=True)
+    await reading.start()
+    cursor = await read.cursor(SCAN, *end, streams)
+    # Ask for the next page before folding this one, so the server works meanwhile.
+    pending = asyncio.ensure_future(cursor.fetch(PAGE))
+    try:
+        while rows := await pending:
+            pending = asyncio.ensure_future(cursor.fetch(PAGE))
+            for r in rows:
+                # The folds read only these fields; the rest of the envelope is left empty.
+                event = RecordedEvent(
+                    r[0], r[1], r[2], r[3], r[4], r[5], 1, r[6], r[7], r[7], r[8],
+                    None, None, None, None, b"",
+                )  # fmt: skip
+                for target in by_stream[r[3]]:
+                    try:
+                        target.fold.apply(event)
+                    except Exception:
+                        log.exception(
+                            "bulk build of %s failed at position %s; it will be replayed",
+                            target.name,
+                            event.position,
+                        )
+                        target.abandon()
+                        by_stream = _by_stream(targets)
+            for target in targets:
+                if not target.failed:
+                    await target.flush()
+            done += len(rows)
+            if progress is not None:
+                progress(done, max(total, done), time.monotonic() - started)
+    finally:
+        if not pending.done():
+            pending.cancel()
+    await reading.commit()
+    return done
+
+
+def _by_stream(targets: list[_Target]) -> dict[str, list[_Target]]:
+    """The folds that read each stream type, leaving out failed ones."""
+    out: dict[str, list[_Target]] = {}
+    for target in targets:
+        for stream in target.fold.streams:
+            out.setdefault(stream, [])
+            if not target.failed:
+                out[stream].append(target)
+    return out

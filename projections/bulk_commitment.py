@@ -1,0 +1,94 @@
+"""commitment_views_v1 built from scratch: the commitment fold over the whole log in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from projections.bulk import BulkFold
+from projections.bulk_rows import CompactRows
+from projections.commitment_fold import CommitmentFold, Row
+from tracker.database import Connection
+from tracker.eventstore import RecordedEvent
+
+# Columns whose values repeat across commitments: forums, leaders, dates, stock wording.
+SHARED = (
+    "forum_id",
+    "owner_id",
+    "requester_id",
+    "made_by",
+    "description",
+    "made_on",
+    "due_on",
+    "original_due_on",
+    "meeting_id",
+)
+
+
+# The order of the records written to commitment_changes.
+CHANGE_COLUMNS = (
+    "commitment_id",
+    "version",
+    "position",
+    "type",
+    "actor",
+    "occurred_at",
+    "status",
+    "due_on",
+    "progress",
+)
+
+
+class _Fold(CommitmentFold):
+    """The commitment fold, keeping each change as the COPY record it becomes."""
+
+    def changed(self, event: RecordedEvent, row: Row) -> None:
+        due = row["due_on"]
+        self.changes.append(
+            (
+                event.stream_id,
+                event.version,
+                event.position,
+                event.type,
+                event.actor,
+                event.occurred_at,
+                row["status"],
+                None if due is None else date.fromisoformat(due),
+                row["progress"],
+            )
+        )
+
+
+class CommitmentBulk(BulkFold):
+    """Every forum, leader and commitment row in memory; change rows written page by page."""
+
+    streams = ("forum", "leader", "commitment")
+    tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fold = _Fold(commitments=CompactRows(SHARED, key="commitment_id", split=True))
+
+    def apply(self, event: RecordedEvent) -> None:
+        self.fold.apply(event)
+
+    def take(self) -> Callable[[Connection], Awaitable[None]] | None:
+        self.fold.dirty.clear()  # every row is written at the end anyway
+        if not self.fold.changes:
+            return None
+        records, self.fold.changes = self.fold.changes, []
+
+        async def write(conn: Connection) -> None:
+            await conn.copy_records_to_table(
+                "commitment_changes",
+                records=records,
+                columns=CHANGE_COLUMNS,
+                schema_name=self.schema,
+            )
+
+        return write
+
+    async def write(self, conn: Connection) -> None:
+        await self.table["forums"].copy(conn, self.fold.forums.values())
+        await self.table["leader_organisations"].copy(conn, self.fold.leaders.values())
+        await self.table["commitments"].copy(conn, self.fold.commitments.values())

@@ -1,0 +1,380 @@
+"""A generation built in bulk (the whole log folded in memory, each table COPYed once) equals,
+row for row, the same views built by the live path batch by batch; and a bulk build that is
+interrupted, or whose fold fails, leaves nothing that counts behind."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from projections import bulk
+from projections import rebuild as rebuild_module
+from projections.base import Projection
+from projections.bulk import build
+from projections.bulk_commitment import CommitmentBulk
+from projections.commitment_view import CommitmentViews
+from projections.governance_view import GovernanceViews
+from projections.rebuild import RebuildRunning, _target, rebuild_many
+from projections.runner import REBUILD, ProjectionRunner
+from tests.projections.history import History
+from tracker.domain import (
+    AffiliationSnapshot,
+    Agreement,
+    Attendance,
+    DomainError,
+    Meeting,
+)
+from tracker.eventstore import EventStore, RecordedEvent
+from tracker.eventstore.repository import Repository
+
+PRESENCES = ["attended", "apologies"]
+
+
+class GovernedHistory(History):
+    """The commitment history, plus purposes, meetings and agreements moving along."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed, leaders=40, forums=4)
+        self.meetings: list[Meeting] = []
+        self.agreements: list[Agreement] = []
+
+    def step(self) -> None:
+        """A commitment step half the time, otherwise a governance one."""
+        if self.rng.random() < 0.5:
+            super().step()
+            return
+        action = self.rng.choice([self._purpose, self._meeting, self._agreement])
+        try:
+            aggregate = action()
+        except DomainError:
+            return
+        if aggregate.pending_events and aggregate not in self.pending:  # type: ignore[attr-defined]
+            self.pending.append(aggregate)
+
+    def _someone(self, forum_id: uuid.UUID) -> uuid.UUID:
+        return self.rng.choice(next(m for f, m in self.forums if f.id == forum_id))
+
+    def _affiliation(self) -> AffiliationSnapshot | None:
+        if self.rng.random() < 0.5:
+            return None
+        org = self.rng.choice(self.organisations)
+        return AffiliationSnapshot(org.id, "Org", "Director")
+
+    def _purpose(self) -> object:
+        forum_id, purpose = self.rng.choice(self.purposes)
+        who = self._someone(forum_id)
+        self.rng.choice(
+            [
+                lambda: purpose.endorse(who, self._affiliation()),
+                lambda: purpose.endorse(who, self._affiliation()),
+                lambda: purpose.withdraw_endorsement(who),
+                lambda: purpose.revise(who, f"Statement {self.rng.random():.3f}", "clearer"),
+                lambda: purpose.adopt("consent"),
+                lambda: purpose.retire("done") if self.rng.random() < 0.1 else None,
+            ]
+        )()
+        return purpose
+
+    def _meeting(self) -> object:
+        if not self.meetings or self.rng.random() < 0.3:
+            forum, _ = self.rng.choice(self.forums)
+            starts = datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(hours=len(self.meetings))
+            location = self.rng.choice(["", "Town hall", "Room 2\ttab"])
+            meeting = Meeting.schedule(
+                uuid.uuid4(), forum.id, f"Meeting {len(self.meetings)}", starts, location
+            )
+            self.meetings.append(meeting)
+            return meeting
+        meeting = self.rng.choice(self.meetings)
+        people = [self._someone(meeting.forum_id) for _ in range(3)]
+        self.rng.choice(
+            [
+                meeting.open,
+                lambda: meeting.invite(people),
+                lambda: meeting.record_attendance(
+                    [
+                        Attendance(
+                            p, self.rng.choice(["attended", "apologies"]), self._affiliation()
+                        )
+                        for p in dict.fromkeys(people)
+                    ]
+                ),
+                lambda: meeting.record_decision(uuid.uuid4(), "Agreed"),
+                meeting.finalise_record,
+                lambda: meeting.reopen("correction"),
+                lambda: meeting.cancel("clash"),
+            ]
+        )()
+        return meeting
+
+    def _agreement(self) -> object:
+        if not self.agreements or self.rng.random() < 0.3:
+            forum_id, purpose = self.rng.choice(self.purposes)
+            scope, scope_id = self.rng.choice([("forum", forum_id), ("purpose", purpose.id)])
+            agreement = Agreement.propose(
+                uuid.uuid4(),
+                scope,
+                scope_id,
+                self.rng.choice(["expectation", "constraint"]),
+                "Title",
+                "Text",
+                self._someone(forum_id),
+            )
+            self.agreements.append(agreement)
+            return agreement
+        agreement = self.rng.choice(self.agreements)
+        self.rng.choice(
+            [
+                lambda: agreement.adopt("consent"),
+                lambda: agreement.amend(f"Text {self.rng.random():.3f}", "tighter"),
+                lambda: agreement.rescind("obsolete"),
+            ]
+        )()
+        return agreement
+
+
+async def generate(repository: Repository, seed: int, steps: int) -> None:
+    """Save a history in appends of random sizes."""
+    history = GovernedHistory(seed)
+    rng = random.Random(seed)
+    for _ in range(steps):
+        history.step()
+        if rng.random() < 0.05:
+            await history.flush(repository)
+    await history.flush(repository)
+
+
+async def tables_of(pool: asyncpg.Pool, schema: str) -> dict[str, list[str]]:
+    """Every row of every table in a schema, as PostgreSQL prints it (so NULL differs from a
+    JSON null, and a time from its text), in a fixed order."""
+    names = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", schema
+    )
+    out = {}
+    for (name,) in names:
+        sql = f'SELECT t::text FROM "{schema}"."{name}" t ORDER BY 1'
+        out[name] = [r[0] for r in await pool.fetch(sql)]
+    return out
+
+
+def runner_for(store: EventStore, url: str, batch_size: int = 1000) -> ProjectionRunner:
+    return ProjectionRunner(
+        store, [CommitmentViews(), GovernanceViews()], lambda: asyncpg.connect(url), batch_size
+    )
+
+
+async def live_tables(pool: asyncpg.Pool, projection: Projection) -> dict[str, list[str]]:
+    generation = await pool.fetchval(
+        "SELECT live_generation FROM projections WHERE name = $1", projection.name
+    )
+    return await tables_of(pool, projection.schema(generation))
+
+
+async def test_a_bulk_build_equals_the_live_path_row_for_row(
+    store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
+) -> None:
+    await generate(repository, seed=31, steps=6000)
+    # Odd, small batches: rows are loaded and saved across many batch boundaries.
+    runner = runner_for(store, database_url, batch_size=97)
+    await runner.run_until_caught_up()
+    projections = [CommitmentViews(), GovernanceViews()]
+    live = {p.name: await live_tables(pool, p) for p in projections}
+    assert len(live["commitment_views_v1"]["commitment_changes"]) > 800
+    assert live["governance_views_v1"]["meeting_attendance"]
+    assert live["governance_views_v1"]["purpose_endorsements"]
+    assert live["governance_views_v1"]["meeting_decisions"]
+
+    targets = [(p, await _target(pool, p)) for p in projections]
+    assert await build(runner.connect, targets) == [p.name for p in projections]
+    for projection, generation in targets:
+        assert await tables_of(pool, projection.schema(generation)) == live[projection.name]
+    events = await pool.fetchval("SELECT count(*) FROM events")
+    checkpoints = await pool.fetch(
+        "SELECT g.transaction_id, g.position FROM projection_generations g "
+        "WHERE g.generation = 2 ORDER BY name"
+    )
+    head = await pool.fetchrow(
+        "SELECT transaction_id, position FROM events ORDER BY transaction_id DESC, position DESC "
+        "LIMIT 1"
+    )
+    assert events > 0 and [tuple(c) for c in checkpoints] == [tuple(head)] * 2
+
+
+async def test_a_rebuild_builds_in_bulk_then_catches_up_what_came_later(
+    store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
+) -> None:
+    await generate(repository, seed=5, steps=1500)
+    runner = runner_for(store, database_url)
+    projections = [CommitmentViews(), GovernanceViews()]
+    targets = [(p, await _target(pool, p)) for p in projections]
+    await build(runner.connect, targets)
+    await generate(repository, seed=6, steps=800)  # after the bulk checkpoint
+    generations = await rebuild_many(runner, projections)
+    assert generations == {p.name: 2 for p in projections}
+    rebuilt = {p.name: await live_tables(pool, p) for p in projections}
+    # The same log replayed by the live path alone, into a third generation.
+    replayed = {}
+    for projection in projections:
+        generation = await _target(pool, projection)
+        while await runner.step(projection, generation) > 0:
+            pass
+        replayed[projection.name] = await tables_of(pool, projection.schema(generation))
+    assert rebuilt == replayed
+
+
+async def test_an_interrupted_bulk_build_leaves_the_generation_at_the_start_and_starts_again(
+    store: EventStore,
+    pool: asyncpg.Pool,
+    repository: Repository,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await generate(repository, seed=8, steps=1500)
+    runner = runner_for(store, database_url)
+    await runner.run_until_caught_up()
+    projections = [CommitmentViews(), GovernanceViews()]
+    live = {p.name: await live_tables(pool, p) for p in projections}
+    monkeypatch.setattr(bulk, "PAGE", 100)
+    pages: list[int] = []
+
+    def interrupt(done: int, total: int, elapsed: float) -> None:
+        pages.append(done)
+        if len(pages) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await rebuild_many(runner, projections, interrupt)
+    for projection in projections:
+        state = await pool.fetchrow(
+            "SELECT state, transaction_id::text, position, events_applied "
+            "FROM projection_generations WHERE name = $1 AND generation = 2",
+            projection.name,
+        )
+        # Pages written before the interruption may remain; the checkpoint says none count.
+        assert tuple(state) == ("building", "0", 0, 0)
+    assert {p.name: await live_tables(pool, p) for p in projections} == live
+    # Nothing was left holding the rebuild locks or an open transaction.
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%'"
+        )
+        == 0
+    )
+    assert await rebuild_many(runner, projections, interrupt) == {p.name: 2 for p in projections}
+    assert {p.name: await live_tables(pool, p) for p in projections} == live
+
+
+async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
+    store: EventStore,
+    pool: asyncpg.Pool,
+    repository: Repository,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A writing transaction held across the read would stop every live runner's horizon."""
+    await generate(repository, seed=12, steps=1500)
+    runner = runner_for(store, database_url)
+    monkeypatch.setattr(bulk, "PAGE", 100)
+    holding: list[int] = []
+    flush = bulk._Target.flush
+
+    async def watched(target: bulk._Target) -> None:
+        await flush(target)
+        await target.settle()
+        holding.append(
+            await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            )
+        )
+
+    monkeypatch.setattr(bulk._Target, "flush", watched)
+    projections = [CommitmentViews(), GovernanceViews()]
+    targets = [(p, await _target(pool, p)) for p in projections]
+    assert await build(runner.connect, targets) == [p.name for p in projections]
+    assert len(holding) > 10 and set(holding) == {0}
+
+
+class BrokenBulk(CommitmentBulk):
+    """The commitment bulk fold, failing part way through the log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def apply(self, event: RecordedEvent) -> None:
+        self.seen += 1
+        if self.seen == 50:
+            raise ValueError("cannot fold this one")
+        super().apply(event)
+
+
+class BrokenInBulk(CommitmentViews):
+    """The commitment views whose bulk fold fails: the live path must take over."""
+
+    def bulk(self) -> CommitmentBulk:
+        return BrokenBulk()
+
+
+async def test_a_projection_whose_bulk_fold_fails_is_replayed_by_the_live_path(
+    store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
+) -> None:
+    await generate(repository, seed=9, steps=1500)
+    runner = runner_for(store, database_url)
+    await runner.run_until_caught_up()
+    projections = [BrokenInBulk(), GovernanceViews()]
+    live = {p.name: await live_tables(pool, p) for p in projections}
+    targets = [(p, await _target(pool, p)) for p in projections]
+    assert await build(runner.connect, targets) == ["governance_views_v1"]
+    assert not any((await tables_of(pool, projections[0].schema(2))).values())
+    await rebuild_many(runner, projections)
+    assert {p.name: await live_tables(pool, p) for p in projections} == live
+
+
+async def test_a_partly_replayed_generation_resumes_from_its_checkpoint(
+    store: EventStore,
+    pool: asyncpg.Pool,
+    repository: Repository,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await generate(repository, seed=10, steps=1500)
+    runner = runner_for(store, database_url, batch_size=300)
+    await runner.run_until_caught_up()
+    projection = CommitmentViews()
+    live = await live_tables(pool, projection)
+    generation = await _target(pool, projection)
+    await runner.step(projection, generation)  # an older rebuild got this far, batch by batch
+    calls: list[Any] = []
+
+    async def no_bulk(*args: Any, **kwargs: Any) -> list[str]:
+        calls.append(args)
+        return []
+
+    monkeypatch.setattr(rebuild_module, "build", no_bulk)
+    await rebuild_many(runner, [projection])
+    assert calls == []  # not empty, so not rebuilt in bulk
+    assert await live_tables(pool, projection) == live
+
+
+async def test_a_rebuild_of_several_refuses_when_one_is_already_running(
+    store: EventStore, pool: asyncpg.Pool, database_url: str
+) -> None:
+    runner = runner_for(store, database_url)
+    async with pool.acquire() as other:
+        await other.fetchval(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "governance_views_v1"
+        )
+        with pytest.raises(RebuildRunning):
+            await rebuild_many(runner, [CommitmentViews(), GovernanceViews()])
+        await other.fetchval(
+            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v1"
+        )
+    # The lock it took on the first was released: a rebuild of that one alone goes ahead.
+    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v1": 2}
