@@ -240,6 +240,8 @@ async def _scan(
     try:
         while rows := await pending:
             pending = asyncio.ensure_future(cursor.fetch(PAGE))
+            # Let it send the request now: folding below never yields to the event loop.
+            await asyncio.sleep(0)
             for r in rows:
                 # The folds read only these fields; the rest of the envelope is left empty.
                 event = RecordedEvent(

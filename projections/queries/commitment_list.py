@@ -11,10 +11,12 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
+from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate, utc
 from tracker.domain import InvalidValue
 
+__all__ = ["DEFAULT_TIMEZONE", "STATUSES", "CommitmentItem", "CommitmentPage", "Filters", "Scope"]
+
 STATUSES = (*OPEN, *FINISHED)
-DEFAULT_TIMEZONE = "Europe/London"
 
 
 class CommitmentItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,51 +69,60 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool | None = None
 
 
-class Scope(msgspec.Struct, frozen=True, kw_only=True):
-    """The forums a caller may see: a member's forums, a list of forums, or (both None) all."""
-
-    member: UUID | None = None
-    forum_ids: tuple[UUID, ...] | None = None
-
-
 # Open and due before today in the forum's time zone; $1 is always the app clock's moment,
 # never the database's, so tests (and "as of" reads) control it.
 OVERDUE = f"""(c.status IN ('proposed', 'active') AND c.due_on <
     ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date)"""
-# The item's columns, shared with the leader view.
-COLUMNS = f"""
-c.commitment_id, c.forum_id, f.name AS forum_name, c.description, c.status, c.owner_id,
-c.owner_organisation_id, c.requester_id, c.handover_to, c.purpose_ids, c.made_on, c.due_on,
-c.original_due_on, c.renegotiation_count, c.progress,
-c.offered_terms IS NOT NULL AS counter_offer_pending,
-c.proposed_terms IS NOT NULL AS renegotiation_pending,
-coalesce({OVERDUE}, false) AS overdue,
-c.meeting_id, c.created_at, c.updated_at, c.finished_at, c.version
-"""
-LIST = f"""
-SELECT {COLUMNS}
-FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
-WHERE {{where}}
-ORDER BY c.created_at, c.commitment_id
-LIMIT {{limit}}
+TIMESTAMPS = ("created_at", "updated_at", "finished_at")
+# The item's columns, in CommitmentItem's order; timestamps as RFC 3339 in UTC.
+COLUMNS = {
+    name: f"{utc('c.' + name)}" if name in TIMESTAMPS else f"c.{name}"
+    for name in CommitmentItem.__struct_fields__
+} | {
+    "forum_name": "f.name",
+    "counter_offer_pending": "c.offered_terms IS NOT NULL",
+    "renegotiation_pending": "c.proposed_terms IS NOT NULL",
+    "overdue": f"coalesce({OVERDUE}, false)",
+}
+ITEM = ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS.items())
+# The page's items as one JSON array, built where the rows are, and the key of the last item
+# shown for the cursor; one row more than asked says whether there is a next page.
+LIST = """
+WITH page AS MATERIALIZED (
+    SELECT row_number() OVER (ORDER BY c.created_at, c.commitment_id) AS n,
+           c.created_at, c.commitment_id, (SELECT i FROM (SELECT {item}) i) AS item
+    FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
+    WHERE {where}
+    ORDER BY c.created_at, c.commitment_id
+    LIMIT {limit} + 1
+)
+SELECT (SELECT count(*) FROM page) > {limit} AS more,
+       (SELECT coalesce(json_agg(item ORDER BY n), '[]') FROM page WHERE n <= {limit})::text
+           AS items,
+       last.created_at, last.commitment_id
+FROM (VALUES (1)) one LEFT JOIN page last ON last.n = {limit}
 """
 # Each filter's predicate; {} is its parameter. The planner sees only the filters in use.
 PREDICATES = {
     "owner_id": "c.owner_id = {}::uuid",
     "requester_id": "c.requester_id = {}::uuid",
-    "purpose_id": "c.purpose_ids @> jsonb_build_array({}::text)",
+    # The array is built once (an InitPlan), not again for every row the index finds.
+    "purpose_id": "c.purpose_ids @> (SELECT jsonb_build_array({}::text))",
     "forum_id": "c.forum_id = {}::uuid",
     "organisation_id": "c.owner_organisation_id = {}::uuid",
     "statuses": "c.status = ANY({}::text[])",
     "due_before": "c.due_on <= {}::date",
     "due_after": "c.due_on >= {}::date",
-    # The caller's forums, looked up once (an InitPlan) and compared per row: cheaper than
-    # joining forums.members row by row on the walk along the listing index.
-    "member": "c.forum_id = ANY(ARRAY(SELECT forum_id FROM forums "
-    "WHERE members @> jsonb_build_array({}::text)))",
-    "forum_ids": "c.forum_id = ANY({}::uuid[])",
-    "after": "(c.created_at, c.commitment_id) > ({}::timestamptz, {}::uuid)",
 }
+AFTER = "(c.created_at, c.commitment_id) > ({}::timestamptz, {}::uuid)"
+
+
+class PageWire(msgspec.Struct, frozen=True, kw_only=True):
+    """A CommitmentPage on the wire, its items already JSON."""
+
+    items: msgspec.Raw
+    next_cursor: str | None
+    evaluated_at: datetime
 
 
 async def list_commitments(
@@ -121,16 +132,10 @@ async def list_commitments(
     moment: datetime,
     cursor: str | None,
     limit: int,
-) -> CommitmentPage:
-    """One page of commitments in (created_at, commitment_id) order, after the cursor."""
-    args: list[object] = [moment]
+) -> bytes:
+    """One page (a CommitmentPage as JSON) in (created_at, commitment_id) order, after cursor."""
+    args = Args(moment)
     where = ["true"]
-
-    def add(name: str, *values: object) -> None:
-        slots = [f"${len(args) + i + 1}" for i in range(len(values))]
-        args.extend(values)
-        where.append(PREDICATES[name].format(*slots))
-
     for name in (
         "owner_id",
         "requester_id",
@@ -140,27 +145,25 @@ async def list_commitments(
         "due_after",
     ):
         if (value := getattr(filters, name)) is not None:
-            add(name, value)
+            where.append(PREDICATES[name].format(args.add(value)))
     if filters.purpose_id is not None:
-        add("purpose_id", str(filters.purpose_id))
+        where.append(PREDICATES["purpose_id"].format(args.add(str(filters.purpose_id))))
     if filters.statuses is not None:
-        add("statuses", list(filters.statuses))
+        where.append(PREDICATES["statuses"].format(args.add(list(filters.statuses))))
     if filters.overdue is not None:
         where.append(OVERDUE if filters.overdue else f"NOT coalesce({OVERDUE}, false)")
-    if scope.member is not None:
-        add("member", str(scope.member))
-    if scope.forum_ids is not None:
-        add("forum_ids", list(scope.forum_ids))
+    if (visible := scope_predicate(scope, args)) is not None:
+        where.append(visible)
     if cursor is not None:
-        add("after", *decode_cursor(cursor))
-    # One row more than asked says whether there is a next page.
-    sql = LIST.format(where=" AND ".join(where), limit=limit + 1)
-    rows = await pool.fetch(sql, *args)
-    items = [msgspec.convert(dict(r), CommitmentItem) for r in rows[:limit]]
-    more = len(rows) > limit
-    last = items[-1] if items else None
-    next_cursor = encode_cursor(last.created_at, last.commitment_id) if more and last else None
-    return CommitmentPage(items=items, next_cursor=next_cursor, evaluated_at=moment)
+        created_at, commitment_id = decode_cursor(cursor)
+        where.append(AFTER.format(args.add(created_at), args.add(commitment_id)))
+    sql = LIST.format(where=" AND ".join(where), limit=int(limit), item=ITEM)
+    row = await pool.fetchrow(sql, *args.values)
+    assert row is not None  # always one row, even for an empty page
+    more, items, created_at, commitment_id = row
+    next_cursor = encode_cursor(created_at, commitment_id) if more else None
+    page = PageWire(items=msgspec.Raw(items), next_cursor=next_cursor, evaluated_at=moment)
+    return msgspec.json.encode(page)
 
 
 def encode_cursor(created_at: datetime, commitment_id: UUID) -> str:

@@ -6,17 +6,14 @@ today's date in its forum's time zone: they are never stored, so replays stay de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from projections.commitment_fold import OPEN
-from projections.queries.commitment_list import COLUMNS, DEFAULT_TIMEZONE, CommitmentItem
-from tracker.application.clock import today_in
+from projections.queries.commitment_list import CommitmentItem
+from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate, utc
 
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
 OWNER, REQUESTER = "owner", "requester"
@@ -82,106 +79,147 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     statuses: tuple[str, ...] | None = None
 
 
-# One indexed query (owner, requester and handover indexes, OR-ed as a bitmap): everything open,
-# anything finished within the window, and completions still awaiting this requester.
-LEADER_ROWS = f"""
-SELECT {COLUMNS}, coalesce(f.timezone, '{DEFAULT_TIMEZONE}') AS timezone,
-       coalesce(f.members @> jsonb_build_array($4::text), false) AS caller_is_member
-FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
+# The item's fields, in LeaderItem's order.
+ITEM_FIELDS = (
+    *(name for name in CommitmentItem.__struct_fields__),
+    "role",
+    "awaiting",
+)
+# Everything open, anything finished within the window, and completions still awaiting this
+# requester: one bitmap OR of the owner, requester and handover indexes. The forum's time zone
+# gives today's date, from which overdue and due soon are judged at query time.
+MINE = f"""
+SELECT c.commitment_id, c.forum_id, f.name AS forum_name, c.description, c.status, c.owner_id,
+       c.owner_organisation_id, c.requester_id, c.handover_to, c.purpose_ids, c.made_on,
+       c.due_on, c.original_due_on, c.renegotiation_count, c.progress,
+       c.offered_terms IS NOT NULL AS counter_offer_pending,
+       c.proposed_terms IS NOT NULL AS renegotiation_pending,
+       c.meeting_id, c.created_at, c.updated_at, c.finished_at, c.version,
+       t.timezone, t.today,
+       CASE WHEN c.handover_to = $2 THEN 'handover'
+            WHEN c.status = 'proposed' AND c.owner_id = $2 AND c.offered_terms IS NULL
+                THEN 'proposal'
+            WHEN c.requester_id = $2 AND c.status = 'proposed' AND c.offered_terms IS NOT NULL
+                THEN 'counter_offer'
+            WHEN c.requester_id = $2 AND c.status = 'active' AND c.proposed_terms IS NOT NULL
+                THEN 'renegotiation'
+            WHEN c.requester_id = $2 AND c.status = 'completed' THEN 'acknowledgement'
+       END AS awaiting
+FROM commitments c
+LEFT JOIN forums f ON f.forum_id = c.forum_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(f.timezone, '{DEFAULT_TIMEZONE}') AS timezone,
+           ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date AS today
+) t
 WHERE (c.owner_id = $2 OR c.requester_id = $2 OR c.handover_to = $2)
   AND (c.status IN ('proposed', 'active') OR c.finished_at >= $3
        OR (c.status = 'completed' AND c.requester_id = $2))
 """
-LEADER_KNOWN = "SELECT 1 FROM leader_organisations WHERE leader_id = $1"
+# Each group's items as one JSON array, built where the rows are (recently finished latest
+# first, the rest earliest due first), with its count, and the date each forum was judged by.
+LEADER_VIEW = """
+WITH mine AS MATERIALIZED ({mine}),
+judged AS MATERIALIZED (
+    SELECT m.forum_id, m.timezone, m.today, i,
+           CASE WHEN m.awaiting IS NOT NULL THEN 'awaiting_response'
+                WHEN m.status NOT IN ('proposed', 'active') THEN 'recently_finished'
+                WHEN m.due_on IS NULL THEN 'no_due_date'
+                WHEN m.due_on < m.today THEN 'overdue'
+                WHEN m.due_on <= m.today + $4::integer THEN 'due_soon'
+                ELSE 'active' END AS grp,
+           CASE WHEN m.awaiting IS NULL AND m.status NOT IN ('proposed', 'active')
+                THEN m.finished_at END AS finished_at,
+           m.due_on, m.created_at, m.commitment_id
+    FROM mine m CROSS JOIN LATERAL (SELECT {item}) i
+)
+SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $2)
+       OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $2) AS known,
+       (SELECT coalesce(json_agg(d ORDER BY d.forum_id), '[]')
+        FROM (SELECT DISTINCT forum_id, timezone, today FROM judged) d)::text AS today,
+       g.names, g.counts, g.items
+FROM (
+    SELECT array_agg(grp) AS names, array_agg(n) AS counts, array_agg(items) AS items
+    FROM (SELECT grp, count(*) AS n,
+                 json_agg(i ORDER BY finished_at DESC, due_on, created_at, commitment_id)::text
+                     AS items
+          FROM judged GROUP BY grp) x
+) g
+"""
+# How each item field is computed from a row of mine.
+ITEM_SQL_OF = {
+    "overdue": "coalesce(m.status IN ('proposed', 'active') AND m.due_on < m.today, false)",
+    "role": "CASE WHEN m.owner_id = $2 THEN 'owner' WHEN m.handover_to = $2 THEN 'handover' "
+    "ELSE 'requester' END",
+}
+TIMESTAMPS = ("created_at", "updated_at", "finished_at")
 
 
-async def leader_rows(
-    pool: asyncpg.Pool, leader_id: UUID, moment: datetime, options: Options, caller: UUID | None
-) -> list[asyncpg.Record] | None:
-    """The rows the view is built from, or None for a leader the views have never heard of."""
+def _item_sql() -> str:
+    """The item's fields from a row of mine, timestamps as RFC 3339 in UTC."""
+    return ", ".join(
+        f"{ITEM_SQL_OF[name]} AS {name}"
+        if name in ITEM_SQL_OF
+        else f"{utc('m.' + name)} AS {name}"
+        if name in TIMESTAMPS
+        else f"m.{name}"
+        for name in ITEM_FIELDS
+    )
+
+
+ITEM_SQL = _item_sql()
+
+
+class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):
+    """A LeaderCommitments on the wire, its lists already JSON."""
+
+    leader_id: UUID
+    evaluated_at: datetime
+    due_soon_days: int
+    finished_days: int
+    today: msgspec.Raw
+    counts: dict[str, int]
+    groups: dict[str, msgspec.Raw]
+
+
+EMPTY = msgspec.Raw(b"[]")
+
+
+async def leader_view(
+    pool: asyncpg.Pool, leader_id: UUID, moment: datetime, options: Options, scope: Scope
+) -> bytes | None:
+    """The view as JSON (a LeaderCommitments), or None for a leader the views do not know."""
     since = moment - timedelta(days=options.finished_days)
-    rows = await pool.fetch(LEADER_ROWS, moment, leader_id, since, str(caller) if caller else None)
-    if not rows and await pool.fetchval(LEADER_KNOWN, leader_id) is None:
+    args = Args(moment, leader_id, since, options.due_soon_days)
+    where = [MINE]
+    # Only the filters in use reach the planner.
+    if options.role == OWNER:
+        where.append("AND $2 IN (c.owner_id, c.handover_to)")
+    elif options.role == REQUESTER:
+        where.append("AND c.requester_id = $2")
+    if options.forum_id is not None:
+        where.append(f"AND c.forum_id = {args.add(options.forum_id)}::uuid")
+    if options.purpose_id is not None:
+        slot = args.add(str(options.purpose_id))
+        where.append(f"AND c.purpose_ids @> (SELECT jsonb_build_array({slot}::text))")
+    if options.statuses is not None:
+        where.append(f"AND c.status = ANY({args.add(list(options.statuses))}::text[])")
+    if (visible := scope_predicate(scope, args)) is not None:
+        where.append(f"AND {visible}")
+    sql = LEADER_VIEW.format(mine="\n".join(where), item=ITEM_SQL)
+    row = await pool.fetchrow(sql, *args.values)
+    assert row is not None  # aggregates always answer one row
+    known, today, names, counts, items = row
+    if not known:
         return None
-    return list(rows)
-
-
-def awaiting(row: Any, me: UUID) -> str | None:
-    """What the commitment waits for this leader to do, if anything."""
-    if row["handover_to"] == me:
-        return "handover"
-    if row["status"] == "proposed" and row["owner_id"] == me and not row["counter_offer_pending"]:
-        return "proposal"
-    if row["requester_id"] == me:
-        if row["status"] == "proposed" and row["counter_offer_pending"]:
-            return "counter_offer"
-        if row["status"] == "active" and row["renegotiation_pending"]:
-            return "renegotiation"
-        if row["status"] == "completed":
-            return "acknowledgement"
-    return None
-
-
-def _wanted(row: Any, me: UUID, options: Options) -> bool:
-    if options.role == OWNER and me not in (row["owner_id"], row["handover_to"]):
-        return False
-    if options.role == REQUESTER and row["requester_id"] != me:
-        return False
-    if options.forum_id is not None and row["forum_id"] != options.forum_id:
-        return False
-    if options.purpose_id is not None and str(options.purpose_id) not in row["purpose_ids"]:
-        return False
-    return options.statuses is None or row["status"] in options.statuses
-
-
-def build(
-    rows: Sequence[Any],
-    me: UUID,
-    moment: datetime,
-    options: Options,
-) -> LeaderCommitments:
-    """Group the rows: awaiting first, then finished, no date, overdue, due soon, active."""
-    todays: dict[UUID, ForumToday] = {}
-    groups: dict[str, list[LeaderItem]] = {name: [] for name in GROUPS}
-    for row in rows:
-        if not _wanted(row, me, options):
-            continue
-        forum = todays.get(row["forum_id"])
-        if forum is None:
-            today = today_in(lambda: moment, row["timezone"])
-            forum = ForumToday(forum_id=row["forum_id"], timezone=row["timezone"], today=today)
-            todays[forum.forum_id] = forum
-        wants = awaiting(row, me)
-        due: date | None = row["due_on"]
-        is_open = row["status"] in OPEN
-        overdue = is_open and due is not None and due < forum.today
-        if wants is not None:
-            group = "awaiting_response"
-        elif not is_open:
-            group = "recently_finished"
-        elif due is None:
-            group = "no_due_date"
-        elif overdue:
-            group = "overdue"
-        elif due <= forum.today + timedelta(days=options.due_soon_days):
-            group = "due_soon"
-        else:
-            group = "active"
-        role = OWNER if row["owner_id"] == me else "handover" if wants == "handover" else REQUESTER
-        fields = dict(row) | {"overdue": overdue, "role": role, "awaiting": wants}
-        del fields["timezone"], fields["caller_is_member"]
-        groups[group].append(msgspec.convert(fields, LeaderItem))
-    for name, items in groups.items():
-        if name == "recently_finished":
-            items.sort(key=lambda i: i.finished_at or moment, reverse=True)
-        else:
-            items.sort(key=lambda i: (i.due_on or date.max, i.created_at, i.commitment_id))
-    return LeaderCommitments(
-        leader_id=me,
+    # No rows at all: the arrays are null.
+    found = dict(zip(names or (), zip(counts or (), items or (), strict=True), strict=True))
+    wire = LeaderWire(
+        leader_id=leader_id,
         evaluated_at=moment,
         due_soon_days=options.due_soon_days,
         finished_days=options.finished_days,
-        today=sorted(todays.values(), key=lambda f: str(f.forum_id)),
-        counts=GroupCounts(**{name: len(items) for name, items in groups.items()}),
-        groups=LeaderGroups(**groups),
+        today=msgspec.Raw(today),
+        counts={name: found[name][0] if name in found else 0 for name in GROUPS},
+        groups={name: msgspec.Raw(found[name][1]) if name in found else EMPTY for name in GROUPS},
     )
+    return msgspec.json.encode(wire)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -11,12 +10,16 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
-from tracker.application.clock import Now, today_in
+from projections.queries.commitment_list import decode_cursor, encode_cursor
+from projections.queries.sql import DEFAULT_TIMEZONE, utc
+from tracker.application.clock import Now
 
 # Lifecycle order, so groups read the same way every time.
 STATUSES = (*OPEN, *FINISHED)
 # Owners who never promised (still proposed, declined, withdrawn) do not count as contributing.
 PROMISED = ("active", "completed", "acknowledged", "released", "cancelled")
+# Commitments on the first page of the view, and the most a caller may ask for.
+PAGE, MAX_PAGE = 50, 200
 
 
 class AffiliationAtTheTime(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,12 +63,19 @@ class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class PurposeStatusGroup(msgspec.Struct, frozen=True, kw_only=True):
-    """The commitments in one status."""
+class StatusCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many of the purpose's commitments are in one status."""
 
     status: str
     count: int
-    commitments: list[CommitmentLine]
+
+
+class CommitmentLinePage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of the purpose's commitments, oldest first; next_cursor (null: no more) is passed
+    back as `cursor` for the next page."""
+
+    items: list[CommitmentLine]
+    next_cursor: str | None
 
 
 class PurposeContributor(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,62 +134,184 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
     proposed_at: datetime
     revisions: list[PurposeRevision]
     endorsements: list[PurposeEndorsement]
-    commitments_by_status: list[PurposeStatusGroup]
+    status_counts: list[StatusCount]
     contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
     progress: PurposeProgress
     agreements_in_force: list[AgreementInForce]
     last_activity: datetime
+    commitments: CommitmentLinePage
 
 
-PURPOSE = """
-SELECT p.*, coalesce(f.timezone, 'Europe/London') AS timezone
-FROM purposes p LEFT JOIN forums f ON f.forum_id = p.forum_id
-WHERE p.purpose_id = $1
+STATUS_RANKS = ", ".join(f"('{status}', {rank})" for rank, status in enumerate(STATUSES))
+OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN)
+PROMISED_SQL = ", ".join(f"'{status}'" for status in PROMISED)
+LINE_FIELDS = ", ".join(
+    f"{utc('c.' + name)} AS {name}" if name == "updated_at" else f"c.{name}"
+    for name in CommitmentLine.__struct_fields__
+)
+# The whole view in one statement, rendered as JSON where the rows are: the purpose, its
+# forum's date for overdue and whether the caller belongs to the forum; one pass over the
+# commitments citing it (the commitments_purposes GIN index) for the counts, contributors and
+# roll-up; and one page of them in (created_at, commitment_id) order after the cursor.
+PURPOSE_VIEW = f"""
+WITH p AS MATERIALIZED (
+    SELECT p.*, coalesce(f.members @> jsonb_build_array($3::text), false) AS caller_is_member,
+           ($2::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date AS today
+    FROM purposes p LEFT JOIN forums f ON f.forum_id = p.forum_id
+    WHERE p.purpose_id = $1
+),
+c AS MATERIALIZED (
+    SELECT c.commitment_id, c.description, c.status, c.owner_id, c.owner_organisation_id,
+           c.requester_id, c.due_on, c.progress, c.meeting_id, c.updated_at, c.created_at,
+           coalesce(c.status IN ({OPEN_SQL}) AND c.due_on < (SELECT today FROM p), false)
+               AS overdue
+    FROM commitments c
+    -- The array is built once (an InitPlan): built per row, it cost a third of the query.
+    WHERE c.purpose_ids @> (SELECT jsonb_build_array($1::text)) AND EXISTS (SELECT FROM p)
+),
+page AS MATERIALIZED (
+    SELECT row_number() OVER (ORDER BY c.created_at, c.commitment_id) AS n,
+           c.created_at, c.commitment_id, (SELECT i FROM (SELECT /*line*/) i) AS item
+    FROM c WHERE /*after*/
+    ORDER BY c.created_at, c.commitment_id
+    LIMIT $4::integer + 1
+),
+-- One pass for the counts, the roll-up and the last activity: a row per status.
+by_status AS MATERIALIZED (
+    SELECT status, count(*) AS n, count(*) FILTER (WHERE overdue) AS overdue,
+           count(progress) AS reporting, sum(progress) AS progress, max(updated_at) AS updated_at
+    FROM c GROUP BY status
+),
+-- Owner and organisation pairs of those who promised: both roll-ups group these few rows.
+promised AS MATERIALIZED (
+    SELECT owner_id, owner_organisation_id, count(*) AS n
+    FROM c WHERE c.status IN ({PROMISED_SQL})
+    GROUP BY owner_id, owner_organisation_id
+)
+SELECT p.forum_id, p.caller_is_member,
+       (SELECT count(*) FROM page) > $4::integer AS more,
+       (SELECT created_at FROM page WHERE n = $4::integer) AS last_created_at,
+       (SELECT commitment_id FROM page WHERE n = $4::integer) AS last_commitment_id,
+       (SELECT coalesce(json_agg(item ORDER BY n), '[]') FROM page WHERE n <= $4::integer)::text
+           AS items,
+       json_build_object(
+    'purpose_id', p.purpose_id,
+    'forum_id', p.forum_id,
+    'statement', p.statement,
+    'original_statement', p.original_statement,
+    'status', p.status,
+    'decision_rule', p.decision_rule,
+    'adopted_meeting_id', p.adopted_meeting_id,
+    'proposed_by', p.proposed_by,
+    'proposed_at', {utc("p.proposed_at")},
+    'revisions', (
+        SELECT coalesce(json_agg(json_build_object(
+            'statement', r.value->'statement', 'reason', r.value->'reason', 'by', r.value->'by',
+            'at', {utc("(r.value->>'at')::timestamptz")}) ORDER BY r.ordinality), '[]')
+        FROM jsonb_array_elements(p.revisions) WITH ORDINALITY r),
+    'endorsements', (
+        SELECT coalesce(json_agg(json_build_object(
+            'leader_id', e.leader_id,
+            'affiliation', CASE WHEN nullif(e.affiliation, 'null') IS NOT NULL THEN
+                json_build_object('organisation_id', e.affiliation->'organisation_id',
+                                  'organisation_name', e.affiliation->'organisation_name',
+                                  'title', e.affiliation->'title') END,
+            'endorsed_at', {utc("e.endorsed_at")}) ORDER BY e.endorsed_at, e.leader_id), '[]')
+        FROM purpose_endorsements e WHERE e.purpose_id = $1),
+    'status_counts', (
+        SELECT coalesce(json_agg(json_build_object('status', s.status, 'count', s.n)
+                                 ORDER BY o.rank), '[]')
+        FROM by_status s JOIN (VALUES {STATUS_RANKS}) o(status, rank) ON o.status = s.status),
+    'contributors', (
+        SELECT coalesce(json_agg(json_build_object(
+            'leader_id', x.owner_id, 'organisation_ids', x.organisation_ids, 'commitments', x.n)
+            ORDER BY x.n DESC, x.owner_id), '[]')
+        FROM (SELECT owner_id, sum(n) AS n,
+                     coalesce(array_agg(owner_organisation_id ORDER BY owner_organisation_id)
+                              FILTER (WHERE owner_organisation_id IS NOT NULL), '{{}}')
+                         AS organisation_ids
+              FROM promised GROUP BY owner_id) x),
+    'organisations', (
+        SELECT coalesce(json_agg(json_build_object(
+            'organisation_id', x.owner_organisation_id, 'leader_ids', x.leader_ids,
+            'commitments', x.n) ORDER BY x.n DESC, x.owner_organisation_id NULLS LAST), '[]')
+        FROM (SELECT owner_organisation_id, sum(n) AS n,
+                     array_agg(owner_id ORDER BY owner_id) AS leader_ids
+              FROM promised GROUP BY owner_organisation_id) x),
+    'progress', (
+        SELECT json_build_object(
+            'total', coalesce(sum(n), 0),
+            'open', coalesce(sum(n) FILTER (WHERE status IN ({OPEN_SQL})), 0),
+            'finished', coalesce(sum(n) FILTER (WHERE status NOT IN ({OPEN_SQL})), 0),
+            'completed', coalesce(sum(n) FILTER (WHERE status IN ('completed', 'acknowledged')), 0),
+            'released', coalesce(sum(n) FILTER (WHERE status = 'released'), 0),
+            'overdue', coalesce(sum(overdue), 0),
+            'reporting', coalesce(sum(reporting) FILTER (WHERE status = 'active'), 0),
+            'mean_progress', round(sum(progress) FILTER (WHERE status = 'active')
+                                   / nullif(sum(reporting) FILTER (WHERE status = 'active'), 0), 1))
+        FROM by_status),
+    'agreements_in_force', (
+        SELECT coalesce(json_agg(json_build_object(
+            'agreement_id', a.agreement_id, 'scope', a.scope, 'kind', a.kind, 'title', a.title,
+            'text', a.text, 'decision_rule', a.decision_rule,
+            'adopted_meeting_id', a.adopted_meeting_id, 'adopted_at', {utc("a.adopted_at")})
+            ORDER BY a.adopted_at, a.agreement_id), '[]')
+        FROM agreements a
+        WHERE a.status = 'adopted' AND ((a.scope = 'purpose' AND a.scope_id = $1)
+                                        OR (a.scope = 'forum' AND a.scope_id = p.forum_id))),
+    'last_activity', {utc("greatest(p.last_activity, (SELECT max(updated_at) FROM by_status))")}
+)::text AS head
+FROM p
 """
-ENDORSEMENTS = """
-SELECT leader_id, affiliation, endorsed_at FROM purpose_endorsements
-WHERE purpose_id = $1 ORDER BY endorsed_at, leader_id
-"""
-# purpose_ids holds ids as JSON strings; @> uses the commitments_purposes GIN index.
-COMMITMENTS = """
-SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
-       due_on, progress, meeting_id, updated_at
-FROM commitments WHERE purpose_ids @> jsonb_build_array($1::text)
-ORDER BY created_at, commitment_id
-"""
-AGREEMENTS_IN_FORCE = """
-SELECT agreement_id, scope, kind, title, text, decision_rule, adopted_meeting_id, adopted_at
-FROM agreements
-WHERE status = 'adopted'
-  AND ((scope = 'purpose' AND scope_id = $1) OR (scope = 'forum' AND scope_id = $2))
-ORDER BY adopted_at, agreement_id
-"""
+AFTER = "(c.created_at, c.commitment_id) > ($5::timestamptz, $6::uuid)"
 
 
-async def purpose_view(pool: asyncpg.Pool, purpose_id: UUID, now: Now) -> PurposeView | None:
-    """The purpose view, or None for a purpose the view does not know."""
-    async with pool.acquire() as conn:
-        purpose = await conn.fetchrow(PURPOSE, purpose_id)
-        if purpose is None:
-            return None
-        endorsements = await conn.fetch(ENDORSEMENTS, purpose_id)
-        rows = await conn.fetch(COMMITMENTS, str(purpose_id))
-        agreements = await conn.fetch(AGREEMENTS_IN_FORCE, purpose_id, purpose["forum_id"])
-    commitments = summaries(rows, today_in(now, purpose["timezone"]))
-    activity = max([purpose["last_activity"], *(c.updated_at for c in commitments)])
-    return msgspec.convert(
-        dict(purpose)
-        | {
-            "endorsements": [dict(r) for r in endorsements],
-            "commitments_by_status": by_status(commitments),
-            "contributors": contributors(commitments),
-            "organisations": organisations(commitments),
-            "progress": progress(commitments),
-            "agreements_in_force": [dict(r) for r in agreements],
-            "last_activity": activity,
-        },
-        PurposeView,
+class PurposeViewAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The view as JSON, with what the access check needs."""
+
+    forum_id: UUID
+    caller_is_member: bool
+    body: bytes
+
+
+class PageWire(msgspec.Struct, frozen=True, kw_only=True):
+    """A CommitmentLinePage on the wire, its items already JSON."""
+
+    items: msgspec.Raw
+    next_cursor: str | None
+
+
+async def purpose_view(
+    pool: asyncpg.Pool,
+    purpose_id: UUID,
+    now: Now,
+    caller: UUID | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE,
+) -> PurposeViewAnswer | None:
+    """The purpose view (a PurposeView as JSON), or None for a purpose the view does not know."""
+    args: list[object] = [purpose_id, now(), None if caller is None else str(caller), limit]
+    after = "true"
+    if cursor is not None:
+        args.extend(decode_cursor(cursor))
+        after = AFTER
+    sql = PURPOSE_VIEW.replace("/*line*/", LINE_FIELDS).replace("/*after*/", after)
+    row = await pool.fetchrow(sql, *args)
+    if row is None:
+        return None
+    more = row["more"]
+    page = PageWire(
+        items=msgspec.Raw(row["items"]),
+        next_cursor=(
+            encode_cursor(row["last_created_at"], row["last_commitment_id"]) if more else None
+        ),
+    )
+    # The head is a JSON object; the page goes in as its last member.
+    head: str = row["head"]
+    body = b"".join((head[:-1].encode(), b',"commitments":', msgspec.json.encode(page), b"}"))
+    return PurposeViewAnswer(
+        forum_id=row["forum_id"], caller_is_member=row["caller_is_member"], body=body
     )
 
 
@@ -193,60 +325,3 @@ def summaries(rows: list[Any], today: date) -> list[CommitmentLine]:
         )
         for r in rows
     ]
-
-
-def by_status(commitments: list[CommitmentLine]) -> list[PurposeStatusGroup]:
-    """The commitments grouped by status, in lifecycle order, leaving out empty groups."""
-    groups: dict[str, list[CommitmentLine]] = defaultdict(list)
-    for c in commitments:
-        groups[c.status].append(c)
-    return [
-        PurposeStatusGroup(status=s, count=len(groups[s]), commitments=groups[s])
-        for s in STATUSES
-        if s in groups
-    ]
-
-
-def contributors(commitments: list[CommitmentLine]) -> list[PurposeContributor]:
-    """Owners who promised, most commitments first."""
-    counts: dict[UUID, int] = defaultdict(int)
-    orgs: dict[UUID, dict[UUID, None]] = defaultdict(dict)
-    for c in commitments:
-        if c.status in PROMISED:
-            counts[c.owner_id] += 1
-            if c.owner_organisation_id is not None:
-                orgs[c.owner_id][c.owner_organisation_id] = None
-    return [
-        PurposeContributor(leader_id=k, organisation_ids=list(orgs[k]), commitments=n)
-        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    ]
-
-
-def organisations(commitments: list[CommitmentLine]) -> list[ContributingOrganisation]:
-    """Organisations of owners who promised (as recorded on each commitment), most first."""
-    counts: dict[UUID | None, int] = defaultdict(int)
-    leaders: dict[UUID | None, dict[UUID, None]] = defaultdict(dict)
-    for c in commitments:
-        if c.status in PROMISED:
-            counts[c.owner_organisation_id] += 1
-            leaders[c.owner_organisation_id][c.owner_id] = None
-    return [
-        ContributingOrganisation(organisation_id=k, leader_ids=list(leaders[k]), commitments=n)
-        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    ]
-
-
-def progress(commitments: list[CommitmentLine]) -> PurposeProgress:
-    """Counts by outcome, and the mean progress of active commitments that reported."""
-    reported = [c.progress for c in commitments if c.status == "active" and c.progress is not None]
-    statuses = [c.status for c in commitments]
-    return PurposeProgress(
-        total=len(commitments),
-        open=sum(s in OPEN for s in statuses),
-        finished=sum(s not in OPEN for s in statuses),
-        completed=sum(s in ("completed", "acknowledged") for s in statuses),
-        released=statuses.count("released"),
-        overdue=sum(c.overdue for c in commitments),
-        reporting=len(reported),
-        mean_progress=round(sum(reported) / len(reported), 1) if reported else None,
-    )

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from projections.queries.commitment_list import CommitmentPage
 from tests.api.conftest import Clock, Tokens
 from tests.api.test_leader_view import NEVER, Views, make_views
 from tracker.domain import Commitment
@@ -185,3 +187,14 @@ async def test_an_unknown_forum_or_leader_filter_finds_nothing(views: Views) -> 
     await views.commit("amina")
     assert await listed(views, forum_id=str(uuid.uuid4())) == []
     assert await listed(views, owner_id=str(uuid.uuid4())) == []
+
+
+async def test_the_page_has_the_documented_shape(views: Views) -> None:
+    """The database renders the items; the page must decode as its documented schema."""
+    await views.commit("amina", due_on=date(2026, 11, 20))
+    r = await views.client.get(
+        PATH, params={"min_position": views.position}, headers=await views.as_("auditor")
+    )
+    assert r.status_code == 200, r.text
+    page = msgspec.json.decode(r.content, type=CommitmentPage)
+    assert len(page.items) == 1 and page.items[0].overdue and page.next_cursor is None

@@ -6,10 +6,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from projections.queries.leader_view import LeaderCommitments
 from tests.api.conftest import Clock, Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tracker import tokens
@@ -356,3 +358,22 @@ async def test_a_position_not_reached_in_time_is_503_with_retry_after(views: Vie
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"] == "1"
     assert r.json()["type"].endswith("/not-yet-visible")
+
+
+async def test_the_answer_has_the_documented_shape(views: Views) -> None:
+    """The database renders the view; it must decode as the schema the OpenAPI document gives."""
+    done = await views.commit("amina", due_on=date(2026, 11, 20))
+    done.complete(views.id("amina"))
+    await views.commit("amina", by="ben", due_on=date(2026, 12, 1))
+    await views.save(done)
+    r = await views.client.get(
+        f"/leaders/{views.id('amina')}/commitments",
+        params={"min_position": views.position},
+        headers=await views.as_("amina"),
+    )
+    assert r.status_code == 200, r.text
+    view = msgspec.json.decode(r.content, type=LeaderCommitments)
+    assert view.counts.awaiting_response == 1 and view.counts.recently_finished == 1
+    (finished,) = view.groups.recently_finished
+    assert finished.finished_at is not None and finished.finished_at.tzinfo is not None
+    assert r.json()["groups"]["recently_finished"][0]["created_at"].endswith("Z")

@@ -7,9 +7,11 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from projections.queries.purpose_view import PurposeView
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tracker import tokens
@@ -116,24 +118,19 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
         "organisation_name": "Ben Council",
         "title": "Director",
     }
-    groups = {
-        g["status"]: {x["commitment_id"] for x in g["commitments"]}
-        for g in view["commitments_by_status"]
-    }
-    assert list(groups) == ["proposed", "active", "completed", "released"]
-    assert groups == {
-        "proposed": {str(c["asked"].id)},
-        "active": {str(c["late"].id), str(c["going"].id)},
-        "completed": {str(c["done"].id)},
-        "released": {str(c["let_go"].id)},
-    }
-    assert {g["status"]: g["count"] for g in view["commitments_by_status"]}["active"] == 2
-    overdue = [
-        x["commitment_id"]
-        for g in view["commitments_by_status"]
-        for x in g["commitments"]
-        if x["overdue"]
+    assert view["status_counts"] == [
+        {"status": "proposed", "count": 1},
+        {"status": "active", "count": 2},
+        {"status": "completed", "count": 1},
+        {"status": "released", "count": 1},
     ]
+    page = view["commitments"]
+    assert page["next_cursor"] is None
+    # Oldest first: the order they were made in.
+    assert [x["commitment_id"] for x in page["items"]] == [str(x.id) for x in c.values()]
+    statuses = {x["commitment_id"]: x["status"] for x in page["items"]}
+    assert statuses[str(c["asked"].id)] == "proposed" and statuses[str(c["done"].id)] == "completed"
+    overdue = [x["commitment_id"] for x in page["items"] if x["overdue"]]
     assert overdue == [str(c["late"].id)]
     assert view["progress"] == {
         "total": 5,
@@ -161,8 +158,10 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
         str(a["rule"].id),
         str(a["scoped"].id),
     }
-    latest = max(x["updated_at"] for g in view["commitments_by_status"] for x in g["commitments"])
+    latest = max(x["updated_at"] for x in page["items"])
     assert view["last_activity"] >= latest
+    # The document has the shape the OpenAPI document gives it.
+    msgspec.json.decode(response.content, type=PurposeView)
 
 
 async def test_withdrawing_an_endorsement_is_visible_at_once(
@@ -181,10 +180,11 @@ async def test_withdrawing_an_endorsement_is_visible_at_once(
 
     assert view.status_code == 200, view.text
     assert view.json()["endorsements"] == []
-    assert (
-        view.json()["commitments_by_status"] == []
-        and view.json()["progress"]["mean_progress"] is None
-    )
+    assert view.json()["status_counts"] == [] and view.json()["commitments"] == {
+        "items": [],
+        "next_cursor": None,
+    }
+    assert view.json()["progress"]["mean_progress"] is None
 
 
 async def test_only_members_auditors_admins_and_integrations_see_it(
@@ -235,3 +235,54 @@ async def test_an_unknown_purpose_is_not_found_and_a_missing_token_is_unauthoriz
     )
     assert missing.status_code == 404 and missing.json()["type"].endswith("/not-found")
     assert (await client.get(f"/purposes/{world.purpose.id}/view")).status_code == 401
+
+
+async def test_the_commitments_come_a_page_at_a_time_with_the_rest_of_the_view_on_each(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    made = [commitment(world, "ben", due_on=NOV_1) for _ in range(7)]
+    saved = await repository.save(*made, context=SEEDER)
+    at = saved.events[-1].position
+    headers = await issue.headers("leader", world.id("chloe"))
+    url = f"/purposes/{world.purpose.id}/view"
+
+    seen: list[str] = []
+    views: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"min_position": at, "limit": 3}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await client.get(url, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        view = response.json()
+        assert len(view["commitments"]["items"]) <= 3
+        seen += [x["commitment_id"] for x in view["commitments"]["items"]]
+        views.append(view)
+        cursor = view["commitments"]["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == [str(x.id) for x in made]  # in order, no gaps, no repeats
+    assert [len(v["commitments"]["items"]) for v in views] == [3, 3, 1]
+    # Everything but the page is the same on every page, and counts every commitment.
+    heads = [{k: v for k, v in view.items() if k != "commitments"} for view in views]
+    assert heads[0] == heads[1] == heads[2]
+    assert heads[0]["progress"]["total"] == 7 and heads[0]["progress"]["overdue"] == 7
+    assert (await client.get(url, params={"limit": 7}, headers=headers)).json()["commitments"][
+        "next_cursor"
+    ] is None
+
+
+async def test_a_bad_cursor_or_limit_is_refused(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    url = f"/purposes/{world.purpose.id}/view"
+    headers = await issue.headers("auditor")
+    for params in ({"cursor": "not-a-cursor"}, {"limit": 0}, {"limit": 201}):
+        refused = await client.get(url, params=params, headers=headers)
+        assert refused.status_code == 422, (params, refused.text)

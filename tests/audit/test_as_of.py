@@ -20,7 +20,7 @@ from litestar.params import FromPath
 
 from projections.queries.agreements_register import agreements_register, forum_known
 from projections.queries.commitment_list import Filters, Scope, list_commitments
-from projections.queries.leader_view import LeaderCommitments, Options, build, leader_rows
+from projections.queries.leader_view import LeaderCommitments, Options, leader_view
 from projections.queries.meeting_view import meeting_view
 from projections.queries.purpose_view import purpose_view
 from projections.registry import all_projections
@@ -144,16 +144,14 @@ async def view_answers(
     """Every view query the history exercises, as of `moment` on `db`."""
     answers: dict[str, Any] = {}
     for leader in leaders:
-        rows = await leader_rows(db, leader, moment, Options(), None)
-        answers[f"leader {leader}"] = (
-            None if rows is None else build(rows, leader, moment, Options())
-        )
+        answers[f"leader {leader}"] = await leader_view(db, leader, moment, Options(), Scope())
     answers["commitments table"] = [
         dict(r) for r in await db.fetch("SELECT * FROM commitments ORDER BY commitment_id")
     ]
     answers["list"] = await list_commitments(db, Filters(), Scope(), moment, None, 1000)
     for _, purpose in history.purposes:
-        answers[f"purpose {purpose.id}"] = await purpose_view(db, purpose.id, lambda: moment)
+        view = await purpose_view(db, purpose.id, lambda: moment, limit=1000)
+        answers[f"purpose {purpose.id}"] = None if view is None else view.body
     return answers
 
 
@@ -267,16 +265,15 @@ async def test_overdue_is_judged_at_the_as_of_moment(
     for as_of, overdue in (("2026-11-30T23:00:00Z", False), ("2026-12-05T12:00:00+01:00", True)):
         moment = parse_as_of(as_of).moment
         assert moment is not None
-        live_rows = await leader_rows(pool, amina, moment, Options(), None)
-        assert live_rows is not None
-        live = build(live_rows, amina, moment, Options())
+        live = await leader_view(pool, amina, moment, Options(), Scope())
+        assert live is not None
         live_meeting = await meeting_view(pool, meeting.id, lambda: moment)  # noqa: B023
         async with views_as_of(pool, as_of) as views:
-            rows = await leader_rows(views.pool, amina, views.now(), Options(), None)
-            assert rows is not None
-            past = build(rows, amina, views.now(), Options())
+            body = await leader_view(views.pool, amina, views.now(), Options(), Scope())
+            assert body is not None
             past_meeting = await meeting_view(views.pool, meeting.id, views.now)
-        assert past == live
+        assert body == live
+        past = msgspec.json.decode(body, type=LeaderCommitments)
         assert (past.counts.overdue == 1) is overdue
         assert past_meeting == live_meeting
         assert past_meeting is not None
@@ -346,11 +343,10 @@ async def probe_commitment(
 )
 async def probe_leader_view(leader_id: FromPath[UUID], views: ViewsDep) -> LeaderCommitments:
     """As the view endpoints will be: views.pool and views.now instead of state's."""
-    moment = views.now()
-    rows = await leader_rows(views.pool, leader_id, moment, Options(), None)
-    if rows is None:
+    body = await leader_view(views.pool, leader_id, views.now(), Options(), Scope())
+    if body is None:
         raise AggregateNotFound("leader", leader_id)
-    return build(rows, leader_id, moment, Options())
+    return msgspec.json.decode(body, type=LeaderCommitments)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import get
+from litestar import Response, get
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
@@ -14,13 +14,17 @@ from projections.queries.commitment_list import (
     STATUSES,
     CommitmentPage,
     Filters,
-    Scope,
     list_commitments,
 )
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
-from tracker.api.resources.view_support import MIN_POSITION, VIEW_ERRORS, consistent
-from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
+from tracker.api.resources.view_support import (
+    MIN_POSITION,
+    VIEW_ERRORS,
+    consistent,
+    json_body,
+    scope_of,
+)
 from tracker.audit.as_of import ViewsDep
 from tracker.domain import InvalidValue
 
@@ -60,17 +64,6 @@ def statuses(values: list[str] | None) -> tuple[str, ...] | None:
     return found or None
 
 
-def scope_of(principal: Principal) -> Scope:
-    """policy.sees_forum as SQL: the forums this caller may see."""
-    if principal.kind in (AUDITOR, ADMIN):
-        return Scope()
-    if principal.kind == INTEGRATION:
-        return Scope(forum_ids=principal.forum_ids)
-    if principal.leader_id is None:
-        return Scope(forum_ids=())
-    return Scope(member=principal.leader_id)
-
-
 def _q(description: str) -> QueryParameter:
     return QueryParameter(description=description)
 
@@ -105,7 +98,7 @@ async def list_page(
         int, QueryParameter(description="Items per page (at most 200)", ge=1, le=200)
     ] = 50,
     min_position: Annotated[int | None, _q(MIN_POSITION)] = None,
-) -> CommitmentPage:
+) -> Response[CommitmentPage]:
     """Filter commitments the caller may see; page by an opaque cursor."""
     await consistent(state.pool, min_position, VIEWS)
     filters = Filters(
@@ -119,9 +112,10 @@ async def list_page(
         due_after=due_after,
         overdue=overdue,
     )
-    return await list_commitments(
+    page = await list_commitments(
         views.pool, filters, scope_of(principal), views.now(), cursor, limit
     )
+    return json_body(page)
 
 
 # Litestar 2 cannot merge two Controllers on one path (each brings its own OPTIONS handler), and

@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
-from projections.queries.leader_view import LeaderCommitments, Options, build, leader_rows
+from projections.queries.leader_view import LeaderCommitments, Options, leader_view
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.commitment_list import Statuses, statuses
 from tracker.api.resources.common import COMMAND_ERRORS
-from tracker.api.resources.view_support import MIN_POSITION, VIEW_ERRORS, consistent
-from tracker.application import policy
-from tracker.application.principal import LEADER
+from tracker.api.resources.view_support import (
+    MIN_POSITION,
+    VIEW_ERRORS,
+    consistent,
+    json_body,
+    scope_of,
+)
 from tracker.audit.as_of import ViewsDep
 from tracker.eventstore.repository import AggregateNotFound
 
@@ -93,7 +97,7 @@ class LeaderViewController(Controller):
             QueryParameter(description="Days back that count as recently finished", ge=0, le=365),
         ] = 30,
         min_position: Annotated[int | None, QueryParameter(description=MIN_POSITION)] = None,
-    ) -> LeaderCommitments:
+    ) -> Response[LeaderCommitments]:
         """Group a leader's commitments by what needs attention now."""
         await consistent(state.pool, min_position, VIEWS)
         options = Options(
@@ -104,17 +108,7 @@ class LeaderViewController(Controller):
             purpose_id=purpose_id,
             statuses=statuses(status),
         )
-        caller = principal.leader_id if principal.kind == LEADER else None
-        moment = views.now()
-        rows = await leader_rows(views.pool, leader_id, moment, options, caller)
-        if rows is None:
+        view = await leader_view(views.pool, leader_id, views.now(), options, scope_of(principal))
+        if view is None:
             raise AggregateNotFound("leader", leader_id)
-        # The database said whether the caller belongs to each forum; policy decides the rest.
-        visible = [
-            r
-            for r in rows
-            if policy.sees_forum(
-                principal, r["forum_id"], [caller] if caller and r["caller_is_member"] else []
-            )
-        ]
-        return build(visible, leader_id, moment, options)
+        return json_body(view)

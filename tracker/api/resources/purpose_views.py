@@ -5,21 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
 from projections.commitment_view import CommitmentViews
 from projections.governance_view import GovernanceViews
-from projections.queries.purpose_view import PurposeView, purpose_view
+from projections.queries.purpose_view import MAX_PAGE, PAGE, PurposeView, purpose_view
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.problems import Refused, problem
+from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import (
     MIN_POSITION,
     VIEW_ERRORS,
     consistent,
+    json_body,
     require_forum_view,
 )
+from tracker.application import policy
+from tracker.application.principal import LEADER
 from tracker.audit.as_of import ViewsDep
 
 # The governance views own purposes, meetings and agreements; the commitment views own
@@ -30,6 +34,22 @@ ACCESS = (
     " Leaders see views of forums they belong to; auditors and admins see all; "
     "integrations see the forums their token is limited to."
 )
+
+
+DESCRIPTION = """\
+What a partnership needs at a glance: the statement and its revisions, endorsements (with each
+leader's affiliation when they endorsed), how many commitments cite the purpose in each status
+(`status_counts`, lifecycle order), contributing leaders and organisations (owners who
+promised: active or finished after accepting), a progress roll-up (`overdue` judged today in
+the forum's time zone; `mean_progress` over active commitments that reported), the agreements
+in force for the purpose or its forum, and the last activity.
+
+**Commitments, a page at a time**: `commitments.items` holds the first `limit` commitments
+citing the purpose (default 50, at most 200), oldest first (`created_at`, then id). When there
+are more, `commitments.next_cursor` is set: pass it back as `cursor` (with the same `limit`, or
+another) for the next page; it is null on the last page. The rest of the document is the same
+on every page. A cursor this API did not hand out is a 422.
+"""
 
 
 def not_found(kind: str, key: UUID) -> Refused:
@@ -47,10 +67,8 @@ class PurposeViewController(Controller):
         "/{purpose_id:uuid}/view",
         operation_id="getPurposeView",
         summary="View a purpose: revisions, endorsements, commitments, progress, agreements",
-        description="Commitments citing the purpose grouped by status, with contributing "
-        "leaders and organisations (owners who promised), a progress roll-up, the agreements "
-        "in force for the purpose or its forum, and the last activity." + ACCESS,
-        responses=VIEW_ERRORS,
+        description=DESCRIPTION + ACCESS,
+        responses=VIEW_ERRORS | {422: COMMAND_ERRORS[422]},
     )
     async def get_purpose_view(
         self,
@@ -59,11 +77,28 @@ class PurposeViewController(Controller):
         state: State,
         views: ViewsDep,
         min_position: MinPosition = None,
-    ) -> PurposeView:
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="commitments.next_cursor from the previous page"),
+        ] = None,
+        limit: Annotated[
+            int,
+            QueryParameter(
+                description=f"Commitments per page (at most {MAX_PAGE})", ge=1, le=MAX_PAGE
+            ),
+        ] = PAGE,
+    ) -> Response[PurposeView]:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        view = await purpose_view(views.pool, purpose_id, views.now)
+        caller = principal.leader_id if principal.kind == LEADER else None
+        view = await purpose_view(views.pool, purpose_id, views.now, caller, cursor, limit)
         if view is None:
             raise not_found("purpose", purpose_id)
-        await require_forum_view(state.pool, principal, view.forum_id)
-        return view
+        if views.cut is None:
+            # The view's own query said whether the caller belongs to the forum.
+            members = [caller] if caller is not None and view.caller_is_member else []
+            policy.viewer(principal, view.forum_id, members)
+        else:
+            # As of a past moment, access is still judged by today's membership.
+            await require_forum_view(state.pool, principal, view.forum_id)
+        return json_body(view.body)

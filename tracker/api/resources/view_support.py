@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from litestar import Response
 
 from projections.consistency import wait_until
+from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
 from tracker.application import policy
-from tracker.application.principal import Principal
+from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
 
 VIEW_ERRORS = READ_ERRORS | {
     403: problem_response("The caller may not see this forum's views"),
@@ -45,3 +48,20 @@ async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id:
     """Refuse unless the caller may see this forum's views (see policy.sees_forum)."""
     members = await pool.fetchval(FORUM_MEMBERS, forum_id)
     policy.viewer(principal, forum_id, [UUID(m) for m in members or []])
+
+
+def scope_of(principal: Principal) -> Scope:
+    """policy.sees_forum as SQL: the forums this caller may see."""
+    if principal.kind in (AUDITOR, ADMIN):
+        return Scope()
+    if principal.kind == INTEGRATION:
+        return Scope(forum_ids=principal.forum_ids)
+    if principal.leader_id is None:
+        return Scope(forum_ids=())
+    return Scope(member=principal.leader_id)
+
+
+def json_body(body: bytes) -> Response[Any]:
+    """A view the database already rendered as JSON, sent as it is."""
+    # The handler's declared Response[SomeView] documents the shape; nothing re-encodes it.
+    return Response(content=body, media_type="application/json")
