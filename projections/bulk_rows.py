@@ -43,17 +43,6 @@ async def use_binary_jsonb(conn: Connection) -> None:
     )
 
 
-async def use_text_jsonb(conn: Connection) -> None:
-    """Decode payloads with msgspec straight from text: no Python call in between."""
-    await conn.set_type_codec(
-        "jsonb",
-        schema="pg_catalog",
-        encoder=msgspec.json.encode,
-        decoder=msgspec.json.decode,
-        format="text",
-    )
-
-
 class Table:
     """One table's columns, and how a fold's row becomes a COPY record."""
 

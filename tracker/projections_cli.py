@@ -8,6 +8,7 @@ import signal
 import sys
 
 import asyncpg
+import uvloop
 
 from projections.rebuild import RebuildRunning, print_progress, rebuild_many
 from projections.registry import all_projections, by_name
@@ -44,7 +45,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run one projections sub-command."""
-    return asyncio.run(_main(settings, args))
+    # uvloop: a rebuild spends much of its time receiving rows, where it is the faster loop.
+    return uvloop.run(_main(settings, args))
 
 
 async def _main(settings: Settings, args: argparse.Namespace) -> int:
