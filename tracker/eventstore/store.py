@@ -39,10 +39,6 @@ from tracker.eventstore.live import LogWatcher
 
 # The idempotency key and request digest ride on the first event ($9, $10), so the unique
 # index on the key refuses a second attempt in the same statement that writes the events.
-# The guard ($16, $17) inserts nothing unless every named stream is still at its version: the
-# streams written (at their expected versions) and the ones the command only read. A stream
-# that moved before this statement began makes it write nothing; one that moves while it runs
-# is caught by the (stream_id, version) key for written streams, and not at all for read ones.
 INSERT = """
 INSERT INTO events (stream_id, stream_type, version, type, type_version, payload, occurred_at,
                     hash, idempotency_key, request_digest,
@@ -50,13 +46,22 @@ INSERT INTO events (stream_id, stream_type, version, type, type_version, payload
 SELECT u.*, $11, $12, $13, $14, $15
 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::smallint[], $6::text[]::jsonb[],
             $7::timestamptz[], $8::bytea[], $9::text[], $10::bytea[]) AS u
+{guard}
+RETURNING stream_id, version, position, transaction_id
+"""
+# The guard ($16, $17) inserts nothing unless every stream the command only read (and did not
+# write) is still at the version it read. A read stream that moved before this statement
+# began makes it write nothing; one that moves while it runs is not caught: reads take no locks.
+# Written streams are guarded by the (stream_id, version) key, and appends that read nothing
+# use the plain statement: the guard, even over no streams, measured a quarter fewer of them.
+GUARD = """
 WHERE NOT EXISTS (
     SELECT FROM unnest($16::uuid[], $17::int[]) AS g(stream_id, version)
     WHERE coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = g.stream_id), 0)
           <> g.version
-)
-RETURNING stream_id, version, position, transaction_id
-"""
+)"""
+GUARDED_INSERT = INSERT.format(guard=GUARD)
+INSERT = INSERT.format(guard="")
 FIRST_ATTEMPT = "SELECT request_digest, transaction_id FROM events WHERE idempotency_key = $1"
 EVENTS_OF_TRANSACTION = """
 SELECT stream_id, version, position, transaction_id FROM events
@@ -144,13 +149,16 @@ class EventStore:
             raise ValueError("each stream may appear once per append")
         if idempotency_key is not None:
             fingerprint = fingerprint or _fingerprint(ordered)
-        guards = [(a.stream_id, a.expected_version) for a in ordered]
-        guards += sorted((unchanged or {}).items())
+        read = sorted((unchanged or {}).items())
+        guards = [(a.stream_id, a.expected_version) for a in ordered] + read
         try:
             previous = await self._previous_hashes(db, ordered)
             rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
-            ids, versions = [g[0] for g in guards], [g[1] for g in guards]
-            inserted = await db.fetch(INSERT, *rows.arguments, ids, versions)
+            if read:
+                ids, versions = [g[0] for g in read], [g[1] for g in read]
+                inserted = await db.fetch(GUARDED_INSERT, *rows.arguments, ids, versions)
+            else:
+                inserted = await db.fetch(INSERT, *rows.arguments)
             if not inserted:
                 raise await self._conflict(guards)  # a stream moved: nothing was written
         except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
