@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -132,6 +133,10 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 running_projections(settings, store, url),
                 running_sealer(pool, app.state.signing_key, settings.seal_seconds),
             ):
+                # Everything built so far lives as long as the process: keep it out of the
+                # garbage collector's full passes, which otherwise paused requests ~90 ms.
+                gc.collect()
+                gc.freeze()
                 yield
         finally:
             await pool.close()

@@ -15,19 +15,20 @@ class StreamHeads:
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
-        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        # Keyed by the id's integer: the garbage collector tracks UUID objects, not ints.
+        self._heads: OrderedDict[int, tuple[int, bytes]] = OrderedDict()
 
     def hash_at(self, stream_id: UUID, version: int) -> bytes | None:
         """The hash of the stream's event at version, if that is the head we know."""
-        head = self._heads.get(stream_id)
+        head = self._heads.get(stream_id.int)
         if head is None or head[0] != version:
             return None
-        self._heads.move_to_end(stream_id)
+        self._heads.move_to_end(stream_id.int)
         return head[1]
 
     def remember(self, stream_id: UUID, version: int, hash_: bytes) -> None:
         """Record a head just read or written; forget the least recently used past capacity."""
-        self._heads[stream_id] = (version, hash_)
-        self._heads.move_to_end(stream_id)
+        self._heads[stream_id.int] = (version, hash_)
+        self._heads.move_to_end(stream_id.int)
         if len(self._heads) > self.capacity:
             self._heads.popitem(last=False)
