@@ -52,12 +52,12 @@ async def seed(repository: Repository) -> tuple[Forum, Leader, Leader, Commitmen
 async def test_a_plain_read_catches_up_with_another_process(pool: asyncpg.Pool) -> None:
     here, there = process(pool), process(pool)
     forum, _, bob, _ = await seed(there)
-    assert (await here.get(Forum, forum.id)).is_member(bob.id)
+    assert (await here.read(Forum, forum.id)).is_member(bob.id)
     moved = await there.get(Forum, forum.id)
     moved.leave(bob.id)
     await there.save(moved, context=SEEDER)
 
-    latest = await here.get(Forum, forum.id)
+    latest = await here.read(Forum, forum.id)
     assert latest.version == moved.version and not latest.is_member(bob.id)
 
 
@@ -90,7 +90,7 @@ async def test_an_update_acts_on_the_latest_state_not_the_cached_one(pool: async
 async def test_if_match_is_judged_against_the_stream_not_the_cache(pool: asyncpg.Pool) -> None:
     here, there = process(pool), process(pool)
     _, ann, _, commitment = await seed(there)
-    assert (await here.get(Commitment, commitment.id)).version == 1
+    assert (await here.read(Commitment, commitment.id)).version == 1
     elsewhere = await there.get(Commitment, commitment.id)
     elsewhere.report_progress(ann.id, 60)
     await there.save(elsewhere, context=SEEDER)
@@ -119,14 +119,14 @@ async def test_a_command_on_a_stale_reference_is_retried_on_its_latest_state(
     here, there = process(pool), process(pool)
     forum, ann, bob, _ = await seed(there)
     commands = Commands(here)
-    await here.get(Forum, forum.id)  # cached here with Bob still a member
+    await here.read(Forum, forum.id)  # cached here with Bob still a member
     moved = await there.get(Forum, forum.id)
     moved.leave(bob.id)
     await there.save(moved, context=SEEDER)
     attempts: list[int] = []
 
     async def build() -> list[Commitment]:
-        cached = await here.get(Forum, forum.id)
+        cached = await here.read(Forum, forum.id)
         attempts.append(cached.version)
         if not cached.is_member(bob.id):
             raise InvalidValue("owner_id", "the owner must be a member of the forum")
@@ -152,7 +152,7 @@ async def test_a_command_on_a_stale_reference_is_retried_on_its_latest_state(
 async def test_a_failed_command_leaves_the_cached_state_untouched(pool: asyncpg.Pool) -> None:
     repository = process(pool)
     _, ann, _, commitment = await seed(repository)
-    before = await repository.get(Commitment, commitment.id)
+    before = await repository.read(Commitment, commitment.id)
 
     def act(c: Commitment) -> None:
         c.report_progress(ann.id, 50)
@@ -160,8 +160,8 @@ async def test_a_failed_command_leaves_the_cached_state_untouched(pool: asyncpg.
 
     with pytest.raises(RuntimeError):
         await Commands(repository).update(leader_request(ann.id), Commitment, commitment.id, act)
-    after = await repository.get(Commitment, commitment.id)
-    assert (after.version, after.progress) == (before.version, before.progress) == (1, None)
+    after = await repository.read(Commitment, commitment.id)
+    assert after is before and after.version == 1 and after.progress is None
 
 
 async def test_an_append_guarded_by_a_moved_stream_writes_nothing(store: EventStore) -> None:

@@ -124,7 +124,7 @@ async def take_minutes(
     A scheduled meeting is opened first, since minutes record a meeting that took place.
     """
     meeting = await at_version(repository, Meeting, meeting_id, if_match)
-    forum = await repository.get(Forum, meeting.forum_id)
+    forum = await repository.read(Forum, meeting.forum_id)
     policy.steward(principal, forum, "record-minutes")
     require_state("record_minutes", meeting.status, SCHEDULED, OPEN)
     if not (attendees or decisions or commitments):

@@ -52,7 +52,11 @@ class Repository(Protocol):
     async def get(
         self, cls: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
     ) -> A:
-        """The caller's own copy of the aggregate, to read or to change and save."""
+        """A private copy of the aggregate, which the caller may change and save."""
+        ...
+
+    async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
+        """The aggregate's shared state, to read and never change."""
         ...
 
     async def save(

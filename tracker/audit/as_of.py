@@ -162,9 +162,9 @@ async def get_as_of(
     aggregate_id: UUID,
     as_of: str | int | datetime | AsOf | None,
 ) -> A:
-    """repository.get, or the aggregate as it stood at as_of; 404 if it did not exist then."""
+    """The aggregate now (shared: never change it) or as at as_of; 404 if it did not exist then."""
     if as_of is None:
-        return await repository.get(cls, aggregate_id)
+        return await repository.read(cls, aggregate_id)
     version = await version_at(repository.store.pool, aggregate_id, as_of)
     if version is None:
         raise AggregateNotFound(repository.mapper.stream_types[cls], aggregate_id)

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from tracker.application.errors import ConcurrencyError
-from tracker.eventstore.cache import AggregateCache
+from tracker.eventstore.cache import AggregateCache, private_copy
 from tracker.eventstore.envelope import AppendResult, Context
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.store import EventStore
@@ -34,12 +34,11 @@ class AggregateNotFound(Exception):
 class Repository:
     """Aggregates in, aggregates out: the domain never sees an envelope.
 
-    Recently used aggregates stay in memory. Outside a unit of work, get() brings them up to
-    date with one query for newer events. Inside one they are used as they are (or brought up
-    to date, if asked to be fresh), and the save is conditional on every stream the command
-    only read still being at the version it read: if one moved (another process wrote to it),
-    nothing is written, the streams are marked stale and the command is retried on their
-    latest state.
+    Recently used aggregates stay in memory. A plain read brings them up to date with one query
+    for newer events. Inside a unit of work they are used as they are, and the save is
+    conditional on every stream the command read still being at the version it read: if one
+    moved (another process wrote to it), nothing is written, the streams are marked stale and
+    the command is retried on their latest state.
     """
 
     def __init__(self, store: EventStore, mapper: EventMapper, cache_size: int = 10_000) -> None:
@@ -60,30 +59,46 @@ class Repository:
     async def get(
         self, cls: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
     ) -> A:
-        """The aggregate (latest, or as of a version): the caller's own copy, to read or change."""
+        """The aggregate (latest, or as of a version) as a private copy the caller may change."""
         if version is not None:
             records = await self.store.read_stream(aggregate_id, to_version=version)
             return self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+        if self.cache.peek(aggregate_id) is None:
+            # Loaded for this caller alone, so no copy is needed; saving it caches it.
+            records = await self.store.read_stream(aggregate_id)
+            return self._read(self._of_kind(cls, aggregate_id, self.mapper.rebuild(records)))
+        return private_copy(await self.read(cls, aggregate_id, fresh=fresh))
+
+    async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
+        """The aggregate's latest state, shared with other readers: never change it."""
         reads = _READS.get()
-        aggregate = self.cache.load(aggregate_id)
+        aggregate = self.cache.peek(aggregate_id)
         if aggregate is None:
             records = await self.store.read_stream(aggregate_id)
             aggregate = self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
             self.cache.put(aggregate)
         elif fresh or reads is None or aggregate_id in self._stale:
             await self._catch_up(aggregate)
-        aggregate = self._of_kind(cls, aggregate_id, aggregate)
+        return self._read(self._of_kind(cls, aggregate_id, aggregate))
+
+    def _read(self, aggregate: A) -> A:
+        """Note the version a unit of work read, for the save's guard."""
+        reads = _READS.get()
         if reads is not None:
-            reads[aggregate_id] = aggregate.version
+            reads[aggregate.id] = aggregate.version
         return aggregate
 
     async def _catch_up(self, aggregate: Aggregate) -> None:
-        """Apply the stream's events newer than the cached state."""
-        records = await self.store.read_stream(aggregate.id, from_version=aggregate.version + 1)
-        for record in records:
-            self.mapper.to_domain_event(record).mutate(aggregate)
-        if records:
-            self.cache.put(aggregate)
+        """Apply the stream's events newer than the cached state, in place."""
+        try:
+            records = await self.store.read_stream(aggregate.id, from_version=aggregate.version + 1)
+            for record in records:
+                # Another reader may have applied some of them while this one awaited the query.
+                if record.version == aggregate.version + 1:
+                    self.mapper.to_domain_event(record).mutate(aggregate)
+        except BaseException:
+            self.cache.forget(aggregate.id)
+            raise
         self._stale.discard(aggregate.id)
 
     def _of_kind(self, cls: type[A], aggregate_id: UUID, aggregate: Aggregate | None) -> A:

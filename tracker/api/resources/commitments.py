@@ -218,7 +218,7 @@ class CommitmentController(Controller):
         return state(CommitmentState.of(commitment), commitment.version)  # type: ignore[return-value]
 
     async def _as_steward(self, commands: Commands, principal: Principal, c: Commitment) -> bool:
-        forum = await commands.repository.get(Forum, c.forum_id)
+        forum = await commands.repository.read(Forum, c.forum_id)
         return policy.is_steward(principal, forum)
 
     @post_command(
@@ -388,7 +388,7 @@ class CommitmentController(Controller):
         by = policy.leader(call.principal, "offer-handovers")
 
         async def act(c: Commitment) -> None:
-            forum = await commands.repository.get(Forum, c.forum_id)
+            forum = await commands.repository.read(Forum, c.forum_id)
             if not forum.is_member(data.to_id):
                 raise InvalidValue("to_id", "must be a member of the commitment's forum")
             c.offer_handover(by, data.to_id, data.note)

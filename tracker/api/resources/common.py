@@ -120,9 +120,9 @@ def state(view: object, version: int) -> Response[object]:
 
 
 async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, field: str) -> A:
-    """Load an aggregate a request body refers to; an unknown id is that field's error."""
+    """Read (never change) an aggregate the body refers to; an unknown id is that field's error."""
     try:
-        return await repository.get(cls, aggregate_id)
+        return await repository.read(cls, aggregate_id)
     except AggregateNotFound:
         raise InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}") from None
 

@@ -348,22 +348,22 @@ async def _forum_of(repository: Repository, info: StreamInfo) -> UUID | None:
         case "forum":
             return info.stream_id
         case "commitment":
-            return (await repository.get(Commitment, info.stream_id)).forum_id
+            return (await repository.read(Commitment, info.stream_id)).forum_id
         case "purpose":
-            return (await repository.get(Purpose, info.stream_id)).forum_id
+            return (await repository.read(Purpose, info.stream_id)).forum_id
         case "meeting":
-            return (await repository.get(Meeting, info.stream_id)).forum_id
+            return (await repository.read(Meeting, info.stream_id)).forum_id
         case "agreement":
-            agreement = await repository.get(Agreement, info.stream_id)
+            agreement = await repository.read(Agreement, info.stream_id)
             if agreement.scope == FORUM:
                 return agreement.scope_id
-            return (await repository.get(Purpose, agreement.scope_id)).forum_id
+            return (await repository.read(Purpose, agreement.scope_id)).forum_id
     return None
 
 
 async def _require_forum(repository: Repository, principal: Principal, forum_id: UUID) -> None:
     """policy.sees_forum over the forum's members as they are now."""
-    forum = await repository.get(Forum, forum_id)
+    forum = await repository.read(Forum, forum_id)
     if not policy.sees_forum(principal, forum.id, list(forum.members)):
         raise NotAllowed(FORUM_RULE, principal.leader_id)
 

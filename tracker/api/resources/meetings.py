@@ -291,7 +291,7 @@ class MeetingController(Controller):
         """Record-keeping is for the forum's stewards, admins and recorders."""
 
         async def step(meeting: Meeting) -> None:
-            forum = await commands.repository.get(Forum, meeting.forum_id)
+            forum = await commands.repository.read(Forum, meeting.forum_id)
             policy.steward(call.principal, forum, command)
             outcome = act(meeting, forum)
             if outcome is not None:
@@ -494,7 +494,7 @@ async def _unrecorded(
         raise InvalidValue("external_id", "appears twice in these minutes")
     taken.add(commitment_id)
     try:
-        await repository.get(Commitment, commitment_id)
+        await repository.read(Commitment, commitment_id)
     except AggregateNotFound:
         return
     raise InvalidValue("external_id", f"already recorded as commitment {commitment_id}")

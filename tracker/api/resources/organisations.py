@@ -85,7 +85,7 @@ async def succession_would_loop(
             return False
         if current.successor_id == organisation_id:
             return True
-        current = await repository.get(Organisation, current.successor_id)
+        current = await repository.read(Organisation, current.successor_id)
     return True
 
 

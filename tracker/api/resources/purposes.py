@@ -110,11 +110,11 @@ async def affiliation_of(
 ) -> AffiliationSnapshot | None:
     """The leader's affiliation today where the forum meets; none if unknown."""
     try:
-        leader = await repository.get(Leader, leader_id)
+        leader = await repository.read(Leader, leader_id)
         affiliation = leader.affiliation_on(today_in(now, forum.timezone))
         if affiliation is None:
             return None
-        organisation = await repository.get(Organisation, affiliation.organisation_id)
+        organisation = await repository.read(Organisation, affiliation.organisation_id)
     except AggregateNotFound:
         return None
     return affiliation.snapshot(organisation.name)
@@ -172,7 +172,7 @@ class PurposeController(Controller):
         """Proposed or adopted purposes may be revised; the statement must change."""
 
         async def act(p: Purpose) -> None:
-            forum = await commands.repository.get(Forum, p.forum_id)
+            forum = await commands.repository.read(Forum, p.forum_id)
             by = policy.acting_member(call.principal, forum, "revise-purposes")
             p.revise(by, data.statement, data.reason)
 
@@ -195,7 +195,7 @@ class PurposeController(Controller):
         by = policy.leader(call.principal, "endorse-purposes")
 
         async def act(p: Purpose) -> None:
-            forum = await commands.repository.get(Forum, p.forum_id)
+            forum = await commands.repository.read(Forum, p.forum_id)
             if not forum.is_member(by):
                 raise NotAllowed("only-forum-members-can-endorse-purposes", by)
             p.endorse(by, await affiliation_of(commands.repository, by, state.now, forum))
@@ -231,7 +231,7 @@ class PurposeController(Controller):
         """The meeting, if named, must be one of the purpose's forum."""
 
         async def act(p: Purpose) -> None:
-            forum = await commands.repository.get(Forum, p.forum_id)
+            forum = await commands.repository.read(Forum, p.forum_id)
             policy.steward(call.principal, forum, "adopt-purposes")
             await meeting_of(commands.repository, data.meeting_id, forum)
             p.adopt(data.decision_rule, data.meeting_id)
@@ -253,7 +253,7 @@ class PurposeController(Controller):
         """Commitments may no longer cite a retired purpose."""
 
         async def act(p: Purpose) -> None:
-            forum = await commands.repository.get(Forum, p.forum_id)
+            forum = await commands.repository.read(Forum, p.forum_id)
             policy.steward(call.principal, forum, "retire-purposes")
             p.retire(data.reason)
 
