@@ -51,9 +51,11 @@ FRESH = """
 SELECT state = 'building' AND transaction_id = '0'::xid8 AND position = 0
 FROM projection_generations WHERE name = $1 AND generation = $2 FOR UPDATE
 """
+# Every table of a generation's schema: all of them belong to the projection being built.
+TABLES = "SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_tables WHERE schemaname = $1"
 TRUNCATE = """
-SELECT format('TRUNCATE %s', string_agg(format('%I.%I', $1::text, t), ', '))
-FROM unnest($2::text[]) AS t
+SELECT format('TRUNCATE %s', string_agg(format('%I.%I', schemaname, tablename), ', '))
+FROM pg_tables WHERE schemaname = $1
 """
 
 
@@ -67,9 +69,8 @@ Progress = Callable[[int, int, float], None]
 class BulkFold:
     """One projection's whole history folded in memory, its tables written once each."""
 
-    # The stream types whose events the fold reads, and the tables it writes.
+    # The stream types whose events the fold reads.
     streams: ClassVar[tuple[str, ...]]
-    tables: ClassVar[tuple[str, ...]]
 
     def __init__(self) -> None:
         self.schema = ""
@@ -78,7 +79,7 @@ class BulkFold:
     async def prepare(self, conn: Connection, schema: str) -> None:
         """Learn the generation's schema and the columns of its tables."""
         self.schema = schema
-        for name in self.tables:
+        for name in await conn.fetchval(TABLES, schema):
             self.table[name] = await Table.load(conn, schema, name)
 
     def apply(self, event: RecordedEvent) -> None:
@@ -126,7 +127,7 @@ class _Target:
 
     async def _truncate(self, conn: Connection) -> None:
         schema = self.projection.schema(self.generation)
-        await conn.execute(await conn.fetchval(TRUNCATE, schema, list(self.fold.tables)))
+        await conn.execute(await conn.fetchval(TRUNCATE, schema))
 
     async def flush(self) -> None:
         """Start writing what the fold hands over, once the previous write is done."""

@@ -7,7 +7,7 @@ from datetime import date
 
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
-from projections.commitment_fold import CommitmentFold, Row
+from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -22,20 +22,6 @@ SHARED = (
     "due_on",
     "original_due_on",
     "meeting_id",
-)
-
-
-# The order of the records written to commitment_changes.
-CHANGE_COLUMNS = (
-    "commitment_id",
-    "version",
-    "position",
-    "type",
-    "actor",
-    "occurred_at",
-    "status",
-    "due_on",
-    "progress",
 )
 
 
@@ -63,7 +49,6 @@ class CommitmentBulk(BulkFold):
     """Every forum, leader and commitment row in memory; change rows written page by page."""
 
     streams = ("forum", "leader", "commitment")
-    tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
 
     def __init__(self) -> None:
         super().__init__()

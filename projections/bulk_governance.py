@@ -15,14 +15,6 @@ class GovernanceBulk(BulkFold):
     """Purposes, agreements, meetings and attendance in memory; decisions written page by page."""
 
     streams = ("purpose", "agreement", "meeting")
-    tables = (
-        "purposes",
-        "purpose_endorsements",
-        "agreements",
-        "meetings",
-        "meeting_attendance",
-        "meeting_decisions",
-    )
 
     def __init__(self) -> None:
         super().__init__()

@@ -16,6 +16,18 @@ Row = dict[str, Any]
 OPEN = ("proposed", "active")
 FINISHED = ("completed", "acknowledged", "released", "cancelled", "declined", "withdrawn")
 LEADER_EVENTS = ("leader.registered", "leader.affiliation_recorded", "leader.affiliation_ended")
+# The columns of a commitment_changes row, in the order both writers send them.
+CHANGE_COLUMNS = (
+    "commitment_id",
+    "version",
+    "position",
+    "type",
+    "actor",
+    "occurred_at",
+    "status",
+    "due_on",
+    "progress",
+)
 
 
 def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:

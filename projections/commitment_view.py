@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
-from projections.commitment_fold import CommitmentFold
+from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -97,17 +97,6 @@ ON CONFLICT (commitment_id) DO UPDATE SET
     proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,
     finished_at = EXCLUDED.finished_at, version = EXCLUDED.version
 """
-CHANGE_COLUMNS = (
-    "commitment_id",
-    "version",
-    "position",
-    "type",
-    "actor",
-    "occurred_at",
-    "status",
-    "due_on",
-    "progress",
-)
 
 
 class CommitmentViews(Projection):

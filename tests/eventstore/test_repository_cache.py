@@ -31,20 +31,25 @@ def leader_request(leader_id: uuid.UUID, if_match: int | None = None) -> Request
     return Request(principal=principal, if_match=if_match)
 
 
+def commitment_of(forum: Forum, owner: Leader, by: uuid.UUID) -> Commitment:
+    """A commitment in the forum, made by its owner (active) or recorded by another (proposed)."""
+    return Commitment.make(
+        uuid.uuid4(),
+        forum_id=forum.id,
+        owner_id=owner.id,
+        by=by,
+        description="Open a hub",
+        purpose_ids=[PURPOSE],
+        made_on=date.today(),
+    )
+
+
 async def seed(repository: Repository) -> tuple[Forum, Leader, Leader, Commitment]:
     """A forum of two leaders and an active commitment of the first."""
     ann, bob = Leader.register(uuid.uuid4(), "Ann"), Leader.register(uuid.uuid4(), "Bob")
     forum = Forum.convene(uuid.uuid4(), "Warm spaces", ann.id)
     forum.join(bob.id)
-    commitment = Commitment.make(
-        uuid.uuid4(),
-        forum_id=forum.id,
-        owner_id=ann.id,
-        by=ann.id,
-        description="Open a hub",
-        purpose_ids=[PURPOSE],
-        made_on=date.today(),
-    )
+    commitment = commitment_of(forum, ann, ann.id)
     await repository.save(ann, bob, forum, commitment, context=SEEDER)
     return forum, ann, bob, commitment
 
@@ -130,17 +135,7 @@ async def test_a_command_on_a_stale_reference_is_retried_on_its_latest_state(
         attempts.append(cached.version)
         if not cached.is_member(bob.id):
             raise InvalidValue("owner_id", "the owner must be a member of the forum")
-        return [
-            Commitment.make(
-                uuid.uuid4(),
-                forum_id=forum.id,
-                owner_id=bob.id,
-                by=ann.id,
-                description="Recorded for Bob",
-                purpose_ids=[PURPOSE],
-                made_on=date.today(),
-            )
-        ]
+        return [commitment_of(forum, bob, ann.id)]
 
     with pytest.raises(InvalidValue):
         await commands.create(leader_request(ann.id), build)
