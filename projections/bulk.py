@@ -92,7 +92,7 @@ class BulkFold:
         return None
 
     async def write(self, conn: Connection) -> None:
-        """Write the rest of the tables, inside conn's transaction."""
+        """Write the rest of the tables on conn, before the checkpoint is written."""
         raise NotImplementedError
 
 
@@ -205,6 +205,8 @@ async def build(
             if not await target.begin(connect):
                 target.failed = True  # replayed by the live path from its checkpoint, as it is
                 target.close()
+        if all(target.failed for target in built):
+            return []
         events = await _scan(read, built, end, progress)
         for target in built:
             if target.discarded:

@@ -61,25 +61,32 @@ class Repository:
     ) -> A:
         """The aggregate (latest, or as of a version) as a private copy the caller may change."""
         if version is not None:
-            records = await self.store.read_stream(aggregate_id, to_version=version)
-            return self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
-        if self.cache.peek(aggregate_id) is None:
+            return await self._load(cls, aggregate_id, version)
+        cached = self.cache.peek(aggregate_id)
+        if cached is None:
             # Loaded for this caller alone, so no copy is needed; saving it caches it.
-            records = await self.store.read_stream(aggregate_id)
-            return self._read(self._of_kind(cls, aggregate_id, self.mapper.rebuild(records)))
-        return private_copy(await self.read(cls, aggregate_id, fresh=fresh))
+            return self._read(await self._load(cls, aggregate_id))
+        return private_copy(await self._current(cls, aggregate_id, cached, fresh))
 
     async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
         """The aggregate's latest state, shared with other readers: never change it."""
-        reads = _READS.get()
-        aggregate = self.cache.peek(aggregate_id)
-        if aggregate is None:
-            records = await self.store.read_stream(aggregate_id)
-            aggregate = self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+        cached = self.cache.peek(aggregate_id)
+        if cached is None:
+            aggregate = await self._load(cls, aggregate_id)
             self.cache.put(aggregate)
-        elif fresh or reads is None or aggregate_id in self._stale:
-            await self._catch_up(aggregate)
-        return self._read(self._of_kind(cls, aggregate_id, aggregate))
+            return self._read(aggregate)
+        return await self._current(cls, aggregate_id, cached, fresh)
+
+    async def _load(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """Replay the stream, up to a version if given."""
+        records = await self.store.read_stream(aggregate_id, to_version=version)
+        return self._of_kind(cls, aggregate_id, self.mapper.rebuild(records))
+
+    async def _current(self, cls: type[A], aggregate_id: UUID, cached: Aggregate, fresh: bool) -> A:
+        """The cached aggregate, caught up unless a unit of work may use it as it is."""
+        if fresh or _READS.get() is None or aggregate_id in self._stale:
+            await self._catch_up(cached)
+        return self._read(self._of_kind(cls, aggregate_id, cached))
 
     def _read(self, aggregate: A) -> A:
         """Note the version a unit of work read, for the save's guard."""
