@@ -62,12 +62,17 @@ async def create_generation(
     conn: Connection, projection: Projection, generation: int, state: str
 ) -> None:
     """Create one generation's schema and tables, and its checkpoint row, in conn's transaction."""
+    await create_tables(conn, projection, generation)
+    await conn.execute(NEW_GENERATION, projection.name, generation, state)
+
+
+async def create_tables(conn: Connection, projection: Projection, generation: int) -> None:
+    """Create one generation's schema with its tables and indexes, in conn's transaction."""
     schema = projection.schema(generation)
     await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
     await conn.execute(SEARCH_PATH, f"{schema}, public")
     await conn.execute(projection.ddl)
     await conn.execute(SEARCH_PATH, "public")
-    await conn.execute(NEW_GENERATION, projection.name, generation, state)
 
 
 async def ensure_projection(conn: Connection, projection: Projection) -> None:

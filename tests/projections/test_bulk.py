@@ -162,6 +162,17 @@ async def tables_of(pool: asyncpg.Pool, schema: str) -> dict[str, list[str]]:
     return out
 
 
+async def indexes_of(pool: asyncpg.Pool, schema: str) -> list[str]:
+    """Every index and constraint of a schema's tables, with the schema's name left out."""
+    rows = await pool.fetch(
+        "SELECT replace(indexdef, $1 || '.', '') FROM pg_indexes WHERE schemaname = $1 "
+        "UNION ALL SELECT conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 ORDER BY 1",
+        schema,
+    )
+    return [r[0] for r in rows]
+
+
 def runner_for(store: EventStore, url: str, batch_size: int = 1000) -> ProjectionRunner:
     return ProjectionRunner(
         store, [CommitmentViews(), GovernanceViews()], lambda: asyncpg.connect(url), batch_size
@@ -193,6 +204,9 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     assert await build(runner.connect, targets) == [p.name for p in projections]
     for projection, generation in targets:
         assert await tables_of(pool, projection.schema(generation)) == live[projection.name]
+        # Indexes are dropped for the load and built again before the checkpoint moves.
+        indexes = await indexes_of(pool, projection.schema(generation))
+        assert len(indexes) > 3 and indexes == await indexes_of(pool, projection.schema(1))
     events = await pool.fetchval("SELECT count(*) FROM events")
     checkpoints = await pool.fetch(
         "SELECT g.transaction_id, g.position FROM projection_generations g "
@@ -239,6 +253,7 @@ async def test_an_interrupted_bulk_build_leaves_the_generation_at_the_start_and_
     await runner.run_until_caught_up()
     projections = [CommitmentViews(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
+    indexes = {p.name: await indexes_of(pool, p.schema(1)) for p in projections}
     monkeypatch.setattr(bulk, "PAGE", 100)
     pages: list[int] = []
 
@@ -268,6 +283,10 @@ async def test_an_interrupted_bulk_build_leaves_the_generation_at_the_start_and_
     )
     assert await rebuild_many(runner, projections, interrupt) == {p.name: 2 for p in projections}
     assert {p.name: await live_tables(pool, p) for p in projections} == live
+    # The interrupted build had dropped the indexes; the next one put every one back.
+    for projection in projections:
+        rebuilt = await indexes_of(pool, projection.schema(2))
+        assert len(rebuilt) > 3 and rebuilt == indexes[projection.name]
 
 
 async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
@@ -333,6 +352,9 @@ async def test_a_projection_whose_bulk_fold_fails_is_replayed_by_the_live_path(
     targets = [(p, await _target(pool, p)) for p in projections]
     assert await build(runner.connect, targets) == ["governance_views_v1"]
     assert not any((await tables_of(pool, projections[0].schema(2))).values())
+    # Emptied with its indexes in place, for the live path to fill.
+    indexes = await indexes_of(pool, projections[0].schema(2))
+    assert len(indexes) > 3 and indexes == await indexes_of(pool, projections[0].schema(1))
     await rebuild_many(runner, projections)
     assert {p.name: await live_tables(pool, p) for p in projections} == live
 
