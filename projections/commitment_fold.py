@@ -6,6 +6,7 @@ the same fold runs in memory wherever a view must be computed from events alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,9 @@ def _terms(p: dict[str, Any]) -> list[Any]:
     return [p["description"], p["due_on"]]
 
 
-def apply_to_commitment(row: Row, event: RecordedEvent, owner_organisation: str | None) -> None:
+def apply_to_commitment(
+    row: Row, event: RecordedEvent, organisation_of: Callable[[str | None], str | None]
+) -> None:
     """Change a row as the aggregate changes itself (tracker/domain/commitment.py)."""
     p, kind = event.payload, event.type.removeprefix("commitment.")
     if kind == "accepted":
@@ -99,7 +102,9 @@ def apply_to_commitment(row: Row, event: RecordedEvent, owner_organisation: str 
     elif kind == "handover_offered":
         row["handover_to"] = p["to_id"]
     elif kind == "handover_accepted":
-        row.update(owner_id=p["by"], handover_to=None, owner_organisation_id=owner_organisation)
+        row.update(
+            owner_id=p["by"], handover_to=None, owner_organisation_id=organisation_of(p["by"])
+        )
     elif kind in ("handover_declined", "handover_withdrawn"):
         row["handover_to"] = None
     elif kind in ("released", "completed", "cancelled"):
@@ -191,8 +196,7 @@ class CommitmentFold:
             self.commitments[key] = row
         else:
             row = self.commitments[key]
-            by = event.payload.get("by")
-            apply_to_commitment(row, event, self.organisation_of(by))
+            apply_to_commitment(row, event, self.organisation_of)
         self.dirty.add(("commitment", key))
         self.changed(event, row)
 

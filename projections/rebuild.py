@@ -132,8 +132,9 @@ async def _settle(pool: asyncpg.Pool, schema: str) -> None:
     """Vacuum and analyse the freshly built tables before they serve reads: a bulk-filled GIN
     index scans its whole pending list until vacuumed (11 ms against 1 ms measured here), and
     the planner needs statistics."""
-    for (statement,) in await pool.fetch(VACUUM_TABLES, schema):
-        await pool.execute(statement)
+    # Side by side: each table's vacuum works on its own files.
+    statements = await pool.fetch(VACUUM_TABLES, schema)
+    await asyncio.gather(*(pool.execute(statement) for (statement,) in statements))
 
 
 async def _target(pool: asyncpg.Pool, projection: Projection) -> int:
