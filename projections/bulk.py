@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 import asyncpg
 import msgspec
 
-from projections.bulk_rows import Table, use_binary_jsonb
+from projections.bulk_rows import Table, use_copy_codecs
 from projections.runner import ADVANCE, Connect, create_tables
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
@@ -137,7 +137,7 @@ class _Target:
         """Recreate the generation's tables empty and without indexes; False if the generation
         has applied events already."""
         self.conn = await connect()
-        await use_binary_jsonb(self.conn)
+        await use_copy_codecs(self.conn)
         async with self.conn.transaction():
             if not await self.conn.fetchval(FRESH, self.name, self.generation):
                 return False

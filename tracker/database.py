@@ -80,10 +80,6 @@ async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
         max_size=size,
         init=_init_connection,
         reset=_skip_reset,
-        # Every statement is prepared once per connection and run many times with new values;
-        # left to choose, PostgreSQL keeps replanning the views' queries for each call (about
-        # a third of the leader view's database time, measured), for the same plan.
-        server_settings={"plan_cache_mode": "force_generic_plan"},
     )
     assert pool is not None
     return pool

@@ -1,0 +1,32 @@
+"""The bulk build's own COPY codecs write exactly what the driver's would."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+import asyncpg
+
+from projections.bulk_rows import use_copy_codecs
+
+
+async def test_timestamps_written_by_the_bulk_codec_are_the_same_instants(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    rng = random.Random(7)
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    span = 130 * 365 * 86_400 * 10**6  # to the end of this century, to the microsecond
+    moments = [start + timedelta(microseconds=rng.randrange(span)) for _ in range(20_000)]
+    # The same instants seen from other time zones, and the edges of PostgreSQL's own epoch.
+    moments += [m.astimezone(timezone(timedelta(hours=-7, minutes=-30))) for m in moments[:500]]
+    moments += [datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=d) for d in (-1, 0, 1)]
+    await pool.execute("CREATE TABLE stamps (i integer PRIMARY KEY, at timestamptz NOT NULL)")
+    conn = await asyncpg.connect(database_url)
+    try:
+        await use_copy_codecs(conn)
+        await conn.copy_records_to_table("stamps", records=list(enumerate(moments)))
+    finally:
+        await conn.close()
+    # Read back through the pool's connections, with the driver's own decoding.
+    stored = [r[0] for r in await pool.fetch("SELECT at FROM stamps ORDER BY i")]
+    assert stored == moments
