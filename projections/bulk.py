@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 import asyncpg
 import msgspec
 
-from projections.bulk_rows import Table, use_copy_codecs
+from projections.bulk_rows import Table, from_count, use_copy_codecs
 from projections.runner import ADVANCE, Connect, create_tables
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
@@ -87,6 +87,9 @@ class BulkFold:
 
     # The stream types whose events the fold reads.
     streams: ClassVar[tuple[str, ...]]
+    # True for a fold that only copies event times into its rows: its events' occurred_at
+    # may then stay PostgreSQL's count of microseconds, never made into datetimes.
+    copies_times: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.schema = ""
@@ -237,6 +240,7 @@ async def build(
     read = await connect()
     try:
         await read.execute(NO_JIT)
+        await use_copy_codecs(read)
         for projection, generation in targets:
             fold = projection.bulk()
             if fold is not None:
@@ -282,6 +286,8 @@ async def _scan(
     total = int(await read.fetchval(COUNT, *end, streams))
     by_stream = _by_stream(targets)
     decode = msgspec.json.decode
+    # Times arrive as counts (see use_copy_codecs); these streams' folds want datetimes.
+    dated = {s for t in targets for s in t.fold.streams if not t.fold.copies_times}
     started, done = time.monotonic(), 0
     # Committed only when the read completes; after an interruption build() drops the
     # connection instead, since a cancelled fetch may still be running on it.
@@ -300,9 +306,10 @@ async def _scan(
             # Let it send the request now: folding below never yields to the event loop.
             await asyncio.sleep(0)
             for r in rows:
+                at = from_count(r[6]) if r[2] in dated else r[6]
                 # The folds read only these fields; the rest of the envelope is left empty.
                 event = RecordedEvent(
-                    r[0], 0, r[1], r[2], r[3], r[4], 1, decode(r[5]), r[6], r[6], r[7],
+                    r[0], 0, r[1], r[2], r[3], r[4], 1, decode(r[5]), at, at, r[7],
                     None, None, None, None, b"",
                 )  # fmt: skip
                 for target in by_stream[r[2]]:

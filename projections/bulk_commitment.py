@@ -49,6 +49,7 @@ class CommitmentBulk(BulkFold):
     """Every forum, leader and commitment row in memory; change rows written page by page."""
 
     streams = ("forum", "leader", "commitment")
+    copies_times = True
 
     def __init__(self) -> None:
         super().__init__()

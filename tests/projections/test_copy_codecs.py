@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 
-from projections.bulk_rows import use_copy_codecs
+from projections.bulk_rows import from_count, use_copy_codecs
 
 
 async def test_timestamps_written_by_the_bulk_codec_are_the_same_instants(
@@ -21,12 +21,17 @@ async def test_timestamps_written_by_the_bulk_codec_are_the_same_instants(
     moments += [m.astimezone(timezone(timedelta(hours=-7, minutes=-30))) for m in moments[:500]]
     moments += [datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=d) for d in (-1, 0, 1)]
     await pool.execute("CREATE TABLE stamps (i integer PRIMARY KEY, at timestamptz NOT NULL)")
+    await pool.execute("CREATE TABLE copied (i integer PRIMARY KEY, at timestamptz NOT NULL)")
     conn = await asyncpg.connect(database_url)
     try:
         await use_copy_codecs(conn)
         await conn.copy_records_to_table("stamps", records=list(enumerate(moments)))
+        # Read as counts of microseconds, and written back as they came.
+        counts = await conn.fetch("SELECT i, at FROM stamps ORDER BY i")
+        await conn.copy_records_to_table("copied", records=counts)
     finally:
         await conn.close()
+    assert [from_count(at) for _, at in counts] == moments
     # Read back through the pool's connections, with the driver's own decoding.
-    stored = [r[0] for r in await pool.fetch("SELECT at FROM stamps ORDER BY i")]
-    assert stored == moments
+    for table in ("stamps", "copied"):
+        assert [r[0] for r in await pool.fetch(f"SELECT at FROM {table} ORDER BY i")] == moments
