@@ -24,6 +24,7 @@ from tests.projections.history import History
 from tracker import tokens
 from tracker.api.app import create_app
 from tracker.api.resources.event_export import RULE, EventExportController
+from tracker.application.errors import IdempotencyKeyReused
 from tracker.audit import seals
 from tracker.audit.export import ExportFilter, export
 from tracker.audit.importer import ImportRefused, import_log
@@ -37,7 +38,8 @@ from tracker.settings import Settings
 
 ROWS = """
 SELECT position, stream_id, stream_type, version, type, type_version, payload::text,
-       occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id, causation_id, hash
+       occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id, causation_id, hash,
+       idempotency_key, request_digest
 FROM events ORDER BY transaction_id, position
 """
 NewDatabase = Callable[[], Awaitable[str]]
@@ -174,6 +176,31 @@ async def test_appends_after_an_import_continue_past_the_last_position(
     assert appended.events[0].position == 6
 
 
+async def test_a_retry_after_an_import_returns_the_first_result_and_writes_nothing(
+    store: EventStore, pool: asyncpg.Pool, empty: tuple[asyncpg.Pool, str], tmp_path: Path
+) -> None:
+    """The key and request digest travel with the events, so a restored store still knows
+    a retry from a new request."""
+    first = to_stream(n=2)
+    landed = await store.append(first, context=CTX, idempotency_key="case:7", fingerprint=b"r1")
+    await store.append(to_stream(n=1), context=CTX)
+    path = tmp_path / "export.ndjson"
+    path.write_bytes(await exported(pool, 3))
+    target, _ = empty
+    await import_log(target, path)
+    restored = EventStore(target)
+    again = await restored.append(first, context=CTX, idempotency_key="case:7", fingerprint=b"r1")
+    assert [(e.stream_id, e.version, e.position) for e in again.events] == [
+        (e.stream_id, e.version, e.position) for e in landed.events
+    ]
+    assert await target.fetchval("SELECT count(*) FROM events") == 3
+    with pytest.raises(IdempotencyKeyReused):
+        await restored.append(
+            to_stream(n=1), context=CTX, idempotency_key="case:7", fingerprint=b"other"
+        )
+    assert await target.fetchval("SELECT count(*) FROM events") == 3
+
+
 async def test_import_refuses_a_store_that_is_not_empty(
     store: EventStore, pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
@@ -245,7 +272,7 @@ async def test_every_envelope_field_is_exported_and_filters_select_a_part(
         expected_version=0,
         events=[NewEvent(type="made", payload={"é": "ü\n", "n": 1.5, "list": [1, None]})],
     )
-    await store.append(a, context=context)
+    await store.append(a, context=context, idempotency_key="minutes:42", fingerprint=b"\x01\x02")
     await store.append(to_stream(n=2), context=CTX)
     data = await exported(pool, 3)
     first = json.loads(data.splitlines()[0])
@@ -268,7 +295,10 @@ async def test_every_envelope_field_is_exported_and_filters_select_a_part(
         "correlation_id": str(context.correlation_id),
         "causation_id": str(context.causation_id),
         "hash": row["hash"].hex(),
+        "idempotency_key": "minutes:42",
+        "request_digest": "0102",
     }
+    assert json.loads(data.splitlines()[1])["idempotency_key"] is None
 
     async def lines(only: ExportFilter) -> list[dict[str, Any]]:
         return [json.loads(x) for x in (await exported(pool, 0, only)).splitlines()]

@@ -22,7 +22,7 @@ PAGE = 5000
 # and re-encoding per event, and an import can store the payload exactly as it was.
 COLUMNS = """position, transaction_id, stream_id, stream_type, version, type, type_version,
 payload::text, occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id,
-causation_id, encode(hash, 'hex')"""
+causation_id, encode(hash, 'hex'), idempotency_key, encode(request_digest, 'hex')"""
 
 
 class ExportedEvent(msgspec.Struct, frozen=True):
@@ -44,6 +44,11 @@ class ExportedEvent(msgspec.Struct, frozen=True):
     correlation_id: UUID | None
     causation_id: UUID | None
     hash: str
+    # On the first event of an append made with an Idempotency-Key: the key and a digest of the
+    # request, so a store restored from the export still answers a retry with the first result.
+    # Absent from exports made before they were exported.
+    idempotency_key: str | None = None
+    request_digest: str | None = None
 
 
 class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,12 +24,12 @@ ANY_EVENT = "SELECT EXISTS (SELECT 1 FROM events)"
 INSERT = """
 INSERT INTO events (position, stream_id, stream_type, version, type, type_version, payload,
                     occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id,
-                    causation_id, hash)
+                    causation_id, hash, idempotency_key, request_digest)
 OVERRIDING SYSTEM VALUE
 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[],
                      $6::smallint[], $7::text[]::jsonb[], $8::timestamptz[], $9::timestamptz[],
                      $10::text[], $11::text[], $12::text[], $13::uuid[], $14::uuid[],
-                     $15::bytea[])
+                     $15::bytea[], $16::text[], $17::bytea[])
 """
 RESET_POSITIONS = """
 SELECT setval(pg_get_serial_sequence('events', 'position'), max(position)) FROM events
@@ -90,6 +90,8 @@ def check(path: Path) -> int:
         previous = here
         try:
             event = recorded(e)
+            if e.request_digest is not None:
+                bytes.fromhex(e.request_digest)  # refused now, not half way through the load
         except (ValueError, msgspec.DecodeError) as error:
             raise ImportRefused(f"position {e.position}: {error}") from None
         chains.add(event, index)
@@ -133,6 +135,8 @@ def _columns(group: list[ExportedEvent]) -> list[list[object]]:
         [e.correlation_id for e in group],
         [e.causation_id for e in group],
         [bytes.fromhex(e.hash) for e in group],
+        [e.idempotency_key for e in group],
+        [None if e.request_digest is None else bytes.fromhex(e.request_digest) for e in group],
     ]
 
 

@@ -25,7 +25,10 @@ DESCRIPTION = f"""\
 Every event of the log (or the part the filters select) in global order, one JSON object per
 line: `position`, `transaction_id`, `stream_id`, `stream_type`, `version`, `type`,
 `type_version`, `payload`, `occurred_at`, `recorded_at`, `actor`, `on_behalf_of`, `source`,
-`correlation_id`, `causation_id` and the chain `hash` (hex). The export ends at the newest
+`correlation_id`, `causation_id`, the chain `hash` (hex), and on the first event of an append
+made with an `Idempotency-Key` that key and a digest of the request (`idempotency_key`,
+`request_digest` in hex; null elsewhere), so a restored store still recognises a retry. The
+export ends at the newest
 event readable when it starts. A full export can be loaded into an empty store with
 `tracker audit import`, and checked without the server by the standalone verifier against
 tree heads saved from `GET /audit/seals`.
@@ -51,6 +54,8 @@ LINE = {
     "correlation_id": None,
     "causation_id": None,
     "hash": "9c1f0e2b7d8a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a",
+    "idempotency_key": None,
+    "request_digest": None,
 }
 EXPORTED = ResponseSpec(
     data_container=ExportedEvent,
