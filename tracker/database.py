@@ -57,7 +57,7 @@ def _encode_json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: Connection) -> None:
     """Decode and encode jsonb with msgspec, the fastest JSON codec we have."""
     await conn.set_type_codec(
         "jsonb",
@@ -78,7 +78,7 @@ async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
         url,
         min_size=min(2, size),
         max_size=size,
-        init=_init_connection,
+        init=init_connection,
         reset=_skip_reset,
     )
     assert pool is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -20,11 +21,12 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from projections.base import Projection
+from projections.bulk_rows import use_binary_jsonb
 from projections.registry import all_projections
 from projections.runner import SEARCH_PATH
 from tracker.application.clock import Now
 from tracker.application.principal import Principal
-from tracker.database import Connection
+from tracker.database import Connection, init_connection
 from tracker.domain import InvalidValue
 from tracker.eventstore import START, Checkpoint, RecordedEvent
 from tracker.eventstore.repository import AggregateNotFound, Repository
@@ -229,8 +231,8 @@ async def views_as_of(
         try:
             cut = await resolve(conn, as_of)
             horizon = await conn.fetchval(HORIZON)
-            await _create_tables(conn, wanted)
-            await _replay(conn, wanted, cut, horizon, batch_size)
+            schema = await _create_tables(conn, wanted)
+            await _replay(conn, wanted, schema, cut, horizon, batch_size)
             moment = cut.moment
             yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
         finally:
@@ -248,7 +250,7 @@ def _replay_slot(pool: asyncpg.Pool) -> asyncio.Semaphore:
     return slots
 
 
-async def _create_tables(conn: Connection, projections: Sequence[Projection]) -> None:
+async def _create_tables(conn: Connection, projections: Sequence[Projection]) -> str:
     """Every projection's tables in one new schema, found first on the search path."""
     schema = f"as_of_{uuid4().hex}"
     await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
@@ -256,12 +258,61 @@ async def _create_tables(conn: Connection, projections: Sequence[Projection]) ->
     await conn.execute(SEARCH_PATH, f"{schema}, public")
     for projection in projections:
         await conn.execute(projection.ddl)
+    return schema
 
 
 async def _replay(
-    conn: Connection, projections: Sequence[Projection], cut: Cut, horizon: int, batch_size: int
+    conn: Connection,
+    projections: Sequence[Projection],
+    schema: str,
+    cut: Cut,
+    horizon: int,
+    batch_size: int,
 ) -> None:
-    """Apply the log up to the cut, in global order and in batches, with each apply()."""
+    """Apply the log up to the cut, in global order and in batches: folded in memory by each
+    projection's bulk fold where it has one, its rows written with COPY; otherwise with its
+    apply(), as the live path does."""
+    # The bulk folds write a page's rows in one COPY where apply() would load and save them
+    # batch by batch: ten times faster over a million events (measured: 164 s before).
+    folds, rest = [], []
+    for projection in projections:
+        fold = projection.bulk()
+        if fold is None:
+            rest.append(projection)
+        else:
+            await fold.prepare(conn, schema)
+            folds.append(fold)
+    if folds:
+        await use_binary_jsonb(conn)
+    # As in a bulk build: the folded rows only grow, and full collections would walk them all.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        async for events in _pages(conn, cut, horizon, batch_size):
+            for fold in folds:
+                streams = fold.streams
+                for event in events:
+                    if event.stream_type in streams:
+                        fold.apply(event)
+                write = fold.take()
+                if write is not None:
+                    await write(conn)
+            for projection in rest:
+                await projection.apply(conn, events)
+        for fold in folds:
+            await fold.write(conn)
+    finally:
+        if collecting:
+            gc.enable()
+        if folds:  # the connection goes back to the pool as the pool made it
+            await conn.reset_type_codec("jsonb", schema="pg_catalog")
+            await init_connection(conn)
+
+
+async def _pages(
+    conn: Connection, cut: Cut, horizon: int, batch_size: int
+) -> AsyncIterator[list[RecordedEvent]]:
+    """The log up to the cut in global order, a batch at a time."""
     after = START
     while True:
         if cut.checkpoint is not None:
@@ -286,8 +337,7 @@ async def _replay(
             )
         events = [RecordedEvent(*r) for r in rows]
         if events:
-            for projection in projections:
-                await projection.apply(conn, events)
+            yield events
         if len(events) < batch_size:
             return
         after = events[-1].checkpoint
