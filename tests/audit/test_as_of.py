@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -33,6 +34,7 @@ from tracker.api.dependencies import RepositoryDep
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import state
 from tracker.api.resources.forums import ForumState
+from tracker.audit import as_of as as_of_module
 from tracker.audit.as_of import (
     AsOf,
     AsOfQuery,
@@ -318,6 +320,51 @@ async def test_nothing_of_a_replay_is_kept(repository: Repository, pool: asyncpg
     async with pool.acquire() as conn:
         assert await conn.fetchval("SHOW search_path") == '"$user", public'
     assert await pool.fetchval(LEFTOVERS) == 0
+
+
+HOLDING = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND backend_xid IS NOT NULL
+"""
+
+
+async def test_a_replay_holds_no_transaction_open_to_stall_the_live_views(
+    repository: Repository, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction id held across the replay would stop every live reader at its horizon."""
+    await seed_world(repository)
+    pages = as_of_module._pages
+    holding: list[int] = []
+
+    async def watched(*args: Any) -> AsyncIterator[list[Any]]:
+        async for page in pages(*args):
+            holding.append(await pool.fetchval(HOLDING))
+            yield page
+            holding.append(await pool.fetchval(HOLDING))  # the page's rows are written now
+
+    monkeypatch.setattr(as_of_module, "_pages", watched)
+    async with views_as_of(pool, "2100-01-01T00:00:00Z", batch_size=2) as views:
+        assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
+        assert await pool.fetchval(HOLDING) == 0  # reading the views takes no id either
+    assert len(holding) > 10 and set(holding) == {0}
+
+
+async def test_a_replay_drops_the_scratch_schemas_a_stopped_process_left(
+    repository: Repository, pool: asyncpg.Pool
+) -> None:
+    await seed_world(repository)
+    old = f"as_of_{int(time.time()) - as_of_module.STALE_SECONDS - 60}_0badc0de"
+    recent = f"as_of_{int(time.time()) - 60}_0badc0de"
+    for schema in (old, recent):
+        await pool.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        async with views_as_of(pool, "2100-01-01T00:00:00Z"):
+            pass
+        left = {r[0] for r in await pool.fetch("SELECT nspname FROM pg_namespace")}
+        # A replay still running elsewhere may own a recent one: only the stale one goes.
+        assert old not in left and recent in left
+    finally:
+        await pool.execute(f'DROP SCHEMA IF EXISTS "{recent}", "{old}"')
 
 
 # The endpoint wiring offered for app.py and the resources, on a throwaway app
