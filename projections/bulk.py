@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from projections.bulk_rows import Table, from_count, use_copy_codecs
-from projections.runner import ADVANCE, Connect, create_tables
+from projections.runner import ADVANCE, DROP_SCHEMA, Connect, create_tables
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -54,7 +54,6 @@ FROM projection_generations WHERE name = $1 AND generation = $2 FOR UPDATE
 """
 # Every table of a generation's schema: all of them belong to the projection being built.
 TABLES = "SELECT array_agg(tablename::text ORDER BY tablename) FROM pg_tables WHERE schemaname = $1"
-DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 # Every index of a generation's schema: how to drop it, and how to create it again.
 INDEXES = """
 SELECT t.relname::text,

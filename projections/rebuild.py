@@ -13,6 +13,7 @@ from projections.base import Projection
 from projections.bulk import Progress, build
 from projections.runner import (
     BATCH,
+    DROP_SCHEMA,
     LOCK_BATCH,
     PUBLISH,
     REBUILD,
@@ -28,7 +29,6 @@ LIVE_GENERATION = "SELECT live_generation FROM projections WHERE name = $1"
 SWITCH = "UPDATE projections SET live_generation = $2 WHERE name = $1"
 MARK_LIVE = "UPDATE projection_generations SET state = 'live' WHERE name = $1 AND generation = $2"
 FORGET = "DELETE FROM projection_generations WHERE name = $1 AND generation = $2"
-DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 VACUUM_TABLES = """
 SELECT format('VACUUM (ANALYZE) %I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = $1
 """

@@ -26,6 +26,7 @@ INSERT INTO projection_generations (name, generation, state) VALUES ($1, $2, $3)
 PUBLISH = "SELECT projection_publish($1, $2)"
 SEARCH_PATH = "SELECT set_config('search_path', $1, true)"
 CREATE_SCHEMA = "SELECT format('CREATE SCHEMA %I', $1::text)"
+DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 LOCK_BATCH = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
 TRY_LEAD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
 LIVE = """

@@ -25,7 +25,7 @@ from litestar.params import QueryParameter
 from projections.base import Projection
 from projections.bulk_rows import use_binary_jsonb
 from projections.registry import all_projections
-from projections.runner import SEARCH_PATH
+from projections.runner import CREATE_SCHEMA, DROP_SCHEMA, SEARCH_PATH
 from tracker.application.clock import Now
 from tracker.application.principal import Principal
 from tracker.database import Connection, init_connection
@@ -72,8 +72,6 @@ VERSION_AT_MOMENT = "SELECT max(version) FROM events WHERE stream_id = $1 AND re
 # Taken before the replay writes anything: only transactions that had finished by then count,
 # the same horizon live readers stop at, so an answer never includes a write still in flight.
 HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"
-CREATE_SCHEMA = "SELECT format('CREATE SCHEMA %I', $1::text)"
-DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 # Nothing written to the scratch tables needs to survive a crash: no WAL for them.
 UNLOGGED = """
 SELECT format('ALTER TABLE %I.%I SET UNLOGGED', schemaname, tablename)
