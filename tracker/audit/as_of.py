@@ -311,6 +311,7 @@ async def _replay(
     if folds:
         await use_binary_jsonb(conn)
     # As in a bulk build: the folded rows only grow, and full collections would walk them all.
+    # In a server this also defers collecting other requests' cycles until the replay ends.
     collecting = gc.isenabled()
     gc.disable()
     try:
