@@ -7,7 +7,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Container, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 import asyncpg
@@ -36,12 +36,14 @@ COUNT = """
 SELECT count(*) FROM events
 WHERE (transaction_id, position) <= ($1::xid8, $2) AND stream_type = ANY($3::text[])
 """
-# Only the columns the folds read, and only the streams they fold. The payload comes as text,
-# decoded below with one call per row rather than through a per-value codec; the stream id as
-# text too, the form the folds key their rows by.
-SCAN = """
-SELECT position, stream_id::text, stream_type, version, type, payload::text, occurred_at, actor
-FROM events
+# Only the columns the folds read, as events_of() takes them. The payload comes as text, decoded
+# with one call per row rather than through a per-value codec; the stream id as text too, the
+# form the folds key their rows by; times as counts (see use_copy_codecs).
+FOLDED = """position, transaction_id, stream_id::text, stream_type, version, type, payload::text,
+occurred_at, actor"""
+# Only the streams the folds read.
+SCAN = f"""
+SELECT {FOLDED} FROM events
 WHERE (transaction_id, position) <= ($1::xid8, $2) AND stream_type = ANY($3::text[])
 ORDER BY transaction_id, position
 """
@@ -112,6 +114,22 @@ class BulkFold:
     async def write(self, conn: Connection) -> None:
         """Write the rest of the tables on conn, before the checkpoint is written."""
         raise NotImplementedError
+
+
+def dated_streams(folds: Iterable[BulkFold]) -> set[str]:
+    """The stream types some fold wants real datetimes for, not counts."""
+    return {s for fold in folds if not fold.copies_times for s in fold.streams}
+
+
+def events_of(rows: Iterable[asyncpg.Record], dated: Container[str]) -> Iterator[RecordedEvent]:
+    """Rows of FOLDED as the envelopes the folds read; the rest of each is left empty."""
+    decode = msgspec.json.decode
+    for r in rows:
+        at = from_count(r[7]) if r[3] in dated else r[7]
+        yield RecordedEvent(
+            r[0], r[1], r[2], r[3], r[4], r[5], 1, decode(r[6]), at, at, r[8],
+            None, None, None, None, b"",
+        )  # fmt: skip
 
 
 class _Target:
@@ -284,9 +302,7 @@ async def _scan(
     streams = sorted({s for t in targets if not t.failed for s in t.fold.streams})
     total = int(await read.fetchval(COUNT, *end, streams))
     by_stream = _by_stream(targets)
-    decode = msgspec.json.decode
-    # Times arrive as counts (see use_copy_codecs); these streams' folds want datetimes.
-    dated = {s for t in targets for s in t.fold.streams if not t.fold.copies_times}
+    dated = dated_streams(t.fold for t in targets)
     started, done = time.monotonic(), 0
     # Committed only when the read completes; after an interruption build() drops the
     # connection instead, since a cancelled fetch may still be running on it.
@@ -304,14 +320,8 @@ async def _scan(
             pending = asyncio.ensure_future(cursor.fetch(PAGE))
             # Let it send the request now: folding below never yields to the event loop.
             await asyncio.sleep(0)
-            for r in rows:
-                at = from_count(r[6]) if r[2] in dated else r[6]
-                # The folds read only these fields; the rest of the envelope is left empty.
-                event = RecordedEvent(
-                    r[0], 0, r[1], r[2], r[3], r[4], 1, decode(r[5]), at, at, r[7],
-                    None, None, None, None, b"",
-                )  # fmt: skip
-                for target in by_stream[r[2]]:
+            for event in events_of(rows, dated):
+                for target in by_stream[event.stream_type]:
                     try:
                         target.fold.apply(event)
                     except Exception:

@@ -19,6 +19,8 @@ import pytest
 from litestar import Response, get
 from litestar.params import FromPath
 
+from projections.commitment_view import CommitmentViews
+from projections.governance_view import GovernanceViews
 from projections.queries.agreements_register import agreements_register, forum_known
 from projections.queries.commitment_list import Filters, Scope, list_commitments
 from projections.queries.leader_view import LeaderCommitments, Options, leader_view
@@ -30,6 +32,7 @@ from tests.api.conftest import Clock, Tokens
 from tests.api.seed import SEEDER, seed_world
 from tests.audit.test_history import history_app, settled
 from tests.projections.history import History
+from tests.projections.test_bulk import GovernedHistory
 from tracker.api.dependencies import RepositoryDep
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import state
@@ -320,6 +323,47 @@ async def test_nothing_of_a_replay_is_kept(repository: Repository, pool: asyncpg
     async with pool.acquire() as conn:
         assert await conn.fetchval("SHOW search_path") == '"$user", public'
     assert await pool.fetchval(LEFTOVERS) == 0
+
+
+class CommitmentsReplayed(CommitmentViews):
+    """The commitment views without their bulk fold: replayed with apply() alone."""
+
+    def bulk(self) -> None:
+        return None
+
+
+class GovernanceReplayed(GovernanceViews):
+    """The governance views without their bulk fold."""
+
+    def bulk(self) -> None:
+        return None
+
+
+async def test_the_bulk_folds_build_the_same_past_tables_as_apply(
+    repository: Repository, pool: asyncpg.Pool
+) -> None:
+    history = GovernedHistory(seed=77)
+    cuts = []
+    for _ in range(4):
+        for _ in range(150):
+            history.step()
+        cuts.append(str(await history.flush(repository)))
+    await settled(pool)
+
+    async def tables(as_of: str, projections: list[Any] | None) -> dict[str, list[str]]:
+        async with views_as_of(pool, as_of, projections, batch_size=97) as views:
+            out = {}
+            for projection in all_projections():
+                for table in projection.tables:
+                    sql = f"SELECT t::text FROM {table} t ORDER BY 1"
+                    out[table] = [r[0] for r in await views.pool.fetch(sql)]
+            return out
+
+    for cut in cuts:
+        folded = await tables(cut, None)
+        assert folded == await tables(cut, [CommitmentsReplayed(), GovernanceReplayed()])
+    built = ("commitment_changes", "purpose_endorsements", "meeting_decisions", "agreements")
+    assert all(folded[table] for table in built)
 
 
 HOLDING = """
