@@ -55,7 +55,7 @@ AS_OF = (
 )
 AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1, max_length=64)]
 
-# One per event loop (asyncpg pools cannot be weakly referenced); a process has one loop and pool.
+# One per event loop: a process has one loop and pool.
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -238,7 +238,7 @@ async def views_as_of(
     # every live reader stops at, and the live views would stand still for as long. Rows go in
     # by short transactions; the views are read in a read-only one, which takes no id.
     wanted = all_projections() if projections is None else list(projections)
-    async with _replay_slot(pool), pool.acquire() as conn:
+    async with _replay_slot(), pool.acquire() as conn:
         await _drop_stale(conn)
         cut = await resolve(conn, as_of)
         horizon = await conn.fetchval(HORIZON)
@@ -256,15 +256,16 @@ async def views_as_of(
                 log.warning("could not drop %s; a replay a day from now will", schema)
 
 
-def _replay_slot(pool: asyncpg.Pool) -> asyncio.Semaphore:
-    """At most half the pool replays at once, leaving connections for everything else."""
-    # A request holding a replay's connection may need a second one (an access check): with
-    # every connection replaying, all of them would wait for each other.
+def _replay_slot() -> asyncio.Semaphore:
+    """One replay at a time in a process, the others wait their turn."""
+    # Each holds its folded views in memory (a process replaying a million events peaked at
+    # 258 MB), and a second would only share the same cores. It also leaves the pool's other
+    # connections to the rest, such as an access check by the request holding the replay's.
     loop = asyncio.get_running_loop()
-    slots = _SLOTS.get(loop)
-    if slots is None:
-        slots = _SLOTS[loop] = asyncio.Semaphore(max(1, pool.get_max_size() // 2))
-    return slots
+    slot = _SLOTS.get(loop)
+    if slot is None:
+        slot = _SLOTS[loop] = asyncio.Semaphore(1)
+    return slot
 
 
 async def _create_tables(conn: Connection, projections: Sequence[Projection]) -> str:
