@@ -55,18 +55,13 @@ def from_count(microseconds: int) -> datetime:
     return PG_EPOCH + timedelta(microseconds=microseconds)
 
 
-async def use_binary_jsonb(conn: Connection) -> None:
-    """Let binary COPY carry jsonb columns (the pool's codec is text-only)."""
+async def use_copy_codecs(conn: Connection) -> None:
+    """Binary jsonb for COPY (the pool's codec is text-only), and timestamps read and written
+    as PostgreSQL's own count of microseconds: a rebuild moves two million of them, and the
+    driver's datetimes cost four times as much each way (measured)."""
     await conn.set_type_codec(
         "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
     )
-
-
-async def use_copy_codecs(conn: Connection) -> None:
-    """Binary jsonb for COPY, and timestamps read and written as PostgreSQL's own count of
-    microseconds: a rebuild moves two million of them, and the driver's datetimes cost four
-    times as much each way (measured)."""
-    await use_binary_jsonb(conn)
     await conn.set_type_codec(
         "timestamptz",
         schema="pg_catalog",
