@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, ClassVar
 import asyncpg
 import msgspec
 
-from projections.bulk_rows import Table, from_count, use_copy_codecs
+from projections.bulk_rows import Table, use_copy_codecs
+from projections.pg_time import from_count
 from projections.runner import ADVANCE, DROP_SCHEMA, Connect, create_tables
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent

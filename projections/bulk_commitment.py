@@ -1,4 +1,4 @@
-"""commitment_views_v1 built from scratch: the commitment fold over the whole log in memory."""
+"""commitment_views_v2 built from scratch: the commitment fold over the whole log in memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
-from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row
+from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row, render_item
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -77,4 +77,8 @@ class CommitmentBulk(BulkFold):
     async def write(self, conn: Connection) -> None:
         await self.table["forums"].copy(conn, self.fold.forums.values())
         await self.table["leader_organisations"].copy(conn, self.fold.leaders.values())
-        await self.table["commitments"].copy(conn, self.fold.commitments.values())
+        # Each row gains its item on the way out: kept in the rows, it would cost the memory of
+        # another copy of every commitment.
+        await self.table["commitments"].copy(
+            conn, ({**row, "item": render_item(row)} for row in self.fold.commitments.values())
+        )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
 import msgspec
 
+from projections.pg_time import to_count
 from tracker.database import Connection
 
 Row = dict[str, Any]
@@ -38,21 +39,10 @@ def _decode_jsonb(data: bytes) -> Any:
     return msgspec.json.decode(memoryview(data)[1:])
 
 
-# PostgreSQL counts timestamps in microseconds from 2000-01-01 UTC.
-PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-PG_EPOCH_MICROSECONDS = round(PG_EPOCH.timestamp() * 1_000_000)
-
-
 def _encode_timestamptz(value: int | datetime) -> tuple[int]:
     if isinstance(value, int):
         return (value,)  # read as a count, passed through untouched
-    # Exact: a double holds today's Unix time to a fraction of a microsecond.
-    return (round(value.timestamp() * 1_000_000) - PG_EPOCH_MICROSECONDS,)
-
-
-def from_count(microseconds: int) -> datetime:
-    """A timestamp read as PostgreSQL's count of microseconds, as a datetime in UTC."""
-    return PG_EPOCH + timedelta(microseconds=microseconds)
+    return (to_count(value),)
 
 
 async def use_copy_codecs(conn: Connection) -> None:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from projections.pg_time import from_count
 from tracker.eventstore import RecordedEvent
 
 Row = dict[str, Any]
@@ -29,6 +33,75 @@ CHANGE_COLUMNS = (
     "due_on",
     "progress",
 )
+
+
+class StoredItem(msgspec.Struct, kw_only=True):
+    """The fields of a listed commitment that only its own events change, stored as JSON so
+    that reads splice rather than render; forum_name and overdue are added when read."""
+
+    commitment_id: str
+    forum_id: str
+    description: str
+    status: str
+    owner_id: str
+    owner_organisation_id: str | None
+    requester_id: str | None
+    handover_to: str | None
+    purpose_ids: list[str]
+    made_on: str
+    due_on: str | None
+    original_due_on: str | None
+    renegotiation_count: int
+    progress: int | None
+    counter_offer_pending: bool
+    renegotiation_pending: bool
+    meeting_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    version: int
+
+
+_encode_item = msgspec.json.Encoder().encode
+
+
+def _utc(value: datetime | str | int) -> datetime:
+    """A row's timestamp, however the path that built the row holds it, as a datetime in UTC."""
+    if type(value) is int:
+        return from_count(value)  # as bulk builds keep them
+    if type(value) is str:
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
+
+
+def render_item(row: Row) -> str:
+    """The stored item of a commitment row: the same text from the live and the bulk path."""
+    finished = row["finished_at"]
+    item = StoredItem(
+        commitment_id=row["commitment_id"],
+        forum_id=row["forum_id"],
+        description=row["description"],
+        status=row["status"],
+        owner_id=row["owner_id"],
+        owner_organisation_id=row["owner_organisation_id"],
+        requester_id=row["requester_id"],
+        handover_to=row["handover_to"],
+        purpose_ids=row["purpose_ids"],
+        made_on=row["made_on"],
+        due_on=row["due_on"],
+        original_due_on=row["original_due_on"],
+        renegotiation_count=row["renegotiation_count"],
+        progress=row["progress"],
+        counter_offer_pending=row["offered_terms"] is not None,
+        renegotiation_pending=row["proposed_terms"] is not None,
+        meeting_id=row["meeting_id"],
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+        finished_at=None if finished is None else _utc(finished),
+        version=row["version"],
+    )
+    return _encode_item(item).decode()
 
 
 def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:

@@ -1,4 +1,4 @@
-"""commitment_views_v1: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v2: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
-from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold
+from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, render_item
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -48,7 +48,10 @@ CREATE TABLE commitments (
     created_at            timestamptz NOT NULL,
     updated_at            timestamptz NOT NULL,
     finished_at           timestamptz,
-    version               integer NOT NULL
+    version               integer NOT NULL,
+    -- The row as the views list it (commitment_fold.StoredItem), so reads splice JSON rather
+    -- than render it: a tenth of the database's work for a leader's view.
+    item                  text    NOT NULL
 );
 CREATE INDEX commitments_owner ON commitments (owner_id);
 CREATE INDEX commitments_requester ON commitments (requester_id) WHERE requester_id IS NOT NULL;
@@ -95,14 +98,14 @@ ON CONFLICT (commitment_id) DO UPDATE SET
     renegotiation_count = EXCLUDED.renegotiation_count, progress = EXCLUDED.progress,
     handover_to = EXCLUDED.handover_to, offered_terms = EXCLUDED.offered_terms,
     proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,
-    finished_at = EXCLUDED.finished_at, version = EXCLUDED.version
+    finished_at = EXCLUDED.finished_at, version = EXCLUDED.version, item = EXCLUDED.item
 """
 
 
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v1"
+    name = "commitment_views_v2"
     ddl = DDL
     tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
 
@@ -131,7 +134,10 @@ class CommitmentViews(Projection):
             fold.apply(e)
         await _save(conn, SAVE_FORUMS, fold.touched("forum"))
         await _save(conn, SAVE_LEADERS, fold.touched("leader"))
-        await _save(conn, SAVE_COMMITMENTS, fold.touched("commitment"))
+        touched = fold.touched("commitment")
+        for row in touched:
+            row["item"] = render_item(row)
+        await _save(conn, SAVE_COMMITMENTS, touched)
         # Changes are append-only, one per event: COPY is the cheapest way in.
         await conn.copy_records_to_table(
             "commitment_changes", records=[_change(c) for c in fold.changes], columns=CHANGE_COLUMNS

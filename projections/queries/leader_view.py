@@ -13,7 +13,8 @@ import asyncpg
 import msgspec
 
 from projections.queries.commitment_list import CommitmentItem
-from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate, utc
+from projections.queries.commitment_rows import OPEN, OPEN_SQL, Todays
+from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
 
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
 OWNER, REQUESTER = "owner", "requester"
@@ -79,147 +80,129 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     statuses: tuple[str, ...] | None = None
 
 
-# The item's fields, in LeaderItem's order.
-ITEM_FIELDS = (
-    *(name for name in CommitmentItem.__struct_fields__),
-    "role",
-    "awaiting",
-)
-# Everything open, anything finished within the window, and completions still awaiting this
-# requester: one bitmap OR of the owner, requester and handover indexes. The forum's time zone
-# gives today's date, from which overdue and due soon are judged at query time.
+# Whether the leader is known (affiliated, or owning anything) and, beside that, each commitment
+# of theirs that is open, finished within the window, or a completion still awaiting them as
+# requester: one bitmap OR of the owner, requester and handover indexes. Each row brings its
+# stored item and what only this leader and this moment decide (what it awaits from them, their
+# role); rows come in the groups' order (latest finished first, then earliest due, oldest, id),
+# so that splitting them into groups keeps each group in order.
 MINE = f"""
-SELECT c.commitment_id, c.forum_id, f.name AS forum_name, c.description, c.status, c.owner_id,
-       c.owner_organisation_id, c.requester_id, c.handover_to, c.purpose_ids, c.made_on,
-       c.due_on, c.original_due_on, c.renegotiation_count, c.progress,
-       c.offered_terms IS NOT NULL AS counter_offer_pending,
-       c.proposed_terms IS NOT NULL AS renegotiation_pending,
-       c.meeting_id, c.created_at, c.updated_at, c.finished_at, c.version,
-       t.timezone, t.today,
-       CASE WHEN c.handover_to = $2 THEN 'handover'
-            WHEN c.status = 'proposed' AND c.owner_id = $2 AND c.offered_terms IS NULL
-                THEN 'proposal'
-            WHEN c.requester_id = $2 AND c.status = 'proposed' AND c.offered_terms IS NOT NULL
-                THEN 'counter_offer'
-            WHEN c.requester_id = $2 AND c.status = 'active' AND c.proposed_terms IS NOT NULL
-                THEN 'renegotiation'
-            WHEN c.requester_id = $2 AND c.status = 'completed' THEN 'acknowledgement'
-       END AS awaiting
-FROM commitments c
-LEFT JOIN forums f ON f.forum_id = c.forum_id
-CROSS JOIN LATERAL (
-    SELECT coalesce(f.timezone, '{DEFAULT_TIMEZONE}') AS timezone,
-           ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date AS today
-) t
-WHERE (c.owner_id = $2 OR c.requester_id = $2 OR c.handover_to = $2)
-  AND (c.status IN ('proposed', 'active') OR c.finished_at >= $3
-       OR (c.status = 'completed' AND c.requester_id = $2))
+SELECT k.known, m.item, m.forum_name, m.forum_id, m.timezone, m.status, m.due_on, m.awaiting,
+       m.role
+FROM (SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $1)
+             OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $1) AS known) k
+LEFT JOIN LATERAL (
+    SELECT c.item, f.name AS forum_name, c.forum_id, f.timezone, c.status, c.due_on, a.awaiting,
+           CASE WHEN c.owner_id = $1 THEN 'owner' WHEN c.handover_to = $1 THEN 'handover'
+                ELSE 'requester' END AS role,
+           row_number() OVER (ORDER BY
+               CASE WHEN a.awaiting IS NULL AND c.status NOT IN ({OPEN_SQL})
+                    THEN c.finished_at END DESC,
+               c.due_on, c.created_at, c.commitment_id) AS n
+    FROM commitments c
+    LEFT JOIN forums f ON f.forum_id = c.forum_id
+    CROSS JOIN LATERAL (SELECT
+        CASE WHEN c.handover_to = $1 THEN 'handover'
+             WHEN c.status = 'proposed' AND c.owner_id = $1 AND c.offered_terms IS NULL
+                 THEN 'proposal'
+             WHEN c.requester_id = $1 AND c.status = 'proposed' AND c.offered_terms IS NOT NULL
+                 THEN 'counter_offer'
+             WHEN c.requester_id = $1 AND c.status = 'active' AND c.proposed_terms IS NOT NULL
+                 THEN 'renegotiation'
+             WHEN c.requester_id = $1 AND c.status = 'completed' THEN 'acknowledgement'
+        END AS awaiting) a
+    WHERE (c.owner_id = $1 OR c.requester_id = $1 OR c.handover_to = $1)
+      AND (c.status IN ({OPEN_SQL}) OR c.finished_at >= $2
+           OR (c.status = 'completed' AND c.requester_id = $1))
+      {{filters}}
+) m ON true
+ORDER BY m.n
 """
-# Each group's items as one JSON array, built where the rows are (recently finished latest
-# first, the rest earliest due first), with its count, and the date each forum was judged by.
-LEADER_VIEW = """
-WITH mine AS MATERIALIZED ({mine}),
-judged AS MATERIALIZED (
-    SELECT m.forum_id, m.timezone, m.today, i,
-           CASE WHEN m.awaiting IS NOT NULL THEN 'awaiting_response'
-                WHEN m.status NOT IN ('proposed', 'active') THEN 'recently_finished'
-                WHEN m.due_on IS NULL THEN 'no_due_date'
-                WHEN m.due_on < m.today THEN 'overdue'
-                WHEN m.due_on <= m.today + $4::integer THEN 'due_soon'
-                ELSE 'active' END AS grp,
-           CASE WHEN m.awaiting IS NULL AND m.status NOT IN ('proposed', 'active')
-                THEN m.finished_at END AS finished_at,
-           m.due_on, m.created_at, m.commitment_id
-    FROM mine m CROSS JOIN LATERAL (SELECT {item}) i
-)
-SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $2)
-       OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $2) AS known,
-       (SELECT coalesce(json_agg(d ORDER BY d.forum_id), '[]')
-        FROM (SELECT DISTINCT forum_id, timezone, today FROM judged) d)::text AS today,
-       g.names, g.counts, g.items
-FROM (
-    SELECT array_agg(grp) AS names, array_agg(n) AS counts, array_agg(items) AS items
-    FROM (SELECT grp, count(*) AS n,
-                 json_agg(i ORDER BY finished_at DESC, due_on, created_at, commitment_id)::text
-                     AS items
-          FROM judged GROUP BY grp) x
-) g
-"""
-# How each item field is computed from a row of mine.
-ITEM_SQL_OF = {
-    "overdue": "coalesce(m.status IN ('proposed', 'active') AND m.due_on < m.today, false)",
-    "role": "CASE WHEN m.owner_id = $2 THEN 'owner' WHEN m.handover_to = $2 THEN 'handover' "
-    "ELSE 'requester' END",
-}
-TIMESTAMPS = ("created_at", "updated_at", "finished_at")
-
-
-def _item_sql() -> str:
-    """The item's fields from a row of mine, timestamps as RFC 3339 in UTC."""
-    return ", ".join(
-        f"{ITEM_SQL_OF[name]} AS {name}"
-        if name in ITEM_SQL_OF
-        else f"{utc('m.' + name)} AS {name}"
-        if name in TIMESTAMPS
-        else f"m.{name}"
-        for name in ITEM_FIELDS
-    )
-
-
-ITEM_SQL = _item_sql()
 
 
 class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):
-    """A LeaderCommitments on the wire, its lists already JSON."""
+    """A LeaderCommitments on the wire, its groups already JSON."""
 
     leader_id: UUID
     evaluated_at: datetime
     due_soon_days: int
     finished_days: int
-    today: msgspec.Raw
+    today: list[ForumToday]
     counts: dict[str, int]
     groups: dict[str, msgspec.Raw]
-
-
-EMPTY = msgspec.Raw(b"[]")
 
 
 async def leader_view(
     pool: asyncpg.Pool, leader_id: UUID, moment: datetime, options: Options, scope: Scope
 ) -> bytes | None:
     """The view as JSON (a LeaderCommitments), or None for a leader the views do not know."""
-    since = moment - timedelta(days=options.finished_days)
-    args = Args(moment, leader_id, since, options.due_soon_days)
-    where = [MINE]
+    args = Args(leader_id, moment - timedelta(days=options.finished_days))
+    filters = []
     # Only the filters in use reach the planner.
     if options.role == OWNER:
-        where.append("AND $2 IN (c.owner_id, c.handover_to)")
+        filters.append("AND $1 IN (c.owner_id, c.handover_to)")
     elif options.role == REQUESTER:
-        where.append("AND c.requester_id = $2")
+        filters.append("AND c.requester_id = $1")
     if options.forum_id is not None:
-        where.append(f"AND c.forum_id = {args.add(options.forum_id)}::uuid")
+        filters.append(f"AND c.forum_id = {args.add(options.forum_id)}::uuid")
     if options.purpose_id is not None:
         slot = args.add(str(options.purpose_id))
-        where.append(f"AND c.purpose_ids @> (SELECT jsonb_build_array({slot}::text))")
+        filters.append(f"AND c.purpose_ids @> (SELECT jsonb_build_array({slot}::text))")
     if options.statuses is not None:
-        where.append(f"AND c.status = ANY({args.add(list(options.statuses))}::text[])")
+        filters.append(f"AND c.status = ANY({args.add(list(options.statuses))}::text[])")
     if (visible := scope_predicate(scope, args)) is not None:
-        where.append(f"AND {visible}")
-    sql = LEADER_VIEW.format(mine="\n".join(where), item=ITEM_SQL)
-    row = await pool.fetchrow(sql, *args.values)
-    assert row is not None  # aggregates always answer one row
-    known, today, names, counts, items = row
-    if not known:
+        filters.append(f"AND {visible}")
+    rows = await pool.fetch(MINE.format(filters="\n      ".join(filters)), *args.values)
+    if not rows[0][0]:
         return None
-    # No rows at all: the arrays are null.
-    found = dict(zip(names or (), zip(counts or (), items or (), strict=True), strict=True))
+    return group(leader_id, moment, options, rows if rows[0][1] is not None else [])
+
+
+def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncpg.Record]) -> bytes:
+    """Put each row in exactly one group, judged by today's date in its forum; JSON out."""
+    todays = Todays(moment)
+    soon = timedelta(days=options.due_soon_days)
+    groups: dict[str, list[str]] = {name: [] for name in GROUPS}
+    judged: dict[UUID, ForumToday] = {}
+    names: dict[str | None, str] = {}
+    for _, item, forum_name, forum_id, timezone, status, due_on, awaiting, role in rows:
+        today = todays.of(timezone)
+        if forum_id not in judged:
+            judged[forum_id] = ForumToday(
+                forum_id=forum_id, timezone=timezone or DEFAULT_TIMEZONE, today=today
+            )
+        overdue = due_on is not None and due_on < today and status in OPEN
+        if awaiting is not None:
+            name = "awaiting_response"
+        elif status not in OPEN:
+            name = "recently_finished"
+        elif due_on is None:
+            name = "no_due_date"
+        elif overdue:
+            name = "overdue"
+        elif due_on <= today + soon:
+            name = "due_soon"
+        else:
+            name = "active"
+        if (forum := names.get(forum_name)) is None:
+            forum = names[forum_name] = _json(forum_name)
+        groups[name].append(
+            f'{item[:-1]},"forum_name":{forum},"overdue":{"true" if overdue else "false"},'
+            f'"role":"{role}","awaiting":{_json(awaiting)}}}'
+        )
     wire = LeaderWire(
         leader_id=leader_id,
         evaluated_at=moment,
         due_soon_days=options.due_soon_days,
         finished_days=options.finished_days,
-        today=msgspec.Raw(today),
-        counts={name: found[name][0] if name in found else 0 for name in GROUPS},
-        groups={name: msgspec.Raw(found[name][1]) if name in found else EMPTY for name in GROUPS},
+        today=sorted(judged.values(), key=lambda t: t.forum_id),
+        counts={name: len(items) for name, items in groups.items()},
+        groups={
+            name: msgspec.Raw(f"[{','.join(items)}]".encode()) for name, items in groups.items()
+        },
     )
     return msgspec.json.encode(wire)
+
+
+def _json(text: str | None) -> str:
+    return "null" if text is None else msgspec.json.encode(text).decode()

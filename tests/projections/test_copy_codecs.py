@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 
-from projections.bulk_rows import from_count, use_copy_codecs
+from projections.bulk_rows import use_copy_codecs
+from projections.pg_time import from_count
 
 
 async def test_timestamps_written_by_the_bulk_codec_are_the_same_instants(

@@ -23,7 +23,7 @@ from tracker.api.resources.view_support import (
 from tracker.audit.as_of import ViewsDep
 from tracker.eventstore.repository import AggregateNotFound
 
-VIEWS = ["commitment_views_v1"]
+VIEWS = ["commitment_views_v2"]
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
 Role = Literal["owner", "requester"]
