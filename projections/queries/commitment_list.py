@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
-from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate, utc
+from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
 from tracker.domain import InvalidValue
 
 __all__ = ["DEFAULT_TIMEZONE", "STATUSES", "CommitmentItem", "CommitmentPage", "Filters", "Scope"]
@@ -73,34 +73,15 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
 # never the database's, so tests (and "as of" reads) control it.
 OVERDUE = f"""(c.status IN ('proposed', 'active') AND c.due_on <
     ($1::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date)"""
-TIMESTAMPS = ("created_at", "updated_at", "finished_at")
-# The item's columns, in CommitmentItem's order; timestamps as RFC 3339 in UTC.
-COLUMNS = {
-    name: f"{utc('c.' + name)}" if name in TIMESTAMPS else f"c.{name}"
-    for name in CommitmentItem.__struct_fields__
-} | {
-    "forum_name": "f.name",
-    "counter_offer_pending": "c.offered_terms IS NOT NULL",
-    "renegotiation_pending": "c.proposed_terms IS NOT NULL",
-    "overdue": f"coalesce({OVERDUE}, false)",
-}
-ITEM = ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS.items())
-# The page's items as one JSON array, built where the rows are, and the key of the last item
-# shown for the cursor; one row more than asked says whether there is a next page.
+# One row more than asked says whether there is a next page. Each row brings its stored item
+# and what only the moment decides (overdue, in its forum's time zone) and its forum's name.
 LIST = """
-WITH page AS MATERIALIZED (
-    SELECT row_number() OVER (ORDER BY c.created_at, c.commitment_id) AS n,
-           c.created_at, c.commitment_id, (SELECT i FROM (SELECT {item}) i) AS item
-    FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
-    WHERE {where}
-    ORDER BY c.created_at, c.commitment_id
-    LIMIT {limit} + 1
-)
-SELECT (SELECT count(*) FROM page) > {limit} AS more,
-       (SELECT coalesce(json_agg(item ORDER BY n), '[]') FROM page WHERE n <= {limit})::text
-           AS items,
-       last.created_at, last.commitment_id
-FROM (VALUES (1)) one LEFT JOIN page last ON last.n = {limit}
+SELECT c.item, to_json(f.name)::text AS forum_name, coalesce({overdue}, false) AS overdue,
+       c.created_at, c.commitment_id
+FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
+WHERE {where}
+ORDER BY c.created_at, c.commitment_id
+LIMIT {limit} + 1
 """
 # Each filter's predicate; {} is its parameter. The planner sees only the filters in use.
 PREDICATES = {
@@ -157,13 +138,20 @@ async def list_commitments(
     if cursor is not None:
         created_at, commitment_id = decode_cursor(cursor)
         where.append(AFTER.format(args.add(created_at), args.add(commitment_id)))
-    sql = LIST.format(where=" AND ".join(where), limit=int(limit), item=ITEM)
-    row = await pool.fetchrow(sql, *args.values)
-    assert row is not None  # always one row, even for an empty page
-    more, items, created_at, commitment_id = row
-    next_cursor = encode_cursor(created_at, commitment_id) if more else None
-    page = PageWire(items=msgspec.Raw(items), next_cursor=next_cursor, evaluated_at=moment)
-    return msgspec.json.encode(page)
+    sql = LIST.format(where=" AND ".join(where), limit=int(limit), overdue=OVERDUE)
+    rows = await pool.fetch(sql, *args.values)
+    page = rows[:limit]
+    next_cursor = encode_cursor(*page[-1][3:]) if len(rows) > limit else None
+    items = ",".join(with_forum(item, name or "null", overdue) for item, name, overdue, *_ in page)
+    wire = PageWire(
+        items=msgspec.Raw(f"[{items}]".encode()), next_cursor=next_cursor, evaluated_at=moment
+    )
+    return msgspec.json.encode(wire)
+
+
+def with_forum(item: str, forum_name: str, overdue: bool) -> str:
+    """A stored item completed with its forum's name (as JSON) and whether it is overdue."""
+    return f'{item[:-1]},"forum_name":{forum_name},"overdue":{"true" if overdue else "false"}}}'
 
 
 def encode_cursor(created_at: datetime, commitment_id: UUID) -> str:

@@ -18,6 +18,8 @@ from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predica
 
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
 OWNER, REQUESTER = "owner", "requester"
+AWAITS = ("handover", "proposal", "counter_offer", "renegotiation", "acknowledgement")
+AWAITING_JSON = {None: "null"} | {awaiting: f'"{awaiting}"' for awaiting in AWAITS}
 
 
 class LeaderItem(CommitmentItem, frozen=True, kw_only=True):
@@ -92,7 +94,8 @@ SELECT k.known, m.item, m.forum_name, m.forum_id, m.timezone, m.status, m.due_on
 FROM (SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $1)
              OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $1) AS known) k
 LEFT JOIN LATERAL (
-    SELECT c.item, f.name AS forum_name, c.forum_id, f.timezone, c.status, c.due_on, a.awaiting,
+    SELECT c.item, to_json(f.name)::text AS forum_name, c.forum_id, f.timezone, c.status,
+           c.due_on, a.awaiting,
            CASE WHEN c.owner_id = $1 THEN 'owner' WHEN c.handover_to = $1 THEN 'handover'
                 ELSE 'requester' END AS role,
            row_number() OVER (ORDER BY
@@ -164,7 +167,6 @@ def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncp
     soon = timedelta(days=options.due_soon_days)
     groups: dict[str, list[str]] = {name: [] for name in GROUPS}
     judged: dict[UUID, ForumToday] = {}
-    names: dict[str | None, str] = {}
     for _, item, forum_name, forum_id, timezone, status, due_on, awaiting, role in rows:
         today = todays.of(timezone)
         if forum_id not in judged:
@@ -184,11 +186,10 @@ def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncp
             name = "due_soon"
         else:
             name = "active"
-        if (forum := names.get(forum_name)) is None:
-            forum = names[forum_name] = _json(forum_name)
         groups[name].append(
-            f'{item[:-1]},"forum_name":{forum},"overdue":{"true" if overdue else "false"},'
-            f'"role":"{role}","awaiting":{_json(awaiting)}}}'
+            f'{item[:-1]},"forum_name":{forum_name or "null"},'
+            f'"overdue":{"true" if overdue else "false"},"role":"{role}",'
+            f'"awaiting":{AWAITING_JSON[awaiting]}}}'
         )
     wire = LeaderWire(
         leader_id=leader_id,
@@ -202,7 +203,3 @@ def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncp
         },
     )
     return msgspec.json.encode(wire)
-
-
-def _json(text: str | None) -> str:
-    return "null" if text is None else msgspec.json.encode(text).decode()
