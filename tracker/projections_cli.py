@@ -1,4 +1,4 @@
-"""`tracker projections run | status | rebuild NAME... | rebuild --all | retry NAME`."""
+"""`tracker projections run | status | rebuild NAME... | rebuild --all | retry NAME | drop NAME`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uvloop
 
 from projections.rebuild import RebuildRunning, print_progress, rebuild_many
 from projections.registry import all_projections, by_name
+from projections.retire import Rebuilding, drop_projection
 from projections.runner import ProjectionRunner
 from projections.status import ProjectionStatus, statuses
 from tracker.database import create_pool, database_url
@@ -41,6 +42,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     retry_parser = sub.add_parser("retry", help="clear a failure so the projection runs again")
     retry_parser.add_argument("name")
+    drop_parser = sub.add_parser(
+        "drop", help="drop a projection this release no longer runs (after an upgrade)"
+    )
+    drop_parser.add_argument("name")
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
@@ -65,6 +70,8 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
         elif command == "retry":
             done = await pool.execute(RETRY, by_name(args.name).name)
             print("cleared" if done != "UPDATE 0" else "nothing to retry")
+        elif command == "drop":
+            return await _drop(pool, args.name)
         else:
             return await _rebuild(runner, args.names, args.all)
         return 0
@@ -103,6 +110,22 @@ async def _rebuild(runner: ProjectionRunner, names: list[str], every: bool) -> i
     print()
     for name, generation in generations.items():
         print(f"{name}: generation {generation} is live")
+    return 0
+
+
+async def _drop(pool: asyncpg.Pool, name: str) -> int:
+    if name in {p.name for p in all_projections()}:
+        print(
+            f"error: {name} is a projection this release runs; rebuild it instead", file=sys.stderr
+        )
+        return 2
+    async with pool.acquire() as conn:
+        try:
+            generations = await drop_projection(conn, name)
+        except Rebuilding:
+            print(f"error: a rebuild of {name} is running; stop it first", file=sys.stderr)
+            return 1
+    print(f"{name}: dropped generations {', '.join(map(str, generations)) or 'none'}")
     return 0
 
 
