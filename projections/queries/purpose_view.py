@@ -170,12 +170,13 @@ c AS MATERIALIZED (
     -- The array is built once (an InitPlan): built per row, it cost a third of the query.
     WHERE c.purpose_ids @> (SELECT jsonb_build_array($1::text)) AND EXISTS (SELECT FROM p)
 ),
+-- The page is cut with a bounded sort (top-N) before it is numbered: numbering first would sort
+-- every commitment of the purpose in full.
 page AS MATERIALIZED (
     SELECT row_number() OVER (ORDER BY c.created_at, c.commitment_id) AS n,
            c.created_at, c.commitment_id, (SELECT i FROM (SELECT /*line*/) i) AS item
-    FROM c WHERE /*after*/
-    ORDER BY c.created_at, c.commitment_id
-    LIMIT $4::integer + 1
+    FROM (SELECT * FROM c WHERE /*after*/
+          ORDER BY c.created_at, c.commitment_id LIMIT $4::integer + 1) c
 ),
 -- One pass for the counts, the roll-up and the last activity: a row per status.
 by_status AS MATERIALIZED (
