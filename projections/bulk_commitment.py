@@ -8,6 +8,8 @@ from datetime import date
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row, render_item
+from projections.purpose_links import LINK_ALL
+from projections.runner import SEARCH_PATH
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -82,3 +84,7 @@ class CommitmentBulk(BulkFold):
         await self.table["commitments"].copy(
             conn, ({**row, "item": render_item(row)} for row in self.fold.commitments.values())
         )
+        # From the rows just written, by the live path's own statement; in purpose order.
+        async with conn.transaction():
+            await conn.execute(SEARCH_PATH, f"{self.schema}, public")
+            await conn.execute(LINK_ALL)

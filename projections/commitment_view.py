@@ -10,6 +10,7 @@ from typing import Any
 from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, render_item
+from projections.purpose_links import LINK_SOME, UNLINK
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -60,6 +61,25 @@ CREATE INDEX commitments_meeting ON commitments (meeting_id) WHERE meeting_id IS
 CREATE INDEX commitments_purposes ON commitments USING gin (purpose_ids jsonb_path_ops);
 CREATE INDEX commitments_listing ON commitments (created_at, commitment_id);
 CREATE INDEX commitments_forum ON commitments (forum_id, created_at);
+-- One row per purpose a commitment cites, with what the purpose view lists and counts: a
+-- purpose's rows lie together in index order (and, after a bulk build, on disk), where the
+-- commitments' own rows are scattered and wide.
+CREATE TABLE purpose_commitments (
+    purpose_id            uuid NOT NULL,
+    created_at            timestamptz NOT NULL,
+    commitment_id         uuid NOT NULL,
+    description           text NOT NULL,
+    status                text NOT NULL,
+    owner_id              uuid NOT NULL,
+    owner_organisation_id uuid,
+    requester_id          uuid,
+    due_on                date,
+    progress              integer,
+    meeting_id            uuid,
+    updated_at            timestamptz NOT NULL,
+    PRIMARY KEY (purpose_id, created_at, commitment_id)
+);
+CREATE INDEX purpose_commitments_commitment ON purpose_commitments (commitment_id);
 CREATE TABLE commitment_changes (
     commitment_id uuid    NOT NULL,
     version       integer NOT NULL,
@@ -107,7 +127,13 @@ class CommitmentViews(Projection):
 
     name = "commitment_views_v2"
     ddl = DDL
-    tables = ("forums", "leader_organisations", "commitments", "commitment_changes")
+    tables = (
+        "forums",
+        "leader_organisations",
+        "commitments",
+        "purpose_commitments",
+        "commitment_changes",
+    )
 
     def bulk(self) -> CommitmentBulk:
         """The same fold over the whole log in memory, each table written with COPY."""
@@ -138,6 +164,10 @@ class CommitmentViews(Projection):
         for row in touched:
             row["item"] = render_item(row)
         await _save(conn, SAVE_COMMITMENTS, touched)
+        if touched:
+            ids = [row["commitment_id"] for row in touched]
+            await conn.execute(UNLINK, ids)
+            await conn.execute(LINK_SOME, ids)
         # Changes are append-only, one per event: COPY is the cheapest way in.
         await conn.copy_records_to_table(
             "commitment_changes", records=[_change(c) for c in fold.changes], columns=CHANGE_COLUMNS

@@ -152,8 +152,9 @@ LINE_FIELDS = ", ".join(
 )
 # The whole view in one statement, rendered as JSON where the rows are: the purpose, its
 # forum's date for overdue and whether the caller belongs to the forum; one pass over the
-# commitments citing it (the commitments_purposes GIN index) for the counts, contributors and
-# roll-up; and one page of them in (created_at, commitment_id) order after the cursor.
+# commitments citing it (its purpose_commitments rows, together in key order) for the counts,
+# contributors and roll-up; and one page of them in (created_at, commitment_id) order after
+# the cursor.
 PURPOSE_VIEW = f"""
 WITH p AS MATERIALIZED (
     SELECT p.*, coalesce(f.members @> jsonb_build_array($3::text), false) AS caller_is_member,
@@ -166,9 +167,8 @@ c AS MATERIALIZED (
            c.requester_id, c.due_on, c.progress, c.meeting_id, c.updated_at, c.created_at,
            coalesce(c.status IN ({OPEN_SQL}) AND c.due_on < (SELECT today FROM p), false)
                AS overdue
-    FROM commitments c
-    -- The array is built once (an InitPlan): built per row, it cost a third of the query.
-    WHERE c.purpose_ids @> (SELECT jsonb_build_array($1::text)) AND EXISTS (SELECT FROM p)
+    FROM purpose_commitments c
+    WHERE c.purpose_id = $1 AND EXISTS (SELECT FROM p)
 ),
 -- The page is cut with a bounded sort (top-N) before it is numbered: numbering first would sort
 -- every commitment of the purpose in full.
