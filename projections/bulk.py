@@ -15,7 +15,7 @@ import msgspec
 
 from projections.bulk_rows import Table, use_copy_codecs
 from projections.pg_time import from_count
-from projections.runner import ADVANCE, DROP_SCHEMA, Connect, create_tables
+from projections.runner import ADVANCE, DROP_SCHEMA, SEARCH_PATH, Connect, create_tables
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -93,6 +93,10 @@ class BulkFold:
     # may then stay PostgreSQL's count of microseconds, never made into datetimes.
     copies_times: ClassVar[bool] = False
 
+    # Tables filled by one statement from the tables write() wrote, once those are written: a
+    # bulk build runs each on its table's own connection, beside the other tables' indexes.
+    derived: ClassVar[dict[str, str]] = {}
+
     def __init__(self) -> None:
         self.schema = ""
         self.table: dict[str, Table] = {}
@@ -115,6 +119,12 @@ class BulkFold:
     async def write(self, conn: Connection) -> None:
         """Write the rest of the tables on conn, before the checkpoint is written."""
         raise NotImplementedError
+
+    async def fill(self, conn: Connection, table: str) -> None:
+        """Fill one derived table in the generation's schema, after write()."""
+        async with conn.transaction():
+            await conn.execute(SEARCH_PATH, f"{self.schema}, public")
+            await conn.execute(self.derived[table])
 
 
 def dated_streams(folds: Iterable[BulkFold]) -> set[str]:
@@ -173,18 +183,20 @@ class _Target:
         return True
 
     async def _index(self, connect: Connect) -> None:
-        """Build the indexes again, each table's on a connection of its own: they take no
-        locks in common, so the server builds them side by side."""
+        """Fill the derived tables and build the indexes again, each table's on a connection
+        of its own: they take no locks in common, so the server does them side by side."""
 
-        async def build(statements: list[str]) -> None:
+        async def build(table: str) -> None:
             conn = await connect()
             try:
-                for statement in statements:
+                if table in self.fold.derived:
+                    await self.fold.fill(conn, table)
+                for statement in self.indexes.get(table, ()):
                     await conn.execute(statement)
             finally:
                 await conn.close()
 
-        await asyncio.gather(*(build(statements) for statements in self.indexes.values()))
+        await asyncio.gather(*(build(table) for table in {*self.indexes, *self.fold.derived}))
 
     async def _recreate(self, conn: Connection) -> None:
         schema = self.projection.schema(self.generation)

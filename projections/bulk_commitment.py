@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import ClassVar
 
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row, render_item
 from projections.purpose_links import LINK_ALL
-from projections.runner import SEARCH_PATH
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -52,6 +52,8 @@ class CommitmentBulk(BulkFold):
 
     streams = ("forum", "leader", "commitment")
     copies_times = True
+    # From the commitments rows once written, by the live path's own statement.
+    derived: ClassVar[dict[str, str]] = {"purpose_commitments": LINK_ALL}
 
     def __init__(self) -> None:
         super().__init__()
@@ -84,7 +86,3 @@ class CommitmentBulk(BulkFold):
         await self.table["commitments"].copy(
             conn, ({**row, "item": render_item(row)} for row in self.fold.commitments.values())
         )
-        # From the rows just written, by the live path's own statement; in purpose order.
-        async with conn.transaction():
-            await conn.execute(SEARCH_PATH, f"{self.schema}, public")
-            await conn.execute(LINK_ALL)

@@ -346,6 +346,8 @@ async def _fold(
                     await write(conn)
         for fold in folds:
             await fold.write(conn)
+            for table in fold.derived:
+                await fold.fill(conn, table)
     finally:
         if collecting:
             gc.enable()
