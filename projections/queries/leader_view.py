@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
+from projections.commitment_fold import OPEN
 from projections.queries.commitment_list import CommitmentItem
-from projections.queries.commitment_rows import OPEN, OPEN_SQL, Todays
-from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
+from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, Args, Scope, scope_predicate
 
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
 OWNER, REQUESTER = "owner", "requester"
@@ -121,6 +122,21 @@ LEFT JOIN LATERAL (
 ) m ON true
 ORDER BY m.n
 """
+
+
+class Todays:
+    """Today's date in each time zone at one moment, each zone worked out once."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+        self.dates: dict[str, date] = {}
+
+    def of(self, timezone: str | None) -> date:
+        """The local date in a forum's zone (the default zone when the forum is unknown)."""
+        zone = timezone or DEFAULT_TIMEZONE
+        if (today := self.dates.get(zone)) is None:
+            today = self.dates[zone] = self.moment.astimezone(ZoneInfo(zone)).date()
+        return today
 
 
 class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
 from projections.queries.commitment_list import decode_cursor, encode_cursor
-from projections.queries.sql import DEFAULT_TIMEZONE, utc
+from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, utc
 from tracker.application.clock import Now
 
 # Lifecycle order, so groups read the same way every time.
@@ -145,7 +145,6 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 STATUS_RANKS = ", ".join(f"('{status}', {rank})" for rank, status in enumerate(STATUSES))
-OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN)
 PROMISED_SQL = ", ".join(f"'{status}'" for status in PROMISED)
 LINE_FIELDS = ", ".join(
     f"{utc('c.' + name)} AS {name}" if name == "updated_at" else f"c.{name}"

@@ -6,7 +6,11 @@ from uuid import UUID
 
 import msgspec
 
+from projections.commitment_fold import OPEN
+
 DEFAULT_TIMEZONE = "Europe/London"
+# The open statuses as an SQL list, for IN (...).
+OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN)
 
 
 class Scope(msgspec.Struct, frozen=True, kw_only=True):
