@@ -95,7 +95,7 @@ SELECT k.known, m.item, m.forum_name, m.forum_id, m.timezone, m.status, m.due_on
 FROM (SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $1)
              OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $1) AS known) k
 LEFT JOIN LATERAL (
-    SELECT c.item, to_json(f.name)::text AS forum_name, c.forum_id, f.timezone, c.status,
+    SELECT c.item, to_json(f.name)::text AS forum_name, c.forum_id::text, f.timezone, c.status,
            c.due_on, a.awaiting,
            CASE WHEN c.owner_id = $1 THEN 'owner' WHEN c.handover_to = $1 THEN 'handover'
                 ELSE 'requester' END AS role,
@@ -122,21 +122,6 @@ LEFT JOIN LATERAL (
 ) m ON true
 ORDER BY m.n
 """
-
-
-class Todays:
-    """Today's date in each time zone at one moment, each zone worked out once."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-        self.dates: dict[str, date] = {}
-
-    def of(self, timezone: str | None) -> date:
-        """The local date in a forum's zone (the default zone when the forum is unknown)."""
-        zone = timezone or DEFAULT_TIMEZONE
-        if (today := self.dates.get(zone)) is None:
-            today = self.dates[zone] = self.moment.astimezone(ZoneInfo(zone)).date()
-        return today
 
 
 class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,18 +162,23 @@ async def leader_view(
     return group(leader_id, moment, options, rows if rows[0][1] is not None else [])
 
 
+def forum_today(forum_id: UUID, timezone: str | None, moment: datetime) -> ForumToday:
+    """The local date at moment where a forum meets (the default zone for an unknown forum)."""
+    zone = timezone or DEFAULT_TIMEZONE
+    return ForumToday(
+        forum_id=forum_id, timezone=zone, today=moment.astimezone(ZoneInfo(zone)).date()
+    )
+
+
 def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncpg.Record]) -> bytes:
     """Put each row in exactly one group, judged by today's date in its forum; JSON out."""
-    todays = Todays(moment)
     soon = timedelta(days=options.due_soon_days)
     groups: dict[str, list[str]] = {name: [] for name in GROUPS}
-    judged: dict[UUID, ForumToday] = {}
+    judged: dict[str, ForumToday] = {}  # by forum id as text: cheaper to hash than a UUID
     for _, item, forum_name, forum_id, timezone, status, due_on, awaiting, role in rows:
-        today = todays.of(timezone)
-        if forum_id not in judged:
-            judged[forum_id] = ForumToday(
-                forum_id=forum_id, timezone=timezone or DEFAULT_TIMEZONE, today=today
-            )
+        if (forum := judged.get(forum_id)) is None:
+            forum = judged[forum_id] = forum_today(UUID(forum_id), timezone, moment)
+        today = forum.today
         overdue = due_on is not None and due_on < today and status in OPEN
         if awaiting is not None:
             name = "awaiting_response"
