@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import asyncpg
@@ -43,8 +44,14 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
-async def statuses(pool: asyncpg.Pool) -> list[ProjectionStatus]:
-    """Every projection generation with its lag and state (running, rebuilding, failed...)."""
+async def statuses(
+    pool: asyncpg.Pool, running: Collection[str] | None = None
+) -> list[ProjectionStatus]:
+    """Every projection generation with its lag and state (running, rebuilding, failed...).
+
+    A name not in running (the projections this release runs, if given) shows as retired: an
+    upgrade left it behind, and its lag only grows until it is dropped.
+    """
     now = await pool.fetchval("SELECT now()")
     out = []
     for r in await pool.fetch(STATUS, LEAD, REBUILD):
@@ -65,7 +72,9 @@ async def statuses(pool: asyncpg.Pool) -> list[ProjectionStatus]:
             leading,
             rebuilding,
         ) = r
-        if state == "failed":
+        if running is not None and name not in running:
+            shown = "retired"
+        elif state == "failed":
             shown = "failed"
         elif generation != live_generation:
             shown = "rebuilding" if rebuilding else "rebuild interrupted"

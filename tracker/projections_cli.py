@@ -66,7 +66,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
         if command == "run":
             await _run(runner, settings)
         elif command == "status":
-            _print_status(await statuses(pool))
+            _print_status(await statuses(pool, {p.name for p in all_projections()}))
         elif command == "retry":
             done = await pool.execute(RETRY, by_name(args.name).name)
             print("cleared" if done != "UPDATE 0" else "nothing to retry")

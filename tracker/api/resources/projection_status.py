@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.datastructures import State
 
+from projections.registry import all_projections
 from projections.status import ProjectionStatus, statuses
 from tracker.api.resources.common import READ_ERRORS
 
@@ -21,5 +22,5 @@ class ProjectionStatusController(Controller):
         responses={401: READ_ERRORS[401]},
     )
     async def list_projections(self, state: State) -> list[ProjectionStatus]:
-        """State is running, stopped, rebuilding, rebuild interrupted, or failed (with error)."""
-        return await statuses(state.pool)
+        """State: running, stopped, rebuilding, rebuild interrupted, failed, or retired."""
+        return await statuses(state.pool, {p.name for p in all_projections()})
