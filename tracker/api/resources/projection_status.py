@@ -19,6 +19,13 @@ class ProjectionStatusController(Controller):
     @get(
         operation_id="listProjections",
         summary="Show each projection's version, checkpoint, lag, state and speed",
+        description=(
+            "One entry per generation. `state` is `running` (a process leads it), `stopped`, "
+            "`rebuilding` or `rebuild interrupted` (a generation being built beside the live "
+            "one), `failed` (stopped at `failed_position`, with `error`; "
+            "`tracker projections retry NAME` resumes it) or `retired` (a projection this "
+            "release no longer runs; `tracker projections drop NAME` removes it)."
+        ),
         responses={401: READ_ERRORS[401]},
     )
     async def list_projections(self, state: State) -> list[ProjectionStatus]:
