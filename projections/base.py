@@ -39,4 +39,9 @@ class Projection:
 
     def schema(self, generation: int) -> str:
         """The schema holding one generation of the tables."""
-        return f"{self.name}_g{generation}"
+        return schema_of(self.name, generation)
+
+
+def schema_of(name: str, generation: int) -> str:
+    """The schema holding one generation of a projection's tables."""
+    return f"{name}_g{generation}"

@@ -12,6 +12,11 @@ def all_projections() -> list[Projection]:
     return [CommitmentViews(), GovernanceViews()]
 
 
+def projection_names() -> set[str]:
+    """The versioned names of every projection the service runs."""
+    return {projection.name for projection in all_projections()}
+
+
 def by_name(name: str) -> Projection:
     """One projection by its versioned name (or its name without the version)."""
     for projection in all_projections():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.base import schema_of
 from projections.runner import BATCH, DROP_SCHEMA, LOCK_BATCH, REBUILD
 from tracker.database import Connection
 
@@ -31,7 +32,7 @@ async def drop_projection(conn: Connection, name: str) -> list[int]:
             raise KeyError(name)
         generations = [r[0] for r in await conn.fetch(GENERATIONS, name)]
         for generation in generations:
-            await conn.execute(await conn.fetchval(DROP_SCHEMA, f"{name}_g{generation}"))
+            await conn.execute(await conn.fetchval(DROP_SCHEMA, schema_of(name, generation)))
         await conn.execute(FORGET_GENERATIONS, name)
         await conn.execute(FORGET, name)
     return generations

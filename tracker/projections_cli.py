@@ -11,7 +11,7 @@ import asyncpg
 import uvloop
 
 from projections.rebuild import RebuildRunning, print_progress, rebuild_many
-from projections.registry import all_projections, by_name
+from projections.registry import all_projections, by_name, projection_names
 from projections.retire import Rebuilding, drop_projection
 from projections.runner import ProjectionRunner
 from projections.status import ProjectionStatus, statuses
@@ -66,7 +66,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
         if command == "run":
             await _run(runner, settings)
         elif command == "status":
-            _print_status(await statuses(pool, {p.name for p in all_projections()}))
+            _print_status(await statuses(pool, projection_names()))
         elif command == "retry":
             done = await pool.execute(RETRY, by_name(args.name).name)
             print("cleared" if done != "UPDATE 0" else "nothing to retry")
@@ -114,7 +114,7 @@ async def _rebuild(runner: ProjectionRunner, names: list[str], every: bool) -> i
 
 
 async def _drop(pool: asyncpg.Pool, name: str) -> int:
-    if name in {p.name for p in all_projections()}:
+    if name in projection_names():
         print(
             f"error: {name} is a projection this release runs; rebuild it instead", file=sys.stderr
         )

@@ -142,16 +142,20 @@ async def list_commitments(
     rows = await pool.fetch(sql, *args.values)
     page = rows[:limit]
     next_cursor = encode_cursor(*page[-1][3:]) if len(rows) > limit else None
-    items = ",".join(with_forum(item, name or "null", overdue) for item, name, overdue, *_ in page)
+    items = ",".join(completed(item, name, overdue) for item, name, overdue, *_ in page)
     wire = PageWire(
         items=msgspec.Raw(f"[{items}]".encode()), next_cursor=next_cursor, evaluated_at=moment
     )
     return msgspec.json.encode(wire)
 
 
-def with_forum(item: str, forum_name: str, overdue: bool) -> str:
-    """A stored item completed with its forum's name (as JSON) and whether it is overdue."""
-    return f'{item[:-1]},"forum_name":{forum_name},"overdue":{"true" if overdue else "false"}}}'
+def completed(item: str, forum_name: str | None, overdue: bool, more: str = "") -> str:
+    """A stored item completed with its forum's name (already JSON; None for null), whether it
+    is overdue, and any more members (JSON text starting with a comma)."""
+    return (
+        f'{item[:-1]},"forum_name":{forum_name or "null"},'
+        f'"overdue":{"true" if overdue else "false"}{more}}}'
+    )
 
 
 def encode_cursor(created_at: datetime, commitment_id: UUID) -> str:

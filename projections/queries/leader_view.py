@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import OPEN
-from projections.queries.commitment_list import CommitmentItem
+from projections.queries.commitment_list import CommitmentItem, completed
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, Args, Scope, scope_predicate
 
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
@@ -192,11 +192,8 @@ def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncp
             name = "due_soon"
         else:
             name = "active"
-        groups[name].append(
-            f'{item[:-1]},"forum_name":{forum_name or "null"},'
-            f'"overdue":{"true" if overdue else "false"},"role":"{role}",'
-            f'"awaiting":{AWAITING_JSON[awaiting]}}}'
-        )
+        more = f',"role":"{role}","awaiting":{AWAITING_JSON[awaiting]}'
+        groups[name].append(completed(item, forum_name, overdue, more))
     wire = LeaderWire(
         leader_id=leader_id,
         evaluated_at=moment,

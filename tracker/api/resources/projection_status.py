@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.datastructures import State
 
-from projections.registry import all_projections
+from projections.registry import projection_names
 from projections.status import ProjectionStatus, statuses
 from tracker.api.resources.common import READ_ERRORS
 
@@ -30,4 +30,4 @@ class ProjectionStatusController(Controller):
     )
     async def list_projections(self, state: State) -> list[ProjectionStatus]:
         """State: running, stopped, rebuilding, rebuild interrupted, failed, or retired."""
-        return await statuses(state.pool, {p.name for p in all_projections()})
+        return await statuses(state.pool, projection_names())
