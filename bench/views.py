@@ -7,7 +7,8 @@ Loads a realistic store (bench/views_data.py) into a fresh database on
 TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
 with `tracker projections rebuild` in a child process (time, events/s, peak memory), then serves
 the API with `tracker serve` and reads the leader view, the purpose view and the first page of
-the commitment list with wrk at 16 connections (p50/p99 latency).
+the commitment list with wrk at 16 connections (p50/p99 latency, after a 2 s warm-up), once
+with the view cache (the default) and once without it, where every read computes its view.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
 
 DATABASE = "tracker_bench_views"
+WARM_UP_SECONDS = 2
 TARGETS = {"leader view": 20.0, "purpose view": 50.0, "commitment list": None}
 
 
@@ -182,14 +184,18 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def read_latency(url: str, leader: str, purpose: str, seconds: int) -> None:
+def read_latency(
+    url: str, leader: str, purpose: str, seconds: int, workers: int, cache: bool
+) -> None:
     """Serve the API on the loaded store and read each view at 16 concurrent connections."""
     token = asyncio.run(_admin_token(url))
     port = free_port()
     env = os.environ | {
+        # Without the cache every read computes its view: the cost a changing store pays.
+        "TRACKER_VIEW_CACHE_MB": "32" if cache else "0",
         "TRACKER_DATABASE_URL": url,
         "TRACKER_PORT": str(port),
-        "TRACKER_WORKERS": "2",
+        "TRACKER_WORKERS": str(workers),
         "TRACKER_LOG_LEVEL": "warning",
         # Sealing a freshly loaded 1M-event log takes a core for a while: not what is measured.
         "TRACKER_SEAL_SECONDS": "0",
@@ -203,11 +209,13 @@ def read_latency(url: str, leader: str, purpose: str, seconds: int) -> None:
             "purpose view": f"{base}/purposes/{purpose}/view",
             "commitment list": f"{base}/commitments?limit=50",
         }
+        print(f"\nreads, {workers} worker(s), view cache {'on (default)' if cache else 'off'}:")
         print(
-            f"\n{'view':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10} "
+            f"{'view':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10} "
             f"{'non-2xx':>8} {'api cpu ms/req':>14} {'db cpu ms/req':>13}"
         )
         for name, target in cases.items():
+            wrk(target, token, WARM_UP_SECONDS)  # new connections, prepared statements, the cache
             before = cpu_seconds(server, url)
             rate, p50, p99, bad = wrk(target, token, seconds)
             api, db = (b - a for a, b in zip(before, cpu_seconds(server, url), strict=True))
@@ -281,6 +289,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 is ~1,000,000 events")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="API worker processes")
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--database", default=DATABASE, help="name of the database to load")
     parser.add_argument(
@@ -298,7 +307,8 @@ def main() -> None:
         rebuild_all(url)
     if args.only != "rebuild":
         leader, purpose = uvloop.run(busy_ids(url))
-        read_latency(url, leader, purpose, args.seconds)
+        for cache in (True, False):
+            read_latency(url, leader, purpose, args.seconds, args.workers, cache)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     signing_key_file: Path | None = None
     # Seal new events this often in `tracker serve` (0: never; `tracker audit seal` still works).
     seal_seconds: float = 10.0
+    # Memory per worker for computed views, reused until their projections move (0: none).
+    view_cache_mb: int = 32
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +47,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             run_projections=env.get("TRACKER_RUN_PROJECTIONS", "on").lower() not in OFF,
             signing_key_file=Path(p) if (p := env.get("TRACKER_SIGNING_KEY_FILE")) else None,
             seal_seconds=float(env.get("TRACKER_SEAL_SECONDS", "10")),
+            view_cache_mb=int(env.get("TRACKER_VIEW_CACHE_MB", "32")),
         )

@@ -6,7 +6,8 @@ today's date in its forum's time zone: they are never stored, so replays stay de
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Awaitable
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,13 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import OPEN
+from projections.commitment_view import CommitmentViews
+from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import CommitmentItem, completed
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, Args, Scope, scope_predicate
 
+MICROSECOND = timedelta(microseconds=1)  # PostgreSQL's time resolution
+READS = (CommitmentViews.name,)  # the projections whose tables the view reads
 GROUPS = ("awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished")
 OWNER, REQUESTER = "owner", "requester"
 AWAITS = ("handover", "proposal", "counter_offer", "renegotiation", "acknowledgement")
@@ -91,12 +96,12 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
 # so that splitting them into groups keeps each group in order.
 MINE = f"""
 SELECT k.known, m.item, m.forum_name, m.forum_id, m.timezone, m.status, m.due_on, m.awaiting,
-       m.role
+       m.role, m.finished_at
 FROM (SELECT EXISTS (SELECT 1 FROM leader_organisations WHERE leader_id = $1)
              OR EXISTS (SELECT 1 FROM commitments WHERE owner_id = $1) AS known) k
 LEFT JOIN LATERAL (
     SELECT c.item, to_json(f.name)::text AS forum_name, c.forum_id::text, f.timezone, c.status,
-           c.due_on, a.awaiting,
+           c.due_on, a.awaiting, c.finished_at,
            CASE WHEN c.owner_id = $1 THEN 'owner' WHEN c.handover_to = $1 THEN 'handover'
                 ELSE 'requester' END AS role,
            row_number() OVER (ORDER BY
@@ -124,11 +129,16 @@ ORDER BY m.n
 """
 
 
-class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):
-    """A LeaderCommitments on the wire, its groups already JSON."""
+class LeaderHead(msgspec.Struct, frozen=True, kw_only=True):
+    """Whose view and when: the part of a LeaderCommitments that is new on every read."""
 
     leader_id: UUID
     evaluated_at: datetime
+
+
+class LeaderRest(msgspec.Struct, frozen=True, kw_only=True):
+    """The rest of a LeaderCommitments on the wire, its groups already JSON."""
+
     due_soon_days: int
     finished_days: int
     today: list[ForumToday]
@@ -137,9 +147,33 @@ class LeaderWire(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def leader_view(
-    pool: asyncpg.Pool, leader_id: UUID, moment: datetime, options: Options, scope: Scope
+    pool: asyncpg.Pool,
+    leader_id: UUID,
+    moment: datetime,
+    options: Options,
+    scope: Scope,
+    cache: ViewCache | None = None,
 ) -> bytes | None:
     """The view as JSON (a LeaderCommitments), or None for a leader the views do not know."""
+
+    def compute() -> Awaitable[Fresh[bytes] | None]:
+        return computed(pool, leader_id, moment, options, scope)
+
+    if cache is None:
+        fresh = await compute()
+        rest = None if fresh is None else fresh.value
+    else:
+        rest = await cache.view(("leader", leader_id, options, scope), moment, compute, READS)
+    if rest is None:
+        return None
+    head = msgspec.json.encode(LeaderHead(leader_id=leader_id, evaluated_at=moment))
+    return b"".join((head[:-1], b",", rest[1:]))
+
+
+async def computed(
+    pool: asyncpg.Pool, leader_id: UUID, moment: datetime, options: Options, scope: Scope
+) -> Fresh[bytes] | None:
+    """All but the head of the view, as JSON, and when it next changes by time alone."""
     args = Args(leader_id, moment - timedelta(days=options.finished_days))
     filters = []
     # Only the filters in use reach the planner.
@@ -159,7 +193,7 @@ async def leader_view(
     rows = await pool.fetch(MINE.format(filters="\n      ".join(filters)), *args.values)
     if not rows[0][0]:
         return None
-    return group(leader_id, moment, options, rows if rows[0][1] is not None else [])
+    return group(moment, options, rows if rows[0][1] is not None else [])
 
 
 def forum_today(forum_id: UUID, timezone: str | None, moment: datetime) -> ForumToday:
@@ -170,12 +204,14 @@ def forum_today(forum_id: UUID, timezone: str | None, moment: datetime) -> Forum
     )
 
 
-def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncpg.Record]) -> bytes:
+def group(moment: datetime, options: Options, rows: list[asyncpg.Record]) -> Fresh[bytes]:
     """Put each row in exactly one group, judged by today's date in its forum; JSON out."""
     soon = timedelta(days=options.due_soon_days)
+    window = timedelta(days=options.finished_days)
     groups: dict[str, list[str]] = {name: [] for name in GROUPS}
     judged: dict[str, ForumToday] = {}  # by forum id as text: cheaper to hash than a UUID
-    for _, item, forum_name, forum_id, timezone, status, due_on, awaiting, role in rows:
+    changes_at: datetime | None = None  # a finished commitment leaves the window
+    for _, item, forum_name, forum_id, timezone, status, due_on, awaiting, role, finished in rows:
         if (forum := judged.get(forum_id)) is None:
             forum = judged[forum_id] = forum_today(UUID(forum_id), timezone, moment)
         today = forum.today
@@ -194,15 +230,28 @@ def group(leader_id: UUID, moment: datetime, options: Options, rows: list[asyncp
             name = "active"
         more = f',"role":"{role}","awaiting":{AWAITING_JSON[awaiting]}'
         groups[name].append(completed(item, forum_name, overdue, more))
-    wire = LeaderWire(
-        leader_id=leader_id,
-        evaluated_at=moment,
-        due_soon_days=options.due_soon_days,
-        finished_days=options.finished_days,
-        today=sorted(judged.values(), key=lambda t: t.forum_id),
-        counts={name: len(items) for name, items in groups.items()},
-        groups={
-            name: msgspec.Raw(f"[{','.join(items)}]".encode()) for name, items in groups.items()
-        },
+        # It is listed while finished >= moment - window: the first moment past that, it leaves.
+        if finished is not None and moment < (leaves := finished + window + MICROSECOND):
+            changes_at = leaves if changes_at is None else min(changes_at, leaves)
+    # Overdue and due-soon change at midnight where each forum meets.
+    for forum in judged.values():
+        midnight = next_midnight(forum)
+        changes_at = midnight if changes_at is None else min(changes_at, midnight)
+    rest = msgspec.json.encode(
+        LeaderRest(
+            due_soon_days=options.due_soon_days,
+            finished_days=options.finished_days,
+            today=sorted(judged.values(), key=lambda t: t.forum_id),
+            counts={name: len(items) for name, items in groups.items()},
+            groups={
+                name: msgspec.Raw(f"[{','.join(items)}]".encode()) for name, items in groups.items()
+            },
+        )
     )
-    return msgspec.json.encode(wire)
+    return Fresh(rest, len(rest), changes_at)
+
+
+def next_midnight(forum: ForumToday) -> datetime:
+    """The instant the forum's date next turns over."""
+    # In a zone whose clocks skip midnight, the missing 00:00 resolves to the instant of the jump.
+    return datetime.combine(forum.today + timedelta(days=1), time(), ZoneInfo(forum.timezone))

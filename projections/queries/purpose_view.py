@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -10,10 +11,16 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
+from projections.commitment_view import CommitmentViews
+from projections.governance_view import GovernanceViews
+from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import decode_cursor, encode_cursor
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, utc
 from tracker.application.clock import Now
 
+# The projections whose tables the view reads: the governance views own purposes, meetings and
+# agreements; the commitment views own commitments and the forums access is checked against.
+READS = (GovernanceViews.name, CommitmentViews.name)
 # Lifecycle order, so groups read the same way every time.
 STATUSES = (*OPEN, *FINISHED)
 # Owners who never promised (still proposed, declined, withdrawn) do not count as contributing.
@@ -158,7 +165,8 @@ LINE_FIELDS = ", ".join(
 PURPOSE_VIEW = f"""
 WITH p AS MATERIALIZED (
     SELECT p.*, coalesce(f.members @> jsonb_build_array($3::text), false) AS caller_is_member,
-           ($2::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date AS today
+           ($2::timestamptz AT TIME ZONE coalesce(f.timezone, '{DEFAULT_TIMEZONE}'))::date AS today,
+           coalesce(f.timezone, '{DEFAULT_TIMEZONE}') AS timezone
     FROM purposes p LEFT JOIN forums f ON f.forum_id = p.forum_id
     WHERE p.purpose_id = $1
 ),
@@ -190,7 +198,8 @@ promised AS MATERIALIZED (
     FROM c WHERE c.status IN ({PROMISED_SQL})
     GROUP BY owner_id, owner_organisation_id
 )
-SELECT p.forum_id, p.caller_is_member, w.owners, w.organisations, w.counts,
+SELECT p.forum_id, p.caller_is_member, w.owners,
+       ((p.today + 1)::timestamp AT TIME ZONE p.timezone) AS changes_at, w.organisations, w.counts,
        (SELECT count(*) FROM page) > $4::integer AS more,
        (SELECT created_at FROM page WHERE n = $4::integer) AS last_created_at,
        (SELECT commitment_id FROM page WHERE n = $4::integer) AS last_commitment_id,
@@ -280,9 +289,31 @@ async def purpose_view(
     caller: UUID | None = None,
     cursor: str | None = None,
     limit: int = PAGE,
+    cache: ViewCache | None = None,
 ) -> PurposeViewAnswer | None:
     """The purpose view (a PurposeView as JSON), or None for a purpose the view does not know."""
-    args: list[object] = [purpose_id, now(), None if caller is None else str(caller), limit]
+    moment = now()
+
+    def compute() -> Awaitable[Fresh[PurposeViewAnswer] | None]:
+        return computed(pool, purpose_id, moment, caller, cursor, limit)
+
+    if cache is not None:
+        key = ("purpose", purpose_id, caller, cursor, limit)
+        return await cache.view(key, moment, compute, READS)
+    fresh = await compute()
+    return None if fresh is None else fresh.value
+
+
+async def computed(
+    pool: asyncpg.Pool,
+    purpose_id: UUID,
+    moment: datetime,
+    caller: UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> Fresh[PurposeViewAnswer] | None:
+    """The view at moment, and when it next changes by time alone (the forum's midnight)."""
+    args: list[object] = [purpose_id, moment, None if caller is None else str(caller), limit]
     after = "true"
     if cursor is not None:
         args.extend(decode_cursor(cursor))
@@ -305,9 +336,10 @@ async def purpose_view(
     head: str = row["head"]
     rest = Rest(contributors=contributors, organisations=organisations, commitments=page)
     body = b"".join((head[:-1].encode(), b",", msgspec.json.encode(rest)[1:]))
-    return PurposeViewAnswer(
+    answer = PurposeViewAnswer(
         forum_id=row["forum_id"], caller_is_member=row["caller_is_member"], body=body
     )
+    return Fresh(answer, len(body), row["changes_at"])
 
 
 class Rest(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,12 +6,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from projections.queries.leader_view import LeaderCommitments
+from projections.consistency import wait_until
+from projections.queries.leader_view import READS, LeaderCommitments, Options, computed
+from projections.queries.sql import Scope
 from tests.api.conftest import Clock, Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tracker import tokens
@@ -377,3 +380,52 @@ async def test_the_answer_has_the_documented_shape(views: Views) -> None:
     (finished,) = view.groups.recently_finished
     assert finished.finished_at is not None and finished.finished_at.tzinfo is not None
     assert r.json()["groups"]["recently_finished"][0]["created_at"].endswith("Z")
+
+
+async def test_a_read_without_min_position_sees_what_the_projection_has_applied(
+    views: Views, pool: asyncpg.Pool
+) -> None:
+    """Repeated reads may be served again, but never once the projection has moved on."""
+    headers = await views.as_("amina")
+    path = f"/leaders/{views.id('amina')}/commitments"
+    await views.commit("amina")
+    before = await views.get(path, headers)
+    for n in range(5):
+        again = await views.client.get(path, headers=headers)
+        assert again.json() == before
+        made = await views.commit("amina")
+        # Wait for the projection without reading this view, then read it as anyone would.
+        assert await wait_until(pool, views.position, READS)
+        after = (await views.client.get(path, headers=headers)).json()
+        assert str(made.id) in ids(after, "no_due_date")
+        assert after["counts"]["no_due_date"] == n + 2
+        before = after
+
+
+async def test_a_view_holds_until_the_moment_it_says_it_next_changes(
+    views: Views, pool: asyncpg.Pool
+) -> None:
+    """What serving a view again rests on: computed at any moment up to changes_at, it is the
+    same; at changes_at a forum's date turns over or a finished commitment leaves the window."""
+    now = datetime.now(UTC)
+    await views.commit("amina", due_on=now.date(), far=True)  # Auckland
+    await views.commit("amina", due_on=now.date() + timedelta(days=1))  # London
+    done = await views.commit("amina")
+    done.complete(views.id("amina"))
+    await views.save(done)
+    assert await wait_until(pool, views.position, READS)
+    amina, options = views.id("amina"), Options(finished_days=1)
+    moment, turns = datetime.now(UTC), []
+    while len(turns) < 4:
+        fresh = await computed(pool, amina, moment, options, Scope())
+        assert fresh is not None and fresh.changes_at is not None and fresh.changes_at > moment
+        just_before = fresh.changes_at - timedelta(microseconds=1)
+        assert (await computed(pool, amina, just_before, options, Scope())) == fresh
+        turned = await computed(pool, amina, fresh.changes_at, options, Scope())
+        assert turned is not None and turned.value != fresh.value
+        moment = fresh.changes_at
+        turns.append(msgspec.json.decode(turned.value))
+    # Both forums' midnights and the finished commitment leaving were among the turns.
+    assert {t["counts"]["recently_finished"] for t in turns} == {0, 1}
+    todays = {(f["timezone"], f["today"]) for t in turns for f in t["today"]}
+    assert len({zone for zone, _ in todays}) == 2 and len(todays) >= 4

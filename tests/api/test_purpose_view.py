@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -11,7 +11,8 @@ import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from projections.queries.purpose_view import PurposeView
+from projections.consistency import wait_until
+from projections.queries.purpose_view import PAGE, READS, PurposeView, computed
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tracker import tokens
@@ -20,6 +21,7 @@ from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
 OCT_1, NOV_1, DEC_1 = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
+NOV_26 = date(2026, 11, 26)
 
 
 def commitment(world: World, owner: str, by: str | None = None, **terms: Any) -> Commitment:
@@ -286,3 +288,23 @@ async def test_a_bad_cursor_or_limit_is_refused(
     for params in ({"cursor": "not-a-cursor"}, {"limit": 0}, {"limit": 201}):
         refused = await client.get(url, params=params, headers=headers)
         assert refused.status_code == 422, (params, refused.text)
+
+
+async def test_the_view_holds_until_the_forums_midnight_when_overdue_is_judged_again(
+    client: Client, repository: Repository, pool: asyncpg.Pool
+) -> None:
+    """What serving the view again rests on: the same answer up to changes_at, the forum's next
+    midnight (London, GMT in November), where a commitment due that day turns overdue."""
+    world = await seed_world(repository)
+    assert world.purpose is not None
+    saved = await repository.save(commitment(world, "ben", due_on=NOV_26), context=SEEDER)
+    assert await wait_until(pool, saved.events[-1].position, READS)
+    moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    fresh = await computed(pool, world.purpose.id, moment, None, None, PAGE)
+    assert fresh is not None and fresh.changes_at == datetime(2026, 11, 27, tzinfo=UTC)
+    just_before = fresh.changes_at - timedelta(microseconds=1)
+    assert await computed(pool, world.purpose.id, just_before, None, None, PAGE) == fresh
+    turned = await computed(pool, world.purpose.id, fresh.changes_at, None, None, PAGE)
+    assert turned is not None and turned.changes_at == datetime(2026, 11, 28, tzinfo=UTC)
+    overdue = [msgspec.json.decode(f.value.body)["progress"]["overdue"] for f in (fresh, turned)]
+    assert overdue == [0, 1]

@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from projections.queries.cache import ViewCache
 from tests.api.conftest import Clock, Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tests.projections.history import History
@@ -70,6 +71,7 @@ def history_app(pool: asyncpg.Pool, repository: Repository, now: Clock, *handler
             "store": repository.store,
             "repository": repository,
             "authenticator": Authenticator(pool),
+            "view_cache": ViewCache(pool),
             "now": now,
         }
     )

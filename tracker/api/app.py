@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from projections.queries.cache import ViewCache
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tracker.api import problems
@@ -125,6 +126,9 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.store = store
             app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
             app.state.authenticator = Authenticator(pool)
+            app.state.view_cache = (
+                ViewCache(pool, settings.view_cache_mb * 2**20) if settings.view_cache_mb else None
+            )
             app.state.now = now
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file

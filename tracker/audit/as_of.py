@@ -25,6 +25,7 @@ from litestar.params import QueryParameter
 from projections.base import Projection
 from projections.bulk import FOLDED, BulkFold, dated_streams, events_of
 from projections.bulk_rows import use_copy_codecs
+from projections.queries.cache import ViewCache
 from projections.registry import all_projections
 from projections.runner import CREATE_SCHEMA, DROP_SCHEMA, SEARCH_PATH
 from tracker.application.clock import Now
@@ -224,6 +225,8 @@ class Views:
     pool: asyncpg.Pool
     now: Now
     cut: Cut | None = None
+    # Live views only: a view as of the past is computed once and thrown away.
+    cache: ViewCache | None = None
 
 
 @asynccontextmanager
@@ -398,7 +401,7 @@ async def provide_views(
     # It takes the principal only to be resolved after it, not beside it (see provide_commands).
     del principal
     if as_of is None:
-        yield Views(state.pool, state.now)
+        yield Views(state.pool, state.now, cache=state.view_cache)
         return
     async with views_as_of(state.pool, as_of) as past:
         yield past

@@ -9,7 +9,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
-from projections.queries.leader_view import LeaderCommitments, Options, leader_view
+from projections.queries.leader_view import READS, LeaderCommitments, Options, leader_view
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.commitment_list import Statuses, statuses
 from tracker.api.resources.common import COMMAND_ERRORS
@@ -23,7 +23,6 @@ from tracker.api.resources.view_support import (
 from tracker.audit.as_of import ViewsDep
 from tracker.eventstore.repository import AggregateNotFound
 
-VIEWS = ["commitment_views_v2"]
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
 Role = Literal["owner", "requester"]
@@ -99,7 +98,7 @@ class LeaderViewController(Controller):
         min_position: Annotated[int | None, QueryParameter(description=MIN_POSITION)] = None,
     ) -> Response[LeaderCommitments]:
         """Group a leader's commitments by what needs attention now."""
-        await consistent(state.pool, min_position, VIEWS)
+        await consistent(state.pool, min_position, READS)
         options = Options(
             due_soon_days=due_soon_days,
             finished_days=finished_days,
@@ -108,7 +107,9 @@ class LeaderViewController(Controller):
             purpose_id=purpose_id,
             statuses=statuses(status),
         )
-        view = await leader_view(views.pool, leader_id, views.now(), options, scope_of(principal))
+        view = await leader_view(
+            views.pool, leader_id, views.now(), options, scope_of(principal), views.cache
+        )
         if view is None:
             raise AggregateNotFound("leader", leader_id)
         return json_body(view)

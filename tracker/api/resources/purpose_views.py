@@ -9,9 +9,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
-from projections.commitment_view import CommitmentViews
-from projections.governance_view import GovernanceViews
-from projections.queries.purpose_view import MAX_PAGE, PAGE, PurposeView, purpose_view
+from projections.queries.purpose_view import MAX_PAGE, PAGE, READS, PurposeView, purpose_view
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import COMMAND_ERRORS
@@ -26,9 +24,7 @@ from tracker.application import policy
 from tracker.application.principal import LEADER
 from tracker.audit.as_of import ViewsDep
 
-# The governance views own purposes, meetings and agreements; the commitment views own
-# commitments and the forums (members) that access is checked against.
-VIEWS = (GovernanceViews.name, CommitmentViews.name)
+VIEWS = READS  # the meeting view and the agreements register read the same projections
 MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION)]
 ACCESS = (
     " Leaders see views of forums they belong to; auditors and admins see all; "
@@ -91,7 +87,9 @@ class PurposeViewController(Controller):
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
         caller = principal.leader_id if principal.kind == LEADER else None
-        view = await purpose_view(views.pool, purpose_id, views.now, caller, cursor, limit)
+        view = await purpose_view(
+            views.pool, purpose_id, views.now, caller, cursor, limit, views.cache
+        )
         if view is None:
             raise not_found("purpose", purpose_id)
         if views.cut is None:
