@@ -289,7 +289,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 is ~1,000,000 events")
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="API worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="API worker processes (TRACKER_WORKERS default)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--database", default=DATABASE, help="name of the database to load")
     parser.add_argument(
