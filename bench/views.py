@@ -1,14 +1,16 @@
 """Views benchmark: rebuild speed and memory over ~1,000,000 events, and read latency.
 
     python bench/views.py [--scale 1.0] [--seconds 10] [--reuse] [--database NAME]
-                          [--only rebuild|reads]
+                          [--only rebuild|reads] [--workers 1] [--writes 20]
 
 Loads a realistic store (bench/views_data.py) into a fresh database on
 TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
 with `tracker projections rebuild` in a child process (time, events/s, peak memory), then serves
 the API with `tracker serve` and reads the leader view, the purpose view and the first page of
-the commitment list with wrk at 16 connections (p50/p99 latency, after a 2 s warm-up), once
-with the view cache (the default) and once without it, where every read computes its view.
+the commitment list with wrk at 16 connections (p50/p99 latency, after a 2 s warm-up): with the
+view cache (the default) and without it, where every read computes its view; and both again
+while forums are renamed at --writes per second (each rename moves the commitment views'
+checkpoint, so no view kept before it may be served after it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +40,7 @@ from bench.common import SERVER, fresh_database, pool_for, url_for
 from bench.views_data import CTX, Store
 from projections.registry import all_projections
 from tracker import tokens
-from tracker.domain import EVENT_TYPES, STREAM_TYPES
+from tracker.domain import EVENT_TYPES, STREAM_TYPES, Forum
 from tracker.eventstore import EventStore
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
@@ -184,10 +188,53 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+class Renamer:
+    """Renames forums, one after another, at a steady rate from a thread of its own.
+
+    Every rename is applied by the commitment views, so each moves their checkpoint: no view
+    kept before it may be served after it.
+    """
+
+    def __init__(self, url: str, per_second: float) -> None:
+        self.url, self.per_second = url, per_second
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.renames = 0
+
+    def __enter__(self) -> Renamer:
+        if self.per_second > 0:
+            self.thread = threading.Thread(target=lambda: uvloop.run(self._run()))
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    async def _run(self) -> None:
+        pool = await pool_for(self.url, 1)
+        repository = Repository(EventStore(pool), EventMapper(EVENT_TYPES, STREAM_TYPES))
+        forums = [r[0] for r in await pool.fetch("SELECT forum_id FROM forums ORDER BY forum_id")]
+        started = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                forum = await repository.get(Forum, forums[self.renames % len(forums)])
+                forum.rename(f"{forum.name.split(' #')[0]} #{uuid.uuid4().hex[:6]}")
+                await repository.save(forum, context=CTX)
+                self.renames += 1
+                await asyncio.sleep(
+                    max(0, started + self.renames / self.per_second - time.monotonic())
+                )
+        finally:
+            await pool.close()
+
+
 def read_latency(
-    url: str, leader: str, purpose: str, seconds: int, workers: int, cache: bool
+    url: str, leader: str, purpose: str, seconds: int, workers: int, cache: bool, writes: float
 ) -> None:
-    """Serve the API on the loaded store and read each view at 16 concurrent connections."""
+    """Serve the API on the loaded store and read each view at 16 concurrent connections,
+    with forums renamed meanwhile at writes per second."""
     token = asyncio.run(_admin_token(url))
     port = free_port()
     env = os.environ | {
@@ -209,22 +256,26 @@ def read_latency(
             "purpose view": f"{base}/purposes/{purpose}/view",
             "commitment list": f"{base}/commitments?limit=50",
         }
-        print(f"\nreads, {workers} worker(s), view cache {'on (default)' if cache else 'off'}:")
+        print(
+            f"\nreads, {workers} worker(s), view cache {'on (default)' if cache else 'off'}, "
+            f"{f'{writes:g} forum renames/s' if writes else 'no writes'}:"
+        )
         print(
             f"{'view':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'target p99':>10} "
-            f"{'non-2xx':>8} {'api cpu ms/req':>14} {'db cpu ms/req':>13}"
+            f"{'non-2xx':>8} {'api cpu ms/req':>14} {'db cpu ms/req':>13} {'renames':>7}"
         )
         for name, target in cases.items():
             wrk(target, token, WARM_UP_SECONDS)  # new connections, prepared statements, the cache
-            before = cpu_seconds(server, url)
-            rate, p50, p99, bad = wrk(target, token, seconds)
-            api, db = (b - a for a, b in zip(before, cpu_seconds(server, url), strict=True))
+            with Renamer(url, writes) as renamer:
+                before = cpu_seconds(server, url)
+                rate, p50, p99, bad = wrk(target, token, seconds)
+                api, db = (b - a for a, b in zip(before, cpu_seconds(server, url), strict=True))
             done = rate * seconds
             goal = TARGETS[name]
             print(
                 f"{name:<18} {rate:8,.0f} {p50:8.1f} {p99:8.1f} "
                 f"{f'< {goal:.0f}' if goal else '-':>10} {bad:>8} "
-                f"{api / done * 1000:14.2f} {db / done * 1000:13.2f}",
+                f"{api / done * 1000:14.2f} {db / done * 1000:13.2f} {renamer.renames:>7}",
                 flush=True,
             )
     finally:
@@ -292,6 +343,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="API worker processes (TRACKER_WORKERS default)"
     )
+    parser.add_argument(
+        "--writes", type=float, default=20, help="forum renames per second in the second round"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--database", default=DATABASE, help="name of the database to load")
     parser.add_argument(
@@ -309,8 +363,9 @@ def main() -> None:
         rebuild_all(url)
     if args.only != "rebuild":
         leader, purpose = uvloop.run(busy_ids(url))
-        for cache in (True, False):
-            read_latency(url, leader, purpose, args.seconds, args.workers, cache)
+        for writes in (0, args.writes):
+            for cache in (True, False):
+                read_latency(url, leader, purpose, args.seconds, args.workers, cache, writes)
 
 
 if __name__ == "__main__":

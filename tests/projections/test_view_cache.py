@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -90,3 +91,64 @@ async def test_the_least_recently_used_view_leaves_first_when_memory_runs_out(
     await cache.view("big", T0, too_big, READS)
     await cache.view("big", T0, too_big, READS)
     assert too_big.calls == 2
+
+
+class Gated(Computes):
+    """A view whose computation waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def __call__(self) -> Fresh[str]:
+        self.started.set()
+        await self.gate.wait()
+        return await super().__call__()
+
+
+async def test_readers_that_miss_together_wait_for_one_computation(pool: asyncpg.Pool) -> None:
+    cache, view = ViewCache(pool), Gated()
+    first = asyncio.ensure_future(cache.view("k", T0, view, READS))
+    await view.started.wait()
+    second = asyncio.ensure_future(cache.view("k", T0, view, READS))
+    await asyncio.sleep(0.05)  # the second has read the state and found the first under way
+    view.gate.set()
+    assert await asyncio.gather(first, second) == ["computed 1", "computed 1"]
+    assert view.calls == 1
+
+
+async def test_a_reader_that_goes_away_does_not_cancel_the_others_computation(
+    pool: asyncpg.Pool,
+) -> None:
+    cache, view = ViewCache(pool), Gated()
+    first = asyncio.ensure_future(cache.view("k", T0, view, READS))
+    await view.started.wait()
+    second = asyncio.ensure_future(cache.view("k", T0, view, READS))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    view.gate.set()
+    assert await second == "computed 1"
+    assert first.cancelled() and view.calls == 1
+    assert await cache.view("k", T0, view, READS) == "computed 1"  # and it was kept
+
+
+async def test_a_failed_computation_fails_its_readers_and_is_not_kept(pool: asyncpg.Pool) -> None:
+    cache, calls = ViewCache(pool), 0
+    gate = asyncio.Event()
+
+    async def failing() -> Fresh[str]:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        raise RuntimeError("the database went away")
+
+    first = asyncio.ensure_future(cache.view("k", T0, failing, READS))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(cache.view("k", T0, failing, READS))
+    await asyncio.sleep(0.05)
+    gate.set()
+    for reader in await asyncio.gather(first, second, return_exceptions=True):
+        assert isinstance(reader, RuntimeError)
+    assert calls == 1
+    assert await cache.view("k", T0, Computes(), READS) == "computed 1"
