@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -24,9 +25,17 @@ from projections.runner import (
 TRY_REBUILD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
 UNLOCK_REBUILD = "SELECT pg_advisory_unlock($1, hashtext($2))"
 BUILDING = "SELECT generation FROM projection_generations WHERE name = $1 AND state = 'building'"
-NEXT_GENERATION = "SELECT max(generation) + 1 FROM projection_generations WHERE name = $1"
+NEXT_GENERATION = (
+    "SELECT coalesce(max(generation), 0) + 1 FROM projection_generations WHERE name = $1"
+)
 LIVE_GENERATION = "SELECT live_generation FROM projections WHERE name = $1"
-SWITCH = "UPDATE projections SET live_generation = $2 WHERE name = $1"
+# A projection's first build has no row here until it is switched in.
+SWITCH = """
+INSERT INTO projections (name, live_generation) VALUES ($1, $2)
+ON CONFLICT (name) DO UPDATE SET live_generation = EXCLUDED.live_generation
+"""
+LOCK_REBUILD = "SELECT pg_advisory_lock($1, hashtext($2))"
+ANY_EVENT = "SELECT EXISTS (SELECT FROM events)"
 MARK_LIVE = "UPDATE projection_generations SET state = 'live' WHERE name = $1 AND generation = $2"
 FORGET = "DELETE FROM projection_generations WHERE name = $1 AND generation = $2"
 VACUUM_TABLES = """
@@ -41,6 +50,9 @@ SELECT count(*) FROM events e, projection_generations g
 WHERE g.name = $1 AND g.generation = $2
   AND (e.transaction_id, e.position) > (g.transaction_id, g.position)
 """
+
+
+log = logging.getLogger(__name__)
 
 
 class RebuildRunning(Exception):
@@ -92,6 +104,42 @@ async def rebuild_many(
                 await _replay(runner, projection, generation, progress)
             await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
             return {p.name: g for p, g in targets}
+        finally:
+            for name in locked:
+                await guard.fetchval(UNLOCK_REBUILD, REBUILD, name)
+
+
+async def build_new(runner: ProjectionRunner, progress: Progress | None = None) -> list[str]:
+    """Build each of the runner's projections that has never run, from the whole log, before
+    anyone reads it: an upgrade that brings a new projection version never serves it empty or
+    partial. Return the projections built here.
+
+    On an empty log there is nothing to build, and ensure() publishes them as they are. Several
+    processes may start at once: each waits for the others' builds, and builds what is left.
+    """
+    pool = runner.store.pool
+    new = [p for p in runner.projections if await pool.fetchval(LIVE_GENERATION, p.name) is None]
+    if not new or not await pool.fetchval(ANY_EVENT):
+        return []
+    async with pool.acquire() as guard:
+        locked: list[str] = []
+        try:
+            for projection in sorted(new, key=lambda p: p.name):  # one lock order for all
+                await guard.fetchval(LOCK_REBUILD, REBUILD, projection.name)
+                locked.append(projection.name)
+            # Another process may have built some while this one waited for the locks.
+            new = [p for p in new if await pool.fetchval(LIVE_GENERATION, p.name) is None]
+            names = ", ".join(p.name for p in new)
+            if new:
+                log.info("building %s from the whole log before publishing", names)
+            targets = [(p, await _target(pool, p)) for p in new]
+            fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
+            if fresh:
+                await build(runner.connect, fresh, progress)
+            for projection, generation in targets:
+                await _replay(runner, projection, generation, progress)
+            await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
+            return [p.name for p in new]
         finally:
             for name in locked:
                 await guard.fetchval(UNLOCK_REBUILD, REBUILD, name)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 LEAD, BATCH, REBUILD = 7301, 7302, 7303
 
 CREATED = "SELECT live_generation FROM projections WHERE name = $1"
+ANY_GENERATION = "SELECT EXISTS (SELECT FROM projection_generations WHERE name = $1)"
 CREATE = "INSERT INTO projections (name, live_generation) VALUES ($1, $2)"
 NEW_GENERATION = """
 INSERT INTO projection_generations (name, generation, state) VALUES ($1, $2, $3)
@@ -77,9 +78,15 @@ async def create_tables(conn: Connection, projection: Projection, generation: in
 
 
 async def ensure_projection(conn: Connection, projection: Projection) -> None:
-    """Create and publish generation 1 if the projection has never run (in conn's transaction)."""
+    """Create and publish generation 1 if the projection has never run (in conn's transaction).
+
+    A projection with a generation but none live is in its first build (see build_new): it is
+    published when that is done, never before.
+    """
     await conn.execute(LOCK_BATCH, BATCH, projection.name)
-    if await conn.fetchval(CREATED, projection.name) is None:
+    if await conn.fetchval(CREATED, projection.name) is None and not await conn.fetchval(
+        ANY_GENERATION, projection.name
+    ):
         await create_generation(conn, projection, 1, "live")
         await conn.execute(CREATE, projection.name, 1)
         await conn.execute(PUBLISH, projection.schema(1), list(projection.tables))

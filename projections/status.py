@@ -22,7 +22,7 @@ SELECT g.name, g.generation, p.live_generation, g.transaction_id, g.position, g.
                AND l.classid = $1 AND l.objid = (hashtext(g.name)::bigint & 4294967295)::oid),
        EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
                AND l.classid = $2 AND l.objid = (hashtext(g.name)::bigint & 4294967295)::oid)
-FROM projection_generations g JOIN projections p ON p.name = g.name
+FROM projection_generations g LEFT JOIN projections p ON p.name = g.name
 ORDER BY g.name, g.generation
 """
 

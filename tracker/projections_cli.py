@@ -10,7 +10,7 @@ import sys
 import asyncpg
 import uvloop
 
-from projections.rebuild import RebuildRunning, print_progress, rebuild_many
+from projections.rebuild import RebuildRunning, build_new, print_progress, rebuild_many
 from projections.registry import all_projections, by_name, projection_names
 from projections.retire import Rebuilding, drop_projection
 from projections.runner import ProjectionRunner
@@ -83,6 +83,9 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(runner: ProjectionRunner, settings: Settings) -> None:
+    # Ctrl-C still interrupts a first build; it resumes on the next start.
+    if built := await build_new(runner, print_progress):
+        print(f"\nbuilt {', '.join(built)} from the log", file=sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from projections.queries.cache import ViewCache
+from projections.rebuild import build_new
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tracker.api import problems
@@ -98,6 +99,8 @@ async def running_projections(
         yield
         return
     runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(url))
+    # Before serving: a projection new in this release is built from the log, not shown empty.
+    await build_new(runner)
     await runner.ensure()
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop, poll_seconds=settings.poll_interval))
