@@ -1,6 +1,7 @@
 """HTTP throughput of the real server against baselines served the same way, driven by wrk.
 
     uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server granian]
+                               [--projections inside|apart]
     uv run python bench/api.py --server uvicorn      # the other candidate, for comparison
 
 Needs wrk (`apt-get install -y wrk`) and a PostgreSQL server (TRACKER_BENCH_DATABASE_URL,
@@ -9,13 +10,16 @@ default the local one on 5432), where it creates a fresh database. The service r
 run under the same server with the same options. wrk and the servers share the machine's cores.
 req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
 spent per request (from /proc), which other load on the machine disturbs less than req/s.
-Server settings pass through the environment, e.g. TRACKER_RUN_PROJECTIONS=off.
+With --projections apart the service runs as deployments that scale the two apart do: the API
+with TRACKER_RUN_PROJECTIONS=off and `python -m tracker projections run` beside it, whose CPU
+counts too. Other server settings pass through the environment.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -132,8 +136,9 @@ async def seed(url: str) -> dict[str, list[Line]]:
 
 
 @contextmanager
-def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str, int]]:
-    """Run a server until the block ends, then stop it with SIGTERM; yield its URL and pid."""
+def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str, list[int]]]:
+    """Run a server until the block ends, then stop it with SIGTERM; yield its URL and the pids
+    whose CPU counts (with the projection worker's, when it runs apart)."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
@@ -152,7 +157,11 @@ def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str,
         argv = [sys.executable, "-m", "tracker", "serve"]  # the production command, set by env
     base = f"http://{HOST}:{port}"
     ready = base + ("/health" if app == "service" else "/hello")
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, contextlib.ExitStack() as apart:
+        pids = []
+        if app == "service" and args.projections == "apart":
+            env["TRACKER_RUN_PROJECTIONS"] = "off"
+            pids.append(apart.enter_context(projection_worker(env)))
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             for _ in range(600):
@@ -164,7 +173,7 @@ def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str,
                 time.sleep(0.1)
             else:
                 sys.exit(f"the server did not answer {ready} within a minute")
-            yield base, proc.pid
+            yield base, [proc.pid, *pids]
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -173,6 +182,29 @@ def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str,
                 print(f"warning: the {app} server ignored SIGTERM; killed", file=sys.stderr)
                 proc.kill()
                 proc.wait()
+
+
+@contextlib.contextmanager
+def projection_worker(env: dict[str, str]) -> Iterator[int]:
+    """`tracker projections run` until the block ends, once it has built the views; its pid."""
+    argv = [sys.executable, "-m", "tracker", "projections", "run"]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(600):
+                log.seek(0)
+                output = log.read().decode()
+                if "running projections" in output:
+                    break
+                if proc.poll() is not None:
+                    sys.exit(f"the projection worker exited:\n{output}")
+                time.sleep(0.1)
+            else:
+                sys.exit("the projection worker did not start within a minute")
+            yield proc.pid
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
 
 
 def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -> tuple[int, str]:
@@ -192,7 +224,7 @@ def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -
 
 
 def measure(
-    args: argparse.Namespace, base: str, pid: int, lines: list[Line], folder: str
+    args: argparse.Namespace, base: str, pids: list[int], lines: list[Line], folder: str
 ) -> Result:
     """Check one request by hand, warm up, run wrk and parse its summary; time the server's CPU."""
     method, path, token, body = lines[0]
@@ -207,9 +239,9 @@ def measure(
     for seconds in (args.warmup, args.seconds):
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
         argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
-        cpu = cpu_seconds(pid)
+        cpu = cpu_seconds(pids)
         done = subprocess.run(argv, capture_output=True, text=True)
-        cpu, out = cpu_seconds(pid) - cpu, done.stdout
+        cpu, out = cpu_seconds(pids) - cpu, done.stdout
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
         sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
@@ -221,8 +253,8 @@ def measure(
     )
 
 
-def cpu_seconds(root: int) -> float:
-    """CPU time (user and system) used so far by a process and all its descendants."""
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU time (user and system) used so far by some processes and all their descendants."""
     parents, ticks = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -231,7 +263,7 @@ def cpu_seconds(root: int) -> float:
             continue  # it exited meanwhile
         pid = int(stat.parent.name)
         parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
-    tree, grew = {root}, True
+    tree, grew = set(roots), True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree, grew = tree | more, bool(more)
@@ -269,6 +301,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
+    parser.add_argument(
+        "--projections",
+        choices=("inside", "apart"),
+        default="inside",
+        help="run the projections in the server (tracker serve's default) or beside it",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -278,14 +316,15 @@ def main() -> int:
     print(
         f"{args.server} {version(args.server)}, {args.workers} workers; wrk {WRK_THREADS} threads, "
         f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.2f} before the runs"
+        f"load average {os.getloadavg()[0]:.2f} before the runs; projections "
+        + ("inside the server" if args.projections == "inside" else "in a process of their own")
     )
     results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory() as folder:
         for app in ("baseline", "service"):
-            with serving(args, url, app) as (base, pid):
+            with serving(args, url, app) as (base, pids):
                 for name in (n for n, run in RUNS.items() if run[1] == app):
-                    results[name] = measure(args, base, pid, lines[name], folder)
+                    results[name] = measure(args, base, pids, lines[name], folder)
     return report(results)
 
 

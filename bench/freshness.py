@@ -1,6 +1,6 @@
 """How soon an event shows in the views after its append, at idle load.
 
-    uv run python bench/freshness.py [--commands 300] [--workers 2]
+    uv run python bench/freshness.py [--commands 300] [--workers 2] [--projections inside|apart]
 
 Serves the API with the production command (`tracker serve`, granian, projections running
 inside it) on a fresh database, then sends one `POST /commitments` at a time, a random 20-120 ms
@@ -74,10 +74,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument(
+        "--projections",
+        choices=("inside", "apart"),
+        default="inside",
+        help="run the projections in the server or in `tracker projections run` beside it",
+    )
     args = parser.parse_args()
     url = uvloop.run(fresh_database("tracker_bench_freshness"))
     lines = uvloop.run(seed(url))["make"]
-    serve = argparse.Namespace(server="granian", workers=args.workers)
+    serve = argparse.Namespace(server="granian", workers=args.workers, projections=args.projections)
     with serving(serve, url, "service") as (base, _):
         uvloop.run(measure(url, base, lines, args.commands))
 
