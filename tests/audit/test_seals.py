@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -280,9 +282,9 @@ async def test_missing_tree_rows_are_reported_as_damage(
 
 
 async def test_the_sealer_seals_new_events_in_the_background(
-    store: EventStore, pool: asyncpg.Pool, key: SigningKey
+    store: EventStore, pool: asyncpg.Pool, key: SigningKey, database_url: str
 ) -> None:
-    async with running_sealer(pool, key, every=0.02):
+    async with running_sealer(database_url, key, every=0.02):
         await append(store, 3)
         for _ in range(200):
             head = await seals.latest(pool)
@@ -290,7 +292,7 @@ async def test_the_sealer_seals_new_events_in_the_background(
                 break
             await asyncio.sleep(0.02)
     assert head is not None and head.tree_size == 6
-    async with running_sealer(pool, key, every=0):  # switched off
+    async with running_sealer(database_url, key, every=0):  # switched off
         await append(store, 1)
         await asyncio.sleep(0.1)
     assert await seals.latest(pool) == head
@@ -336,3 +338,15 @@ def test_a_configured_key_file_is_used_and_a_bad_one_refused(tmp_path: Path) -> 
     path.write_text("not a key")
     with pytest.raises(SigningKeyError, match="not an unencrypted PEM"):
         signing_key(tmp_path, path)
+
+
+async def test_the_sealer_keeps_sealing_while_the_servers_event_loop_is_busy(
+    store: EventStore, pool: asyncpg.Pool, key: SigningKey, database_url: str
+) -> None:
+    """It seals on a thread of its own, so its hashing never holds up requests."""
+    await append(store, 5)
+    async with running_sealer(database_url, key, every=0.02):
+        time.sleep(1.0)  # noqa: ASYNC251 -- blocking this loop on purpose: nothing runs on it
+        busy_until = datetime.now(UTC)
+    head, events = await seals.latest(pool), await pool.fetchval("SELECT count(*) FROM events")
+    assert head is not None and head.tree_size == events == 10 and head.sealed_at < busy_until

@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             )
             async with (
                 running_projections(settings, store, url),
-                running_sealer(pool, app.state.signing_key, settings.seal_seconds),
+                running_sealer(url, app.state.signing_key, settings.seal_seconds),
             ):
                 # Everything built so far lives as long as the process: keep it out of the
                 # garbage collector's full passes, which otherwise paused requests ~90 ms.
