@@ -6,7 +6,8 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -87,26 +88,9 @@ async def rebuild_many(
     (projections/bulk.py); anything else, and whatever arrived meanwhile, is replayed batch by
     batch from its checkpoint, so an interrupted rebuild resumes where it stopped.
     """
-    pool = runner.store.pool
     await runner.ensure()
-    async with pool.acquire() as guard:
-        locked: list[str] = []
-        try:
-            for projection in projections:
-                if not await guard.fetchval(TRY_REBUILD, REBUILD, projection.name):
-                    raise RebuildRunning(projection.name)
-                locked.append(projection.name)
-            targets = [(p, await _target(pool, p)) for p in projections]
-            fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
-            if fresh:
-                await build(runner.connect, fresh, progress)
-            for projection, generation in targets:
-                await _replay(runner, projection, generation, progress)
-            await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
-            return {p.name: g for p, g in targets}
-        finally:
-            for name in locked:
-                await guard.fetchval(UNLOCK_REBUILD, REBUILD, name)
+    async with _locked(runner.store.pool, projections, wait=False):
+        return await _build(runner, projections, progress)
 
 
 async def build_new(runner: ProjectionRunner, progress: Progress | None = None) -> list[str]:
@@ -121,28 +105,49 @@ async def build_new(runner: ProjectionRunner, progress: Progress | None = None) 
     new = [p for p in runner.projections if await pool.fetchval(LIVE_GENERATION, p.name) is None]
     if not new or not await pool.fetchval(ANY_EVENT):
         return []
+    async with _locked(pool, new, wait=True):
+        # Another process may have built some while this one waited for the locks.
+        new = [p for p in new if await pool.fetchval(LIVE_GENERATION, p.name) is None]
+        if new:
+            names = ", ".join(p.name for p in new)
+            log.info("building %s from the whole log before publishing", names)
+        return list(await _build(runner, new, progress))
+
+
+@asynccontextmanager
+async def _locked(
+    pool: asyncpg.Pool, projections: Sequence[Projection], wait: bool
+) -> AsyncIterator[None]:
+    """Hold each projection's rebuild lock: wait for it, or refuse with RebuildRunning."""
     async with pool.acquire() as guard:
         locked: list[str] = []
         try:
-            for projection in sorted(new, key=lambda p: p.name):  # one lock order for all
-                await guard.fetchval(LOCK_REBUILD, REBUILD, projection.name)
+            for projection in sorted(projections, key=lambda p: p.name):  # one lock order
+                if wait:
+                    await guard.fetchval(LOCK_REBUILD, REBUILD, projection.name)
+                elif not await guard.fetchval(TRY_REBUILD, REBUILD, projection.name):
+                    raise RebuildRunning(projection.name)
                 locked.append(projection.name)
-            # Another process may have built some while this one waited for the locks.
-            new = [p for p in new if await pool.fetchval(LIVE_GENERATION, p.name) is None]
-            names = ", ".join(p.name for p in new)
-            if new:
-                log.info("building %s from the whole log before publishing", names)
-            targets = [(p, await _target(pool, p)) for p in new]
-            fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
-            if fresh:
-                await build(runner.connect, fresh, progress)
-            for projection, generation in targets:
-                await _replay(runner, projection, generation, progress)
-            await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
-            return [p.name for p in new]
+            yield
         finally:
             for name in locked:
                 await guard.fetchval(UNLOCK_REBUILD, REBUILD, name)
+
+
+async def _build(
+    runner: ProjectionRunner, projections: Sequence[Projection], progress: Progress | None
+) -> dict[str, int]:
+    """Build the next generation of each (in bulk while empty, then batch by batch from its
+    checkpoint) and switch reads over to it; the new generation by projection name."""
+    pool = runner.store.pool
+    targets = [(p, await _target(pool, p)) for p in projections]
+    fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
+    if fresh:
+        await build(runner.connect, fresh, progress)
+    for projection, generation in targets:
+        await _replay(runner, projection, generation, progress)
+    await asyncio.gather(*(_finish(runner, p, g) for p, g in targets))
+    return {p.name: g for p, g in targets}
 
 
 async def _is_empty(pool: asyncpg.Pool, projection: Projection, generation: int) -> bool:
