@@ -13,11 +13,12 @@ import asyncpg
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from tracker.audit import tree
+from tracker.audit import merkle, tree
 from tracker.audit.keys import SigningKey, public_key_of
 from tracker.audit.tree import Inclusion, OutsideTree, TreeDamaged, consistency, inclusion, subtree
 from tracker.database import Connection
-from tracker.eventstore import START, Checkpoint, EventStore
+from tracker.eventstore import START, Checkpoint
+from tracker.eventstore.store import log_after
 
 __all__ = [
     "Inclusion",
@@ -34,6 +35,9 @@ __all__ = [
 # Any constant works; every sealer (serve workers, `tracker audit seal`) must use the same one.
 SEAL_LOCK = 7_301_555_115
 PAGE = 5000
+# Only what a leaf commits to (see merkle.leaf_bytes), in the log's order: sealing 10,000
+# events took 0.13-0.14 s this way against 0.19-0.20 s reading whole events (bench/audit_seal.py).
+LEAVES = log_after("transaction_id, position, stream_id, version, recorded_at, hash")
 # Leaves per transaction: a sealing transaction holds the read horizon back for everyone once
 # it writes, so a large backlog is sealed in several short transactions instead of one long one.
 BATCH = 100_000
@@ -100,14 +104,14 @@ async def seal(
     pool: asyncpg.Pool, key: SigningKey, *, wait: bool = True, batch: int = BATCH
 ) -> Seal | None:
     """Seal every event below the horizon; None if nothing is new or (wait=False) lock is busy."""
-    store, newest = EventStore(pool), None
+    newest = None
     while True:
         async with pool.acquire() as conn, conn.transaction():
             if wait:
                 await conn.execute(LOCK, SEAL_LOCK)
             elif not await conn.fetchval(TRY_LOCK, SEAL_LOCK):
                 return newest
-            grown = await _grow(conn, store, batch)
+            grown = await _grow(conn, batch)
             if not grown.leaves:
                 return newest
             newest = await _sign(conn, grown, key)
@@ -115,7 +119,7 @@ async def seal(
             return newest
 
 
-async def _grow(conn: Connection, store: EventStore, batch: int) -> tree.Frontier:
+async def _grow(conn: Connection, batch: int) -> tree.Frontier:
     # Everything is read before anything is written: until it writes, this transaction has
     # no id, so it does not hold back the horizon that every reader of the log waits on.
     size = await tree.leaf_count(conn)
@@ -123,12 +127,13 @@ async def _grow(conn: Connection, store: EventStore, batch: int) -> tree.Frontie
     after = await _resume(conn, size)
     while len(grown.leaves) < batch:
         limit = min(PAGE, batch - len(grown.leaves))
-        page = await store.read_all(after, limit, connection=conn)
-        for event in page.events:
-            grown.append(event.position, tree.leaf_of(event))
-        if len(page.events) < limit:  # reached the horizon
+        rows = await conn.fetch(LEAVES, after.transaction_id, after.position, limit)
+        for _, position, stream_id, version, recorded_at, hash_ in rows:
+            leaf = merkle.leaf_bytes(position, stream_id, version, recorded_at, hash_)
+            grown.append(position, merkle.leaf_hash(leaf))
+        if len(rows) < limit:  # reached the horizon
             break
-        after = page.checkpoint
+        after = Checkpoint(rows[-1][0], rows[-1][1])
     return grown
 
 

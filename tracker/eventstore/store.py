@@ -76,23 +76,23 @@ JOIN events e ON e.stream_id = a.stream_id AND e.version = a.version
 COLUMNS = """position, transaction_id, stream_id, stream_type, version, type, type_version, payload,
 occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id, causation_id, hash"""
 
-# Rows whose transaction id is below the oldest running transaction can no longer appear
-# behind the reader, so stopping at that horizon means a checkpoint never skips an event.
-READ_ALL = f"""
-SELECT {COLUMNS} FROM events
+
+def log_after(columns: str, where: str = "") -> str:
+    """SQL for the global log after the checkpoint ($1, $2), in commit-safe order, $3 rows."""
+    # Rows whose transaction id is below the oldest running transaction can no longer appear
+    # behind the reader, so stopping at that horizon means a checkpoint never skips an event.
+    return f"""
+SELECT {columns} FROM events
 WHERE (transaction_id, position) > ($1::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  {where}
 ORDER BY transaction_id, position
 LIMIT $3
 """
-READ_ALL_OF_TYPES = f"""
-SELECT {COLUMNS} FROM events
-WHERE (transaction_id, position) > ($1::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  AND type = ANY($4::text[])
-ORDER BY transaction_id, position
-LIMIT $3
-"""
+
+
+READ_ALL = log_after(COLUMNS)
+READ_ALL_OF_TYPES = log_after(COLUMNS, "AND type = ANY($4::text[])")
 READ_STREAM = f"""
 SELECT {COLUMNS} FROM events
 WHERE stream_id = $1 AND version >= $2 AND version <= $3
