@@ -27,6 +27,13 @@ def leaf_bytes(
     return msgspec.json.encode([position, str(stream_id), version, recorded_at, chain_hash.hex()])
 
 
+def leaf(
+    position: int, stream_id: UUID, version: int, recorded_at: datetime, chain_hash: bytes
+) -> bytes:
+    """The leaf hash of an event, from what it commits to (see leaf_bytes)."""
+    return leaf_hash(leaf_bytes(position, stream_id, version, recorded_at, chain_hash))
+
+
 def leaf_hash(data: bytes) -> bytes:
     """RFC 9162: MTH({d0}) = SHA-256(0x00 || d0)."""
     return hashlib.sha256(b"\x00" + data).digest()

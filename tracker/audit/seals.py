@@ -129,8 +129,7 @@ async def _grow(conn: Connection, batch: int) -> tree.Frontier:
         limit = min(PAGE, batch - len(grown.leaves))
         rows = await conn.fetch(LEAVES, after.transaction_id, after.position, limit)
         for _, position, stream_id, version, recorded_at, hash_ in rows:
-            leaf = merkle.leaf_bytes(position, stream_id, version, recorded_at, hash_)
-            grown.append(position, merkle.leaf_hash(leaf))
+            grown.append(position, merkle.leaf(position, stream_id, version, recorded_at, hash_))
         if len(rows) < limit:  # reached the horizon
             break
         after = Checkpoint(rows[-1][0], rows[-1][1])

@@ -106,10 +106,8 @@ class Frontier:
 
 def leaf_of(event: RecordedEvent) -> bytes:
     """The leaf hash of an event."""
-    data = merkle.leaf_bytes(
-        event.position, event.stream_id, event.version, event.recorded_at, event.hash
-    )
-    return merkle.leaf_hash(data)
+    e = event
+    return merkle.leaf(e.position, e.stream_id, e.version, e.recorded_at, e.hash)
 
 
 async def leaf_count(db: Executor) -> int:

@@ -166,10 +166,9 @@ def canonical_of_row(row: Row) -> bytes:
 def leaf_of_row(row: Row) -> bytes:
     """tree.leaf_of for a row: leaf_bytes only formats the stream id, and text is what it
     formats it to."""
-    data = merkle.leaf_bytes(
+    return merkle.leaf(
         row.position, cast(UUID, row.stream_id), row.version, row.recorded_at, row.hash
     )
-    return merkle.leaf_hash(data)
 
 
 # An event as Chains reads it: a RecordedEvent or a Row.
