@@ -132,18 +132,18 @@ class CompactRows(dict[Any, Row]):
     def __setitem__(self, key: Any, row: Row) -> None:
         if self._key is not None:
             key = row[self._key]  # equal to the key given; one string then serves both
-        strings = self._strings
+        same = self._strings.setdefault
         for column in self._shared:
             value = row.get(column)
             if type(value) is str:
-                row[column] = strings.setdefault(value, value)
+                row[column] = same(value, value)
         if self._holder is not None:
             if self._template is None:
                 self._template = _split_template(self._holder, row)
             compact = self._template.copy()
             compact.update(row)  # the keys exist already, so only values are set: still split
             row = compact
-        super().__setitem__(key, row)
+        dict.__setitem__(self, key, row)
 
 
 def _split_template(holder: type, row: Row) -> Row:

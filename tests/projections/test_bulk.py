@@ -220,6 +220,23 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     assert events > 0 and [tuple(c) for c in checkpoints] == [tuple(head)] * 2
 
 
+async def test_a_bulk_build_vacuums_and_analyses_every_table_before_it_is_published(
+    store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
+) -> None:
+    await generate(repository, seed=7, steps=600)
+    runner = runner_for(store, database_url)
+    projections = [CommitmentViews(), GovernanceViews()]
+    generations = await rebuild_many(runner, projections)
+    for projection in projections:
+        tables = await pool.fetch(
+            "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
+            "WHERE schemaname = $1",
+            projection.schema(generations[projection.name]),
+        )
+        assert {t["relname"] for t in tables} == set(projection.tables)
+        assert all(t["last_vacuum"] and t["last_analyze"] for t in tables), tables
+
+
 async def test_a_rebuild_builds_in_bulk_then_catches_up_what_came_later(
     store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
 ) -> None:
