@@ -339,7 +339,8 @@ async def _fold(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        async for rows in _pages(conn, FOLDED, cut, horizon, batch_size):
+        # The folds need no transaction id; the pages do, to go on from the last row.
+        async for rows in _pages(conn, f"{FOLDED}, transaction_id", cut, horizon, batch_size):
             for event in events_of(rows, dated):
                 for fold in by_stream.get(event.stream_type, ()):
                     fold.apply(event)
@@ -363,8 +364,8 @@ async def _fold(
 async def _pages(
     conn: Connection, columns: str, cut: Cut, horizon: int, batch_size: int
 ) -> AsyncIterator[list[asyncpg.Record]]:
-    """Rows of the log up to the cut in global order, a batch at a time; each row's first two
-    columns are its position and transaction id."""
+    """Rows of the log up to the cut in global order, a batch at a time; the columns include
+    position and transaction_id."""
     after = START
     while True:
         if cut.checkpoint is not None:
@@ -391,7 +392,7 @@ async def _pages(
             yield rows
         if len(rows) < batch_size:
             return
-        after = Checkpoint(rows[-1][1], rows[-1][0])
+        after = Checkpoint(rows[-1]["transaction_id"], rows[-1]["position"])
 
 
 async def provide_views(
