@@ -1,7 +1,7 @@
 """HTTP throughput of the real server against baselines served the same way, driven by wrk.
 
     uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server granian]
-                               [--projections inside|apart]
+                               [--projections inside|apart] [--only make progress ...]
     uv run python bench/api.py --server uvicorn      # the other candidate, for comparison
 
 Needs wrk (`apt-get install -y wrk`) and a PostgreSQL server (TRACKER_BENCH_DATABASE_URL,
@@ -9,7 +9,8 @@ default the local one on 5432), where it creates a fresh database. The service r
 `python -m tracker serve` (granian) or under uvicorn; the baselines in bench/baseline_app.py
 run under the same server with the same options. wrk and the servers share the machine's cores.
 req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
-spent per request (from /proc), which other load on the machine disturbs less than req/s.
+spent per request (from /proc), which other load on the machine disturbs less than req/s, and
+"db CPU ms/req" the same for all of PostgreSQL's processes (a local server is assumed).
 With --projections apart the service runs as deployments that scale the two apart do: the API
 with TRACKER_RUN_PROJECTIONS=off and `python -m tracker projections run` beside it, whose CPU
 counts too. Other server settings pass through the environment.
@@ -85,6 +86,7 @@ class Result(NamedTuple):
     p50_ms: float
     p99_ms: float
     cpu_ms: float  # CPU time of all the server's processes, per request
+    db_cpu_ms: float  # CPU time of all PostgreSQL's processes, per request
     non2xx: int
     socket_errors: int
     first_error: str
@@ -239,9 +241,9 @@ def measure(
     for seconds in (args.warmup, args.seconds):
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
         argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
-        cpu = cpu_seconds(pids)
+        cpu, db = cpu_seconds(pids), database_cpu_seconds()
         done = subprocess.run(argv, capture_output=True, text=True)
-        cpu, out = cpu_seconds(pids) - cpu, done.stdout
+        cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
         sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
@@ -249,20 +251,39 @@ def measure(
     first = out.partition("bench-first-error: ")[2].strip()
     n, latency = f["requests"], (f["p50"] / 1000, f["p99"] / 1000)
     return Result(
-        n / f["micros"] * 1e6, *latency, cpu * 1000 / n, f["non2xx"], f["socket_errors"], first
+        n / f["micros"] * 1e6,
+        *latency,
+        cpu * 1000 / n,
+        db * 1000 / n,
+        f["non2xx"],
+        f["socket_errors"],
+        first,
     )
+
+
+def _processes() -> Iterator[tuple[int, str, int, int]]:
+    """Every process: pid, name, parent and CPU ticks (user and system) so far."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+        except OSError:
+            continue  # it exited meanwhile
+        fields = rest.split()
+        yield int(stat.parent.name), name, int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def database_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server's processes (on this machine): backends,
+    WAL writer and the rest, since commits cost there too."""
+    ticks = sum(t for _, name, _, t in _processes() if name == "postgres")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(roots: list[int]) -> float:
     """CPU time (user and system) used so far by some processes and all their descendants."""
     parents, ticks = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # it exited meanwhile
-        pid = int(stat.parent.name)
-        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    for pid, _, parent, used in _processes():
+        parents[pid], ticks[pid] = parent, used
     tree, grew = set(roots), True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
@@ -274,14 +295,18 @@ def report(results: dict[str, Result]) -> int:
     """Print the figures, ratios and targets; non-zero if any response failed."""
     rows: list[list[object]] = []
     for name, (label, _, baseline) in RUNS.items():
+        if name not in results:
+            continue
         r, ratio, vs, met = results[name], "", "", ""
         if baseline is not None:
             ratio = r.rps / results[baseline].rps
             vs = RUNS[baseline][0].split("  ")[0]
             met = "yes" if ratio >= TARGET_RATIO and r.p99_ms < TARGET_P99_MS else "NO"
-        rows.append([label, r.rps, r.p50_ms, r.p99_ms, r.cpu_ms, r.non2xx, r.socket_errors])
+        rows.append([label, r.rps, r.p50_ms, r.p99_ms, r.cpu_ms, r.db_cpu_ms])
+        rows[-1] += [r.non2xx, r.socket_errors]
         rows[-1] += [ratio, vs, met]
-    header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "non-2xx", "sock err"]
+    header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "db CPU ms/req"]
+    header += ["non-2xx", "sock err"]
     header += ["ratio", "of", "met"]
     print(table(header, rows))
     print(f"targets: ratio >= {TARGET_RATIO} and p99 < {TARGET_P99_MS:.0f} ms")
@@ -308,7 +333,15 @@ def main() -> int:
         help="run the projections in the server (tracker serve's default) or beside it",
     )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(RUNS),
+        default=list(RUNS),
+        help="measure only these runs (and the baselines they are compared with)",
+    )
     args = parser.parse_args()
+    runs = {*args.only, *(RUNS[n][2] for n in args.only if RUNS[n][2] is not None)}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
     url = asyncio.run(fresh_database("tracker_bench_api"))
@@ -323,7 +356,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for app in ("baseline", "service"):
             with serving(args, url, app) as (base, pids):
-                for name in (n for n, run in RUNS.items() if run[1] == app):
+                for name in (n for n, run in RUNS.items() if run[1] == app and n in runs):
                     results[name] = measure(args, base, pids, lines[name], folder)
     return report(results)
 
