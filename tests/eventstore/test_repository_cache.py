@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
+from typing import Any
 
 import asyncpg
 import pytest
@@ -11,7 +13,15 @@ import pytest
 from tracker.application.commands import Commands, PreconditionFailed, Request
 from tracker.application.errors import ConcurrencyError
 from tracker.application.principal import Principal
-from tracker.domain import EVENT_TYPES, STREAM_TYPES, Commitment, Forum, InvalidValue, Leader
+from tracker.domain import (
+    EVENT_TYPES,
+    STREAM_TYPES,
+    Commitment,
+    Forum,
+    IllegalTransition,
+    InvalidValue,
+    Leader,
+)
 from tracker.eventstore import EventStore
 from tracker.eventstore.envelope import Context, NewEvent, StreamAppend
 from tracker.eventstore.mapper import EventMapper
@@ -189,3 +199,71 @@ async def test_an_append_guarded_by_a_moved_stream_writes_nothing(store: EventSt
         unchanged={read: 2},
     )
     assert [e.version for e in landed.events] == [1]
+
+
+async def test_following_the_log_marks_what_another_process_wrote_stale_before_a_command(
+    pool: asyncpg.Pool,
+) -> None:
+    here, there = process(pool), process(pool)
+    _, ann, _, commitment = await seed(there)
+    commands = Commands(here)
+    await commands.update(
+        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
+    )
+    stop = asyncio.Event()
+    watching = asyncio.create_task(here.watch_other_writers(stop, poll_seconds=0.01))
+    try:
+        await asyncio.sleep(0.05)  # the watch starts from the head of the log
+        elsewhere = await there.get(Commitment, commitment.id)
+        elsewhere.report_progress(ann.id, 60)
+        await there.save(elsewhere, context=SEEDER)
+        for _ in range(500):
+            if here.is_stale(commitment.id):
+                break
+            await asyncio.sleep(0.01)
+        assert here.is_stale(commitment.id)
+    finally:
+        stop.set()
+        await watching
+    appends: list[int] = []
+    original = here.store.append
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        appends.append(1)
+        return await original(*args, **kwargs)
+
+    here.store.append = counted  # type: ignore[method-assign]
+    saved = await commands.update(
+        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 80)
+    )
+    # Caught up before acting, so the first save landed: no conflict and no second attempt.
+    assert appends == [1] and [e.version for e in saved.events] == [4]
+    assert not here.is_stale(commitment.id)
+
+
+async def test_a_stale_cache_nobody_marked_costs_a_retry_not_a_wrong_write(
+    pool: asyncpg.Pool,
+) -> None:
+    here, there = process(pool), process(pool)
+    _, ann, _, commitment = await seed(there)
+    commands = Commands(here)
+    await commands.update(
+        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
+    )
+    elsewhere = await there.get(Commitment, commitment.id)
+    elsewhere.complete(ann.id)
+    await there.save(elsewhere, context=SEEDER)
+    assert not here.is_stale(commitment.id)  # nothing followed the log here
+
+    # The cached copy is still active, so the report passes there; the save must not land.
+    with pytest.raises(IllegalTransition):
+        await commands.update(
+            leader_request(ann.id),
+            Commitment,
+            commitment.id,
+            lambda c: c.report_progress(ann.id, 90),
+        )
+    versions = await pool.fetch(
+        "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", commitment.id
+    )
+    assert [v["type"] for v in versions][-1] == "commitment.completed"

@@ -111,6 +111,20 @@ async def running_projections(
         await asyncio.gather(task, return_exceptions=True)
 
 
+@asynccontextmanager
+async def watching_other_writers(
+    repository: Repository, poll_seconds: float
+) -> AsyncIterator[None]:
+    """Mark cached aggregates stale as other processes write to their streams."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(repository.watch_other_writers(stop, poll_seconds))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: Settings | None = None, now: Now = system_now) -> Litestar:
     """Build the app; it opens nothing until the lifespan starts."""
     settings = settings or Settings.from_env()
@@ -137,6 +151,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 signing_key, settings.data_dir, settings.signing_key_file
             )
             async with (
+                watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
                 running_sealer(url, app.state.signing_key, settings.seal_seconds),
             ):

@@ -132,10 +132,11 @@ class Commands:
 async def at_version(
     repository: Repository, cls: type[A], aggregate_id: UUID, if_match: int | None
 ) -> A:
-    """The aggregate to change, brought up to date, at the version If-Match names if given."""
-    # Up to date with one query for newer events: another process may have written since this
-    # one cached it, and acting on stale state would only fail at the save and go round again.
-    aggregate = await repository.get(cls, aggregate_id, fresh=True)
+    """The aggregate to change, at the version If-Match names if given."""
+    # Cached state is used as it is unless known to be stale: the save only lands if the stream
+    # is still at the version acted on, and a conflict marks it stale for the retry. If-Match
+    # is judged against the stream itself, so a conditional command catches up first.
+    aggregate = await repository.get(cls, aggregate_id, fresh=if_match is not None)
     if if_match is not None and aggregate.version != if_match:
         raise PreconditionFailed(aggregate_id, if_match, aggregate.version)
     return aggregate

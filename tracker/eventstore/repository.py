@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 from uuid import UUID
 
+import asyncpg
 from eventsourcing.domain import Aggregate
 
 from tracker.application.errors import ConcurrencyError
@@ -17,6 +21,9 @@ from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.store import EventStore
 
 A = TypeVar("A", bound=Aggregate)
+
+log = logging.getLogger(__name__)
+PAGE = 1000
 
 # The streams the command running in this task has read, at the versions it read them.
 _READS: ContextVar[dict[UUID, int] | None] = ContextVar("reads", default=None)
@@ -35,10 +42,12 @@ class Repository:
     """Aggregates in, aggregates out: the domain never sees an envelope.
 
     Recently used aggregates stay in memory. A plain read brings them up to date with one query
-    for newer events. Inside a unit of work they are used as they are, and the save is
-    conditional on every stream the command read still being at the version it read: if one
-    moved (another process wrote to it), nothing is written, the streams are marked stale and
-    the command is retried on their latest state.
+    for newer events. Inside a unit of work they are used as they are, unless marked stale, and
+    the save is conditional on every stream the command read or wrote still being at the
+    version it read: if one moved (another process wrote to it), nothing is written, the
+    streams are marked stale and the command is retried on their latest state. Following the
+    log (watch_other_writers) marks them stale sooner, so that a command on a stream another
+    process wrote usually catches up first instead of failing its save.
     """
 
     def __init__(self, store: EventStore, mapper: EventMapper, cache_size: int = 10_000) -> None:
@@ -144,6 +153,33 @@ class Repository:
             for aggregate in aggregates:
                 self.cache.put(aggregate)
         return result
+
+    async def watch_other_writers(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Until stop is set: mark cached aggregates stale once the log shows their streams
+        moved on. A hint only: saves stay conditional, so a missed or late mark costs a retry,
+        never a lost update."""
+        checkpoint = await self.store.head()
+        while not stop.is_set():
+            try:
+                versions, checkpoint = await self.store.versions_after(checkpoint, PAGE)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("could not read the log for other processes' writes", exc_info=True)
+                versions = []
+            behind = {
+                stream_id
+                for stream_id, version in versions
+                if (cached := self.cache.peek(stream_id)) is not None and cached.version < version
+            }
+            if behind:
+                self._mark_stale(behind)
+            if len(versions) < PAGE:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(poll_seconds):
+                        await stop.wait()
+
+    def is_stale(self, aggregate_id: UUID) -> bool:
+        """Whether the cached aggregate is known to be behind its stream."""
+        return aggregate_id in self._stale
 
     def _mark_stale(self, ids: set[UUID]) -> None:
         if len(self._stale) > self.cache.capacity:  # ids of entries since dropped pile up

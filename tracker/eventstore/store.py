@@ -92,6 +92,7 @@ LIMIT $3
 
 
 READ_ALL = log_after(COLUMNS)
+STREAM_VERSIONS = log_after("transaction_id, position, stream_id, version")
 READ_ALL_OF_TYPES = log_after(COLUMNS, "AND type = ANY($4::text[])")
 READ_STREAM = f"""
 SELECT {COLUMNS} FROM events
@@ -246,6 +247,16 @@ class EventStore:
             )
         events = [RecordedEvent(*r) for r in rows]
         return Page(events, events[-1].checkpoint if events else after)
+
+    async def versions_after(
+        self, after: Checkpoint, limit: int = 1000
+    ) -> tuple[list[tuple[UUID, int]], Checkpoint]:
+        """Which streams reached which versions after a checkpoint, in log order, as read_all
+        would return them but without the events; and the checkpoint after them."""
+        rows = await self.pool.fetch(STREAM_VERSIONS, after.transaction_id, after.position, limit)
+        if not rows:
+            return [], after
+        return [(r[2], r[3]) for r in rows], Checkpoint(rows[-1][0], rows[-1][1])
 
     async def follow(self, after: Checkpoint = START, limit: int = 1000) -> AsyncIterator[Page]:
         """Yield pages of the log as they become readable, forever; the caller breaks out."""
