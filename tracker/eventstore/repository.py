@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from tracker.application.errors import ConcurrencyError
 from tracker.eventstore.cache import AggregateCache, private_copy
-from tracker.eventstore.envelope import AppendResult, Context
+from tracker.eventstore.envelope import AppendResult, Checkpoint, Context
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.store import EventStore
 
@@ -158,9 +158,11 @@ class Repository:
         """Until stop is set: mark cached aggregates stale once the log shows their streams
         moved on. A hint only: saves stay conditional, so a missed or late mark costs a retry,
         never a lost update."""
-        checkpoint = await self.store.head()
+        checkpoint: Checkpoint | None = None  # from the head: nothing cached is older
         while not stop.is_set():
             try:
+                if checkpoint is None:
+                    checkpoint = await self.store.head()
                 versions, checkpoint = await self.store.versions_after(checkpoint, PAGE)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("could not read the log for other processes' writes", exc_info=True)
