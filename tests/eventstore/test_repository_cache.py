@@ -201,7 +201,7 @@ async def test_an_append_guarded_by_a_moved_stream_writes_nothing(store: EventSt
     assert [e.version for e in landed.events] == [1]
 
 
-async def test_following_the_log_marks_what_another_process_wrote_stale_before_a_command(
+async def test_following_the_log_brings_the_cache_up_to_date_with_another_process(
     pool: asyncpg.Pool,
 ) -> None:
     here, there = process(pool), process(pool)
@@ -216,29 +216,41 @@ async def test_following_the_log_marks_what_another_process_wrote_stale_before_a
         await asyncio.sleep(0.05)  # the watch starts from the head of the log
         elsewhere = await there.get(Commitment, commitment.id)
         elsewhere.report_progress(ann.id, 60)
+        elsewhere.report_progress(ann.id, 70)
         await there.save(elsewhere, context=SEEDER)
         for _ in range(500):
-            if here.is_stale(commitment.id):
+            cached = here.cache.peek(commitment.id)
+            if cached is not None and cached.version == 4:
                 break
             await asyncio.sleep(0.01)
-        assert here.is_stale(commitment.id)
     finally:
         stop.set()
         await watching
-    appends: list[int] = []
-    original = here.store.append
+    cached = here.cache.peek(commitment.id)
+    assert isinstance(cached, Commitment) and (cached.version, cached.progress) == (4, 70)
+    assert not here.is_stale(commitment.id)
+    calls: list[str] = []
+    for name in ("append", "read_stream"):
+        original = getattr(here.store, name)
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        appends.append(1)
-        return await original(*args, **kwargs)
+        async def counted(*args: Any, _name: str = name, _f: Any = original, **kw: Any) -> Any:
+            calls.append(_name)
+            return await _f(*args, **kw)
 
-    here.store.append = counted  # type: ignore[method-assign]
+        setattr(here.store, name, counted)
+    # Going down needs a note: acting on the 20 this process wrote would pass, 70 must refuse.
+    with pytest.raises(InvalidValue):
+        await commands.update(
+            leader_request(ann.id),
+            Commitment,
+            commitment.id,
+            lambda c: c.report_progress(ann.id, 40),
+        )
     saved = await commands.update(
         leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 80)
     )
-    # Caught up before acting, so the first save landed: no conflict and no second attempt.
-    assert appends == [1] and [e.version for e in saved.events] == [4]
-    assert not here.is_stale(commitment.id)
+    # Current already: no query for newer events, and the first save landed.
+    assert calls == ["append"] and [e.version for e in saved.events] == [5]
 
 
 async def test_a_stale_cache_nobody_marked_costs_a_retry_not_a_wrong_write(

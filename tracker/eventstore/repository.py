@@ -46,8 +46,9 @@ class Repository:
     the save is conditional on every stream the command read or wrote still being at the
     version it read: if one moved (another process wrote to it), nothing is written, the
     streams are marked stale and the command is retried on their latest state. Following the
-    log (watch_other_writers) marks them stale sooner, so that a command on a stream another
-    process wrote usually catches up first instead of failing its save.
+    log (watch_other_writers) brings them up to date with other processes' writes in the
+    background, so that a command on a stream another process wrote usually finds it current
+    instead of failing its save.
     """
 
     def __init__(self, store: EventStore, mapper: EventMapper, cache_size: int = 10_000) -> None:
@@ -155,29 +156,49 @@ class Repository:
         return result
 
     async def watch_other_writers(self, stop: asyncio.Event, poll_seconds: float) -> None:
-        """Until stop is set: mark cached aggregates stale once the log shows their streams
-        moved on. A hint only: saves stay conditional, so a missed or late mark costs a retry,
-        never a lost update."""
+        """Until stop is set: follow the log, and bring cached aggregates whose streams moved on
+        up to date, with one query per poll for all of them (or mark them stale). Only an
+        optimisation: saves stay conditional, so a late one costs a retry, never a lost update."""
         checkpoint: Checkpoint | None = None  # from the head: nothing cached is older
         while not stop.is_set():
+            versions: list[tuple[UUID, int]] = []
             try:
                 if checkpoint is None:
                     checkpoint = await self.store.head()
                 versions, checkpoint = await self.store.versions_after(checkpoint, PAGE)
+                await self._catch_up_with(versions)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("could not read the log for other processes' writes", exc_info=True)
-                versions = []
-            behind = {
-                stream_id
-                for stream_id, version in versions
-                if (cached := self.cache.peek(stream_id)) is not None and cached.version < version
-            }
-            if behind:
-                self._mark_stale(behind)
             if len(versions) < PAGE:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(poll_seconds):
                         await stop.wait()
+
+    async def _catch_up_with(self, versions: list[tuple[UUID, int]]) -> None:
+        """Apply the events behind these stream versions to the cached aggregates; mark stale
+        any that could not be brought that far."""
+        latest: dict[UUID, int] = {}
+        for stream_id, version in versions:
+            cached = self.cache.peek(stream_id)
+            if cached is not None and cached.version < version:
+                latest[stream_id] = version
+        if not latest:
+            return
+        after = [(i, a.version) for i in latest if (a := self.cache.peek(i)) is not None]
+        for record in await self.store.read_streams_after(after):
+            aggregate = self.cache.peek(record.stream_id)
+            # Commands and reads go on meanwhile: one may have caught it up, or replaced it.
+            if aggregate is not None and record.version == aggregate.version + 1:
+                try:
+                    self.mapper.to_domain_event(record).mutate(aggregate)
+                except Exception:
+                    log.exception("could not apply %s to a cached aggregate", record.type)
+                    self.cache.forget(record.stream_id)
+        behind = {
+            i for i, v in latest.items() if (a := self.cache.peek(i)) is not None and a.version < v
+        }
+        if behind:
+            self._mark_stale(behind)
 
     def is_stale(self, aggregate_id: UUID) -> bool:
         """Whether the cached aggregate is known to be behind its stream."""

@@ -99,6 +99,12 @@ SELECT {COLUMNS} FROM events
 WHERE stream_id = $1 AND version >= $2 AND version <= $3
 ORDER BY version
 """
+# Each stream's events after a version, for several streams in one query.
+READ_STREAMS_AFTER = f"""
+SELECT {COLUMNS} FROM unnest($1::uuid[], $2::int[]) AS s(after_id, after_version)
+JOIN events ON stream_id = after_id AND version > after_version
+ORDER BY stream_id, version
+"""
 STREAM_HEADS = """
 SELECT s.id AS stream_id, coalesce(max(e.version), 0) AS version
 FROM unnest($1::uuid[]) AS s(id) LEFT JOIN events e ON e.stream_id = s.id
@@ -228,6 +234,16 @@ class EventStore:
         events = [RecordedEvent(*r) for r in rows]
         if events:
             self._heads.remember(stream_id, events[-1].version, events[-1].hash)
+        return events
+
+    async def read_streams_after(self, versions: Sequence[tuple[UUID, int]]) -> list[RecordedEvent]:
+        """Each stream's events after the version given for it, by stream then version."""
+        rows = await self.pool.fetch(
+            READ_STREAMS_AFTER, [v[0] for v in versions], [v[1] for v in versions]
+        )
+        events = [RecordedEvent(*r) for r in rows]
+        for event in events:
+            self._heads.remember(event.stream_id, event.version, event.hash)
         return events
 
     async def read_all(
