@@ -12,6 +12,7 @@ import pytest
 
 from tracker.application.commands import Commands, PreconditionFailed, Request
 from tracker.application.errors import ConcurrencyError
+from tracker.application.ports import Saved
 from tracker.application.principal import Principal
 from tracker.domain import (
     EVENT_TYPES,
@@ -54,6 +55,16 @@ def commitment_of(forum: Forum, owner: Leader, by: uuid.UUID) -> Commitment:
     )
 
 
+async def report(commands: Commands, leader: Leader, commitment: Commitment, percent: int) -> Saved:
+    """The leader reports progress on the commitment through the service layer."""
+    return await commands.update(
+        leader_request(leader.id),
+        Commitment,
+        commitment.id,
+        lambda c: c.report_progress(leader.id, percent),
+    )
+
+
 async def seed(repository: Repository) -> tuple[Forum, Leader, Leader, Commitment]:
     """A forum of two leaders and an active commitment of the first."""
     ann, bob = Leader.register(uuid.uuid4(), "Ann"), Leader.register(uuid.uuid4(), "Bob")
@@ -62,6 +73,17 @@ async def seed(repository: Repository) -> tuple[Forum, Leader, Leader, Commitmen
     commitment = commitment_of(forum, ann, ann.id)
     await repository.save(ann, bob, forum, commitment, context=SEEDER)
     return forum, ann, bob, commitment
+
+
+async def reported_here(
+    pool: asyncpg.Pool,
+) -> tuple[Repository, Repository, Leader, Commitment, Commands]:
+    """Two processes; the commitment seeded there, progress reported (and so cached) here."""
+    here, there = process(pool), process(pool)
+    _, ann, _, commitment = await seed(there)
+    commands = Commands(here)
+    await report(commands, ann, commitment, 20)
+    return here, there, ann, commitment, commands
 
 
 async def test_a_plain_read_catches_up_with_another_process(pool: asyncpg.Pool) -> None:
@@ -77,27 +99,15 @@ async def test_a_plain_read_catches_up_with_another_process(pool: asyncpg.Pool) 
 
 
 async def test_an_update_acts_on_the_latest_state_not_the_cached_one(pool: asyncpg.Pool) -> None:
-    here, there = process(pool), process(pool)
-    _, ann, _, commitment = await seed(there)
-    commands = Commands(here)
-    await commands.update(
-        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
-    )
+    _, there, ann, commitment, commands = await reported_here(pool)
     elsewhere = await there.get(Commitment, commitment.id)
     elsewhere.report_progress(ann.id, 60)
     await there.save(elsewhere, context=SEEDER)
 
     # Going down needs a note: acting on the cached 20 would pass, the stored 60 must refuse.
     with pytest.raises(InvalidValue):
-        await commands.update(
-            leader_request(ann.id),
-            Commitment,
-            commitment.id,
-            lambda c: c.report_progress(ann.id, 40),
-        )
-    saved = await commands.update(
-        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 80)
-    )
+        await report(commands, ann, commitment, 40)
+    saved = await report(commands, ann, commitment, 80)
     assert [e.version for e in saved.events] == [4]
     assert (await there.get(Commitment, commitment.id)).progress == 80
 
@@ -204,12 +214,7 @@ async def test_an_append_guarded_by_a_moved_stream_writes_nothing(store: EventSt
 async def test_following_the_log_brings_the_cache_up_to_date_with_another_process(
     pool: asyncpg.Pool,
 ) -> None:
-    here, there = process(pool), process(pool)
-    _, ann, _, commitment = await seed(there)
-    commands = Commands(here)
-    await commands.update(
-        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
-    )
+    here, there, ann, commitment, commands = await reported_here(pool)
     stop = asyncio.Event()
     watching = asyncio.create_task(here.watch_other_writers(stop, poll_seconds=0.01))
     try:
@@ -240,15 +245,8 @@ async def test_following_the_log_brings_the_cache_up_to_date_with_another_proces
         setattr(here.store, name, counted)
     # Going down needs a note: acting on the 20 this process wrote would pass, 70 must refuse.
     with pytest.raises(InvalidValue):
-        await commands.update(
-            leader_request(ann.id),
-            Commitment,
-            commitment.id,
-            lambda c: c.report_progress(ann.id, 40),
-        )
-    saved = await commands.update(
-        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 80)
-    )
+        await report(commands, ann, commitment, 40)
+    saved = await report(commands, ann, commitment, 80)
     # Current already: no query for newer events, and the first save landed.
     assert calls == ["append"] and [e.version for e in saved.events] == [5]
 
@@ -256,12 +254,7 @@ async def test_following_the_log_brings_the_cache_up_to_date_with_another_proces
 async def test_a_stale_cache_nobody_marked_costs_a_retry_not_a_wrong_write(
     pool: asyncpg.Pool,
 ) -> None:
-    here, there = process(pool), process(pool)
-    _, ann, _, commitment = await seed(there)
-    commands = Commands(here)
-    await commands.update(
-        leader_request(ann.id), Commitment, commitment.id, lambda c: c.report_progress(ann.id, 20)
-    )
+    here, there, ann, commitment, commands = await reported_here(pool)
     elsewhere = await there.get(Commitment, commitment.id)
     elsewhere.complete(ann.id)
     await there.save(elsewhere, context=SEEDER)
@@ -269,12 +262,7 @@ async def test_a_stale_cache_nobody_marked_costs_a_retry_not_a_wrong_write(
 
     # The cached copy is still active, so the report passes there; the save must not land.
     with pytest.raises(IllegalTransition):
-        await commands.update(
-            leader_request(ann.id),
-            Commitment,
-            commitment.id,
-            lambda c: c.report_progress(ann.id, 90),
-        )
+        await report(commands, ann, commitment, 90)
     versions = await pool.fetch(
         "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", commitment.id
     )
