@@ -115,7 +115,7 @@ async def running_projections(
 async def watching_other_writers(
     repository: Repository, poll_seconds: float
 ) -> AsyncIterator[None]:
-    """Mark cached aggregates stale as other processes write to their streams."""
+    """Keep the cached aggregates current with what other processes write."""
     stop = asyncio.Event()
     task = asyncio.create_task(repository.watch_other_writers(stop, poll_seconds))
     try:
