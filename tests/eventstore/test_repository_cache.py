@@ -14,6 +14,7 @@ from tracker.application.commands import Commands, PreconditionFailed, Request
 from tracker.application.errors import ConcurrencyError
 from tracker.application.ports import Saved
 from tracker.application.principal import Principal
+from tracker.database import create_pool
 from tracker.domain import (
     EVENT_TYPES,
     STREAM_TYPES,
@@ -267,3 +268,35 @@ async def test_a_stale_cache_nobody_marked_costs_a_retry_not_a_wrong_write(
         "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", commitment.id
     )
     assert [v["type"] for v in versions][-1] == "commitment.completed"
+
+
+async def test_the_watch_goes_on_after_its_connection_is_cut(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    own = await create_pool(database_url, size=1)
+    try:
+        here, there = process(own), process(pool)
+        _, ann, _, commitment = await seed(there)
+        await report(Commands(here), ann, commitment, 20)
+        stop = asyncio.Event()
+        watching = asyncio.create_task(here.watch_other_writers(stop, poll_seconds=0.01))
+        try:
+            await asyncio.sleep(0.05)
+            backend = await own.fetchval("SELECT pg_backend_pid()")
+            assert await pool.fetchval("SELECT pg_terminate_backend($1)", backend)
+            await asyncio.sleep(0.05)  # the watch's next read fails on the cut connection
+            elsewhere = await there.get(Commitment, commitment.id)
+            elsewhere.report_progress(ann.id, 60)
+            await there.save(elsewhere, context=SEEDER)
+            for _ in range(500):
+                cached = here.cache.peek(commitment.id)
+                if cached is not None and cached.version == 3:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            stop.set()
+            await watching
+        cached = here.cache.peek(commitment.id)
+        assert isinstance(cached, Commitment) and (cached.version, cached.progress) == (3, 60)
+    finally:
+        await own.close()

@@ -11,7 +11,6 @@ from contextvars import ContextVar
 from typing import TypeVar
 from uuid import UUID
 
-import asyncpg
 from eventsourcing.domain import Aggregate
 
 from tracker.application.errors import ConcurrencyError
@@ -167,8 +166,9 @@ class Repository:
                     checkpoint = await self.store.head()
                 versions, checkpoint = await self.store.versions_after(checkpoint, PAGE)
                 await self._catch_up_with(versions)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.warning("could not read the log for other processes' writes", exc_info=True)
+            except Exception:
+                # A lost connection fails in several ways, none of which may end the watch.
+                log.warning("could not follow other processes' writes", exc_info=True)
             if len(versions) < PAGE:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(poll_seconds):
