@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -219,13 +220,29 @@ class ProjectionRunner:
         return (row["transaction_id"], row["position"]) >= (head[0], head[1])
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
-        """Lead whichever projections no other process leads, and keep them current."""
+        """Lead whichever projections no other process leads, and keep them current; a lost
+        database connection is retried after a pause, never the end of the runner."""
+        while not stop.is_set():
+            try:
+                await self._lead(stop, poll_seconds)
+            except Exception:
+                log.warning("projection runner lost the database; retrying", exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.takeover_seconds):
+                        await stop.wait()
+
+    async def _lead(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Until stop is set or the database goes away: take up leadership of projections
+        nobody leads (the lock lives as long as the leader connection) and apply batches."""
         await self.ensure()
         leader = await self.connect()
         led: set[str] = set()
         next_try = 0.0
         try:
             while not stop.is_set():
+                if leader.is_closed():
+                    # The server dropped it, and the leadership locks with it.
+                    raise ConnectionError("lost the connection that holds the leadership")
                 if len(led) < len(self.projections) and time.monotonic() >= next_try:
                     for p in self.projections:
                         if p.name not in led and await leader.fetchval(TRY_LEAD, LEAD, p.name):
@@ -239,4 +256,5 @@ class ProjectionRunner:
                 if not busy:
                     await self.store.watcher.wait(poll_seconds)
         finally:
-            await leader.close()
+            # No need to wait for the server: the locks go as soon as the socket closes.
+            leader.terminate()

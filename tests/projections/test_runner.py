@@ -18,7 +18,7 @@ from projections.status import statuses
 from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
 from tests.projections.probe import Probe
-from tracker.database import Connection
+from tracker.database import Connection, create_pool
 from tracker.eventstore import EventStore, NewEvent, RecordedEvent, StreamAppend
 from tracker.eventstore.repository import Repository
 
@@ -166,6 +166,38 @@ async def test_a_standby_runner_takes_over_from_the_checkpoint(
     second.set()
     await task_b
     assert await probe_rows(pool) == await all_positions(pool)
+
+
+async def test_a_runner_whose_connections_are_cut_reconnects_and_carries_on(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    # The runner's connections carry a name of their own, so that only they are cut.
+    url = database_url + ("&" if "?" in database_url else "?") + "application_name=cut-me"
+    own = await create_pool(url, size=2)
+    try:
+        runner = runner_for(EventStore(own), url, Probe(), takeover_seconds=0.05)
+        await runner.ensure()
+        stop = asyncio.Event()
+        running = asyncio.create_task(runner.run(stop, poll_seconds=0.01))
+        store = EventStore(pool)
+        await store.append(to_stream(n=2), context=CTX)
+        await wait_for(lambda: probe_caught_up(pool))
+        # A restarted server or a network cut, again and again, so that some cuts land in the
+        # middle of the runner's queries: its pool and its leadership connection both go.
+        for _ in range(20):
+            await store.append(to_stream(n=2), context=CTX)
+            await pool.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'cut-me'"
+            )
+            await asyncio.sleep(random.uniform(0, 0.02))
+        await wait_for(lambda: probe_caught_up(pool))
+        assert not running.done()
+        stop.set()
+        await running
+        assert await probe_rows(pool) == await all_positions(pool)
+    finally:
+        await own.close()
 
 
 async def probe_caught_up(pool: asyncpg.Pool) -> bool:
