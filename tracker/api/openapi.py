@@ -93,10 +93,12 @@ PROBLEMS: dict[str, dict[str, Any]] = {
         "errors": [{"field": "due_on", "message": "Expected `date`"}],
     },
     "503": {
-        "type": PROBLEM_TYPE + "http-error",
-        "title": "Request refused",
+        "type": PROBLEM_TYPE + "database-unavailable",
+        "title": "Database unavailable",
         "status": 503,
-        "detail": "the view has not reached position 1077 yet",
+        "detail": "the database could not be reached, or went away during the request: a "
+        "command may or may not have been applied; retry it with the same Idempotency-Key to "
+        "learn its outcome without applying it twice",
     },
 }
 

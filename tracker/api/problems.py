@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -20,6 +21,17 @@ log = logging.getLogger("tracker.api")
 PROBLEM_JSON = "application/problem+json"
 BASE = "https://commitment-tracker.example/problems/"
 _BACKTICKED = re.compile(r"`([^`]+)`")
+# The database is out of reach, going away or overloaded: the client may retry. ConnectionError
+# covers a refused or reset socket, and InternalClientError a connection cut mid-query.
+UNAVAILABLE = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -114,6 +126,16 @@ def to_problem(error: Exception) -> tuple[Problem, dict[str, str]]:
             return problem(error.status_code, slug, title, error.detail), headers | (
                 error.headers or {}
             )
+    if isinstance(error, UNAVAILABLE):
+        log.warning("database unavailable: %r", error)
+        return problem(
+            503,
+            "database-unavailable",
+            "Database unavailable",
+            "the database could not be reached, or went away during the request: a command "
+            "may or may not have been applied; retry it with the same Idempotency-Key to "
+            "learn its outcome without applying it twice",
+        ), {"Retry-After": "1"}
     log.exception("unexpected error", exc_info=error)
     return problem(500, "internal", "Internal error", "the server failed; nothing was written"), {}
 

@@ -39,6 +39,10 @@ READ_ERRORS = {
     401: problem_response("No bearer token, or an unknown or revoked one"),
     404: problem_response("No such resource"),
     422: problem_response("A query parameter (such as as_of) is invalid; `errors` names it"),
+    503: problem_response(
+        "The database could not be reached; retry after Retry-After seconds (a command with "
+        "the same Idempotency-Key, to learn whether it was applied)"
+    ),
 }
 COMMAND_ERRORS = READ_ERRORS | {
     400: problem_response("Malformed JSON or a bad header"),

@@ -19,7 +19,8 @@ from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
 VIEW_ERRORS = READ_ERRORS | {
     403: problem_response("The caller may not see this forum's views"),
     503: problem_response(
-        "The view has not reached min_position yet; retry after Retry-After seconds"
+        "The view has not reached min_position yet, or the database could not be reached; "
+        "retry after Retry-After seconds"
     ),
 }
 MIN_POSITION = (
