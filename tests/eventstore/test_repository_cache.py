@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -85,6 +87,30 @@ async def reported_here(
     commands = Commands(here)
     await report(commands, ann, commitment, 20)
     return here, there, ann, commitment, commands
+
+
+@contextlib.asynccontextmanager
+async def watching(repository: Repository) -> AsyncIterator[None]:
+    """The repository follows the log (from its head) while the block runs."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(repository.watch_other_writers(stop, poll_seconds=0.01))
+    try:
+        await asyncio.sleep(0.05)  # the watch starts from the head of the log
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def cached_at(repository: Repository, commitment_id: uuid.UUID, version: int) -> Commitment:
+    """The cached commitment once it reaches the version (the test fails if it never does)."""
+    for _ in range(500):
+        cached = repository.cache.peek(commitment_id)
+        if cached is not None and cached.version >= version:
+            break
+        await asyncio.sleep(0.01)
+    assert isinstance(cached, Commitment) and cached.version == version
+    return cached
 
 
 async def test_a_plain_read_catches_up_with_another_process(pool: asyncpg.Pool) -> None:
@@ -216,24 +242,12 @@ async def test_following_the_log_brings_the_cache_up_to_date_with_another_proces
     pool: asyncpg.Pool,
 ) -> None:
     here, there, ann, commitment, commands = await reported_here(pool)
-    stop = asyncio.Event()
-    watching = asyncio.create_task(here.watch_other_writers(stop, poll_seconds=0.01))
-    try:
-        await asyncio.sleep(0.05)  # the watch starts from the head of the log
+    async with watching(here):
         elsewhere = await there.get(Commitment, commitment.id)
         elsewhere.report_progress(ann.id, 60)
         elsewhere.report_progress(ann.id, 70)
         await there.save(elsewhere, context=SEEDER)
-        for _ in range(500):
-            cached = here.cache.peek(commitment.id)
-            if cached is not None and cached.version == 4:
-                break
-            await asyncio.sleep(0.01)
-    finally:
-        stop.set()
-        await watching
-    cached = here.cache.peek(commitment.id)
-    assert isinstance(cached, Commitment) and (cached.version, cached.progress) == (4, 70)
+        assert (await cached_at(here, commitment.id, 4)).progress == 70
     assert not here.is_stale(commitment.id)
     calls: list[str] = []
     for name in ("append", "read_stream"):
@@ -278,25 +292,13 @@ async def test_the_watch_goes_on_after_its_connection_is_cut(
         here, there = process(own), process(pool)
         _, ann, _, commitment = await seed(there)
         await report(Commands(here), ann, commitment, 20)
-        stop = asyncio.Event()
-        watching = asyncio.create_task(here.watch_other_writers(stop, poll_seconds=0.01))
-        try:
-            await asyncio.sleep(0.05)
+        async with watching(here):
             backend = await own.fetchval("SELECT pg_backend_pid()")
             assert await pool.fetchval("SELECT pg_terminate_backend($1)", backend)
             await asyncio.sleep(0.05)  # the watch's next read fails on the cut connection
             elsewhere = await there.get(Commitment, commitment.id)
             elsewhere.report_progress(ann.id, 60)
             await there.save(elsewhere, context=SEEDER)
-            for _ in range(500):
-                cached = here.cache.peek(commitment.id)
-                if cached is not None and cached.version == 3:
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            stop.set()
-            await watching
-        cached = here.cache.peek(commitment.id)
-        assert isinstance(cached, Commitment) and (cached.version, cached.progress) == (3, 60)
+            assert (await cached_at(here, commitment.id, 3)).progress == 60
     finally:
         await own.close()
