@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pickle
 from collections import OrderedDict
+from datetime import date, datetime
+from decimal import Decimal
+from types import NoneType
 from typing import TypeVar
 from uuid import UUID
 
@@ -52,7 +55,31 @@ class AggregateCache:
         self._entries.pop(aggregate_id.int, None)
 
 
+# Values nothing can change in place. A UUID refuses new attributes, so it belongs here too.
+_ATOMS = frozenset({str, int, float, bool, bytes, NoneType, date, datetime, Decimal})
+
+
+def _immutable(value: object) -> bool:
+    if type(value) in _ATOMS or isinstance(value, UUID):
+        return True
+    # Exactly these, not subclasses, which could carry attributes of their own.
+    if isinstance(value, tuple | frozenset) and type(value) in (tuple, frozenset):
+        return all(_immutable(v) for v in value)
+    return False
+
+
 def private_copy(aggregate: A) -> A:
-    """A deep copy its caller may change: about twice as fast as copy.deepcopy here."""
-    copied: A = pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
-    return copied
+    """A copy its caller may change without touching the original.
+
+    An aggregate whose state is all immutable values (a commitment's is) needs only a new
+    attribute dictionary and a pending-events list of its own; any other is copied deeply,
+    through pickle, about twice as fast as copy.deepcopy here.
+    """
+    state = aggregate.__dict__
+    if all(_immutable(v) for k, v in state.items() if k != "_pending_events"):
+        copied: A = object.__new__(type(aggregate))
+        copied.__dict__.update(state)
+        copied.__dict__["_pending_events"] = list(state.get("_pending_events", ()))
+        return copied
+    deep: A = pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+    return deep
