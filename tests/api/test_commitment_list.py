@@ -183,6 +183,28 @@ async def test_a_position_not_reached_in_time_is_503_with_retry_after(views: Vie
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        PATH,
+        "/leaders/{id}/commitments",
+        "/purposes/{id}/view",
+        "/meetings/{id}/view",
+        "/forums/{id}/agreements",
+    ],
+)
+@pytest.mark.parametrize("position", [0, -1])
+async def test_a_position_that_names_no_event_is_refused_at_once(
+    views: Views, path: str, position: int
+) -> None:
+    url = path.format(id=uuid.uuid4())
+    r = await views.client.get(
+        url, params={"min_position": position}, headers=await views.as_("auditor")
+    )
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["min_position"]
+
+
 async def test_an_unknown_forum_or_leader_filter_finds_nothing(views: Views) -> None:
     await views.commit("amina")
     assert await listed(views, forum_id=str(uuid.uuid4())) == []

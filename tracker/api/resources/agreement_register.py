@@ -16,8 +16,13 @@ from projections.queries.agreements_register import (
     forum_known,
 )
 from tracker.api.dependencies import PrincipalDep
-from tracker.api.resources.purpose_views import ACCESS, VIEWS, MinPosition, not_found
-from tracker.api.resources.view_support import VIEW_ERRORS, consistent, require_forum_view
+from tracker.api.resources.purpose_views import ACCESS, VIEWS, not_found
+from tracker.api.resources.view_support import (
+    VIEW_ERRORS,
+    MinPosition,
+    consistent,
+    require_forum_view,
+)
 from tracker.audit.as_of import ViewsDep
 
 IncludeParam = Annotated[

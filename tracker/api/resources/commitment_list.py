@@ -19,8 +19,8 @@ from projections.queries.commitment_list import (
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import (
-    MIN_POSITION,
     VIEW_ERRORS,
+    MinPosition,
     consistent,
     json_body,
     scope_of,
@@ -97,7 +97,7 @@ async def list_page(
     limit: Annotated[
         int, QueryParameter(description="Items per page (at most 200)", ge=1, le=200)
     ] = 50,
-    min_position: Annotated[int | None, _q(MIN_POSITION)] = None,
+    min_position: MinPosition = None,
 ) -> Response[CommitmentPage]:
     """Filter commitments the caller may see; page by an opaque cursor."""
     await consistent(state.pool, min_position, VIEWS)

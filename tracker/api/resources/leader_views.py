@@ -14,8 +14,8 @@ from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.commitment_list import Statuses, statuses
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import (
-    MIN_POSITION,
     VIEW_ERRORS,
+    MinPosition,
     consistent,
     json_body,
     scope_of,
@@ -95,7 +95,7 @@ class LeaderViewController(Controller):
             int,
             QueryParameter(description="Days back that count as recently finished", ge=0, le=365),
         ] = 30,
-        min_position: Annotated[int | None, QueryParameter(description=MIN_POSITION)] = None,
+        min_position: MinPosition = None,
     ) -> Response[LeaderCommitments]:
         """Group a leader's commitments by what needs attention now."""
         await consistent(state.pool, min_position, READS)

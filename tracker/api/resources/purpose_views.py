@@ -14,8 +14,8 @@ from tracker.api.dependencies import PrincipalDep
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import (
-    MIN_POSITION,
     VIEW_ERRORS,
+    MinPosition,
     consistent,
     json_body,
     require_forum_view,
@@ -25,7 +25,6 @@ from tracker.application.principal import LEADER
 from tracker.audit.as_of import ViewsDep
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
-MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION)]
 ACCESS = (
     " Leaders see views of forums they belong to; auditors and admins see all; "
     "integrations see the forums their token is limited to."

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from litestar import Response
+from litestar.params import QueryParameter
 
 from projections.consistency import wait_until
 from projections.queries.sql import Scope
@@ -27,6 +28,8 @@ MIN_POSITION = (
     "Wait (up to 2 s) until the view includes the event at this global position, "
     "as returned by a command; 503 with Retry-After if it does not in time."
 )
+# Positions start at 1: anything lower names no event, and is refused rather than waited for.
+MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION, ge=1)]
 FORUM_MEMBERS = "SELECT members FROM forums WHERE forum_id = $1"
 
 
