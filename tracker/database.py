@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 # A plain connection, or one borrowed from a pool.
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
+# The largest bigint: positions and tree sizes a client sends are checked against it, since a
+# larger number cannot be sent to PostgreSQL at all.
+MAX_BIGINT = 2**63 - 1
+
 
 def database_url(settings: Settings) -> str:
     """Return the configured URL, starting the embedded PostgreSQL when none is set."""

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from projections.queries.commitment_list import CommitmentPage
 from tests.api.conftest import Clock, Tokens
-from tests.api.test_leader_view import NEVER, Views, make_views
+from tests.api.test_leader_view import Views, make_views
 from tracker.domain import Commitment
 from tracker.eventstore.repository import Repository
 
@@ -177,9 +177,10 @@ async def test_a_command_is_listed_at_once_with_its_min_position(views: Views) -
 
 
 async def test_a_position_not_reached_in_time_is_503_with_retry_after(views: Views) -> None:
-    r = await views.client.get(
-        PATH, params={"min_position": NEVER}, headers=await views.as_("auditor")
-    )
+    async with views.unapplied("amina") as position:
+        r = await views.client.get(
+            PATH, params={"min_position": position}, headers=await views.as_("auditor")
+        )
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
 
 

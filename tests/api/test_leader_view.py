@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from projections.consistency import wait_until
 from projections.queries.leader_view import READS, LeaderCommitments, Options, computed
 from projections.queries.sql import Scope
+from projections.runner import BATCH, LOCK_BATCH
 from tests.api.conftest import Clock, Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tracker import tokens
@@ -23,7 +26,6 @@ from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
 MADE_ON = date(2026, 11, 1)
-NEVER = 10**12  # a position no event will have for a long while
 
 
 class Views:
@@ -70,6 +72,15 @@ class Views:
         )
         await self.save(c)
         return c
+
+    @contextlib.asynccontextmanager
+    async def unapplied(self, owner: str) -> AsyncIterator[int]:
+        """A commitment made while the commitment views cannot apply it (their batch lock is
+        held here until the block ends); yields its position."""
+        async with self.issue.pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK_BATCH, BATCH, "commitment_views_v2")
+            await self.commit(owner)
+            yield int(await self.issue.pool.fetchval("SELECT max(position) FROM events"))
 
     async def as_(self, who: str) -> dict[str, str]:
         if who not in self.headers:
@@ -353,14 +364,27 @@ async def test_a_command_is_visible_at_once_with_its_min_position(views: Views) 
 
 
 async def test_a_position_not_reached_in_time_is_503_with_retry_after(views: Views) -> None:
-    r = await views.client.get(
-        f"/leaders/{views.id('amina')}/commitments",
-        params={"min_position": NEVER},
-        headers=await views.as_("amina"),
-    )
+    async with views.unapplied("amina") as position:
+        r = await views.client.get(
+            f"/leaders/{views.id('amina')}/commitments",
+            params={"min_position": position},
+            headers=await views.as_("amina"),
+        )
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"] == "1"
     assert r.json()["type"].endswith("/not-yet-visible")
+
+
+async def test_a_position_beyond_the_newest_event_is_refused_at_once(views: Views) -> None:
+    newest = await views.issue.pool.fetchval("SELECT max(position) FROM events")
+    r = await views.client.get(
+        f"/leaders/{views.id('amina')}/commitments",
+        params={"min_position": newest + 1},
+        headers=await views.as_("amina"),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "min_position"
+    assert f"the newest is {newest}" in r.json()["detail"]
 
 
 async def test_the_answer_has_the_documented_shape(views: Views) -> None:

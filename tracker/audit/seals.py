@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from tracker.audit import merkle, tree
 from tracker.audit.keys import SigningKey, public_key_of
 from tracker.audit.tree import Inclusion, OutsideTree, TreeDamaged, consistency, inclusion, subtree
-from tracker.database import Connection
+from tracker.database import MAX_BIGINT, Connection
 from tracker.eventstore import START, Checkpoint
 from tracker.eventstore.store import log_after
 
@@ -169,7 +169,7 @@ async def seal_at(db: asyncpg.Pool | Connection, tree_size: int) -> Seal | None:
 
 async def seals_before(db: asyncpg.Pool | Connection, before: int | None, limit: int) -> list[Seal]:
     """Seals newest first, of trees smaller than before."""
-    rows = await db.fetch(SEALS_BEFORE, 2**63 - 1 if before is None else before, limit)
+    rows = await db.fetch(SEALS_BEFORE, MAX_BIGINT if before is None else before, limit)
     return [Seal(*r) for r in rows]
 
 

@@ -17,6 +17,7 @@ from tracker.application.principal import ADMIN, AUDITOR, Principal
 from tracker.audit import seals, tree
 from tracker.audit.keys import ALGORITHM, SigningKey, public_pem
 from tracker.audit.seals import Seal
+from tracker.database import MAX_BIGINT
 from tracker.domain import InvalidValue, NotAllowed
 
 READ_RULE = "only-auditors-and-admins-read-seals"
@@ -142,6 +143,11 @@ def _q(description: str, ge: int | None = None, le: int | None = None) -> QueryP
     return QueryParameter(description=description, ge=ge, le=le)
 
 
+def _count(description: str, name: str | None = None) -> QueryParameter:
+    """A position or tree size: from 1 up to what PostgreSQL's bigint holds."""
+    return QueryParameter(name=name, description=description, ge=1, le=MAX_BIGINT)
+
+
 class AuditController(Controller):
     """Auditors check here, without trusting the server, that the log was never altered."""
 
@@ -186,9 +192,7 @@ class AuditController(Controller):
         self,
         principal: PrincipalDep,
         state: State,
-        before: Annotated[
-            int | None, _q("Only trees smaller than this (next_before)", ge=1)
-        ] = None,
+        before: Annotated[int | None, _count("Only trees smaller than this (next_before)")] = None,
         limit: Annotated[int, _q("Seals per page (at most 500)", ge=1, le=500)] = 50,
     ) -> SealPage:
         """Keyset pages by tree size."""
@@ -209,8 +213,8 @@ class AuditController(Controller):
         self,
         principal: PrincipalDep,
         state: State,
-        position: Annotated[int, _q("The event's global position", ge=1)],
-        tree_size: Annotated[int | None, _q("Tree size (default: newest seal)", ge=1)] = None,
+        position: Annotated[int, _count("The event's global position")],
+        tree_size: Annotated[int | None, _count("Tree size (default: newest seal)")] = None,
     ) -> InclusionProof:
         """The audit path of the event at position, and the seal of that tree if there is one."""
         reader(principal)
@@ -243,10 +247,8 @@ class AuditController(Controller):
         self,
         principal: PrincipalDep,
         state: State,
-        from_size: Annotated[int, QueryParameter(name="from", description="Older size", ge=1)],
-        to_size: Annotated[
-            int | None, QueryParameter(name="to", description="Newer size (default: newest)", ge=1)
-        ] = None,
+        from_size: Annotated[int, _count("Older size", name="from")],
+        to_size: Annotated[int | None, _count("Newer size (default: newest)", name="to")] = None,
     ) -> ConsistencyProof:
         """The consistency path between two tree sizes, with their seals if they were sealed."""
         reader(principal)

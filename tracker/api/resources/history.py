@@ -18,6 +18,7 @@ from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS
 from tracker.application import policy
 from tracker.application.principal import ADMIN, AUDITOR, Principal
+from tracker.database import MAX_BIGINT
 from tracker.domain import (
     Agreement,
     Commitment,
@@ -203,7 +204,7 @@ def decode_cursor(cursor: str) -> Checkpoint:
         transaction_id, position = msgspec.json.decode(raw, type=tuple[int, int])
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidValue("cursor", "not a cursor this API returned") from None
-    if not (0 <= transaction_id < 2**63 and 0 <= position < 2**63):
+    if not (0 <= transaction_id <= MAX_BIGINT and 0 <= position <= MAX_BIGINT):
         raise InvalidValue("cursor", "not a cursor this API returned")
     return Checkpoint(transaction_id, position)
 

@@ -10,12 +10,14 @@ import asyncpg
 from litestar import Response
 from litestar.params import QueryParameter
 
-from projections.consistency import wait_until
+from projections.consistency import beyond_newest, reached, wait_until
 from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
 from tracker.application import policy
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
+from tracker.database import MAX_BIGINT
+from tracker.domain import InvalidValue
 
 VIEW_ERRORS = READ_ERRORS | {
     403: problem_response("The caller may not see this forum's views"),
@@ -28,14 +30,21 @@ MIN_POSITION = (
     "Wait (up to 2 s) until the view includes the event at this global position, "
     "as returned by a command; 503 with Retry-After if it does not in time."
 )
-# Positions start at 1: anything lower names no event, and is refused rather than waited for.
-MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION, ge=1)]
+# Positions start at 1: anything lower names no event, and is refused rather than waited for;
+# anything above a bigint could not be one either.
+MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION, ge=1, le=MAX_BIGINT)]
 FORUM_MEMBERS = "SELECT members FROM forums WHERE forum_id = $1"
 
 
 async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequence[str]) -> None:
-    """Wait until the named projections have applied min_position, or refuse with 503."""
-    if min_position is None or await wait_until(pool, min_position, names):
+    """Wait until the named projections have applied min_position, or refuse with 503; a
+    position beyond the newest event names none, and is refused at once (422)."""
+    if min_position is None or await reached(pool, min_position, names):
+        return
+    newest = await beyond_newest(pool, min_position)
+    if newest is not None:
+        raise InvalidValue("min_position", f"no event has this position; the newest is {newest}")
+    if await wait_until(pool, min_position, names):
         return
     raise Refused(
         problem(
