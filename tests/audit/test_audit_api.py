@@ -191,6 +191,10 @@ async def test_only_auditors_and_admins_read_seals_and_proofs(
         ("/audit/seals?limit=0", 422),
         ("/audit/seals?limit=501", 422),
         ("/audit/seals?before=x", 422),
+        # Beyond what a bigint holds: refused, never sent to the database.
+        ("/audit/proofs/inclusion?position=9223372036854775808", 422),
+        ("/audit/proofs/consistency?from=1&to=9223372036854775808", 422),
+        ("/audit/seals?before=9223372036854775808", 422),
         ("/audit/public-key?key_id=0000000000000000", 404),
     ],
 )
@@ -208,6 +212,22 @@ async def test_bad_proof_requests_are_refused_with_problem_details(
     response = await client.get(query.replace("LAST", str(last)), headers=await headers(pool))
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("/audit/proofs/consistency?from=0", "from"),
+        ("/audit/proofs/consistency?from=1&to=0", "to"),
+        ("/audit/proofs/inclusion?position=1&tree_size=x", "tree_size"),
+    ],
+)
+async def test_a_refused_parameter_is_named_as_the_client_sent_it(
+    client: AsyncTestClient[Litestar], pool: asyncpg.Pool, query: str, field: str
+) -> None:
+    response = await client.get(query, headers=await headers(pool))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
 async def test_proofs_before_the_first_seal_are_not_found(

@@ -76,8 +76,11 @@ def respond(p: Problem, headers: dict[str, str] | None = None) -> Response[Probl
     return Response(p, status_code=p.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def to_problem(error: Exception) -> tuple[Problem, dict[str, str]]:
-    """Translate any error a request can meet into a problem and extra headers."""
+def to_problem(
+    error: Exception, aliases: dict[str, str] | None = None
+) -> tuple[Problem, dict[str, str]]:
+    """Translate any error a request can meet into a problem and extra headers; aliases maps a
+    handler's parameter names to the names clients send (`from` for from_size)."""
     match error:
         case Refused():
             return error.problem, error.headers
@@ -118,7 +121,7 @@ def to_problem(error: Exception) -> tuple[Problem, dict[str, str]]:
         case IdempotencyKeyReused():
             return problem(422, "idempotency-key-reused", "Idempotency key reused", str(error)), {}
         case ValidationException():
-            return _validation(error), {}
+            return _validation(error, aliases or {}), {}
         case HTTPException():
             slug = "unauthorized" if error.status_code == 401 else "http-error"
             headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
@@ -140,7 +143,7 @@ def to_problem(error: Exception) -> tuple[Problem, dict[str, str]]:
     return problem(500, "internal", "Internal error", "the server failed; nothing was written"), {}
 
 
-def _validation(error: ValidationException) -> Problem:
+def _validation(error: ValidationException, aliases: dict[str, str]) -> Problem:
     extra = error.extra if isinstance(error.extra, list) else []
     if not extra:
         return problem(400, "malformed-request", "Malformed request", error.detail)
@@ -148,6 +151,7 @@ def _validation(error: ValidationException) -> Problem:
     for item in extra:
         message = str(item.get("message", ""))
         field = str(item.get("key", ""))
+        field = aliases.get(field, field)
         if field == "data":  # the body as a whole: the field is named inside the message
             named = _BACKTICKED.search(message)
             field = named.group(1) if named and "field" in message else "body"
@@ -158,5 +162,20 @@ def _validation(error: ValidationException) -> Problem:
 
 def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """The one exception handler the app installs."""
-    p, headers = to_problem(error)
+    p, headers = to_problem(
+        error, _aliases(request) if isinstance(error, ValidationException) else None
+    )
     return respond(p, headers)
+
+
+def _aliases(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The handler's parameters that clients know by another name."""
+    handler = request.scope.get("route_handler")
+    if handler is None:
+        return {}
+    aliases = {}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        alias = getattr(field.kwarg_definition, "name", None)
+        if alias and alias != name:
+            aliases[name] = alias
+    return aliases
