@@ -14,9 +14,6 @@ JOIN projection_generations g ON g.name = p.name AND g.generation = p.live_gener
 WHERE p.name = ANY($1::text[])
 """
 EVENT_AT = "SELECT transaction_id FROM events WHERE position = $1"
-# The newest committed position (0 before the first). A command answers only once its events
-# are committed, so a position it returned is never above this.
-NEWEST = "SELECT coalesce(max(position), 0) FROM events"
 
 
 async def reached(pool: asyncpg.Pool, position: int, names: Sequence[str]) -> bool:
@@ -45,7 +42,7 @@ async def wait_until(
         await asyncio.sleep(0.01)
 
 
-async def beyond_newest(pool: asyncpg.Pool, position: int) -> int | None:
-    """The newest committed position, if this one is beyond it; else None."""
-    newest = int(await pool.fetchval(NEWEST))
-    return newest if position > newest else None
+async def exists(pool: asyncpg.Pool, position: int) -> bool:
+    """Whether an event has this position. A command answers only once its events are
+    committed, so a position it returned always exists for the requests that follow."""
+    return await pool.fetchval(EVENT_AT, position) is not None

@@ -10,7 +10,7 @@ import asyncpg
 from litestar import Response
 from litestar.params import QueryParameter
 
-from projections.consistency import beyond_newest, reached, wait_until
+from projections.consistency import exists, reached, wait_until
 from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
@@ -38,12 +38,12 @@ FORUM_MEMBERS = "SELECT members FROM forums WHERE forum_id = $1"
 
 async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequence[str]) -> None:
     """Wait until the named projections have applied min_position, or refuse with 503; a
-    position beyond the newest event names none, and is refused at once (422)."""
+    position no event has (a made-up one, or a gap left by a rolled-back append) can never be
+    reached, and is refused at once (422)."""
     if min_position is None or await reached(pool, min_position, names):
         return
-    newest = await beyond_newest(pool, min_position)
-    if newest is not None:
-        raise InvalidValue("min_position", f"no event has this position; the newest is {newest}")
+    if not await exists(pool, min_position):
+        raise InvalidValue("min_position", "no event has this position")
     if await wait_until(pool, min_position, names):
         return
     raise Refused(
