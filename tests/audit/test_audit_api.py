@@ -196,6 +196,8 @@ async def test_only_auditors_and_admins_read_seals_and_proofs(
         ("/audit/proofs/consistency?from=1&to=9223372036854775808", 422),
         ("/audit/seals?before=9223372036854775808", 422),
         ("/audit/public-key?key_id=0000000000000000", 404),
+        ("/audit/public-key?key_id=%00", 422),  # PostgreSQL refuses NUL in text
+        ("/audit/public-key?key_id=not-a-key-id", 422),
     ],
 )
 async def test_bad_proof_requests_are_refused_with_problem_details(

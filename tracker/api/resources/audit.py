@@ -164,7 +164,13 @@ class AuditController(Controller):
     async def public_key(
         self,
         state: State,
-        key_id: Annotated[str | None, _q("A key that signed earlier seals")] = None,
+        key_id: Annotated[
+            str | None,
+            QueryParameter(
+                description="A key that signed earlier seals: 16 hex digits",
+                pattern=r"^[0-9a-f]{16}$",
+            ),
+        ] = None,
     ) -> PublicKey:
         """Any caller may read the public key: it is public."""
         current: SigningKey = state.signing_key
