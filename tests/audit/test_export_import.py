@@ -23,7 +23,7 @@ from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
 from tracker import tokens
 from tracker.api.app import create_app
-from tracker.api.resources.event_export import RULE, EventExportController
+from tracker.api.resources.event_export import RULE
 from tracker.application.errors import IdempotencyKeyReused
 from tracker.audit import seals
 from tracker.audit.export import ExportFilter, export
@@ -335,10 +335,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Litestar
         run_projections=False,
         seal_seconds=0,
     )
-    app = create_app(settings)
-    if "/events/export" not in app.route_handler_method_map:  # until app.py registers it
-        app.register(EventExportController)
-    return app
+    return create_app(settings)
 
 
 async def test_auditors_and_admins_download_the_export_and_others_are_refused(
@@ -367,6 +364,26 @@ async def test_auditors_and_admins_download_the_export_and_others_are_refused(
         assert response.json()["rule"] == RULE
         response = await client.get("/events/export")
         assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("type=thing.happened&type=a%00b", "type"),  # PostgreSQL text cannot hold NUL
+        ("stream_type=a%00", "stream_type"),
+        ("type=" + "x" * 101, "type"),
+    ],
+)
+async def test_an_export_filter_postgresql_could_not_take_is_refused_naming_it(
+    app: Litestar, pool: asyncpg.Pool, query: str, field: str
+) -> None:
+    token = await tokens.issue(pool, "test-auditor", "auditor", None)
+    async with AsyncTestClient(app) as client:
+        response = await client.get(
+            f"/events/export?{query}", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
 async def test_an_imported_store_matches_the_heads_saved_from_the_original(

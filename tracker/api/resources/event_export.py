@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,6 +21,8 @@ from tracker.audit.export import MEDIA_TYPE, ExportedEvent, ExportFilter, export
 from tracker.domain import NotAllowed
 
 RULE = "only-auditors-and-admins-export-the-log"
+# PostgreSQL text cannot hold NUL: refused as a parameter error rather than failing later.
+NO_NUL = r"^[^\x00]*$"
 
 DESCRIPTION = f"""\
 Every event of the log (or the part the filters select) in global order, one JSON object per
@@ -92,11 +95,18 @@ class EventExportController(Controller):
             UUID | None, QueryParameter(description="Only this stream's events")
         ] = None,
         stream_type: Annotated[
-            str | None, QueryParameter(description="Only streams of this type, e.g. commitment")
+            str | None,
+            QueryParameter(
+                description="Only streams of this type, e.g. commitment",
+                max_length=100,
+                pattern=NO_NUL,
+            ),
         ] = None,
         types: Annotated[
-            list[str] | None,
-            QueryParameter(name="type", description="Only these event types (repeatable)"),
+            list[Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)]] | None,
+            QueryParameter(
+                name="type", description="Only these event types (repeatable)", max_items=100
+            ),
         ] = None,
         since: Annotated[
             datetime | None, QueryParameter(description="Only events recorded at or after")
