@@ -16,16 +16,26 @@ WHERE p.name = ANY($1::text[])
 EVENT_AT = "SELECT transaction_id FROM events WHERE position = $1"
 
 
-async def reached(pool: asyncpg.Pool, position: int, names: Sequence[str]) -> bool:
-    """Whether every named projection has applied the event at this global position."""
+async def place(pool: asyncpg.Pool, position: int) -> tuple[int, int] | None:
+    """The event's (transaction_id, position) in the log, or None if no event has it. A command
+    answers only once its events are committed, so a position it returned always has one."""
     transaction_id = await pool.fetchval(EVENT_AT, position)
-    if transaction_id is None:
-        return False
+    return None if transaction_id is None else (int(transaction_id), position)
+
+
+async def applied(pool: asyncpg.Pool, at: tuple[int, int], names: Sequence[str]) -> bool:
+    """Whether every named projection has applied the event at this place in the log."""
     rows = await pool.fetch(CHECKPOINTS, list(names))
     if len(rows) < len(names):
         return False
     # Checkpoints compare as (transaction_id, position) pairs, never by position alone.
-    return all((r[0], r[1]) >= (transaction_id, position) for r in rows)
+    return all((r[0], r[1]) >= at for r in rows)
+
+
+async def reached(pool: asyncpg.Pool, position: int, names: Sequence[str]) -> bool:
+    """Whether every named projection has applied the event at this global position."""
+    at = await place(pool, position)
+    return at is not None and await applied(pool, at, names)
 
 
 async def wait_until(
@@ -40,9 +50,3 @@ async def wait_until(
         if loop.time() >= deadline:
             return False
         await asyncio.sleep(0.01)
-
-
-async def exists(pool: asyncpg.Pool, position: int) -> bool:
-    """Whether an event has this position. A command answers only once its events are
-    committed, so a position it returned always exists for the requests that follow."""
-    return await pool.fetchval(EVENT_AT, position) is not None

@@ -63,7 +63,7 @@ def _immutable(value: object) -> bool:
     if type(value) in _ATOMS or isinstance(value, UUID):
         return True
     # Exactly these, not subclasses, which could carry attributes of their own.
-    if isinstance(value, tuple | frozenset) and type(value) in (tuple, frozenset):
+    if type(value) is tuple or type(value) is frozenset:
         return all(_immutable(v) for v in value)
     return False
 

@@ -177,15 +177,15 @@ class Repository:
     async def _catch_up_with(self, versions: list[tuple[UUID, int]]) -> None:
         """Apply the events behind these stream versions to the cached aggregates; mark stale
         any that could not be brought that far."""
-        latest: dict[UUID, int] = {}
+        latest: dict[UUID, int] = {}  # the version each cached stream behind has reached
+        after: dict[UUID, int] = {}  # and the version its cached aggregate is at
         for stream_id, version in versions:
             cached = self.cache.peek(stream_id)
             if cached is not None and cached.version < version:
-                latest[stream_id] = version
+                latest[stream_id], after[stream_id] = version, cached.version
         if not latest:
             return
-        after = [(i, a.version) for i in latest if (a := self.cache.peek(i)) is not None]
-        for record in await self.store.read_streams_after(after):
+        for record in await self.store.read_streams_after(list(after.items())):
             aggregate = self.cache.peek(record.stream_id)
             # Commands and reads go on meanwhile: one may have caught it up, or replaced it.
             if aggregate is not None and record.version == aggregate.version + 1:

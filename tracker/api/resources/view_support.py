@@ -10,7 +10,7 @@ import asyncpg
 from litestar import Response
 from litestar.params import QueryParameter
 
-from projections.consistency import exists, reached, wait_until
+from projections.consistency import applied, place, wait_until
 from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
@@ -40,11 +40,12 @@ async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequen
     """Wait until the named projections have applied min_position, or refuse with 503; a
     position no event has (a made-up one, or a gap left by a rolled-back append) can never be
     reached, and is refused at once (422)."""
-    if min_position is None or await reached(pool, min_position, names):
+    if min_position is None:
         return
-    if not await exists(pool, min_position):
+    at = await place(pool, min_position)
+    if at is None:
         raise InvalidValue("min_position", "no event has this position")
-    if await wait_until(pool, min_position, names):
+    if await applied(pool, at, names) or await wait_until(pool, min_position, names):
         return
     raise Refused(
         problem(
