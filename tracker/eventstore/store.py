@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +14,7 @@ import msgspec
 
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
 from tracker.database import Connection
+from tracker.eventstore.batch import AppendBatcher, WriteAlone
 from tracker.eventstore.chain import (
     GENESIS,
     ChainBreak,
@@ -135,6 +137,7 @@ class EventStore:
         self.poll_interval = poll_interval
         self.watcher = LogWatcher()
         self._heads = StreamHeads()
+        self._batcher = AppendBatcher(pool)
 
     async def append(
         self,
@@ -161,11 +164,13 @@ class EventStore:
         try:
             previous = await self._previous_hashes(db, ordered)
             rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
-            if read:
-                ids, versions = [g[0] for g in read], [g[1] for g in read]
-                inserted = await db.fetch(GUARDED_INSERT, *rows.arguments, ids, versions)
-            else:
-                inserted = await db.fetch(INSERT, *rows.arguments)
+            single = rows.single() if connection is None else None
+            try:
+                if single is None:
+                    raise WriteAlone
+                inserted = await self._batcher.write(single, read)
+            except WriteAlone:
+                inserted = await _insert(db, rows, read)
             if not inserted:
                 raise await self._conflict(guards)  # a stream moved: nothing was written
         except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
@@ -310,6 +315,16 @@ class EventStore:
         return verify_chain(await self.read_stream(stream_id))
 
 
+async def _insert(
+    db: Executor, rows: _Rows, read: Sequence[tuple[UUID, int]]
+) -> list[asyncpg.Record]:
+    """Write an append in a statement of its own; nothing if a read stream moved."""
+    if not read:
+        return await db.fetch(INSERT, *rows.arguments)
+    ids, versions = [g[0] for g in read], [g[1] for g in read]
+    return await db.fetch(GUARDED_INSERT, *rows.arguments, ids, versions)
+
+
 class _Rows:
     """Column arrays for INSERT, with each event's version and chain hash worked out here."""
 
@@ -368,7 +383,7 @@ class _Rows:
         # Only the first event carries the idempotency key and the request's digest.
         keys = [idempotency_key] + [None] * (len(ids) - 1)
         digests = [fingerprint] + [None] * (len(ids) - 1)
-        self.arguments = [
+        self.arguments: list[Any] = [
             ids,
             stream_types,
             versions,
@@ -385,6 +400,12 @@ class _Rows:
             context.correlation_id,
             context.causation_id,
         ]
+
+    def single(self) -> list[Any] | None:
+        """The one event's column values, when there is exactly one."""
+        if len(self.arguments[0]) != 1:
+            return None
+        return [column[0] for column in self.arguments[:10]] + self.arguments[10:]
 
     def heads(self) -> list[tuple[UUID, int, bytes]]:
         """Each stream's new version and the hash of its last event."""
