@@ -126,3 +126,19 @@ async def test_multi_event_appends_keep_their_own_statement(store: EventStore, e
     assert sum(isinstance(o, ConcurrencyError) for o in outcomes) == 1
     versions = [e.version for e in await store.read_stream(stream.stream_id)]
     assert versions in ([1], list(range(1, events + 1)))
+
+
+async def test_a_replay_returns_only_its_own_append_from_a_shared_transaction(
+    store: EventStore,
+) -> None:
+    keyed = [to_stream() for _ in range(6)]
+    plain = [to_stream() for _ in range(6)]
+    calls = [store.append(a, context=CTX, idempotency_key=f"k-{i}") for i, a in enumerate(keyed)]
+    calls += [store.append(a, context=CTX) for a in plain]
+    firsts = await asyncio.gather(*calls)
+    assert len({r.events[0].transaction_id for r in firsts}) < len(calls)  # they shared
+    for i, append in enumerate(keyed):
+        again = await store.append(append, context=CTX, idempotency_key=f"k-{i}")
+        assert again.replayed
+        assert again.events == firsts[i].events
+        assert [e.stream_id for e in again.events] == [append.stream_id]

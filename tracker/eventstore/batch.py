@@ -42,6 +42,7 @@ INSERT_ROWS = INSERT_ROWS.format(guard="")
 
 MAX_ROWS = 500
 COLUMNS = 15
+KEY = 8  # the idempotency key's column
 
 
 class WriteAlone(Exception):
@@ -130,15 +131,19 @@ def _take(queue: list[Row]) -> tuple[list[Row], list[Row]]:
 
     A batch touches each stream once: a row that writes or reads a stream an earlier row
     of the batch writes waits, so the batch means what some serial order of appends means.
+    Rows with an idempotency key and rows without never share a batch, so that a retry finds
+    its append as the keyed event and what follows it up to the next keyed one (replay).
     """
     batch: list[Row] = []
     later: list[Row] = []
     written: set[UUID] = set()
     read: set[UUID] = set()
+    keyed = queue[0].values[KEY] is not None
     for row in queue:
         reads = {g[0] for g in row.guards}
         if (
             len(batch) >= MAX_ROWS
+            or (row.values[KEY] is not None) != keyed
             or row.stream_id in written
             or row.stream_id in read
             or not reads.isdisjoint(written)

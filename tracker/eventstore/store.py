@@ -64,10 +64,20 @@ WHERE NOT EXISTS (
 )"""
 GUARDED_INSERT = INSERT.format(guard=GUARD)
 INSERT = INSERT.format(guard="")
-FIRST_ATTEMPT = "SELECT request_digest, transaction_id FROM events WHERE idempotency_key = $1"
-EVENTS_OF_TRANSACTION = """
+FIRST_ATTEMPT = """
+SELECT request_digest, transaction_id, position FROM events WHERE idempotency_key = $1
+"""
+# An append is its keyed event and the events after it in its transaction, up to the next keyed
+# event: an append of its own has its transaction to itself, and group commit puts keyed
+# single-event appends in a transaction only with each other (batch.py).
+EVENTS_OF_APPEND = """
 SELECT stream_id, version, position, transaction_id FROM events
-WHERE transaction_id = $1 ORDER BY position
+WHERE transaction_id = $1 AND position >= $2
+  AND position < coalesce(
+      (SELECT min(position) FROM events
+       WHERE transaction_id = $1 AND position > $2 AND idempotency_key IS NOT NULL),
+      9223372036854775807)
+ORDER BY position
 """
 HASHES_AT = """
 SELECT e.stream_id, e.hash
@@ -217,7 +227,7 @@ class EventStore:
             return None
         if first[0] != fingerprint:
             raise IdempotencyKeyReused(key)
-        rows = await self.pool.fetch(EVENTS_OF_TRANSACTION, first[1])
+        rows = await self.pool.fetch(EVENTS_OF_APPEND, first[1], first[2])
         return AppendResult([Appended(*r) for r in rows], replayed=True)
 
     async def _conflict(self, guards: Sequence[tuple[UUID, int]]) -> ConcurrencyError:
