@@ -142,3 +142,28 @@ async def test_a_replay_returns_only_its_own_append_from_a_shared_transaction(
         assert again.replayed
         assert again.events == firsts[i].events
         assert [e.stream_id for e in again.events] == [append.stream_id]
+
+
+async def test_a_deadlock_on_crossed_keys_sends_each_append_alone(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    first, second = sorted([uuid.uuid4(), uuid.uuid4()])
+    async with pool.acquire() as conn:
+        rival = conn.transaction()
+        await rival.start()
+        await store.append(to_stream(), context=CTX, idempotency_key="k1", connection=conn)
+        # The batch writes k2 (first by stream id), then waits on the rival's k1...
+        batch = asyncio.gather(
+            store.append(to_stream(first), context=CTX, idempotency_key="k2"),
+            store.append(to_stream(second), context=CTX, idempotency_key="k1"),
+            return_exceptions=True,
+        )
+        await asyncio.sleep(0.2)
+        # ...and the rival now waits on the batch's k2: PostgreSQL aborts the batch, which
+        # waited first, and the rival's append goes through.
+        await store.append(to_stream(), context=CTX, idempotency_key="k2", connection=conn)
+        await rival.commit()
+    outcomes = await batch
+    # Alone, each append met its key taken by the rival's different request.
+    assert all(isinstance(o, IdempotencyKeyReused) for o in outcomes), outcomes
+    assert await store.read_stream(first) == await store.read_stream(second) == []

@@ -46,7 +46,7 @@ KEY = 8  # the idempotency key's column
 
 
 class WriteAlone(Exception):
-    """The batch was refused as a whole for what one row holds: each append tries alone."""
+    """The batch was refused as a whole, nothing written: each append tries alone."""
 
 
 class Row:
@@ -111,8 +111,14 @@ class AppendBatcher:
                 rows = await self.pool.fetch(GUARDED_INSERT_ROWS, *columns, numbers, ids, versions)
             else:
                 rows = await self.pool.fetch(INSERT_ROWS, *columns)
-        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as error:
-            # PostgreSQL refused the statement for some row's values, so nothing was written.
+        except (
+            asyncpg.DataError,
+            asyncpg.IntegrityConstraintViolationError,
+            asyncpg.TransactionRollbackError,
+        ) as error:
+            # PostgreSQL refused the statement for some row's values, or rolled it back out of
+            # a deadlock (rows go in by stream id, but their idempotency keys can cross another
+            # writer's), so nothing was written: each append tries alone.
             _settle(batch, WriteAlone(str(error)))
             return
         except Exception as error:
