@@ -174,13 +174,9 @@ class EventStore:
         try:
             previous = await self._previous_hashes(db, ordered)
             rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
+            # Inside a caller's transaction the append must stay in it, so it goes alone.
             single = rows.single() if connection is None else None
-            try:
-                if single is None:
-                    raise WriteAlone
-                inserted = await self._batcher.write(single, read)
-            except WriteAlone:
-                inserted = await _insert(db, rows, read)
+            inserted = await self._write(db, rows, single, read)
             if not inserted:
                 raise await self._conflict(guards)  # a stream moved: nothing was written
         except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
@@ -200,6 +196,21 @@ class EventStore:
             self._heads.remember(stream_id, version, hash_)
         self.watcher.log_grew()
         return AppendResult(sorted((Appended(*r) for r in inserted), key=lambda e: e.position))
+
+    async def _write(
+        self,
+        db: Executor,
+        rows: _Rows,
+        single: list[Any] | None,
+        read: Sequence[tuple[UUID, int]],
+    ) -> list[asyncpg.Record]:
+        """The inserted rows: one event joins the shared batch, anything else goes alone."""
+        if single is not None:
+            try:
+                return await self._batcher.write(single, read)
+            except WriteAlone:
+                pass  # the batch was refused as a whole and wrote nothing: try alone
+        return await _insert(db, rows, read)
 
     async def _previous_hashes(self, db: Executor, appends: Sequence[StreamAppend]) -> list[bytes]:
         """The hash each stream's chain continues from: its event at the expected version."""
