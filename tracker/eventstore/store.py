@@ -38,7 +38,6 @@ from tracker.eventstore.envelope import (
 )
 from tracker.eventstore.heads import StreamHeads
 from tracker.eventstore.live import LogWatcher
-from tracker.eventstore.reads import StreamReader
 
 # The idempotency key and request digest ride on the first event ($9, $10), so the unique
 # index on the key refuses a second attempt in the same statement that writes the events.
@@ -149,7 +148,6 @@ class EventStore:
         self.watcher = LogWatcher()
         self._heads = StreamHeads()
         self._batcher = AppendBatcher(pool)
-        self._reader = StreamReader(pool, READ_STREAMS_AFTER)
 
     async def append(
         self,
@@ -257,10 +255,8 @@ class EventStore:
         self, stream_id: UUID, to_version: int | None = None, from_version: int = 1
     ) -> list[RecordedEvent]:
         """One stream's events in version order, optionally up to and including to_version."""
-        if to_version is None:  # the newest events: concurrent reads share a query
-            rows = await self._reader.after(stream_id, from_version - 1)
-        else:
-            rows = await self.pool.fetch(READ_STREAM, stream_id, from_version, to_version)
+        to = MAX_VERSION if to_version is None else to_version
+        rows = await self.pool.fetch(READ_STREAM, stream_id, from_version, to)
         events = [RecordedEvent(*r) for r in rows]
         if events:
             self._heads.remember(stream_id, events[-1].version, events[-1].hash)
