@@ -100,8 +100,8 @@ class AppendBatcher:
             _settle(pending, asyncio.CancelledError())
 
     async def _write(self, batch: list[Row]) -> None:
-        # One lock order for every writer: rows go in by stream id, so two batches waiting
-        # on each other's keys cannot deadlock.
+        # One lock order for every writer: rows go in by stream id, so two batches cannot
+        # deadlock on each other's (stream_id, version) keys (idempotency keys can: below).
         batch.sort(key=lambda r: r.stream_id)
         columns: list[list[Any]] = [[r.values[i] for r in batch] for i in range(COLUMNS)]
         guards = [(n, *g) for n, r in enumerate(batch, start=1) for g in r.guards]
