@@ -42,7 +42,6 @@ INSERT_ROWS = INSERT_ROWS.format(guard="")
 
 MAX_ROWS = 500
 COLUMNS = 15
-KEY = 8  # the idempotency key's column
 
 
 class WriteAlone(Exception):
@@ -52,11 +51,13 @@ class WriteAlone(Exception):
 class Row:
     """One single-event append: its 15 column values and the streams it read."""
 
-    __slots__ = ("guards", "stream_id", "values", "written")
+    __slots__ = ("guards", "keyed", "stream_id", "values", "version", "written")
 
     def __init__(self, values: Sequence[Any], guards: Sequence[tuple[UUID, int]]) -> None:
         self.values = values
         self.stream_id: UUID = values[0]
+        self.version: int = values[2]
+        self.keyed = values[8] is not None  # it carries an idempotency key
         self.guards = guards
         self.written: asyncio.Future[asyncpg.Record | None] = (
             asyncio.get_running_loop().create_future()
@@ -129,7 +130,7 @@ class AppendBatcher:
         landed = {(r[0], r[1]): r for r in rows}
         for row in batch:
             if not row.written.done():
-                row.written.set_result(landed.get((row.stream_id, row.values[2])))
+                row.written.set_result(landed.get((row.stream_id, row.version)))
 
 
 def _take(queue: list[Row]) -> tuple[list[Row], list[Row]]:
@@ -144,12 +145,12 @@ def _take(queue: list[Row]) -> tuple[list[Row], list[Row]]:
     later: list[Row] = []
     written: set[UUID] = set()
     read: set[UUID] = set()
-    keyed = queue[0].values[KEY] is not None
+    keyed = queue[0].keyed
     for row in queue:
         reads = {g[0] for g in row.guards}
         if (
             len(batch) >= MAX_ROWS
-            or (row.values[KEY] is not None) != keyed
+            or row.keyed != keyed
             or row.stream_id in written
             or row.stream_id in read
             or not reads.isdisjoint(written)

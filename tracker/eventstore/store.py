@@ -175,8 +175,7 @@ class EventStore:
             previous = await self._previous_hashes(db, ordered)
             rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
             # Inside a caller's transaction the append must stay in it, so it goes alone.
-            single = rows.single() if connection is None else None
-            inserted = await self._write(db, rows, single, read)
+            inserted = await self._write(db, rows, read, alone=connection is not None)
             if not inserted:
                 raise await self._conflict(guards)  # a stream moved: nothing was written
         except (asyncpg.UniqueViolationError, ConcurrencyError) as error:
@@ -201,10 +200,11 @@ class EventStore:
         self,
         db: Executor,
         rows: _Rows,
-        single: list[Any] | None,
         read: Sequence[tuple[UUID, int]],
+        alone: bool,
     ) -> list[asyncpg.Record]:
         """The inserted rows: one event joins the shared batch, anything else goes alone."""
+        single = None if alone else rows.single()
         if single is not None:
             try:
                 return await self._batcher.write(single, read)
