@@ -11,6 +11,8 @@ run under the same server with the same options. wrk and the servers share the m
 req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
 spent per request (from /proc), which other load on the machine disturbs less than req/s, and
 "db CPU ms/req" the same for all of PostgreSQL's processes (a local server is assumed).
+"disk stalls" counts the times the database's disk took over 50 ms to sync a small write
+during the run (bench/disk.py probes it every 10 ms): each one holds up every commit in flight.
 With --projections apart the service runs as deployments that scale the two apart do: the API
 with TRACKER_RUN_PROJECTIONS=off and `python -m tracker projections run` beside it, whose CPU
 counts too. Other server settings pass through the environment.
@@ -49,6 +51,7 @@ import msgspec
 
 from bench.baseline_app import INSERT, TABLE
 from bench.common import fresh_database, table
+from bench.disk import STALL_MS, Stalls, data_directory, probe_folder, probing, stalls
 from tracker import tokens
 from tracker.application.ports import Context
 from tracker.application.principal import ADMIN, LEADER
@@ -94,6 +97,7 @@ class Result(NamedTuple):
     non2xx: int
     socket_errors: int
     first_error: str
+    disk: Stalls | None  # what the disk probe saw during the run
 
 
 async def seed(url: str) -> dict[str, list[Line]]:
@@ -230,7 +234,12 @@ def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -
 
 
 def measure(
-    args: argparse.Namespace, base: str, pids: list[int], lines: list[Line], folder: str
+    args: argparse.Namespace,
+    base: str,
+    pids: list[int],
+    lines: list[Line],
+    folder: str,
+    probe: Path | None,
 ) -> Result:
     """Check one request by hand, warm up, run wrk and parse its summary; time the server's CPU."""
     method, path, token, body = lines[0]
@@ -246,7 +255,8 @@ def measure(
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
         argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
         cpu, db = cpu_seconds(pids), database_cpu_seconds()
-        done = subprocess.run(argv, capture_output=True, text=True)
+        with probing(probe) as latencies:
+            done = subprocess.run(argv, capture_output=True, text=True)
         cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
@@ -262,6 +272,7 @@ def measure(
         f["non2xx"],
         f["socket_errors"],
         first,
+        stalls(latencies),
     )
 
 
@@ -308,12 +319,18 @@ def report(results: dict[str, list[Result]]) -> int:
                 vs = RUNS[baseline][0].split("  ")[0]
                 met = "yes" if ratio >= TARGET_RATIO and r.p99_ms < TARGET_P99_MS else "NO"
             rows.append([label + ("  (again, after)" if i else ""), r.rps, r.p50_ms, r.p99_ms])
-            rows[-1] += [r.cpu_ms, r.db_cpu_ms, r.non2xx, r.socket_errors, ratio, vs, met]
+            disk = "-" if r.disk is None else f"{r.disk.over} ({r.disk.longest_ms:,.0f})"
+            rows[-1] += [r.cpu_ms, r.db_cpu_ms, r.non2xx, r.socket_errors, disk, ratio, vs, met]
     header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "db CPU ms/req"]
-    header += ["non-2xx", "sock err", "ratio", "of", "met"]
+    header += ["non-2xx", "sock err", "disk stalls (ms)", "ratio", "of", "met"]
     print(table(header, rows))
     print(f"ratios are to the mean of the baseline's two runs; targets: ratio >= {TARGET_RATIO}")
     print(f"and p99 < {TARGET_P99_MS:.0f} ms")
+    print(
+        f"disk stalls: syncs of a small write on the database's disk that took over "
+        f"{STALL_MS:.0f} ms during the run (and the longest); every commit waits for such a "
+        f"sync, so each stall holds up all the writes in flight ('-': not probed)"
+    )
     failed = [(n, r) for n, rs in results.items() for r in rs if r.non2xx or r.socket_errors]
     for name, r in failed:
         print(f"ERRORS in {name}: {r.non2xx} non-2xx, {r.socket_errors} socket errors")
@@ -356,6 +373,7 @@ def main() -> int:
         sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
     url = asyncio.run(fresh_database("tracker_bench_api"))
     lines = asyncio.run(seed(url))
+    probe = probe_folder(asyncio.run(data_directory()))
     print(
         f"{args.server} {version(args.server)}, {args.workers} workers; wrk {WRK_THREADS} threads, "
         f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores, "
@@ -371,7 +389,7 @@ def main() -> int:
         for app, names in rounds:
             with serving(args, url, app) as (base, pids):
                 for name in (n for n, run in RUNS.items() if run[1] == app and n in names):
-                    result = measure(args, base, pids, lines[name], folder)
+                    result = measure(args, base, pids, lines[name], folder, probe)
                     results.setdefault(name, []).append(result)
     return report(results)
 
