@@ -10,7 +10,8 @@ default the local one on 5432), where it creates a fresh database. The service r
 run under the same server with the same options. wrk and the servers share the machine's cores.
 req/s and p50/p99 latency come from wrk; "CPU ms/req" is the CPU time the server's processes
 spent per request (from /proc), which other load on the machine disturbs less than req/s, and
-"db CPU ms/req" the same for all of PostgreSQL's processes (a local server is assumed).
+"db CPU ms/req" the same for all of PostgreSQL's processes (a local server is assumed), and
+"WAL KB/req" the write-ahead log the server wrote per request (pg_stat_wal, so the whole server).
 "disk stalls" counts the times the database's disk took over 50 ms to sync a small write
 during the run (bench/disk.py probes it every 10 ms): each one holds up every commit in flight.
 With --projections apart the service runs as deployments that scale the two apart do: the API
@@ -47,10 +48,11 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 import msgspec
 
 from bench.baseline_app import INSERT, TABLE
-from bench.common import fresh_database, table
+from bench.common import SERVER, fresh_database, table
 from bench.disk import STALL_MS, Stalls, data_directory, probe_folder, probing, stalls
 from tracker import tokens
 from tracker.application.ports import Context
@@ -94,6 +96,7 @@ class Result(NamedTuple):
     p99_ms: float
     cpu_ms: float  # CPU time of all the server's processes, per request
     db_cpu_ms: float  # CPU time of all PostgreSQL's processes, per request
+    wal_kb: float  # WAL the database server wrote, per request
     non2xx: int
     socket_errors: int
     first_error: str
@@ -254,10 +257,11 @@ def measure(
     for seconds in (args.warmup, args.seconds):
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
         argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
-        cpu, db = cpu_seconds(pids), database_cpu_seconds()
+        cpu, db, wal = cpu_seconds(pids), database_cpu_seconds(), asyncio.run(wal_bytes())
         with probing(probe) as latencies:
             done = subprocess.run(argv, capture_output=True, text=True)
         cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
+        wal = asyncio.run(wal_bytes()) - wal
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
         sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
@@ -269,6 +273,7 @@ def measure(
         *latency,
         cpu * 1000 / n,
         db * 1000 / n,
+        wal / 1024 / n,
         f["non2xx"],
         f["socket_errors"],
         first,
@@ -287,6 +292,15 @@ def _processes() -> Iterator[tuple[int, str, int, int]]:
         fields = rest.split()
         ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
         yield int(stat.parent.name), name, int(fields[1]), ticks
+
+
+async def wal_bytes() -> int:
+    """WAL the database server has written since its statistics were last reset."""
+    conn = await asyncpg.connect(SERVER)
+    try:
+        return int(await conn.fetchval("SELECT wal_bytes FROM pg_stat_wal"))
+    finally:
+        await conn.close()
 
 
 def database_cpu_seconds() -> float:
@@ -320,8 +334,18 @@ def report(results: dict[str, list[Result]]) -> int:
                 met = "yes" if ratio >= TARGET_RATIO and r.p99_ms < TARGET_P99_MS else "NO"
             rows.append([label + ("  (again, after)" if i else ""), r.rps, r.p50_ms, r.p99_ms])
             disk = "-" if r.disk is None else f"{r.disk.over} ({r.disk.longest_ms:,.0f})"
-            rows[-1] += [r.cpu_ms, r.db_cpu_ms, r.non2xx, r.socket_errors, disk, ratio, vs, met]
-    header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "db CPU ms/req"]
+            rows[-1] += [
+                r.cpu_ms,
+                r.db_cpu_ms,
+                r.wal_kb,
+                r.non2xx,
+                r.socket_errors,
+                disk,
+                ratio,
+                vs,
+                met,
+            ]
+    header = ["request", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "db CPU ms/req", "WAL KB/req"]
     header += ["non-2xx", "sock err", "disk stalls (ms)", "ratio", "of", "met"]
     print(table(header, rows))
     print(f"ratios are to the mean of the baseline's two runs; targets: ratio >= {TARGET_RATIO}")
