@@ -10,7 +10,7 @@ from typing import Any
 from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, render_item
-from projections.purpose_links import LINK_SOME, UNLINK
+from projections.purpose_links import RELINK, UNLINK_DROPPED
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -166,8 +166,8 @@ class CommitmentViews(Projection):
         await _save(conn, SAVE_COMMITMENTS, touched)
         if touched:
             ids = [row["commitment_id"] for row in touched]
-            await conn.execute(UNLINK, ids)
-            await conn.execute(LINK_SOME, ids)
+            await conn.execute(UNLINK_DROPPED, ids)
+            await conn.execute(RELINK, ids)
         # Changes are append-only, one per event: COPY is the cheapest way in.
         await conn.copy_records_to_table(
             "commitment_changes", records=[_change(c) for c in fold.changes], columns=CHANGE_COLUMNS

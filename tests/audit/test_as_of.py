@@ -342,7 +342,7 @@ class GovernanceReplayed(GovernanceViews):
 async def test_the_bulk_folds_build_the_same_past_tables_as_apply(
     repository: Repository, pool: asyncpg.Pool
 ) -> None:
-    history = GovernedHistory(seed=77)
+    history = GovernedHistory(seed=80)
     cuts = []
     for _ in range(4):
         for _ in range(150):
@@ -363,7 +363,7 @@ async def test_the_bulk_folds_build_the_same_past_tables_as_apply(
         folded = await tables(cut, None)
         assert folded == await tables(cut, [CommitmentsReplayed(), GovernanceReplayed()])
     built = ("commitment_changes", "purpose_endorsements", "meeting_decisions", "agreements")
-    assert all(folded[table] for table in built)
+    assert [t for t in built if not folded[t]] == []
 
 
 HOLDING = """

@@ -77,6 +77,7 @@ class History:
         members = next(m for f, m in self.forums if f.id == c.forum_id)
         who = rng.choice([c.owner_id, c.requester_id or c.owner_id, rng.choice(members)])
         later = (c.due_on or TODAY) + timedelta(days=rng.randint(1, 20))
+        purposes = [p.id for f, p in self.purposes if f == c.forum_id]
         actions: list[Callable[[], None]] = [
             lambda: c.accept(who),
             lambda: c.decline(who, "no capacity"),
@@ -93,6 +94,8 @@ class History:
             lambda: c.comment(who, "noted"),
             lambda: c.counter_offer(who, later),
             lambda: c.accept_counter_offer(who),
+            lambda: c.link_purpose(who, rng.choice(purposes)),
+            lambda: c.unlink_purpose(who, rng.choice(list(c.purpose_ids))),
         ]
         try:
             rng.choice(actions)()
