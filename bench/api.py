@@ -3,6 +3,7 @@
     uv run python bench/api.py [--seconds 10] [--connections 64] [--workers 2] [--server granian]
                                [--projections inside|apart] [--only make progress ...]
     uv run python bench/api.py --server uvicorn      # the other candidate, for comparison
+    uv run python bench/api.py --database memory     # no commit waits for a disk
 
 Needs wrk (`apt-get install -y wrk`) and a PostgreSQL server (TRACKER_BENCH_DATABASE_URL,
 default the local one on 5432), where it creates a fresh database. The service runs as
@@ -14,6 +15,8 @@ spent per request (from /proc), which other load on the machine disturbs less th
 "WAL KB/req" the write-ahead log the server wrote per request (pg_stat_wal, so the whole server).
 "disk stalls" counts the times the database's disk took over 50 ms to sync a small write
 during the run (bench/disk.py probes it every 10 ms): each one holds up every commit in flight.
+With --database memory the runs use an embedded PostgreSQL whose data lives in /dev/shm, which
+takes the disk out of the figures (and out of the guarantees: it is for measuring only).
 With --projections apart the service runs as deployments that scale the two apart do: the API
 with TRACKER_RUN_PROJECTIONS=off and `python -m tracker projections run` beside it, whose CPU
 counts too. Other server settings pass through the environment.
@@ -57,7 +60,7 @@ from bench.disk import STALL_MS, Stalls, data_directory, probe_folder, probing, 
 from tracker import tokens
 from tracker.application.ports import Context
 from tracker.application.principal import ADMIN, LEADER
-from tracker.database import create_pool
+from tracker.database import create_pool, start_embedded, stop_embedded
 from tracker.domain import EVENT_TYPES, STREAM_TYPES, Commitment, Forum, Leader, Purpose
 from tracker.eventstore import EventStore
 from tracker.eventstore.mapper import EventMapper
@@ -236,6 +239,20 @@ def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -
         return 0, ""
 
 
+@contextmanager
+def in_memory() -> Iterator[str]:
+    """An embedded PostgreSQL with its data in /dev/shm, for the block; its URL."""
+    folder = Path("/dev/shm")
+    if not folder.is_dir():
+        sys.exit("--database memory needs /dev/shm (Linux)")
+    data = folder / "tracker-bench"
+    try:
+        yield start_embedded(data)
+    finally:
+        stop_embedded(data / "pgdata")
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def measure(
     args: argparse.Namespace,
     base: str,
@@ -243,6 +260,7 @@ def measure(
     lines: list[Line],
     folder: str,
     probe: Path | None,
+    url: str,
 ) -> Result:
     """Check one request by hand, warm up, run wrk and parse its summary; time the server's CPU."""
     method, path, token, body = lines[0]
@@ -257,11 +275,11 @@ def measure(
     for seconds in (args.warmup, args.seconds):
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
         argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
-        cpu, db, wal = cpu_seconds(pids), database_cpu_seconds(), asyncio.run(wal_bytes())
+        cpu, db, wal = cpu_seconds(pids), database_cpu_seconds(), asyncio.run(wal_bytes(url))
         with probing(probe) as latencies:
             done = subprocess.run(argv, capture_output=True, text=True)
         cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
-        wal = asyncio.run(wal_bytes()) - wal
+        wal = asyncio.run(wal_bytes(url)) - wal
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
         sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
@@ -294,9 +312,9 @@ def _processes() -> Iterator[tuple[int, str, int, int]]:
         yield int(stat.parent.name), name, int(fields[1]), ticks
 
 
-async def wal_bytes() -> int:
+async def wal_bytes(server: str) -> int:
     """WAL the database server has written since its statistics were last reset."""
-    conn = await asyncpg.connect(SERVER)
+    conn = await asyncpg.connect(server)
     try:
         return int(await conn.fetchval("SELECT wal_bytes FROM pg_stat_wal"))
     finally:
@@ -391,16 +409,31 @@ def main() -> int:
         default=list(RUNS),
         help="measure only these runs (and the baselines they are compared with)",
     )
+    parser.add_argument(
+        "--database",
+        choices=("server", "memory"),
+        default="server",
+        help="the PostgreSQL server of TRACKER_BENCH_DATABASE_URL, or an embedded one whose "
+        "data lives in memory (/dev/shm), so that no commit waits for a disk",
+    )
     args = parser.parse_args()
     runs = {*args.only, *(RUNS[n][2] for n in args.only if RUNS[n][2] is not None)}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
-    url = asyncio.run(fresh_database("tracker_bench_api"))
+    with contextlib.ExitStack() as stack:
+        server = SERVER if args.database == "server" else stack.enter_context(in_memory())
+        return measure_all(args, runs, server)
+
+
+def measure_all(args: argparse.Namespace, runs: set[str], server: str) -> int:
+    """Seed a fresh database on server, then measure every run and report."""
+    url = asyncio.run(fresh_database("tracker_bench_api", server))
     lines = asyncio.run(seed(url))
-    probe = probe_folder(asyncio.run(data_directory()))
+    probe = probe_folder(asyncio.run(data_directory(url)))
     print(
         f"{args.server} {version(args.server)}, {args.workers} workers; wrk {WRK_THREADS} threads, "
         f"{args.connections} connections, {args.seconds} s per run; {os.cpu_count()} cores, "
+        f"database {'in memory' if args.database == 'memory' else 'on its server'}, "
         f"load average {os.getloadavg()[0]:.2f} before the runs; projections "
         + ("inside the server" if args.projections == "inside" else "in a process of their own")
     )
@@ -413,7 +446,7 @@ def main() -> int:
         for app, names in rounds:
             with serving(args, url, app) as (base, pids):
                 for name in (n for n, run in RUNS.items() if run[1] == app and n in names):
-                    result = measure(args, base, pids, lines[name], folder, probe)
+                    result = measure(args, base, pids, lines[name], folder, probe, url)
                     results.setdefault(name, []).append(result)
     return report(results)
 

@@ -7,7 +7,7 @@ import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import asyncpg
 
@@ -19,20 +19,20 @@ SERVER = os.environ.get(
 )
 
 
-def url_for(database: str) -> str:
-    """The bench server's URL pointing at another database."""
-    return SERVER.rsplit("/", 1)[0] + "/" + database
+def url_for(database: str, server: str = SERVER) -> str:
+    """The bench server's URL pointing at another database (a socket path in ?host= too)."""
+    return urlsplit(server)._replace(path="/" + database).geturl()
 
 
-async def fresh_database(name: str) -> str:
+async def fresh_database(name: str, server: str = SERVER) -> str:
     """Drop and recreate a database, migrate it, and return its URL."""
-    conn = await asyncpg.connect(SERVER)
+    conn = await asyncpg.connect(server)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = url_for(name)
+    url = url_for(name, server)
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
