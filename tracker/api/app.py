@@ -134,7 +134,8 @@ def quiet_garbage_collector() -> None:
     # At the default 700 net allocations, young passes ran ~110 times a second under load and
     # promoted the objects of requests in flight, which set off a ~10 ms full pass about once
     # a second: 5% of a worker's time. Requests free almost everything by reference counting,
-    # so at 10,000 young passes nearly stop (bench/api.py progress run: 1.35 s -> 0.1 s).
+    # so at 10,000 young passes nearly stop (a worker's time collecting over the warm-up and
+    # run of bench/api.py's progress reports: 1.35-1.4 s before, 0.09-0.15 s after).
     gc.set_threshold(10_000, 10, 10)
 
 
