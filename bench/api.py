@@ -272,14 +272,18 @@ def measure(
     rows = (f"{m}\t{p}\t{t}\t{b}\n" for (m, p, t, _), b in zip(lines, bodies, strict=True))
     file.write_text("".join(rows))
     threads = min(WRK_THREADS, args.connections)
-    for seconds in (args.warmup, args.seconds):
+
+    def wrk(seconds: int) -> list[str]:
         argv = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s"]
-        argv += ["-s", str(LUA), base, "--", str(file), str(threads)]
-        cpu, db, wal = cpu_seconds(pids), database_cpu_seconds(), asyncio.run(wal_bytes(url))
-        with probing(probe) as latencies:
-            done = subprocess.run(argv, capture_output=True, text=True)
-        cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
-        wal = asyncio.run(wal_bytes(url)) - wal
+        return [*argv, "-s", str(LUA), base, "--", str(file), str(threads)]
+
+    subprocess.run(wrk(args.warmup), capture_output=True)  # unmeasured
+    argv = wrk(args.seconds)
+    cpu, db, wal = cpu_seconds(pids), database_cpu_seconds(), asyncio.run(wal_bytes(url))
+    with probing(probe) as latencies:
+        done = subprocess.run(argv, capture_output=True, text=True)
+    cpu, db, out = cpu_seconds(pids) - cpu, database_cpu_seconds() - db, done.stdout
+    wal = asyncio.run(wal_bytes(url)) - wal
     summary = next((x for x in out.splitlines() if x.startswith("bench: ")), None)
     if summary is None:
         sys.exit(f"no summary in wrk's output:\n{' '.join(argv)}\n{out}{done.stderr}")
@@ -420,8 +424,7 @@ def main() -> int:
     runs = {*args.only, *(RUNS[n][2] for n in args.only if RUNS[n][2] is not None)}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: on Debian or Ubuntu, apt-get install -y wrk")
-    with contextlib.ExitStack() as stack:
-        server = SERVER if args.database == "server" else stack.enter_context(in_memory())
+    with in_memory() if args.database == "memory" else contextlib.nullcontext(SERVER) as server:
         return measure_all(args, runs, server)
 
 

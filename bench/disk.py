@@ -44,7 +44,7 @@ class Stalls(NamedTuple):
 async def data_directory(url: str = SERVER) -> Path | None:
     """Where the database server keeps its data, if it is on this machine."""
     host = urlparse(url).hostname
-    if host not in (None, "", "127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+    if host not in (None, "", "127.0.0.1", "::1", "localhost"):  # None: a socket path
         return None
     conn = await asyncpg.connect(url)
     try:
