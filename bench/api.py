@@ -51,11 +51,10 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
 import msgspec
 
 from bench.baseline_app import INSERT, TABLE
-from bench.common import SERVER, fresh_database, table
+from bench.common import SERVER, fetch_value, fresh_database, table
 from bench.disk import STALL_MS, Stalls, data_directory, probe_folder, probing, stalls
 from tracker import tokens
 from tracker.application.ports import Context
@@ -318,11 +317,7 @@ def _processes() -> Iterator[tuple[int, str, int, int]]:
 
 async def wal_bytes(server: str) -> int:
     """WAL the database server has written since its statistics were last reset."""
-    conn = await asyncpg.connect(server)
-    try:
-        return int(await conn.fetchval("SELECT wal_bytes FROM pg_stat_wal"))
-    finally:
-        await conn.close()
+    return int(await fetch_value(server, "SELECT wal_bytes FROM pg_stat_wal"))
 
 
 def database_cpu_seconds() -> float:

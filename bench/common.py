@@ -7,6 +7,7 @@ import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlparse, urlsplit
 
 import asyncpg
@@ -39,6 +40,15 @@ async def fresh_database(name: str, server: str = SERVER) -> str:
     finally:
         await conn.close()
     return url
+
+
+async def fetch_value(url: str, sql: str) -> Any:
+    """One value from one query, on a connection of its own."""
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
 
 
 def libpq_env(url: str) -> dict[str, str]:

@@ -36,7 +36,7 @@ import msgspec
 import psutil
 import uvloop
 
-from bench.common import SERVER, fresh_database, pool_for, url_for
+from bench.common import SERVER, fetch_value, fresh_database, pool_for, url_for
 from bench.views_data import CTX, Store
 from projections.registry import all_projections
 from tracker import tokens
@@ -87,7 +87,7 @@ async def busy_ids(url: str) -> tuple[str, str]:
 def rebuild_all(url: str) -> None:
     """Rebuild each projection alone, then all together (`rebuild --all`, one read of the log),
     each in a child process; report time, speed and peak memory."""
-    events = asyncio.run(_count(url))
+    events = int(asyncio.run(fetch_value(url, "SELECT count(*) FROM events")))
     # The same machine's speed in the same run: reading and decoding the log, and nothing else.
     read = uvloop.run(_read_log(url))
     print(f"log read and decoded alone: {read:.1f} s, {events / read:,.0f} events/s", flush=True)
@@ -143,14 +143,6 @@ def _rebuild(url: str, arguments: list[str]) -> tuple[float, int]:
     if child.returncode != 0:
         raise RuntimeError(f"rebuild {' '.join(arguments)} failed")
     return time.monotonic() - started, peak
-
-
-async def _count(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM events"))
-    finally:
-        await conn.close()
 
 
 def free_port() -> int:
