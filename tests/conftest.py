@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -12,21 +12,22 @@ import pytest
 
 from projections.registry import all_projections
 from projections.runner import BATCH, LOCK_BATCH, ensure_projection
+from tests.clock import START, Clock
 from tracker.audit.seals import SEAL_LOCK
-from tracker.database import create_pool, start_embedded
+from tracker.database import create_pool, start_embedded, stop_embedded
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
+from tracker.domain.clock import stamped_by
 from tracker.eventstore import EventStore
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
 from tracker.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def server_url() -> str:
-    """The PostgreSQL server tests create their databases on (embedded when none is given)."""
-    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
-    return url or start_embedded(ROOT / ".tracker" / "test")
+EMBEDDED = ROOT / ".tracker" / "test"
+OTHERS_CONNECTED = """
+SELECT count(*) FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+"""
 
 
 def with_database(url: str, name: str) -> str:
@@ -37,8 +38,36 @@ def with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def admin_url() -> str:
-    return server_url()
+def clock() -> Clock:
+    """The one clock of the session; each test starts it at START."""
+    return Clock()
+
+
+@pytest.fixture(autouse=True)
+def domain_clock(clock: Clock) -> Iterator[Clock]:
+    """Every test starts at START, and events raised outside a command read the same clock."""
+    clock.moment = START
+    with stamped_by(clock):
+        yield clock
+
+
+@pytest.fixture(scope="session")
+async def admin_url() -> AsyncIterator[str]:
+    """The server tests create their databases on: an embedded one, stopped after, if none given."""
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    url = start_embedded(EMBEDDED)
+    yield url
+    conn = await asyncpg.connect(url)
+    try:
+        others = await conn.fetchval(OTHERS_CONNECTED)
+    finally:
+        await conn.close()
+    # Another test run sharing the embedded server stops it when it ends, not this one.
+    if not others:
+        stop_embedded(EMBEDDED / "pgdata")
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +138,8 @@ async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
 
 
 @pytest.fixture
-async def store(pool: asyncpg.Pool) -> EventStore:
-    return EventStore(pool, poll_interval=0.01)
+async def store(pool: asyncpg.Pool, clock: Clock) -> EventStore:
+    return EventStore(pool, poll_interval=0.01, now=clock)
 
 
 @pytest.fixture

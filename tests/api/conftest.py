@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -12,24 +11,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.clock import Clock
 from tracker import tokens
 from tracker.api.app import create_app
 from tracker.settings import Settings
-
-
-class Clock:
-    """A clock the tests set; the app reads it through create_app(now=...)."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-@pytest.fixture(scope="session")
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +37,9 @@ async def session_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litesta
 
 @pytest.fixture
 async def client(
-    session_client: AsyncTestClient[Litestar], pool: asyncpg.Pool, clock: Clock
+    session_client: AsyncTestClient[Litestar], pool: asyncpg.Pool
 ) -> AsyncTestClient[Litestar]:
-    """The app's client over freshly emptied tables, with the clock reset."""
-    clock.moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    """The app's client over freshly emptied tables (the clock is reset for every test)."""
     return session_client
 
 

@@ -13,8 +13,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from projections.queries.commitment_list import CommitmentPage
-from tests.api.conftest import Clock, Tokens
+from tests.api.conftest import Tokens
 from tests.api.test_leader_view import Views, make_views
+from tests.clock import Clock
 from tracker.domain import Commitment
 from tracker.eventstore.repository import Repository
 
@@ -157,10 +158,13 @@ async def test_an_integration_lists_only_the_forums_its_token_is_limited_to(view
     assert [i["commitment_id"] for i in page["items"]] == [str(far.id)]
 
 
-async def test_a_command_is_listed_at_once_with_its_min_position(views: Views) -> None:
+async def test_a_command_is_listed_at_once_with_its_min_position(
+    views: Views, clock: Clock
+) -> None:
     assert views.world.forum is not None and views.world.purpose is not None
     headers = await views.as_("amina")
     for n in range(20):
+        clock.advance(seconds=1)  # the list runs oldest first
         body = {
             "forum_id": str(views.world.forum.id),
             "owner_id": str(views.id("amina")),

@@ -18,8 +18,9 @@ from projections.consistency import wait_until
 from projections.queries.leader_view import READS, LeaderCommitments, Options, computed
 from projections.queries.sql import Scope
 from projections.runner import BATCH, LOCK_BATCH
-from tests.api.conftest import Clock, Tokens
+from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
+from tests.clock import Clock
 from tracker import tokens
 from tracker.domain import Commitment, Forum, Purpose
 from tracker.eventstore.repository import Repository
@@ -432,11 +433,11 @@ async def test_a_read_without_min_position_sees_what_the_projection_has_applied(
 
 
 async def test_a_view_holds_until_the_moment_it_says_it_next_changes(
-    views: Views, pool: asyncpg.Pool
+    views: Views, pool: asyncpg.Pool, clock: Clock
 ) -> None:
     """What serving a view again rests on: computed at any moment up to changes_at, it is the
     same; at changes_at a forum's date turns over or a finished commitment leaves the window."""
-    now = datetime.now(UTC)
+    now = clock()
     await views.commit("amina", due_on=now.date(), far=True)  # Auckland
     await views.commit("amina", due_on=now.date() + timedelta(days=1))  # London
     done = await views.commit("amina")
@@ -444,7 +445,7 @@ async def test_a_view_holds_until_the_moment_it_says_it_next_changes(
     await views.save(done)
     assert await wait_until(pool, views.position, READS)
     amina, options = views.id("amina"), Options(finished_days=1)
-    moment, turns = datetime.now(UTC), []
+    moment, turns = clock(), []
     while len(turns) < 4:
         fresh = await computed(pool, amina, moment, options, Scope())
         assert fresh is not None and fresh.changes_at is not None and fresh.changes_at > moment

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
+from tests.clock import START
 from tracker.domain import AffiliationSnapshot, Attendance, Commitment, Leader, Meeting
 from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
 # Events carry the real time they happened, so meetings are placed around it.
-NOW = datetime.now(UTC)
+# The meetings are laid out around the tests' clock, which the app reads too.
+NOW = START
 
 
 @dataclass
@@ -42,7 +44,7 @@ def made_at(world: World, meeting: Meeting, owner: uuid.UUID, by: uuid.UUID) -> 
         by=by,
         description="An action",
         purpose_ids=[world.purpose.id],
-        made_on=date(2026, 1, 1),
+        made_on=(NOW - timedelta(days=90)).date(),
         meeting_id=meeting.id,
     )
 

@@ -15,6 +15,7 @@ from projections.consistency import wait_until
 from projections.queries.purpose_view import PAGE, READS, PurposeView, computed
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
+from tests.clock import Clock
 from tracker import tokens
 from tracker.domain import Agreement, Commitment, Forum, Leader, Purpose
 from tracker.eventstore.repository import Repository
@@ -39,18 +40,25 @@ def commitment(world: World, owner: str, by: str | None = None, **terms: Any) ->
     )
 
 
-async def history(world: World) -> tuple[dict[str, Commitment], dict[str, Agreement], int]:
-    """Commitments in every kind of state and agreements in and out of force."""
+async def history(
+    world: World, clock: Clock
+) -> tuple[dict[str, Commitment], dict[str, Agreement], int]:
+    """Commitments in every kind of state, made a minute apart, and agreements in and out of
+    force."""
     assert world.forum is not None and world.purpose is not None
     amina, ben = world.id("amina"), world.id("ben")
     world.purpose.revise(amina, "Nobody is cold or alone this winter", "loneliness matters too")
-    c = {
-        "late": commitment(world, "ben", due_on=NOV_1),
-        "going": commitment(world, "chloe", due_on=DEC_1),
-        "done": commitment(world, "ben"),
-        "asked": commitment(world, "chloe", by="amina"),
-        "let_go": commitment(world, "chloe"),
+    made: dict[str, tuple[str, dict[str, Any]]] = {
+        "late": ("ben", {"due_on": NOV_1}),
+        "going": ("chloe", {"due_on": DEC_1}),
+        "done": ("ben", {}),
+        "asked": ("chloe", {"by": "amina"}),
+        "let_go": ("chloe", {}),
     }
+    c = {}
+    for name, (owner, terms) in made.items():
+        clock.advance(minutes=1)
+        c[name] = commitment(world, owner, **terms)
     c["late"].report_progress(ben, 40)
     c["going"].report_progress(world.id("chloe"), 80)
     c["done"].complete(ben)
@@ -93,11 +101,11 @@ async def elsewhere(repository: Repository, world: World) -> tuple[Leader, int]:
 
 
 async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_agreements(
-    client: Client, issue: Tokens, repository: Repository
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
     world = await seed_world(repository)
     await elsewhere(repository, world)
-    c, a, _ = await history(world)
+    c, a, _ = await history(world, clock)
     assert world.purpose is not None
     ben = await issue.headers("leader", world.id("ben"))
     endorsed = await client.post(f"/purposes/{world.purpose.id}/endorsements", headers=ben)
@@ -240,11 +248,14 @@ async def test_an_unknown_purpose_is_not_found_and_a_missing_token_is_unauthoriz
 
 
 async def test_the_commitments_come_a_page_at_a_time_with_the_rest_of_the_view_on_each(
-    client: Client, issue: Tokens, repository: Repository
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
     world = await seed_world(repository)
     assert world.purpose is not None
-    made = [commitment(world, "ben", due_on=NOV_1) for _ in range(7)]
+    made = []
+    for _ in range(7):
+        clock.advance(minutes=1)
+        made.append(commitment(world, "ben", due_on=NOV_1))
     saved = await repository.save(*made, context=SEEDER)
     at = saved.events[-1].position
     headers = await issue.headers("leader", world.id("chloe"))

@@ -11,8 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import Clock, Tokens
+from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
+from tests.clock import Clock
 from tracker.domain import Forum, Leader, Meeting, Organisation
 from tracker.eventstore.repository import Repository
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -28,9 +27,10 @@ from projections.queries.meeting_view import meeting_view
 from projections.queries.purpose_view import purpose_view
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from tests.api.conftest import Clock, Tokens
+from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, seed_world
 from tests.audit.test_history import history_app, settled
+from tests.clock import Clock
 from tests.projections.history import History
 from tests.projections.test_bulk import GovernedHistory
 from tracker.api.dependencies import RepositoryDep
@@ -227,14 +227,17 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
 
 
 @pytest.fixture
-async def partnership(repository: Repository) -> dict[str, Any]:
-    """A forum with a meeting, a commitment made there due 1 December, and an agreement."""
+async def partnership(repository: Repository, pool: asyncpg.Pool) -> dict[str, Any]:
+    """A forum with a meeting, a commitment made there due in five days, and an agreement.
+
+    Its dates count from the database's clock: as_of moments cut the log by recorded_at.
+    """
     world = await seed_world(repository)
     assert world.forum is not None and world.purpose is not None
     amina = world.id("amina")
-    meeting = Meeting.schedule(
-        uuid.uuid4(), world.forum.id, "November", datetime(2026, 11, 20, 18, tzinfo=UTC)
-    )
+    today = (await pool.fetchval(NOW)).astimezone(UTC).date()
+    met = datetime.combine(today - timedelta(days=6), time(18), UTC)
+    meeting = Meeting.schedule(uuid.uuid4(), world.forum.id, "November", met)
     commitment = Commitment.make(
         uuid.uuid4(),
         forum_id=world.forum.id,
@@ -242,8 +245,8 @@ async def partnership(repository: Repository) -> dict[str, Any]:
         by=amina,
         description="Open the library on weekday evenings",
         purpose_ids=[world.purpose.id],
-        made_on=date(2026, 11, 20),
-        due_on=date(2026, 12, 1),
+        made_on=met.date(),
+        due_on=today + timedelta(days=5),
         meeting_id=meeting.id,
     )
     agreement = Agreement.propose(
@@ -267,7 +270,9 @@ async def test_overdue_is_judged_at_the_as_of_moment(
     await settled(pool)
     await runner.run_until_caught_up()
     amina, meeting = partnership["amina"], partnership["meeting"]
-    for as_of, overdue in (("2026-11-30T23:00:00Z", False), ("2026-12-05T12:00:00+01:00", True)):
+    due: date = partnership["commitment"].due_on
+    eve, later = due - timedelta(days=1), due + timedelta(days=4)
+    for as_of, overdue in ((f"{eve}T23:00:00Z", False), (f"{later}T12:00:00+01:00", True)):
         moment = parse_as_of(as_of).moment
         assert moment is not None
         live = await leader_view(pool, amina, moment, Options(), Scope())
@@ -397,8 +402,9 @@ async def test_a_replay_drops_the_scratch_schemas_a_stopped_process_left(
     repository: Repository, pool: asyncpg.Pool
 ) -> None:
     await seed_world(repository)
-    old = f"as_of_{int(time.time()) - as_of_module.STALE_SECONDS - 60}_0badc0de"
-    recent = f"as_of_{int(time.time()) - 60}_0badc0de"
+    now = await pool.fetchval(as_of_module.EPOCH)  # scratch schemas are named by this clock
+    old = f"as_of_{now - as_of_module.STALE_SECONDS - 60}_0badc0de"
+    recent = f"as_of_{now - 60}_0badc0de"
     for schema in (old, recent):
         await pool.execute(f'CREATE SCHEMA "{schema}"')
     try:

@@ -6,6 +6,9 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
+
+from tracker.database import Connection
 from tracker.eventstore import (
     START,
     Checkpoint,
@@ -50,3 +53,21 @@ async def read_until(
         if not page.events:
             await asyncio.sleep(0.01)
     return seen
+
+
+# Asked about one holder, since the lock table is shared with every database on the server.
+BLOCKED_BY = (
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid)))"
+)
+
+
+async def until_blocked_by(
+    db: asyncpg.Pool | Connection, holder: int, seconds: float = 10.0
+) -> None:
+    """Return once another backend waits on a lock held by backend holder; fail if none does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await db.fetchval(BLOCKED_BY, holder):
+        if loop.time() > deadline:
+            raise AssertionError(f"nothing waited on a lock of backend {holder} in {seconds} s")
+        await asyncio.sleep(0.005)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from tests.eventstore.helpers import CTX, read_until, to_stream
+from tests.eventstore.helpers import CTX, read_until, to_stream, until_blocked_by
 from tracker.application.errors import ConcurrencyError
 from tracker.eventstore import Checkpoint, Context, EventStore, NewEvent, StreamAppend
 
@@ -30,7 +30,8 @@ async def test_every_envelope_field_round_trips(store: EventStore) -> None:
         "tags": ["winter", "hub"],
         "n": 3,
     }
-    before = datetime.now(UTC)
+    # recorded_at is the database's transaction time, so it is checked against the database's clock.
+    before = await store.pool.fetchval("SELECT clock_timestamp()")
     result = await store.append(
         StreamAppend(
             stream_id=stream_id,
@@ -50,7 +51,7 @@ async def test_every_envelope_field_round_trips(store: EventStore) -> None:
     assert (stored.stream_id, stored.stream_type, stored.version) == (stream_id, "commitment", 1)
     assert (stored.type, stored.type_version, stored.payload) == ("commitment.made", 2, payload)
     assert stored.occurred_at == occurred
-    assert before - timedelta(seconds=1) <= stored.recorded_at <= datetime.now(UTC)
+    assert before <= stored.recorded_at <= await store.pool.fetchval("SELECT clock_timestamp()")
     assert (stored.actor, stored.on_behalf_of, stored.source) == (
         "api_client:minutes-tool",
         "leader:amina",
@@ -123,7 +124,7 @@ async def test_a_writer_waiting_on_an_open_rival_gets_the_conflict_after_it_comm
         await store.append(to_stream(stream_id), context=CTX, connection=conn)
         # The rival passes the head check (it cannot see our row) and waits on the unique key.
         rival = asyncio.create_task(store.append(to_stream(stream_id), context=CTX))
-        await asyncio.sleep(0.2)
+        await until_blocked_by(conn, conn.get_server_pid())
         assert not rival.done()
         await tx.commit()
     with pytest.raises(ConcurrencyError) as caught:

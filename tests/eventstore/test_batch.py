@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.eventstore.helpers import CTX, to_stream
+from tests.eventstore.helpers import CTX, to_stream, until_blocked_by
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
 from tracker.eventstore import EventStore, NewEvent, StreamAppend
 
@@ -108,7 +108,7 @@ async def test_a_batch_waiting_on_an_open_rival_reports_only_its_conflict(
             *(store.append(a, context=CTX) for a in [*free, to_stream(taken)]),
             return_exceptions=True,
         )
-        await asyncio.sleep(0.2)
+        await until_blocked_by(conn, conn.get_server_pid())
         await tx.commit()
     outcomes = await batch
     assert isinstance(outcomes[-1], ConcurrencyError) and outcomes[-1].current == 1
@@ -158,9 +158,11 @@ async def test_a_deadlock_on_crossed_keys_sends_each_append_alone(
             store.append(to_stream(second), context=CTX, idempotency_key="k1"),
             return_exceptions=True,
         )
-        await asyncio.sleep(0.2)
-        # ...and the rival now waits on the batch's k2: PostgreSQL aborts the batch, which
-        # waited first, and the rival's append goes through.
+        await until_blocked_by(conn, conn.get_server_pid())
+        # ...and the rival now waits on the batch's k2: PostgreSQL aborts the batch, and the
+        # rival's append goes through. The victim is whichever waiter checks for deadlock first,
+        # so the rival checks only long after the batch has (its check comes at 1 s).
+        await conn.execute("SET LOCAL deadlock_timeout = '60s'")
         await store.append(to_stream(), context=CTX, idempotency_key="k2", connection=conn)
         await rival.commit()
     outcomes = await batch

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.eventstore.helpers import CTX, to_stream
+from tests.eventstore.helpers import CTX, to_stream, until_blocked_by
 from tracker.application.errors import IdempotencyKeyReused
 from tracker.eventstore import EventStore
 
@@ -38,7 +38,7 @@ async def test_two_racing_attempts_with_one_key_write_once(
         first = await store.append(stream, context=CTX, idempotency_key="k", connection=conn)
         # The second attempt waits on the first's uncommitted key rather than racing past it.
         second = asyncio.create_task(store.append(stream, context=CTX, idempotency_key="k"))
-        await asyncio.sleep(0.2)
+        await until_blocked_by(conn, conn.get_server_pid())
         assert not second.done()
         await tx.commit()
     replay = await second

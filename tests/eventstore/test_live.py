@@ -9,13 +9,28 @@ import asyncpg
 
 from tests.eventstore.helpers import CTX, to_stream
 from tracker.eventstore import EventStore
+from tracker.eventstore.live import LogWatcher
+
+
+class Observed(LogWatcher):
+    """A log watcher that lets the test know once a reader waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+
+    async def wait(self, seconds: float) -> bool:
+        self.waiting.set()
+        return await super().wait(seconds)
 
 
 async def first_page_latency(reader: EventStore, writer: EventStore) -> float:
     """Seconds from an append's return to a waiting follower receiving it."""
+    watcher = reader.watcher = Observed()
     follower = reader.follow()
     waiting = asyncio.ensure_future(anext(follower))
-    await asyncio.sleep(0.2)  # the follower is idle, waiting
+    async with asyncio.timeout(10):
+        await watcher.waiting.wait()  # the follower has read the empty log and is idle
     assert not waiting.done()
     await writer.append(to_stream(), context=CTX)
     appended = time.monotonic()

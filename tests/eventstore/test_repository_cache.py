@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import asyncpg
 import pytest
 
+from tests.clock import START
 from tracker.application.commands import Commands, PreconditionFailed, Request
 from tracker.application.errors import ConcurrencyError
 from tracker.application.ports import Saved
@@ -54,7 +54,7 @@ def commitment_of(forum: Forum, owner: Leader, by: uuid.UUID) -> Commitment:
         by=by,
         description="Open a hub",
         purpose_ids=[PURPOSE],
-        made_on=date.today(),
+        made_on=START.date(),
     )
 
 
@@ -89,17 +89,50 @@ async def reported_here(
     return here, there, ann, commitment, commands
 
 
+class Watch:
+    """Counts the reads of the log a repository's watch has finished, failed ones too."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self._read = asyncio.Event()
+
+    def finished_a_read(self) -> None:
+        self.reads += 1
+        self._read.set()
+
+    async def until_reads(self, count: int, seconds: float = 10.0) -> None:
+        """Wait until the watch has finished count reads in all; fail if it does not."""
+        try:
+            async with asyncio.timeout(seconds):
+                while self.reads < count:
+                    self._read.clear()
+                    await self._read.wait()
+        except TimeoutError:
+            raise AssertionError(f"the watch finished {self.reads} of {count} reads") from None
+
+
 @contextlib.asynccontextmanager
-async def watching(repository: Repository) -> AsyncIterator[None]:
+async def watching(repository: Repository) -> AsyncIterator[Watch]:
     """The repository follows the log (from its head) while the block runs."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(repository.watch_other_writers(stop, poll_seconds=0.01))
-    try:
-        await asyncio.sleep(0.05)  # the watch starts from the head of the log
-        yield
-    finally:
-        stop.set()
-        await task
+    watch, stop = Watch(), asyncio.Event()
+    versions_after = repository.store.versions_after
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await versions_after(*args, **kwargs)
+        finally:
+            watch.finished_a_read()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repository.store, "versions_after", counted)
+        task = asyncio.create_task(repository.watch_other_writers(stop, poll_seconds=0.01))
+        try:
+            # Its first read comes after it took the head: writes from now on are after its start.
+            await watch.until_reads(1)
+            yield watch
+        finally:
+            stop.set()
+            await task
 
 
 async def cached_at(repository: Repository, commitment_id: uuid.UUID, version: int) -> Commitment:
@@ -292,10 +325,11 @@ async def test_the_watch_goes_on_after_its_connection_is_cut(
         here, there = process(own), process(pool)
         _, ann, _, commitment = await seed(there)
         await report(Commands(here), ann, commitment, 20)
-        async with watching(here):
+        async with watching(here) as watch:
             backend = await own.fetchval("SELECT pg_backend_pid()")
             assert await pool.fetchval("SELECT pg_terminate_backend($1)", backend)
-            await asyncio.sleep(0.05)  # the watch's next read fails on the cut connection
+            # The read under way at the cut may end before it: wait for one begun after it.
+            await watch.until_reads(watch.reads + 2)
             elsewhere = await there.get(Commitment, commitment.id)
             elsewhere.report_progress(ann.id, 60)
             await there.save(elsewhere, context=SEEDER)

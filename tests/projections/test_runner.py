@@ -13,7 +13,7 @@ import pytest
 from projections.base import Projection
 from projections.commitment_view import CommitmentViews
 from projections.rebuild import RebuildRunning, rebuild
-from projections.runner import REBUILD, ProjectionRunner
+from projections.runner import LEAD, REBUILD, ProjectionRunner
 from projections.status import statuses
 from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
@@ -153,7 +153,7 @@ async def test_a_standby_runner_takes_over_from_the_checkpoint(
     a = runner_for(store, database_url, Probe(), takeover_seconds=0.05)
     b = runner_for(store, database_url, Probe(), takeover_seconds=0.05)
     task_a = asyncio.create_task(a.run(first, poll_seconds=0.01))
-    await asyncio.sleep(0.1)  # a leads before b starts
+    await wait_for(lambda: led(pool, Probe.name))  # a leads before b starts
     task_b = asyncio.create_task(b.run(second, poll_seconds=0.01))
     for _ in range(5):
         await store.append(to_stream(n=4), context=CTX)
@@ -198,6 +198,19 @@ async def test_a_runner_whose_connections_are_cut_reconnects_and_carries_on(
         assert await probe_rows(pool) == await all_positions(pool)
     finally:
         await own.close()
+
+
+async def led(pool: asyncpg.Pool, projection: str) -> bool:
+    """Whether some runner holds the projection's leadership lock in this database."""
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = $1 AND objid = hashtext($2)::oid AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+            LEAD,
+            projection,
+        )
+    )
 
 
 async def probe_caught_up(pool: asyncpg.Pool) -> bool:

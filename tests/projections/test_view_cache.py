@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import asyncpg
 
@@ -93,6 +94,39 @@ async def test_the_least_recently_used_view_leaves_first_when_memory_runs_out(
     assert too_big.calls == 2
 
 
+class StateReads:
+    """The cache's pool, counting the reads of the projections' state as they finish."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.count = 0
+        self._read = asyncio.Event()
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        value = await self.pool.fetchval(query, *args)
+        # No await between here and the reader's look for a computation under way, so the
+        # reader is waiting on it (or computing) by the time the test hears of this read.
+        self.count += 1
+        self._read.set()
+        return value
+
+    async def until(self, count: int, seconds: float = 10.0) -> None:
+        """Wait until count reads of the state have finished; fail if they do not."""
+        try:
+            async with asyncio.timeout(seconds):
+                while self.count < count:
+                    self._read.clear()
+                    await self._read.wait()
+        except TimeoutError:
+            raise AssertionError(f"{self.count} of {count} reads of the state") from None
+
+
+def counted_cache(pool: asyncpg.Pool) -> tuple[ViewCache, StateReads]:
+    """A view cache whose reads of the projections' state the test can wait for."""
+    reads = StateReads(pool)
+    return ViewCache(cast(asyncpg.Pool, reads)), reads
+
+
 class Gated(Computes):
     """A view whose computation waits until the test lets it finish."""
 
@@ -108,11 +142,11 @@ class Gated(Computes):
 
 
 async def test_readers_that_miss_together_wait_for_one_computation(pool: asyncpg.Pool) -> None:
-    cache, view = ViewCache(pool), Gated()
+    (cache, reads), view = counted_cache(pool), Gated()
     first = asyncio.ensure_future(cache.view("k", T0, view, READS))
     await view.started.wait()
     second = asyncio.ensure_future(cache.view("k", T0, view, READS))
-    await asyncio.sleep(0.05)  # the second has read the state and found the first under way
+    await reads.until(2)  # the second has read the state and found the first under way
     view.gate.set()
     assert await asyncio.gather(first, second) == ["computed 1", "computed 1"]
     assert view.calls == 1
@@ -121,11 +155,11 @@ async def test_readers_that_miss_together_wait_for_one_computation(pool: asyncpg
 async def test_a_reader_that_goes_away_does_not_cancel_the_others_computation(
     pool: asyncpg.Pool,
 ) -> None:
-    cache, view = ViewCache(pool), Gated()
+    (cache, reads), view = counted_cache(pool), Gated()
     first = asyncio.ensure_future(cache.view("k", T0, view, READS))
     await view.started.wait()
     second = asyncio.ensure_future(cache.view("k", T0, view, READS))
-    await asyncio.sleep(0.05)
+    await reads.until(2)
     first.cancel()
     view.gate.set()
     assert await second == "computed 1"
@@ -134,7 +168,7 @@ async def test_a_reader_that_goes_away_does_not_cancel_the_others_computation(
 
 
 async def test_a_failed_computation_fails_its_readers_and_is_not_kept(pool: asyncpg.Pool) -> None:
-    cache, calls = ViewCache(pool), 0
+    (cache, reads), calls = counted_cache(pool), 0
     gate = asyncio.Event()
 
     async def failing() -> Fresh[str]:
@@ -144,9 +178,9 @@ async def test_a_failed_computation_fails_its_readers_and_is_not_kept(pool: asyn
         raise RuntimeError("the database went away")
 
     first = asyncio.ensure_future(cache.view("k", T0, failing, READS))
-    await asyncio.sleep(0.05)
+    await reads.until(1)  # the first has found nothing and started its computation
     second = asyncio.ensure_future(cache.view("k", T0, failing, READS))
-    await asyncio.sleep(0.05)
+    await reads.until(2)
     gate.set()
     for reader in await asyncio.gather(first, second, return_exceptions=True):
         assert isinstance(reader, RuntimeError)

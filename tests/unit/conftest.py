@@ -2,19 +2,20 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
 
+from tests.clock import START
 from tracker.domain import Commitment
 
 A = TypeVar("A", bound=Aggregate)
 
-MADE_ON = date(2025, 3, 3)
-DUE_ON = date(2025, 4, 30)
+MADE_ON = START.date()
+DUE_ON = MADE_ON + timedelta(days=58)
 
 
 @dataclass(frozen=True)

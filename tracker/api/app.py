@@ -152,7 +152,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 applied = await migrate(conn)
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
-            store = EventStore(pool, poll_interval=settings.poll_interval)
+            store = EventStore(pool, poll_interval=settings.poll_interval, now=now)
             app.state.pool = pool
             app.state.store = store
             app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             async with (
                 watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
-                running_sealer(url, app.state.signing_key, settings.seal_seconds),
+                running_sealer(url, app.state.signing_key, settings.seal_seconds, now),
             ):
                 quiet_garbage_collector()
                 yield

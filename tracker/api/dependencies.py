@@ -97,7 +97,7 @@ def provide_commands(state: State, call: Call) -> Commands:
     # It takes the call only to be resolved after it: litestar resolves dependencies of equal
     # depth concurrently in a task group, which measured a fifth of a command's CPU time.
     del call
-    return Commands(state.repository)
+    return Commands(state.repository, state.now)
 
 
 def provide_repository(state: State) -> Repository:

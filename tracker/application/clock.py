@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Now = Callable[[], datetime]
+from tracker.domain.clock import Now, system_now
 
-
-def system_now() -> datetime:
-    """The real time, in UTC."""
-    return datetime.now(UTC)
+__all__ = ["Now", "system_now", "today_in"]
 
 
 def today_in(now: Now, timezone: str) -> date:

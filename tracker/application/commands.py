@@ -10,9 +10,11 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from tracker.application.clock import Now, system_now
 from tracker.application.errors import ConcurrencyError
 from tracker.application.ports import Context, Repository, Saved
 from tracker.application.principal import Principal
+from tracker.domain.clock import stamped_by
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -62,8 +64,9 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
 class Commands:
     """The thin service layer every command goes through."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, now: Now = system_now) -> None:
         self.repository = repository
+        self.now = now
 
     async def create(
         self, request: Request, build: Callable[[], Awaitable[Sequence[Aggregate]]]
@@ -73,7 +76,7 @@ class Commands:
         if replay is not None:
             return replay
         for attempt in range(RETRIES + 1):
-            with self.repository.unit_of_work():
+            with self.repository.unit_of_work(), stamped_by(self.now):
                 aggregates = await build()
                 try:
                     return await self.repository.save(
@@ -100,7 +103,7 @@ class Commands:
         if replay is not None:
             return replay
         for attempt in range(RETRIES + 1):
-            with self.repository.unit_of_work():
+            with self.repository.unit_of_work(), stamped_by(self.now):
                 aggregate = await at_version(self.repository, cls, aggregate_id, request.if_match)
                 outcome = act(aggregate)
                 if outcome is not None:

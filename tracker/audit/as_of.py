@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import re
-import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -82,6 +81,7 @@ FROM pg_tables WHERE schemaname = $1
 # Scratch schemas are named as_of_<unix time>_<random>; one older than this was left behind by
 # a process that stopped during its request, and the next replay drops it.
 STALE_SECONDS = 24 * 3600
+EPOCH = "SELECT extract(epoch FROM clock_timestamp())::bigint"
 SCRATCH = r"SELECT nspname FROM pg_namespace WHERE nspname ~ '^as_of_[0-9]+_[0-9a-f]+$'"
 REPLAY_TO_POSITION = """
 SELECT {columns} FROM events
@@ -273,7 +273,7 @@ def _replay_slot() -> asyncio.Semaphore:
 
 async def _create_tables(conn: Connection, projections: Sequence[Projection]) -> str:
     """Every projection's tables, unlogged, in one new scratch schema; return its name."""
-    schema = f"as_of_{int(time.time())}_{uuid4().hex}"
+    schema = f"as_of_{await conn.fetchval(EPOCH)}_{uuid4().hex}"
     async with conn.transaction():
         await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
         # Transaction-local, like the runner's: the same unqualified DDL as the live tables.
@@ -287,8 +287,10 @@ async def _create_tables(conn: Connection, projections: Sequence[Projection]) ->
 
 async def _drop_stale(conn: Connection) -> None:
     """Drop the scratch schemas of replays that never finished (their process stopped)."""
+    # The database's clock: the one every process that names scratch schemas shares.
+    now = await conn.fetchval(EPOCH)
     for (schema,) in await conn.fetch(SCRATCH):
-        if int(schema.split("_")[2]) < time.time() - STALE_SECONDS:
+        if int(schema.split("_")[2]) < now - STALE_SECONDS:
             await conn.execute(await conn.fetchval(DROP_SCHEMA, schema))
 
 

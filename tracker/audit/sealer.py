@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
+from tracker.application.clock import Now, system_now
 from tracker.audit import seals
 from tracker.audit.keys import SigningKey, signing_key
 from tracker.audit.seals import Seal
@@ -20,11 +21,13 @@ from tracker.database import create_pool
 log = logging.getLogger("tracker.audit")
 
 
-def run_sealer(url: str, key: SigningKey, stop: threading.Event, every: float) -> None:
+def run_sealer(
+    url: str, key: SigningKey, stop: threading.Event, every: float, now: Now = system_now
+) -> None:
     """Seal new events every `every` seconds until stop is set, on the calling thread."""
     while not stop.is_set():
         try:
-            head = asyncio.run(_seal_once(url, key))
+            head = asyncio.run(_seal_once(url, key, now))
             if head is not None:
                 log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
         except Exception:
@@ -33,17 +36,19 @@ def run_sealer(url: str, key: SigningKey, stop: threading.Event, every: float) -
         stop.wait(every)
 
 
-async def _seal_once(url: str, key: SigningKey) -> Seal | None:
+async def _seal_once(url: str, key: SigningKey, now: Now) -> Seal | None:
     pool = await create_pool(url, size=1)
     try:
         # wait=False: with several workers, whoever holds the lock seals for all of them.
-        return await seals.seal(pool, key, wait=False)
+        return await seals.seal(pool, key, wait=False, now=now)
     finally:
         await pool.close()
 
 
 @contextlib.asynccontextmanager
-async def running_sealer(url: str, key: SigningKey, every: float) -> AsyncIterator[None]:
+async def running_sealer(
+    url: str, key: SigningKey, every: float, now: Now = system_now
+) -> AsyncIterator[None]:
     """Seal in the background while the block runs; every <= 0 turns the sealer off."""
     if every <= 0:
         yield
@@ -51,7 +56,7 @@ async def running_sealer(url: str, key: SigningKey, every: float) -> AsyncIterat
     # A thread of its own, with its own loop and connection: hashing ten seconds of events on
     # the server's event loop held its requests up by 100-400 ms at p99 (bench/api.py).
     stop = threading.Event()
-    thread = threading.Thread(target=run_sealer, args=(url, key, stop, every), name="sealer")
+    thread = threading.Thread(target=run_sealer, args=(url, key, stop, every, now), name="sealer")
     thread.start()
     try:
         yield

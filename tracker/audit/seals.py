@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
+from tracker.application.clock import Now, system_now
 from tracker.audit import merkle, tree
 from tracker.audit.keys import SigningKey, public_key_of
 from tracker.audit.tree import Inclusion, OutsideTree, TreeDamaged, consistency, inclusion, subtree
@@ -101,7 +102,12 @@ def verify_signature(head: Seal, public_raw: bytes) -> bool:
 
 
 async def seal(
-    pool: asyncpg.Pool, key: SigningKey, *, wait: bool = True, batch: int = BATCH
+    pool: asyncpg.Pool,
+    key: SigningKey,
+    *,
+    wait: bool = True,
+    batch: int = BATCH,
+    now: Now = system_now,
 ) -> Seal | None:
     """Seal every event below the horizon; None if nothing is new or (wait=False) lock is busy."""
     newest = None
@@ -114,7 +120,7 @@ async def seal(
             grown = await _grow(conn, batch)
             if not grown.leaves:
                 return newest
-            newest = await _sign(conn, grown, key)
+            newest = await _sign(conn, grown, key, now())
         if len(grown.leaves) < batch:
             return newest
 
@@ -146,8 +152,10 @@ async def _resume(conn: Connection, size: int) -> Checkpoint:
     return Checkpoint(row[0], row[1])
 
 
-async def _sign(conn: Connection, grown: tree.Frontier, key: SigningKey) -> Seal:
-    head = Seal(grown.size, grown.root(), datetime.now(UTC), key.key_id, b"")
+async def _sign(
+    conn: Connection, grown: tree.Frontier, key: SigningKey, sealed_at: datetime
+) -> Seal:
+    head = Seal(grown.size, grown.root(), sealed_at, key.key_id, b"")
     head = msgspec.structs.replace(head, signature=key.sign(head.message))
     await tree.write(conn, grown)
     await conn.execute(INSERT_KEY, key.key_id, key.public_raw)

@@ -3,9 +3,10 @@
 from typing import Self
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from tracker.domain.checks import require_one_of, require_rule, require_state, require_text
+from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
 
 FORUM = "forum"

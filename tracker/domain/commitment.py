@@ -5,10 +5,11 @@ from datetime import date
 from typing import Self
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from tracker.domain import commitment_events as ev
 from tracker.domain.checks import require_rule, require_state, require_text
+from tracker.domain.clock import Aggregate
 from tracker.domain.errors import IllegalTransition, InvalidValue
 
 PROPOSED = "proposed"

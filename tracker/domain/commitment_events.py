@@ -8,7 +8,7 @@ classes here with isinstance works for both.
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from tracker.domain.clock import Aggregate
 
 
 class CommitmentEvent(Aggregate.Event):

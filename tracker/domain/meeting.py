@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any, Self
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from tracker.domain.checks import require_one_of, require_state, require_text
+from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
 from tracker.domain.values import AffiliationSnapshot
 

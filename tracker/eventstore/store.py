@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from tracker.application.clock import Now, system_now
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
 from tracker.database import Connection
 from tracker.eventstore.batch import AppendBatcher, WriteAlone
@@ -142,9 +143,13 @@ Executor = asyncpg.Pool | Connection
 class EventStore:
     """Appends and reads events; writers never lock each other out, readers never skip."""
 
-    def __init__(self, pool: asyncpg.Pool, poll_interval: float = 0.05) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, poll_interval: float = 0.05, now: Now = system_now
+    ) -> None:
         self.pool = pool
         self.poll_interval = poll_interval
+        # Stamps occurred_at on events that bring no time of their own.
+        self.now = now
         self.watcher = LogWatcher()
         self._heads = StreamHeads()
         self._batcher = AppendBatcher(pool)
@@ -173,7 +178,7 @@ class EventStore:
         guards = [(a.stream_id, a.expected_version) for a in ordered] + read
         try:
             previous = await self._previous_hashes(db, ordered)
-            rows = _Rows(ordered, previous, context, idempotency_key, fingerprint)
+            rows = _Rows(ordered, previous, context, idempotency_key, fingerprint, self.now())
             # Inside a caller's transaction the append must stay in it, so it goes alone.
             inserted = await self._write(db, rows, read, alone=connection is not None)
             if not inserted:
@@ -356,8 +361,8 @@ class _Rows:
         context: Context,
         idempotency_key: str | None,
         fingerprint: bytes | None,
+        now: datetime,
     ) -> None:
-        now = datetime.now(UTC)
         who = context_fields(
             context.actor,
             context.on_behalf_of,
