@@ -10,6 +10,7 @@ import pytest
 
 from tests.eventstore.helpers import CTX, to_stream, until_blocked_by
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
+from tracker.database import init_connection
 from tracker.eventstore import EventStore, NewEvent, StreamAppend
 
 
@@ -145,9 +146,31 @@ async def test_a_replay_returns_only_its_own_append_from_a_shared_transaction(
 
 
 async def test_a_deadlock_on_crossed_keys_sends_each_append_alone(
-    store: EventStore, pool: asyncpg.Pool
+    pool: asyncpg.Pool, database_url: str
 ) -> None:
     first, second = sorted([uuid.uuid4(), uuid.uuid4()])
+    # PostgreSQL aborts whichever waiter checks for deadlock first, and each checks once, after
+    # its deadlock_timeout. The batch checks after 3 s, by when the rival waits too, however
+    # loaded the machine; the rival would check only after 60 s. So the batch is the victim.
+    batch_pool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=2,
+        init=init_connection,
+        server_settings={"deadlock_timeout": "3s"},
+    )
+    store = EventStore(batch_pool)
+    try:
+        await crossed_keys(store, pool, first, second)
+        assert await store.read_stream(first) == await store.read_stream(second) == []
+    finally:
+        await batch_pool.close()
+
+
+async def crossed_keys(
+    store: EventStore, pool: asyncpg.Pool, first: uuid.UUID, second: uuid.UUID
+) -> None:
+    """A batch and a rival transaction that wait on each other's idempotency keys."""
     async with pool.acquire() as conn:
         rival = conn.transaction()
         await rival.start()
@@ -160,12 +183,10 @@ async def test_a_deadlock_on_crossed_keys_sends_each_append_alone(
         )
         await until_blocked_by(conn, conn.get_server_pid())
         # ...and the rival now waits on the batch's k2: PostgreSQL aborts the batch, and the
-        # rival's append goes through. The victim is whichever waiter checks for deadlock first,
-        # so the rival checks only long after the batch has (its check comes at 1 s).
+        # rival's append goes through.
         await conn.execute("SET LOCAL deadlock_timeout = '60s'")
         await store.append(to_stream(), context=CTX, idempotency_key="k2", connection=conn)
         await rival.commit()
     outcomes = await batch
     # Alone, each append met its key taken by the rival's different request.
     assert all(isinstance(o, IdempotencyKeyReused) for o in outcomes), outcomes
-    assert await store.read_stream(first) == await store.read_stream(second) == []

@@ -42,13 +42,16 @@ async def first_page_latency(reader: EventStore, writer: EventStore) -> float:
 
 
 async def test_an_append_in_this_process_wakes_a_waiting_reader_at_once(pool: asyncpg.Pool) -> None:
+    # Its poll comes only after 5 s: a page sooner than half that was woken by the append.
+    # How soon is measured by bench/freshness.py, not asserted here.
     store = EventStore(pool, poll_interval=5.0)
-    assert await first_page_latency(store, store) < 0.1
+    assert await first_page_latency(store, store) < 2.5
 
 
-async def test_an_append_from_another_process_reaches_a_waiting_reader_within_100ms(
+async def test_an_append_from_another_process_reaches_a_waiting_reader_by_its_poll(
     pool: asyncpg.Pool,
 ) -> None:
     # Two stores share nothing in memory, like two processes: only the poll can find the event.
-    reader, writer = EventStore(pool, poll_interval=0.05), EventStore(pool, poll_interval=0.05)
-    assert await first_page_latency(reader, writer) < 0.1
+    # Neither wakes the other, so a poll of 5 s would take 5 s; one of 50 ms finds it far sooner.
+    reader, writer = EventStore(pool, poll_interval=0.05), EventStore(pool, poll_interval=5.0)
+    assert await first_page_latency(reader, writer) < 2.5
