@@ -32,19 +32,10 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 from typing import NamedTuple
@@ -53,30 +44,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import msgspec
 
-from bench.baseline_app import INSERT, TABLE
-from bench.common import SERVER, fetch_value, fresh_database, table
+from bench.api_seed import Line, seed
+from bench.common import SERVER, fresh_database, table
 from bench.disk import STALL_MS, Stalls, data_directory, probe_folder, probing, stalls
-from tracker import tokens
-from tracker.application.ports import Context
-from tracker.application.principal import ADMIN, LEADER
-from tracker.database import create_pool, start_embedded, stop_embedded
-from tracker.domain import EVENT_TYPES, STREAM_TYPES, Commitment, Forum, Leader, Purpose
-from tracker.eventstore import EventStore
-from tracker.eventstore.mapper import EventMapper
-from tracker.eventstore.repository import Repository
+from bench.serving import ROOT, fetch, in_memory, serving
+from bench.usage import cpu_seconds, database_cpu_seconds, wal_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 LUA = ROOT / "bench" / "requests.lua"
-LEADERS, STREAMS = 8, 2000  # leaders with a token each; commitments to report progress on
 WRK_THREADS = 2  # one per core
-SEEDER = Context(actor="system:bench")
-# The options `tracker serve` gives uvicorn.run (tracker/cli.py serve_command), and granian's.
-OPTIONS = {
-    "uvicorn": ["--loop", "uvloop", "--http", "httptools", "--no-access-log"],
-    "granian": ["--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-access-log"],
-}
-FACTORIES = {"service": "tracker.api.app:create_app", "baseline": "bench.baseline_app:create_app"}
 TARGET_RATIO, TARGET_P99_MS = 0.6, 100.0
 # name: (label, app serving it, baseline it is compared with)
 RUNS = {
@@ -87,7 +62,6 @@ RUNS = {
     "progress": ("POST /commitments/{id}/progress-reports", "service", "insert"),
     "get": ("GET /commitments/{id}  (10 events)", "service", "select"),
 }
-Line = tuple[str, str, str, object]  # method, path, token, JSON body (None for none)
 
 
 class Result(NamedTuple):
@@ -103,153 +77,6 @@ class Result(NamedTuple):
     socket_errors: int
     first_error: str
     disk: Stalls | None  # what the disk probe saw during the run
-
-
-async def seed(url: str) -> dict[str, list[Line]]:
-    """A forum of leaders with tokens and commitments; return each run's requests."""
-    pool = await create_pool(url, size=2)
-    repository = Repository(EventStore(pool), EventMapper(EVENT_TYPES, STREAM_TYPES))
-    leaders = [Leader.register(uuid.uuid4(), f"Leader {i}") for i in range(LEADERS)]
-    forum = Forum.convene(uuid.uuid4(), "Warm spaces partnership", leaders[0].id)
-    for leader in leaders[1:]:
-        forum.join(leader.id)
-    purpose = Purpose.propose(uuid.uuid4(), forum.id, "Nobody is cold this winter", leaders[0].id)
-    await repository.save(*leaders, forum, purpose, context=SEEDER)
-    token = {x.id: await tokens.issue(pool, "bench", LEADER, x.id) for x in leaders}
-    admin = await tokens.issue(pool, "bench-admin", ADMIN)
-    terms = {"forum_id": forum.id, "purpose_ids": [purpose.id], "made_on": date.today()}
-    owners = [leaders[i % LEADERS].id for i in range(STREAMS + 1)]
-    made = [
-        Commitment.make(uuid.uuid4(), owner_id=o, by=o, description="Hub", **terms) for o in owners
-    ]
-    read, reported = made[0], made[1:]
-    for percent in range(10, 100, 10):  # Made and 9 progress reports: 10 events
-        read.report_progress(read.owner_id, percent, "on track")
-    for start in range(0, len(made), 500):
-        await repository.save(*made[start : start + 500], context=SEEDER)
-    await pool.execute(TABLE)
-
-    # A leader's commitment for themselves: the body of POST /commitments (and of the bare INSERT).
-    body = {"forum_id": forum.id, "description": "Open a hub", "purpose_ids": [purpose.id]}
-    make = {x.id: body | {"owner_id": x.id} for x in leaders}
-
-    def progress(i: int, c: Commitment) -> Line:
-        """A progress report with a note, so that progress may go down."""
-        report = {"percent": i * 37 % 101, "note": "weekly check-in"}
-        return ("POST", f"/commitments/{c.id}/progress-reports", token[c.owner_id], report)
-
-    row = await pool.fetchval(INSERT, uuid.uuid4(), make[leaders[0].id])
-    await pool.close()
-    return {
-        "hello": [("GET", "/hello", "", None)],
-        "insert": [("POST", "/rows", "", make[leaders[0].id])],
-        "select": [("GET", f"/rows/{row}", "", None)],
-        "make": [("POST", "/commitments", token[x.id], make[x.id]) for x in leaders],
-        "progress": [progress(i, c) for i, c in enumerate(reported)],
-        "get": [("GET", f"/commitments/{read.id}", admin, None)],
-    }
-
-
-@contextmanager
-def serving(args: argparse.Namespace, url: str, app: str) -> Iterator[tuple[str, list[int]]]:
-    """Run a server until the block ends, then stop it with SIGTERM; yield its URL and the pids
-    whose CPU counts (with the projection worker's, when it runs apart)."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port = s.getsockname()[1]
-    env = os.environ | {
-        "TRACKER_DATABASE_URL": url,
-        "TRACKER_HOST": HOST,
-        "TRACKER_PORT": str(port),
-        "TRACKER_WORKERS": str(args.workers),
-        "TRACKER_LOG_LEVEL": "warning",
-        "PYTHONPATH": str(ROOT),
-    }
-    argv = [sys.executable, "-m", args.server, FACTORIES[app], "--factory", "--host", HOST]
-    argv += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
-    argv += OPTIONS[args.server]
-    if args.server == "granian" and app == "service":
-        argv = [sys.executable, "-m", "tracker", "serve"]  # the production command, set by env
-    base = f"http://{HOST}:{port}"
-    ready = base + ("/health" if app == "service" else "/hello")
-    with tempfile.TemporaryFile() as log, contextlib.ExitStack() as apart:
-        pids = []
-        if app == "service" and args.projections == "apart":
-            env["TRACKER_RUN_PROJECTIONS"] = "off"
-            pids.append(apart.enter_context(projection_worker(env)))
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(600):
-                if proc.poll() is not None:
-                    log.seek(0)
-                    sys.exit(f"the server exited:\n{' '.join(argv)}\n{log.read().decode()}")
-                if fetch(ready)[0] == 200:
-                    break
-                time.sleep(0.1)
-            else:
-                sys.exit(f"the server did not answer {ready} within a minute")
-            yield base, [proc.pid, *pids]
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                print(f"warning: the {app} server ignored SIGTERM; killed", file=sys.stderr)
-                proc.kill()
-                proc.wait()
-
-
-@contextlib.contextmanager
-def projection_worker(env: dict[str, str]) -> Iterator[int]:
-    """`tracker projections run` until the block ends, once it has built the views; its pid."""
-    argv = [sys.executable, "-m", "tracker", "projections", "run"]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(600):
-                log.seek(0)
-                output = log.read().decode()
-                if "running projections" in output:
-                    break
-                if proc.poll() is not None:
-                    sys.exit(f"the projection worker exited:\n{output}")
-                time.sleep(0.1)
-            else:
-                sys.exit("the projection worker did not start within a minute")
-            yield proc.pid
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
-
-
-def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -> tuple[int, str]:
-    """One request with the standard library: (status, body); status 0 when unreachable."""
-    data = None if body is None else msgspec.json.encode(body)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data, headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError:
-        return 0, ""
-
-
-@contextmanager
-def in_memory() -> Iterator[str]:
-    """An embedded PostgreSQL with its data in /dev/shm, for the block; its URL."""
-    folder = Path("/dev/shm")
-    if not folder.is_dir():
-        sys.exit("--database memory needs /dev/shm (Linux)")
-    data = folder / "tracker-bench"
-    try:
-        yield start_embedded(data)
-    finally:
-        stop_embedded(data / "pgdata")
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def measure(
@@ -300,43 +127,6 @@ def measure(
         first,
         stalls(latencies),
     )
-
-
-def _processes() -> Iterator[tuple[int, str, int, int]]:
-    """Every process: pid, name, parent and CPU ticks (user and system) so far, its own and its
-    exited children's (a database backend that exits mid-run still counts, with the server)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
-        except OSError:
-            continue  # it exited meanwhile
-        fields = rest.split()
-        ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-        yield int(stat.parent.name), name, int(fields[1]), ticks
-
-
-async def wal_bytes(server: str) -> int:
-    """WAL the database server has written since its statistics were last reset."""
-    return int(await fetch_value(server, "SELECT wal_bytes FROM pg_stat_wal"))
-
-
-def database_cpu_seconds() -> float:
-    """CPU time used so far by the PostgreSQL server's processes (on this machine): backends,
-    WAL writer and the rest, since commits cost there too."""
-    ticks = sum(t for _, name, _, t in _processes() if name == "postgres")
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(roots: list[int]) -> float:
-    """CPU time (user and system) used so far by some processes and all their descendants."""
-    parents, ticks = {}, {}
-    for pid, _, parent, used in _processes():
-        parents[pid], ticks[pid] = parent, used
-    tree, grew = set(roots), True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree, grew = tree | more, bool(more)
-    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def report(results: dict[str, list[Result]]) -> int:

@@ -14,119 +14,28 @@ loads the export into a scratch database.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import random
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
 import psutil
 import uvloop
 
-from bench.common import SERVER, pool_for, table, url_for
-from tracker.audit import seals
+from bench.audit_data import DATABASE, database
+from bench.common import fresh_database, pool_for, table
 from tracker.audit.export import export
 from tracker.audit.importer import import_log
 from tracker.audit.keys import SigningKey
 from tracker.audit.verify import Report, verify
-from tracker.eventstore import Context, EventStore, NewEvent, StreamAppend
-from tracker.migrate import migrate
 
-DATABASE = "tracker_bench_audit"
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT_TARGET, MEMORY_TARGET, VERIFY_TARGET = 50_000, 200, 50_000
-CTX = Context(actor="integration:bench", source="bench/audit.py", on_behalf_of="leader:bench")
-TYPES = [
-    "commitment.made",
-    "commitment.accepted",
-    "commitment.progress_reported",
-    "commitment.renegotiated",
-    "commitment.completed",
-]
-
-
-def payload(rng: random.Random, version: int) -> dict[str, object]:
-    """A payload the size of a real commitment event."""
-    return {
-        "description": "Open the central library as a warm space on weekday evenings",
-        "due_on": (date(2026, 12, 1) + timedelta(days=rng.randint(0, 90))).isoformat(),
-        "owner_id": str(uuid.UUID(int=rng.getrandbits(128))),
-        "progress": rng.randint(0, 100),
-        "purpose_ids": [str(uuid.UUID(int=rng.getrandbits(128)))],
-        "note": f"step {version}",
-    }
-
-
-def appends(rng: random.Random, streams: int) -> list[StreamAppend]:
-    """New commitment streams with one to eight events each, as one atomic append."""
-    out = []
-    for _ in range(streams):
-        n = rng.randint(1, 8)
-        events = [
-            NewEvent(type=TYPES[min(v, len(TYPES) - 1)], payload=payload(rng, v)) for v in range(n)
-        ]
-        out.append(
-            StreamAppend(
-                stream_id=uuid.uuid4(), stream_type="commitment", expected_version=0, events=events
-            )
-        )
-    return out
-
-
-async def database(events: int, fresh: bool) -> str:
-    """The bench database with at least `events` events, sealed; created or topped up."""
-    admin = await asyncpg.connect(SERVER)
-    try:
-        if fresh:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    url = url_for(DATABASE)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        have = int(await conn.fetchval("SELECT count(*) FROM events"))
-    finally:
-        await conn.close()
-    pool = await pool_for(url, 8)
-    try:
-        if have < events:
-            await load(EventStore(pool), events - have)
-        started = time.monotonic()
-        if await seals.seal(pool, SigningKey.generate()) is not None:
-            print(f"sealed in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        await pool.execute("VACUUM ANALYZE events")
-    finally:
-        await pool.close()
-    return url
-
-
-async def load(store: EventStore, missing: int) -> None:
-    """Append about `missing` events, four appends in flight."""
-    print(f"loading {missing:,} events...", file=sys.stderr)
-    left = [missing]
-
-    async def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        while left[0] > 0:
-            batch = appends(rng, 50)
-            left[0] -= sum(len(a.events) for a in batch)
-            await store.append(*batch, context=CTX)
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker(i) for i in range(4)))
-    print(f"loaded in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 async def child_export(url: str, output: Path) -> None:
@@ -211,19 +120,7 @@ def measure_standalone(export_file: Path) -> float:
 
 async def measure_import(export_file: Path) -> tuple[int, float]:
     """Load the export into a new scratch database; events and seconds."""
-    scratch = f"{DATABASE}_import"
-    admin = await asyncpg.connect(SERVER)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{scratch}"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(url_for(scratch))
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    pool = await pool_for(url_for(scratch), 2)
+    pool = await pool_for(await fresh_database(f"{DATABASE}_import"), 2)
     try:
         started = time.monotonic()
         count = await import_log(pool, export_file)

@@ -27,8 +27,9 @@ import asyncpg
 import msgspec
 import uvloop
 
-from bench.api import fetch, seed, serving
+from bench.api_seed import seed
 from bench.common import fresh_database
+from bench.serving import fetch, serving
 from projections.consistency import reached
 from projections.registry import all_projections
 

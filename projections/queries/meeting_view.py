@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries.purpose_view import AffiliationAtTheTime, CommitmentLine, summaries
+from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
 from tracker.application.clock import Now, today_in
 
 UNAFFILIATED = "unaffiliated"
