@@ -71,7 +71,7 @@ LUA = ROOT / "bench" / "requests.lua"
 LEADERS, STREAMS = 8, 2000  # leaders with a token each; commitments to report progress on
 WRK_THREADS = 2  # one per core
 SEEDER = Context(actor="system:bench")
-# The options `tracker serve` gives uvicorn.run (tracker/cli.py serve_command), and granian's.
+# The options `tracker serve` gives uvicorn.run (tracker/cli/service.py serve), and granian's.
 OPTIONS = {
     "uvicorn": ["--loop", "uvloop", "--http", "httptools", "--no-access-log"],
     "granian": ["--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-access-log"],

@@ -30,6 +30,7 @@ class CommandList(Ordered):
 
 
 def _commands(group: click.Group, ctx: click.Context, prefix: str) -> Iterator[tuple[str, str]]:
+    """The commands under group, sub-groups opened, each with its full name and one-line help."""
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         if isinstance(command, click.Group):

@@ -59,7 +59,7 @@ async def _seal(settings: Settings) -> None:
 
 
 @audit.command()
-@click.option("--output", type=FILE, help="The file to write  [default: standard output]")
+@click.option("--output", type=FILE, help="The file to write (default: standard output).")
 @click.option("--stream", type=click.UUID, help="Only this stream's events.")
 @click.option("--stream-type", help="Only streams of this type.")
 @click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")

@@ -50,6 +50,7 @@ def _run(settings: Settings, command: Command) -> None:
 
 
 async def _with_runner(settings: Settings, command: Command) -> int:
+    """Run command on a migrated pool and a runner of every projection; a wrong name exits 2."""
     url = await resolved_url(settings)
     async with migrated_pool(url, size=settings.pool_size) as pool:
         store = EventStore(pool, poll_interval=settings.poll_interval)
@@ -68,6 +69,7 @@ def run(settings: Settings) -> None:
 
 
 async def _follow(runner: ProjectionRunner, poll_seconds: float) -> int:
+    """Build projections new to this release, then follow the log until a signal stops it."""
     # Ctrl-C still interrupts a first build; it resumes on the next start.
     with EventProgress() as progress:
         built = await build_new(runner, progress)
@@ -106,6 +108,7 @@ def rebuild(settings: Settings, names: tuple[str, ...], every: bool) -> None:
 
 
 async def _rebuild(runner: ProjectionRunner, names: list[str], every: bool) -> int:
+    """Rebuild the named projections, or all of them, and say which generations went live."""
     if every == bool(names):
         fail("name the projections to rebuild, or give --all", status=2)
     chosen = all_projections() if every else [by_name(n) for n in names]

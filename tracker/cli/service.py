@@ -20,12 +20,12 @@ OPENAPI_PATH = Path(__file__).resolve().parent.parent.parent / "openapi" / "open
 
 
 @click.command()
-@click.option("--host", help="The address to listen on  [default: TRACKER_HOST]")
+@click.option("--host", help="The address to listen on (default: TRACKER_HOST).")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), help="The port to listen on  [default: TRACKER_PORT]"
+    "--port", type=click.IntRange(1, 65535), help="The port to listen on (default: TRACKER_PORT)."
 )
 @click.option(
-    "--workers", type=click.IntRange(min=1), help="Worker processes  [default: TRACKER_WORKERS]"
+    "--workers", type=click.IntRange(min=1), help="Server processes (default: TRACKER_WORKERS)."
 )
 @pass_settings
 def serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
@@ -74,8 +74,7 @@ async def _migrate(settings: Settings) -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=OPENAPI_PATH,
-    show_default=True,
-    help="The file to write.",
+    help="The file to write (default: openapi/openapi.json).",
 )
 def openapi(output: Path) -> None:
     """Write the OpenAPI document."""
