@@ -92,3 +92,10 @@ async def test_tokens_are_issued_listed_and_revoked(pool: asyncpg.Pool, database
     again = await run("revoke", str(token_id))
     assert again.returncode == 1 and again.stderr == "error: no such active token\n"
     assert "revoked" in (await run("list")).stdout
+
+
+def test_a_moment_without_its_offset_is_refused_before_anything_runs() -> None:
+    refused = tracker("audit", "export", "--since", "2026-01-01T09:00")
+
+    assert refused.returncode == 2
+    assert "needs a time zone offset" in refused.stderr
