@@ -1,7 +1,7 @@
 """The `tracker` command line: one module per group of commands."""
 
-# Plain click rather than litestar's CLI plugin: most commands never build the app, which
-# litestar's CLI would look for (and offer to serve with uvicorn) on every command.
+# Plain click rather than litestar's CLI plugin: a plugin's commands hang off an app that litestar
+# finds and builds first, while most of these need no app (and its `run` serves with uvicorn).
 
 from __future__ import annotations
 
