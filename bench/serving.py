@@ -25,7 +25,7 @@ from tracker.database import start_embedded, stop_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-# The options `tracker serve` gives uvicorn.run (tracker/cli.py serve_command), and granian's.
+# The options `tracker serve` gives uvicorn.run (tracker/cli/service.py serve), and granian's.
 OPTIONS = {
     "uvicorn": ["--loop", "uvloop", "--http", "httptools", "--no-access-log"],
     "granian": ["--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-access-log"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -58,17 +57,6 @@ log = logging.getLogger(__name__)
 
 class RebuildRunning(Exception):
     """Another process is already rebuilding this projection."""
-
-
-def print_progress(done: int, total: int, elapsed: float) -> None:
-    """A one-line progress bar on stderr: events done, events per second, time left."""
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else 0.0
-    width = 30
-    filled = int(width * done / total) if total else width
-    bar = "#" * filled + "-" * (width - filled)
-    sys.stderr.write(f"\r[{bar}] {done:,}/{total:,} events  {rate:,.0f}/s  {left:,.0f}s left   ")
-    sys.stderr.flush()
 
 
 async def rebuild(

@@ -1,7 +1,5 @@
 """`python -m tracker` is the `tracker` command."""
 
-import sys
-
 from tracker.cli import main
 
-sys.exit(main())
+main()

@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import msgspec
+from msgspec import Meta
 
-OFF = ("0", "off", "false", "no")
+# Each setting is read from this prefix and its field name in capitals: port is TRACKER_PORT.
+PREFIX = "TRACKER_"
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+# Flags also take the words people write in shells; msgspec knows true/false and 1/0.
+FLAG_WORDS = {"on": "true", "yes": "true", "off": "false", "no": "false"}
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot run with."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -17,35 +27,62 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     data_dir: Path = Path(".tracker")
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    pool_size: int = 8
-    poll_interval: float = 0.05
-    log_level: str = "info"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Meta(ge=1)] = 1
+    # More than PostgreSQL's usual max_connections per process is a typo, not a tuning.
+    pool_size: Annotated[int, Meta(ge=1, le=1000)] = 8
+    poll_interval: Annotated[float, Meta(gt=0)] = 0.05
+    log_level: LogLevel = "info"
     # Run the projection runner inside the API process (off when workers run it apart).
     run_projections: bool = True
     # Signs tree heads; generated into data_dir/signing-key.pem when not given.
     signing_key_file: Path | None = None
     # Seal new events this often in `tracker serve` (0: never; `tracker audit seal` still works).
-    seal_seconds: float = 10.0
+    seal_seconds: Annotated[float, Meta(ge=0)] = 10.0
     # Memory per worker for computed views, reused until their projections move (0: none).
-    view_cache_mb: int = 32
+    view_cache_mb: Annotated[int, Meta(ge=0)] = 32
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from TRACKER_* environment variables."""
+        """Build settings from TRACKER_* environment variables; an empty one counts as unset."""
         env = os.environ if environ is None else environ
-        return cls(
-            database_url=env.get("TRACKER_DATABASE_URL") or None,
-            data_dir=Path(env.get("TRACKER_DATA_DIR", ".tracker")),
-            host=env.get("TRACKER_HOST", "127.0.0.1"),
-            port=int(env.get("TRACKER_PORT", "8000")),
-            workers=int(env.get("TRACKER_WORKERS", "1")),
-            pool_size=int(env.get("TRACKER_POOL_SIZE", "8")),
-            poll_interval=float(env.get("TRACKER_POLL_INTERVAL", "0.05")),
-            log_level=env.get("TRACKER_LOG_LEVEL", "info"),
-            run_projections=env.get("TRACKER_RUN_PROJECTIONS", "on").lower() not in OFF,
-            signing_key_file=Path(p) if (p := env.get("TRACKER_SIGNING_KEY_FILE")) else None,
-            seal_seconds=float(env.get("TRACKER_SEAL_SECONDS", "10")),
-            view_cache_mb=int(env.get("TRACKER_VIEW_CACHE_MB", "32")),
-        )
+        values = {}
+        for field in msgspec.structs.fields(cls):
+            if raw := env.get(variable(field.name), "").strip():
+                values[field.name] = _normalise(field.type, raw)
+        try:
+            return msgspec.convert(values, cls, strict=False, dec_hook=_decode)
+        except msgspec.ValidationError as error:
+            raise _explained(error, values) from None
+
+
+def variable(field: str) -> str:
+    """The environment variable a setting is read from."""
+    return PREFIX + field.upper()
+
+
+def _normalise(kind: Any, raw: str) -> str:
+    """Flags and names are read in any case, flags also as on/off and yes/no."""
+    if kind is bool or get_origin(kind) is Literal:
+        raw = raw.lower()
+        return FLAG_WORDS.get(raw, raw)
+    return raw
+
+
+def _decode(kind: type, value: Any) -> Any:
+    """Paths, which msgspec leaves to the caller."""
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _explained(error: msgspec.ValidationError, values: Mapping[str, str]) -> SettingsError:
+    """`Expected int >= 1 - at $.workers` as `TRACKER_WORKERS: expected int >= 1, got '0'`."""
+    message, _, path = str(error).replace("`", "").rpartition(" - at $.")
+    expected = message.split(", got ")[0]
+    if expected.startswith("Invalid enum value"):
+        kind = next(f.type for f in msgspec.structs.fields(Settings) if f.name == path)
+        expected = "expected one of " + ", ".join(get_args(kind))
+    else:
+        expected = expected[0].lower() + expected[1:]
+    return SettingsError(f"{variable(path)}: {expected}, got {values[path]!r}")

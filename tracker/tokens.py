@@ -22,9 +22,10 @@ SELECT_BY_HASH = """
 SELECT id, name, kind, leader_id, forum_ids FROM api_tokens
 WHERE token_hash = $1 AND revoked_at IS NULL
 """
-SELECT_ALL = (
-    "SELECT id, name, kind, leader_id, created_at, revoked_at FROM api_tokens ORDER BY created_at"
-)
+SELECT_ALL = """
+SELECT id, name, kind, leader_id, created_at, revoked_at, forum_ids FROM api_tokens
+ORDER BY created_at
+"""
 REVOKE = "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
 
 PREFIX = "trk_"

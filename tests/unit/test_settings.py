@@ -1,0 +1,108 @@
+"""Settings from TRACKER_* variables: defaults, bounds, and errors naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tracker.settings import Settings, SettingsError, variable
+
+
+def test_no_variables_give_the_defaults() -> None:
+    assert Settings.from_env({}) == Settings()
+
+
+def test_every_setting_is_read_from_its_variable() -> None:
+    env = {
+        "TRACKER_DATABASE_URL": "postgresql://tracker@db/tracker",
+        "TRACKER_DATA_DIR": "/var/lib/tracker",
+        "TRACKER_HOST": "0.0.0.0",
+        "TRACKER_PORT": "8080",
+        "TRACKER_WORKERS": "4",
+        "TRACKER_POOL_SIZE": "16",
+        "TRACKER_POLL_INTERVAL": "0.2",
+        "TRACKER_LOG_LEVEL": "debug",
+        "TRACKER_RUN_PROJECTIONS": "off",
+        "TRACKER_SIGNING_KEY_FILE": "/etc/tracker/key.pem",
+        "TRACKER_SEAL_SECONDS": "0",
+        "TRACKER_VIEW_CACHE_MB": "0",
+    }
+    assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
+
+    settings = Settings.from_env(env)
+
+    assert settings == Settings(
+        database_url="postgresql://tracker@db/tracker",
+        data_dir=Path("/var/lib/tracker"),
+        host="0.0.0.0",
+        port=8080,
+        workers=4,
+        pool_size=16,
+        poll_interval=0.2,
+        log_level="debug",
+        run_projections=False,
+        signing_key_file=Path("/etc/tracker/key.pem"),
+        seal_seconds=0.0,
+        view_cache_mb=0,
+    )
+
+
+def test_empty_variables_count_as_unset() -> None:
+    assert Settings.from_env({"TRACKER_DATABASE_URL": "", "TRACKER_PORT": " "}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [("on", True), ("YES", True), ("true", True), ("1", True), ("Off", False), ("no", False)],
+)
+def test_flags_take_the_usual_words_in_any_case(text: str, flag: bool) -> None:
+    assert Settings.from_env({"TRACKER_RUN_PROJECTIONS": text}).run_projections is flag
+
+
+def test_log_levels_are_read_in_any_case() -> None:
+    assert Settings.from_env({"TRACKER_LOG_LEVEL": "WARNING"}).log_level == "warning"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRACKER_PORT", "eighty", "TRACKER_PORT: expected int, got 'eighty'"),
+        ("TRACKER_POOL_SIZE", "2.5", "TRACKER_POOL_SIZE: expected int, got '2.5'"),
+        ("TRACKER_POLL_INTERVAL", "soon", "TRACKER_POLL_INTERVAL: expected float, got 'soon'"),
+        ("TRACKER_RUN_PROJECTIONS", "maybe", "TRACKER_RUN_PROJECTIONS: expected bool"),
+        (
+            "TRACKER_LOG_LEVEL",
+            "loud",
+            "TRACKER_LOG_LEVEL: expected one of critical, error, warning, info, debug, got 'loud'",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_refused_naming_its_variable(
+    name: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: value})
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "bound"),
+    [
+        ("TRACKER_PORT", "0", "expected int >= 1"),
+        ("TRACKER_PORT", "65536", "expected int <= 65535"),
+        ("TRACKER_WORKERS", "0", "expected int >= 1"),
+        ("TRACKER_POOL_SIZE", "0", "expected int >= 1"),
+        ("TRACKER_POOL_SIZE", "5000", "expected int <= 1000"),
+        ("TRACKER_POLL_INTERVAL", "0", "expected float > 0.0"),
+        ("TRACKER_SEAL_SECONDS", "-1", "expected float >= 0.0"),
+        ("TRACKER_VIEW_CACHE_MB", "-32", "expected int >= 0"),
+    ],
+)
+def test_a_value_out_of_bounds_is_refused_naming_its_variable_and_bound(
+    name: str, value: str, bound: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: value})
+    assert str(refused.value) == f"{name}: {bound}, got {value!r}"

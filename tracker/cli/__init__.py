@@ -1,0 +1,63 @@
+"""The `tracker` command line: one module per group of commands."""
+
+# Plain click rather than litestar's CLI plugin: a plugin's commands hang off an app that litestar
+# finds and builds first, while most of these need no app (and its `run` serves with uvicorn).
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+import click
+
+from tracker.cli.audit import audit
+from tracker.cli.common import Ordered
+from tracker.cli.projections import projections
+from tracker.cli.service import OPENAPI_PATH, migrate_command, openapi, openapi_document, serve
+from tracker.cli.tokens import tokens
+from tracker.settings import Settings, SettingsError
+
+__all__ = ["OPENAPI_PATH", "main", "openapi_document", "tracker"]
+
+
+class CommandList(Ordered):
+    """The top group: its help lists every command, those of sub-groups too, one line each."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Every command by its full name, with its one-line help."""
+        with formatter.section("Commands"):
+            formatter.write_dl(list(_commands(self, ctx, "")))
+
+
+def _commands(group: click.Group, ctx: click.Context, prefix: str) -> Iterator[tuple[str, str]]:
+    """The commands under group, sub-groups opened, each with its full name and one-line help."""
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, ctx, f"{prefix}{name} ")
+        elif command is not None:
+            yield prefix + name, command.get_short_help_str(limit=200)
+
+
+@click.group(cls=CommandList, help="Commitment Tracker")
+@click.pass_context
+def tracker(ctx: click.Context) -> None:
+    """Read the settings once for every command; a bad one ends here, naming its variable."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(2)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    ctx.obj = settings
+
+
+for command in (serve, migrate_command, openapi, tokens, projections, audit):
+    tracker.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script and of `python -m tracker`; exits with the status."""
+    tracker.main(args=argv, prog_name="tracker")

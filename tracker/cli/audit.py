@@ -1,0 +1,107 @@
+"""`tracker audit seal | export | import | verify`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import click
+
+from tracker.audit.export import moment
+from tracker.audit.keys import SigningKeyError
+from tracker.cli.common import Ordered, fail, finish, migrated_pool, pass_settings, resolved_url
+from tracker.settings import Settings
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class Moment(click.ParamType):
+    """An ISO 8601 time with its offset."""
+
+    name = "moment"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The time, or a usage error saying why not."""
+        try:
+            return value if isinstance(value, datetime) else moment(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.group(cls=Ordered)
+def audit() -> None:
+    """Seal, export, import and verify the log."""
+
+
+@audit.command()
+@pass_settings
+def seal(settings: Settings) -> None:
+    """Seal the log now and print the newest signed tree head."""
+    asyncio.run(_seal(settings))
+
+
+async def _seal(settings: Settings) -> None:
+    """Seal the log now; print the newest signed tree head as JSON, for auditors to keep."""
+    from tracker.audit.sealer import head_json, seal_now
+
+    async with migrated_pool(await resolved_url(settings), size=1) as pool:
+        try:
+            head, new = await seal_now(pool, settings.data_dir, settings.signing_key_file)
+        except (LookupError, SigningKeyError) as error:
+            fail(str(error))
+    click.echo(head_json(head))
+    if not new:
+        click.echo("nothing new to seal: that is the newest head", err=True)
+
+
+@audit.command()
+@click.option("--output", type=FILE, help="The file to write (default: standard output).")
+@click.option("--stream", type=click.UUID, help="Only this stream's events.")
+@click.option("--stream-type", help="Only streams of this type.")
+@click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
+@click.option("--since", type=Moment(), help="Only events recorded at or after (ISO 8601).")
+@click.option("--until", type=Moment(), help="Only events recorded before (ISO 8601).")
+@pass_settings
+def export(settings: Settings, output: Path | None, **only: Any) -> None:
+    """Write the log as NDJSON, every envelope field and hash."""
+    from tracker.audit.export import ExportFilter, export_command
+
+    chosen = ExportFilter(
+        stream_id=only["stream"],
+        stream_type=only["stream_type"],
+        types=list(only["types"]) or None,
+        since=only["since"],
+        until=only["until"],
+    )
+    finish(asyncio.run(_trail(settings, lambda pool: export_command(pool, output, chosen))))
+
+
+@audit.command("import")
+@click.argument("file", type=FILE)
+@pass_settings
+def import_(settings: Settings, file: Path) -> None:
+    """Load an export into an empty store."""
+    from tracker.audit.importer import import_command
+
+    finish(asyncio.run(_trail(settings, lambda pool: import_command(pool, file))))
+
+
+@audit.command()
+@click.option("--against", type=FILE, help="Tree heads saved from GET /audit/seals.")
+@click.option("--public-key", type=FILE, help="The Ed25519 public key (PEM) kept too.")
+@pass_settings
+def verify(settings: Settings, against: Path | None, public_key: Path | None) -> None:
+    """Recompute every chain, leaf and seal from the rows."""
+    from tracker.audit.verify import verify_command
+
+    finish(asyncio.run(_trail(settings, lambda pool: verify_command(pool, against, public_key))))
+
+
+async def _trail(settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
+    """Run an export, import or verification on a migrated pool of two."""
+    async with migrated_pool(await resolved_url(settings), size=2) as pool:
+        return await command(pool)
