@@ -85,3 +85,18 @@ def viewer(principal: Principal, forum_id: UUID, members: Sequence[UUID]) -> Non
     """Refuse a view of a forum the caller may not see."""
     if not sees_forum(principal, forum_id, members):
         raise NotAllowed("only-forum-members-see-its-views", principal.leader_id)
+
+
+def commenter(principal: Principal) -> UUID:
+    """Leaders comment as themselves; a recorder comments on behalf of a named leader."""
+    by = principal.leader_id or principal.on_behalf_of
+    writer(principal)
+    if by is None:
+        raise InvalidValue("On-Behalf-Of", "a recorder names the leader it comments for")
+    return by
+
+
+def log_reader(principal: Principal, rule: str) -> None:
+    """The whole log, its seals and its proofs are for auditors and admins."""
+    if principal.kind not in (AUDITOR, ADMIN):
+        raise NotAllowed(rule, principal.leader_id)
