@@ -54,7 +54,7 @@ class MeetingStep(msgspec.Struct, frozen=True, kw_only=True):
     meeting_id: UUID
 
 
-class Reasoned(msgspec.Struct, frozen=True, kw_only=True):
+class ReasonedStep(msgspec.Struct, frozen=True, kw_only=True):
     """Reopen a record, or cancel a meeting, with a reason."""
 
     meeting_id: UUID
@@ -134,13 +134,13 @@ async def finalise(app: Commands, call: Request, command: MeetingStep) -> Saved:
     return await keep_record(app, call, command.meeting_id, "finalise-records", act)
 
 
-async def reopen(app: Commands, call: Request, command: Reasoned) -> Saved:
+async def reopen(app: Commands, call: Request, command: ReasonedStep) -> Saved:
     """The meeting is open again until its record is finalised anew."""
     act: Act = lambda m, _: m.reopen(command.reason)  # noqa: E731
     return await keep_record(app, call, command.meeting_id, "reopen-records", act)
 
 
-async def cancel(app: Commands, call: Request, command: Reasoned) -> Saved:
+async def cancel(app: Commands, call: Request, command: ReasonedStep) -> Saved:
     """Only a scheduled meeting can be cancelled."""
     act: Act = lambda m, _: m.cancel(command.reason)  # noqa: E731
     return await keep_record(app, call, command.meeting_id, "cancel-meetings", act)

@@ -40,6 +40,8 @@ def handler(route: Route) -> HTTPRouteHandler:
 
 
 def _without_body(route: Route) -> Handler:
+    """A handler for a step that takes no body."""
+
     async def handle(
         self: Controller, commitment_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
@@ -49,6 +51,8 @@ def _without_body(route: Route) -> Handler:
 
 
 def _with_body(route: Route, body: type[Command]) -> Handler:
+    """A handler for a step whose body is of this type."""
+
     async def handle(
         self: Controller,
         commitment_id: FromPath[UUID],

@@ -158,7 +158,7 @@ class MeetingController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The meeting is open again until its record is finalised anew."""
-        command = meetings.Reasoned(meeting_id=meeting_id, reason=data.reason)
+        command = meetings.ReasonedStep(meeting_id=meeting_id, reason=data.reason)
         return recorded(await meetings.reopen(commands, call, command), meeting_id)
 
     @post_command(
@@ -174,5 +174,5 @@ class MeetingController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Only a scheduled meeting can be cancelled."""
-        command = meetings.Reasoned(meeting_id=meeting_id, reason=data.reason)
+        command = meetings.ReasonedStep(meeting_id=meeting_id, reason=data.reason)
         return recorded(await meetings.cancel(commands, call, command), meeting_id)
