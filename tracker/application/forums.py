@@ -10,9 +10,8 @@ import msgspec
 from tracker.application import policy
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Saved
-from tracker.application.principal import ADMIN, Principal
 from tracker.application.references import active_leader
-from tracker.domain import Forum, InvalidValue, NotAllowed
+from tracker.domain import Forum, InvalidValue
 from tracker.domain.forum import CONVENOR
 
 
@@ -55,24 +54,6 @@ def require_timezone(timezone: str) -> None:
         raise InvalidValue("timezone", "must be an IANA time zone, such as Europe/London") from None
 
 
-def allowed(
-    principal: Principal,
-    forum: Forum,
-    rule: str,
-    *,
-    role: str | None = None,
-    or_leader: UUID | None = None,
-) -> None:
-    """Admins, stewards (holding the role, if named) and, where given, the leader concerned."""
-    policy.writer(principal)
-    if principal.kind == ADMIN:
-        return
-    me = principal.leader_id
-    if me is not None and (forum.is_steward(me, role) or me == or_leader):
-        return
-    raise NotAllowed(rule, me)
-
-
 async def convene(app: Commands, call: Request, command: ConveneForum) -> Saved:
     """Dates in the forum are its own local dates, in its time zone."""
     policy.admin(call.principal, "convene-forums")
@@ -89,7 +70,9 @@ async def rename(app: Commands, call: Request, command: RenameForum) -> Saved:
     """Admins, or a convenor; the new name must differ from the current one."""
 
     def act(forum: Forum) -> None:
-        allowed(call.principal, forum, "only-admins-or-convenors-can-rename-forums", role=CONVENOR)
+        policy.runs_forum(
+            call.principal, forum, "only-admins-or-convenors-can-rename-forums", role=CONVENOR
+        )
         forum.rename(command.name)
 
     return await app.update(call, Forum, command.forum_id, act)
@@ -99,7 +82,7 @@ async def admit(app: Commands, call: Request, command: Membership) -> Saved:
     """Admins, or a steward; the leader must still take part."""
 
     async def act(forum: Forum) -> None:
-        allowed(call.principal, forum, "only-admins-or-stewards-can-admit-members")
+        policy.runs_forum(call.principal, forum, "only-admins-or-stewards-can-admit-members")
         leader = await active_leader(app.repository, command.leader_id, "leader_id")
         forum.join(leader.id)
 
@@ -111,7 +94,7 @@ async def depart(app: Commands, call: Request, command: Membership) -> Saved:
 
     def act(forum: Forum) -> None:
         rule = "only-admins-stewards-or-the-member-can-record-departures"
-        allowed(call.principal, forum, rule, or_leader=command.leader_id)
+        policy.runs_forum(call.principal, forum, rule, or_leader=command.leader_id)
         forum.leave(command.leader_id)
 
     return await app.update(call, Forum, command.forum_id, act)
@@ -122,7 +105,7 @@ async def appoint(app: Commands, call: Request, command: Stewardship) -> Saved:
 
     def act(forum: Forum) -> None:
         rule = "only-admins-or-convenors-can-appoint-stewards"
-        allowed(call.principal, forum, rule, role=CONVENOR)
+        policy.runs_forum(call.principal, forum, rule, role=CONVENOR)
         forum.appoint_steward(command.leader_id, command.role)
 
     return await app.update(call, Forum, command.forum_id, act)
@@ -133,7 +116,7 @@ async def stand_down(app: Commands, call: Request, command: Stewardship) -> Save
 
     def act(forum: Forum) -> None:
         rule = "only-admins-convenors-or-the-steward-can-record-stand-downs"
-        allowed(call.principal, forum, rule, role=CONVENOR, or_leader=command.leader_id)
+        policy.runs_forum(call.principal, forum, rule, role=CONVENOR, or_leader=command.leader_id)
         forum.stand_down_steward(command.leader_id, command.role)
 
     return await app.update(call, Forum, command.forum_id, act)

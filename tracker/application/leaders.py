@@ -10,9 +10,8 @@ import msgspec
 from tracker.application import policy
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Saved
-from tracker.application.principal import ADMIN, LEADER, Principal
 from tracker.application.references import referenced
-from tracker.domain import InvalidValue, Leader, NotAllowed, Organisation
+from tracker.domain import InvalidValue, Leader, Organisation
 
 
 class RegisterLeader(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,16 +54,6 @@ class DeactivateLeader(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
-def admin_or_the_leader(principal: Principal, leader_id: UUID, command: str) -> None:
-    """A leader keeps their own record; administrators keep everyone's."""
-    policy.writer(principal)
-    if principal.kind == ADMIN:
-        return
-    if principal.kind == LEADER and principal.leader_id == leader_id:
-        return
-    raise NotAllowed(f"only-admins-or-the-leader-can-{command}", principal.leader_id)
-
-
 async def register(app: Commands, call: Request, command: RegisterLeader) -> Saved:
     """Affiliations are recorded afterwards, each with its own dates."""
     policy.admin(call.principal, "register-leaders")
@@ -77,7 +66,7 @@ async def register(app: Commands, call: Request, command: RegisterLeader) -> Sav
 
 async def record_affiliation(app: Commands, call: Request, command: RecordAffiliation) -> Saved:
     """The title is the leader's own description; it confers no rights."""
-    admin_or_the_leader(call.principal, command.leader_id, "record-affiliations")
+    policy.admin_or_the_leader(call.principal, command.leader_id, "record-affiliations")
     if not command.title.strip():
         raise InvalidValue("title", "must not be blank")
 
@@ -92,7 +81,7 @@ async def record_affiliation(app: Commands, call: Request, command: RecordAffili
 
 async def end_affiliation(app: Commands, call: Request, command: EndAffiliation) -> Saved:
     """The last day it held; not before it began."""
-    admin_or_the_leader(call.principal, command.leader_id, "end-affiliations")
+    policy.admin_or_the_leader(call.principal, command.leader_id, "end-affiliations")
     return await app.update(
         call,
         Leader,
@@ -103,7 +92,7 @@ async def end_affiliation(app: Commands, call: Request, command: EndAffiliation)
 
 async def correct_details(app: Commands, call: Request, command: CorrectDetails) -> Saved:
     """Something must change."""
-    admin_or_the_leader(call.principal, command.leader_id, "correct-details")
+    policy.admin_or_the_leader(call.principal, command.leader_id, "correct-details")
 
     def act(leader: Leader) -> None:
         email = leader.email if command.email is msgspec.UNSET else command.email

@@ -29,6 +29,16 @@ def leader(principal: Principal, command: str) -> UUID:
     return principal.leader_id
 
 
+def admin_or_the_leader(principal: Principal, leader_id: UUID, command: str) -> None:
+    """A leader keeps their own record; administrators keep everyone's."""
+    writer(principal)
+    if principal.kind == ADMIN:
+        return
+    if principal.kind == LEADER and principal.leader_id == leader_id:
+        return
+    raise NotAllowed(f"only-admins-or-the-leader-can-{command}", principal.leader_id)
+
+
 def party(principal: Principal, command: str) -> UUID | None:
     """A leader acts as themselves; a recorder (an integration) acts as nobody's promise."""
     writer(principal)
@@ -64,6 +74,24 @@ def steward(principal: Principal, forum: Forum, command: str, role: str | None =
         return
     if principal.leader_id is None or not forum.is_steward(principal.leader_id, role):
         raise NotAllowed(f"only-stewards-can-{command}", principal.leader_id)
+
+
+def runs_forum(
+    principal: Principal,
+    forum: Forum,
+    rule: str,
+    *,
+    role: str | None = None,
+    or_leader: UUID | None = None,
+) -> None:
+    """Admins, stewards (holding the role, if named) and, where given, the leader concerned."""
+    writer(principal)
+    if principal.kind == ADMIN:
+        return
+    me = principal.leader_id
+    if me is not None and (forum.is_steward(me, role) or me == or_leader):
+        return
+    raise NotAllowed(rule, me)
 
 
 def is_steward(principal: Principal, forum: Forum) -> bool:
