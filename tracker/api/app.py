@@ -33,6 +33,7 @@ from tracker.api.resources.agreement_register import AgreementRegisterController
 from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.audit import AuditController
 from tracker.api.resources.commitment_list import CommitmentListController
+from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.event_export import EventExportController
 from tracker.api.resources.forums import ForumController
@@ -43,6 +44,7 @@ from tracker.api.resources.history import (
 )
 from tracker.api.resources.leader_views import LeaderViewController
 from tracker.api.resources.leaders import LeaderController
+from tracker.api.resources.meeting_minutes import MinutesController
 from tracker.api.resources.meeting_views import MeetingViewController
 from tracker.api.resources.meetings import MeetingController
 from tracker.api.resources.organisations import OrganisationController
@@ -74,7 +76,9 @@ CONTROLLERS = [
     ForumController,
     PurposeController,
     MeetingController,
+    MinutesController,
     CommitmentController,
+    CommitmentStepController,
     AgreementController,
     LeaderViewController,
     CommitmentListController,

@@ -12,9 +12,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from tracker.application.commands import PreconditionFailed
-from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
+from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused, NotFound
+from tracker.application.minutes import InvalidItems, ItemError
 from tracker.domain import IllegalTransition, InvalidValue, NotAllowed
-from tracker.eventstore.repository import AggregateNotFound
 
 log = logging.getLogger("tracker.api")
 
@@ -98,7 +98,9 @@ def to_problem(
         case InvalidValue():
             errors = [FieldError(error.field, error.reason)]
             return problem(422, "invalid-value", "Invalid value", str(error), errors=errors), {}
-        case AggregateNotFound():
+        case InvalidItems():
+            return _items(error.items), {}
+        case NotFound():
             return problem(404, "not-found", "Not found", str(error)), {}
         case PreconditionFailed():
             return problem(
@@ -141,6 +143,23 @@ def to_problem(
         ), {"Retry-After": "1"}
     log.exception("unexpected error", exc_info=error)
     return problem(500, "internal", "Internal error", "the server failed; nothing was written"), {}
+
+
+def _items(items: list[ItemError]) -> Problem:
+    """Every refused item of a request at once, each as a field error too."""
+    errors = [
+        FieldError(f"{i.list}[{i.index}]" + (f".{i.field}" if i.field else ""), i.message)
+        for i in items
+    ]
+    fields = ", ".join(e.field for e in errors)
+    return problem(
+        422,
+        "invalid-items",
+        "Invalid items",
+        f"nothing was written; invalid: {fields}",
+        items=items,
+        errors=errors,
+    )
 
 
 def _validation(error: ValidationException, aliases: dict[str, str]) -> Problem:

@@ -1,8 +1,17 @@
-"""Errors the event store port raises; the API maps them to HTTP in one place."""
+"""Errors the ports raise; the API maps them to HTTP in one place."""
 
 from __future__ import annotations
 
 from uuid import UUID
+
+
+class NotFound(Exception):
+    """No aggregate with this id (or not of the asked-for kind)."""
+
+    def __init__(self, kind: str, aggregate_id: UUID) -> None:
+        super().__init__(f"{kind} {aggregate_id} not found")
+        self.kind = kind
+        self.aggregate_id = aggregate_id
 
 
 class ConcurrencyError(Exception):

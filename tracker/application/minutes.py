@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
 
 from tracker.application import policy
-from tracker.application.clock import today_in
-from tracker.application.commands import at_version
-from tracker.application.ports import Repository
-from tracker.application.principal import Principal
+from tracker.application.clock import Now, today_in
+from tracker.application.commands import Commands, Request, at_version
+from tracker.application.commitments import MakeCommitment, new_commitment
+from tracker.application.ports import Repository, Saved
+from tracker.application.references import exists, referenced
 from tracker.domain import (
     Attendance,
     Commitment,
@@ -27,28 +29,40 @@ from tracker.domain import (
 from tracker.domain.checks import require_state
 from tracker.domain.meeting import OPEN, SCHEDULED
 
-# Commitments are made through `make`, which the API layer passes in (its make_commitment), so a
-# commitment in minutes obeys exactly the rules of POST /commitments while this module imports
-# neither the API nor the event store; `reference` likewise turns an unknown id into a field error.
 
-A = TypeVar("A", bound=Aggregate)
-T = TypeVar("T")
+class AttendanceLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One leader who attended, or sent apologies."""
 
-
-class Reference(Protocol):
-    """Load an aggregate a request names; an unknown id is an InvalidValue for that field."""
-
-    def __call__(self, cls: type[A], aggregate_id: UUID, field: str) -> Awaitable[A]: ...
+    leader_id: UUID
+    status: Literal["attended", "apologies"]
 
 
-class AttendanceLine(Protocol):
-    """One attendee as a request gives it."""
+class DecisionLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision, under the id it was given."""
 
-    @property
-    def leader_id(self) -> UUID: ...
+    decision_id: UUID
+    text: str
 
-    @property
-    def status(self) -> str: ...
+
+class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A commitment made at the meeting; an external id names it in another system."""
+
+    commitment_id: UUID
+    owner_id: UUID
+    description: str
+    purpose_ids: tuple[UUID, ...]
+    due_on: date | None = None
+    external_id: str | None = None
+
+
+class TakeMinutes(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a meeting recorded; all of it is written, or none of it."""
+
+    meeting_id: UUID
+    attendance: tuple[AttendanceLine, ...] = ()
+    decisions: tuple[DecisionLine, ...] = ()
+    commitments: tuple[CommitmentLine, ...] = ()
+    source_system: str | None = None
 
 
 class ItemError(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,7 +92,7 @@ def _refusal(list_name: str, index: int, error: InvalidValue | NotAllowed) -> It
 
 
 async def attendance(
-    reference: Reference,
+    repository: Repository,
     meeting: Meeting,
     forum: Forum,
     lines: Sequence[AttendanceLine],
@@ -95,11 +109,13 @@ async def attendance(
             if line.leader_id in seen:
                 raise InvalidValue("leader_id", "appears twice")
             seen.add(line.leader_id)
-            leader = await reference(Leader, line.leader_id, "leader_id")
+            leader = await referenced(repository, Leader, line.leader_id, "leader_id")
             held = leader.affiliation_on(day)
             snapshot = None
             if held is not None:
-                organisation = await reference(Organisation, held.organisation_id, "leader_id")
+                organisation = await referenced(
+                    repository, Organisation, held.organisation_id, "leader_id"
+                )
                 snapshot = held.snapshot(organisation.name)
             attendees.append(Attendance(leader.id, line.status, snapshot))
         except InvalidValue as error:
@@ -107,45 +123,88 @@ async def attendance(
     return attendees
 
 
-async def take_minutes(
-    repository: Repository,
-    reference: Reference,
-    principal: Principal,
-    meeting_id: UUID,
-    *,
-    if_match: int | None,
-    attendees: Sequence[AttendanceLine],
-    decisions: Sequence[tuple[UUID, str]],
-    commitments: Sequence[T],
-    make: Callable[[Meeting, T], Awaitable[Commitment]],
+async def take_minutes(app: Commands, call: Request, command: TakeMinutes) -> Saved:
+    """The meeting and every new commitment, saved in one append if every item is valid."""
+
+    async def build() -> list[Aggregate]:
+        return await minutes_taken(app.repository, app.now, call, command)
+
+    return await app.create(call, build)
+
+
+async def minutes_taken(
+    repository: Repository, now: Now, call: Request, command: TakeMinutes
 ) -> list[Aggregate]:
     """The meeting and every new commitment, changed in memory only if every item is valid.
 
     A scheduled meeting is opened first, since minutes record a meeting that took place.
     """
-    meeting = await at_version(repository, Meeting, meeting_id, if_match)
+    meeting = await at_version(repository, Meeting, command.meeting_id, call.if_match)
     forum = await repository.read(Forum, meeting.forum_id)
-    policy.steward(principal, forum, "record-minutes")
+    policy.steward(call.principal, forum, "record-minutes")
     require_state("record_minutes", meeting.status, SCHEDULED, OPEN)
-    if not (attendees or decisions or commitments):
+    if not (command.attendance or command.decisions or command.commitments):
         raise InvalidValue("minutes", "record at least one attendee, decision or commitment")
     if meeting.status == SCHEDULED:
         meeting.open()
     errors: list[ItemError] = []
-    present = await attendance(reference, meeting, forum, attendees, "attendance", errors)
+    present = await attendance(repository, meeting, forum, command.attendance, "attendance", errors)
     if present and not errors:
         meeting.record_attendance(present)
-    for index, (decision_id, text) in enumerate(decisions):
+    for index, decision in enumerate(command.decisions):
         try:
-            meeting.record_decision(decision_id, text)
+            meeting.record_decision(decision.decision_id, decision.text)
         except InvalidValue as error:
             errors.append(_refusal("decisions", index, error))
-    made: list[Aggregate] = []
-    for index, line in enumerate(commitments):
-        try:
-            made.append(await make(meeting, line))
-        except (InvalidValue, NotAllowed) as error:
-            errors.append(_refusal("commitments", index, error))
+    made = await _commitments(repository, now, call, meeting, command, errors)
     if errors:
         raise InvalidItems(errors)
     return [meeting, *made]
+
+
+async def _commitments(
+    repository: Repository,
+    now: Now,
+    call: Request,
+    meeting: Meeting,
+    command: TakeMinutes,
+    errors: list[ItemError],
+) -> list[Aggregate]:
+    """Each commitment, made under exactly the rules of making one alone; refusals go to errors."""
+    made: list[Aggregate] = []
+    taken: set[UUID] = set()
+    for index, line in enumerate(command.commitments):
+        try:
+            if line.external_id is not None:
+                await _unrecorded(repository, command, line.commitment_id, taken)
+            making = _made_at(meeting, line)
+            made.append(await new_commitment(repository, now, call.principal, making))
+        except (InvalidValue, NotAllowed) as error:
+            errors.append(_refusal("commitments", index, error))
+    return made
+
+
+def _made_at(meeting: Meeting, line: CommitmentLine) -> MakeCommitment:
+    """A commitment line as the command to make it, at the meeting."""
+    return MakeCommitment(
+        commitment_id=line.commitment_id,
+        forum_id=meeting.forum_id,
+        owner_id=line.owner_id,
+        description=line.description,
+        purpose_ids=line.purpose_ids,
+        due_on=line.due_on,
+        meeting_id=meeting.id,
+    )
+
+
+async def _unrecorded(
+    repository: Repository, command: TakeMinutes, commitment_id: UUID, taken: set[UUID]
+) -> None:
+    """An external_id names one commitment, once: not twice in the minutes, nor already saved."""
+    if command.source_system is None:
+        raise InvalidValue("external_id", "needs the minutes' source_system")
+    if commitment_id in taken:
+        raise InvalidValue("external_id", "appears twice in these minutes")
+    taken.add(commitment_id)
+    if await exists(repository, Commitment, commitment_id):
+        raise InvalidValue("external_id", f"already recorded as commitment {commitment_id}")

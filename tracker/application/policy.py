@@ -29,6 +29,16 @@ def leader(principal: Principal, command: str) -> UUID:
     return principal.leader_id
 
 
+def admin_or_the_leader(principal: Principal, leader_id: UUID, command: str) -> None:
+    """A leader keeps their own record; administrators keep everyone's."""
+    writer(principal)
+    if principal.kind == ADMIN:
+        return
+    if principal.kind == LEADER and principal.leader_id == leader_id:
+        return
+    raise NotAllowed(f"only-admins-or-the-leader-can-{command}", principal.leader_id)
+
+
 def party(principal: Principal, command: str) -> UUID | None:
     """A leader acts as themselves; a recorder (an integration) acts as nobody's promise."""
     writer(principal)
@@ -66,6 +76,24 @@ def steward(principal: Principal, forum: Forum, command: str, role: str | None =
         raise NotAllowed(f"only-stewards-can-{command}", principal.leader_id)
 
 
+def runs_forum(
+    principal: Principal,
+    forum: Forum,
+    rule: str,
+    *,
+    role: str | None = None,
+    or_leader: UUID | None = None,
+) -> None:
+    """Admins, stewards (holding the role, if named) and, where given, the leader concerned."""
+    writer(principal)
+    if principal.kind == ADMIN:
+        return
+    me = principal.leader_id
+    if me is not None and (forum.is_steward(me, role) or me == or_leader):
+        return
+    raise NotAllowed(rule, me)
+
+
 def is_steward(principal: Principal, forum: Forum) -> bool:
     """Whether a leader principal is one of the forum's stewards."""
     return principal.leader_id is not None and forum.is_steward(principal.leader_id)
@@ -85,3 +113,18 @@ def viewer(principal: Principal, forum_id: UUID, members: Sequence[UUID]) -> Non
     """Refuse a view of a forum the caller may not see."""
     if not sees_forum(principal, forum_id, members):
         raise NotAllowed("only-forum-members-see-its-views", principal.leader_id)
+
+
+def commenter(principal: Principal) -> UUID:
+    """Leaders comment as themselves; a recorder comments on behalf of a named leader."""
+    by = principal.leader_id or principal.on_behalf_of
+    writer(principal)
+    if by is None:
+        raise InvalidValue("On-Behalf-Of", "a recorder names the leader it comments for")
+    return by
+
+
+def log_reader(principal: Principal, rule: str) -> None:
+    """The whole log, its seals and its proofs are for auditors and admins."""
+    if principal.kind not in (AUDITOR, ADMIN):
+        raise NotAllowed(rule, principal.leader_id)

@@ -10,6 +10,10 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from tracker.application.errors import NotFound
+
+__all__ = ["Context", "Landed", "NotFound", "Repository", "Saved"]
+
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -52,11 +56,11 @@ class Repository(Protocol):
     async def get(
         self, cls: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
     ) -> A:
-        """A private copy of the aggregate, which the caller may change and save."""
+        """A private copy of the aggregate, for the caller to change and save; NotFound if none."""
         ...
 
     async def read(self, cls: type[A], aggregate_id: UUID, *, fresh: bool = False) -> A:
-        """The aggregate's shared state, to read and never change."""
+        """The aggregate's shared state, to read and never change; NotFound if none."""
         ...
 
     async def save(

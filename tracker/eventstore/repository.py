@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from tracker.application.errors import ConcurrencyError
+from tracker.application.errors import ConcurrencyError, NotFound
 from tracker.eventstore.cache import AggregateCache, private_copy
 from tracker.eventstore.envelope import AppendResult, Checkpoint, Context
 from tracker.eventstore.mapper import EventMapper
@@ -28,13 +28,8 @@ PAGE = 1000
 _READS: ContextVar[dict[UUID, int] | None] = ContextVar("reads", default=None)
 
 
-class AggregateNotFound(Exception):
-    """No stream with this id (or not of the asked-for kind)."""
-
-    def __init__(self, kind: str, aggregate_id: UUID) -> None:
-        super().__init__(f"{kind} {aggregate_id} not found")
-        self.kind = kind
-        self.aggregate_id = aggregate_id
+# The application's NotFound, under the name the read side and the audit modules import.
+AggregateNotFound = NotFound
 
 
 class Repository:
@@ -119,7 +114,7 @@ class Repository:
 
     def _of_kind(self, cls: type[A], aggregate_id: UUID, aggregate: Aggregate | None) -> A:
         if not isinstance(aggregate, cls):
-            raise AggregateNotFound(self.mapper.stream_types[cls], aggregate_id)
+            raise NotFound(self.mapper.stream_types[cls], aggregate_id)
         return aggregate
 
     async def save(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -15,22 +14,16 @@ from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
-    meeting_of,
     new_id,
     post_command,
     post_creation,
     recorded,
-    referenced,
     state,
-    updated,
 )
 from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
-from tracker.application import policy
-from tracker.application.commands import Commands, Request, at_version
-from tracker.application.ports import Repository
+from tracker.application import agreements
 from tracker.audit.as_of import AsOfQuery, get_as_of
-from tracker.domain import Agreement, Forum, InvalidValue, Purpose
-from tracker.domain.agreement import DECISION_RULE, FORUM
+from tracker.domain import Agreement
 
 PATH = "/agreements"
 
@@ -93,48 +86,6 @@ class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-async def forum_of(repository: Repository, scope: str, scope_id: UUID) -> Forum:
-    """The forum an agreement belongs to: its scope, or its purpose's forum."""
-    if scope == FORUM:
-        return await repository.get(Forum, scope_id)
-    purpose = await repository.get(Purpose, scope_id)
-    return await repository.get(Forum, purpose.forum_id)
-
-
-async def scoped_forum(repository: Repository, scope: str, scope_id: UUID) -> Forum:
-    """The forum a new agreement's scope refers to; an unknown or retired scope is refused."""
-    if scope == FORUM:
-        return await referenced(repository, Forum, scope_id, "scope_id")
-    purpose = await referenced(repository, Purpose, scope_id, "scope_id")
-    if purpose.is_retired:
-        raise InvalidValue("scope_id", "the purpose is retired")
-    return await repository.get(Forum, purpose.forum_id)
-
-
-def governs(agreement: Agreement) -> bool:
-    """Whether the agreement is one of its forum's own decision rules."""
-    return agreement.scope == FORUM and agreement.kind == DECISION_RULE
-
-
-async def with_forum(
-    call: Request,
-    commands: Commands,
-    agreement_id: UUID,
-    act: Callable[[Agreement, Forum], Awaitable[None]],
-) -> Response[Recorded]:
-    """Act on an agreement and its forum, then save both in one append (the forum if changed)."""
-    # If-Match applies to the agreement alone, the stream the client names; a concurrent write
-    # to the forum is retried like any other (Commands.create).
-
-    async def build() -> list[Agreement | Forum]:
-        agreement = await at_version(commands.repository, Agreement, agreement_id, call.if_match)
-        forum = await forum_of(commands.repository, agreement.scope, agreement.scope_id)
-        await act(agreement, forum)
-        return [agreement, forum]
-
-    return recorded(await commands.create(call, build), agreement_id)
-
-
 class AgreementController(Controller):
     """Agreements of a forum or a purpose, and their adoption, amendment and rescission."""
 
@@ -150,18 +101,15 @@ class AgreementController(Controller):
     ) -> Response[Recorded]:
         """A member of the forum proposes; an integration names the member with On-Behalf-Of."""
         agreement_id, call = new_id(data, call)
-
-        async def build() -> list[Agreement]:
-            policy.writer(call.principal)
-            forum = await scoped_forum(commands.repository, data.scope, data.scope_id)
-            by = policy.acting_member(call.principal, forum, "propose-agreements")
-            return [
-                Agreement.propose(
-                    agreement_id, data.scope, data.scope_id, data.kind, data.title, data.text, by
-                )
-            ]
-
-        return created(await commands.create(call, build), agreement_id, PATH)
+        command = agreements.ProposeAgreement(
+            agreement_id=agreement_id,
+            scope=data.scope,
+            scope_id=data.scope_id,
+            kind=data.kind,
+            title=data.title,
+            text=data.text,
+        )
+        return created(await agreements.propose(commands, call, command), agreement_id, PATH)
 
     @get(
         "/{agreement_id:uuid}",
@@ -189,15 +137,10 @@ class AgreementController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """A forum's first decision rule may be adopted by "bootstrap consent"; no later one."""
-
-        async def act(agreement: Agreement, forum: Forum) -> None:
-            policy.steward(call.principal, forum, "adopt-agreements")
-            await meeting_of(commands.repository, data.meeting_id, forum)
-            agreement.adopt(data.decision_rule, data.meeting_id, forum.has_decision_rule)
-            if governs(agreement):
-                forum.adopt_decision_rule(agreement.id)
-
-        return await with_forum(call, commands, agreement_id, act)
+        command = agreements.AdoptAgreement(
+            agreement_id=agreement_id, decision_rule=data.decision_rule, meeting_id=data.meeting_id
+        )
+        return recorded(await agreements.adopt(commands, call, command), agreement_id)
 
     @post_command(
         "/{agreement_id:uuid}/amendments",
@@ -212,13 +155,10 @@ class AgreementController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Proposed or adopted agreements may be amended; the text must change."""
-
-        async def act(agreement: Agreement) -> None:
-            forum = await forum_of(commands.repository, agreement.scope, agreement.scope_id)
-            policy.steward(call.principal, forum, "amend-agreements")
-            agreement.amend(data.text, data.reason)
-
-        return await updated(call, commands, Agreement, agreement_id, act)
+        command = agreements.AmendAgreement(
+            agreement_id=agreement_id, text=data.text, reason=data.reason
+        )
+        return recorded(await agreements.amend(commands, call, command), agreement_id)
 
     @post_command(
         "/{agreement_id:uuid}/rescission",
@@ -233,12 +173,5 @@ class AgreementController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Rescinding a forum's only decision rule lets bootstrap consent be used again."""
-
-        async def act(agreement: Agreement, forum: Forum) -> None:
-            policy.steward(call.principal, forum, "rescind-agreements")
-            agreement.rescind(data.reason)
-            # Decision rules adopted before the forum kept track of them are not in its set.
-            if agreement.id in forum.decision_rules:
-                forum.rescind_decision_rule(agreement.id)
-
-        return await with_forum(call, commands, agreement_id, act)
+        command = agreements.RescindAgreement(agreement_id=agreement_id, reason=data.reason)
+        return recorded(await agreements.rescind(commands, call, command), agreement_id)

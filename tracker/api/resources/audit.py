@@ -13,12 +13,13 @@ from litestar.params import QueryParameter
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS, problem_response
-from tracker.application.principal import ADMIN, AUDITOR, Principal
+from tracker.application import reads
+from tracker.application.principal import Principal
 from tracker.audit import seals, tree
 from tracker.audit.keys import ALGORITHM, SigningKey, public_pem
 from tracker.audit.seals import Seal
 from tracker.database import MAX_BIGINT
-from tracker.domain import InvalidValue, NotAllowed
+from tracker.domain import InvalidValue
 
 READ_RULE = "only-auditors-and-admins-read-seals"
 SAMPLE_HASH = "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
@@ -111,8 +112,7 @@ class ConsistencyProof(msgspec.Struct, frozen=True):
 
 def reader(principal: Principal) -> None:
     """Seals and proofs are for auditors and admins."""
-    if principal.kind not in (AUDITOR, ADMIN):
-        raise NotAllowed(READ_RULE)
+    reads.require_log_reader(principal, READ_RULE)
 
 
 def not_found(detail: str) -> Refused:

@@ -1,24 +1,18 @@
-"""Helpers every resource controller shares: responses, references, OpenAPI documentation."""
+"""Helpers every resource controller shares: new ids, responses, OpenAPI documentation."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from litestar import Response, post
 from litestar.openapi.datastructures import ResponseSpec
 
 from tracker.api.problems import Problem
 from tracker.api.schemas import Creation, Recorded
-from tracker.application.commands import Commands, Request
-from tracker.application.ports import Repository, Saved
-from tracker.domain import Forum, InvalidValue, Meeting
-from tracker.eventstore.repository import AggregateNotFound
-
-A = TypeVar("A", bound=Aggregate)
+from tracker.application.commands import Request
+from tracker.application.ports import Saved
+from tracker.domain import InvalidValue
 
 # Ids derived from (source_system, external_id) live in their own UUID namespace.
 EXTERNAL_IDS = uuid.UUID("7c1f4a52-3b0e-4f55-9d0e-5a7f0c1d2e3f")
@@ -102,17 +96,6 @@ def recorded(saved: Saved, stream_id: UUID) -> Response[Recorded]:
     return Response(Recorded.of(saved, stream_id), status_code=200, headers=replayed(saved))
 
 
-async def updated(
-    call: Request,
-    commands: Commands,
-    cls: type[A],
-    aggregate_id: UUID,
-    act: Callable[[A], Awaitable[None] | None],
-) -> Response[Recorded]:
-    """Apply act to the aggregate's latest state, then answer 200 with where its events landed."""
-    return recorded(await commands.update(call, cls, aggregate_id, act), aggregate_id)
-
-
 def replayed(saved: Saved) -> dict[str, str]:
     """The header that marks an answer replayed for a retried request."""
     return {"Idempotent-Replayed": "true"} if saved.replayed else {}
@@ -121,20 +104,3 @@ def replayed(saved: Saved) -> dict[str, str]:
 def state(view: object, version: int) -> Response[object]:
     """A resource's current state with its version as the ETag."""
     return Response(view, headers={"ETag": f'"{version}"'})
-
-
-async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, field: str) -> A:
-    """Read (never change) an aggregate the body refers to; an unknown id is that field's error."""
-    try:
-        return await repository.read(cls, aggregate_id)
-    except AggregateNotFound:
-        raise InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}") from None
-
-
-async def meeting_of(repository: Repository, meeting_id: UUID | None, forum: Forum) -> None:
-    """Refuse a meeting that does not exist or is another forum's."""
-    if meeting_id is None:
-        return
-    meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
-    if meeting.forum_id != forum.id:
-        raise InvalidValue("meeting_id", "a meeting of another forum")

@@ -16,9 +16,8 @@ from litestar.response import Stream
 
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
-from tracker.application.principal import ADMIN, AUDITOR
+from tracker.application import reads
 from tracker.audit.export import MEDIA_TYPE, ExportedEvent, ExportFilter, export
-from tracker.domain import NotAllowed
 
 RULE = "only-auditors-and-admins-export-the-log"
 # PostgreSQL text cannot hold NUL: refused as a parameter error rather than failing later.
@@ -116,8 +115,7 @@ class EventExportController(Controller):
         ] = None,
     ) -> Stream:
         """Stream the export; nothing is buffered beyond one page of events."""
-        if principal.kind not in (AUDITOR, ADMIN):
-            raise NotAllowed(RULE, principal.leader_id)
+        reads.require_log_reader(principal, RULE)
         only = ExportFilter(
             stream_id=stream_id, stream_type=stream_type, types=types, since=since, until=until
         )

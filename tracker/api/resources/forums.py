@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Response, get
@@ -18,18 +17,14 @@ from tracker.api.resources.common import (
     new_id,
     post_command,
     post_creation,
-    referenced,
+    recorded,
     state,
-    updated,
 )
 from tracker.api.schemas import Command, Creation, Name, Recorded, Renaming
-from tracker.application import policy
-from tracker.application.ports import Repository
-from tracker.application.principal import ADMIN, Principal
+from tracker.application import forums
 from tracker.audit.as_of import AsOfQuery, get_as_of
-from tracker.domain import Forum, InvalidValue, Leader, NotAllowed
-from tracker.domain.forum import CONVENOR, DEFAULT_TIMEZONE
-from tracker.domain.leader import ACTIVE
+from tracker.domain import Forum
+from tracker.domain.forum import DEFAULT_TIMEZONE
 
 PATH = "/forums"
 
@@ -95,40 +90,6 @@ class ForumState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def require_timezone(timezone: str) -> None:
-    """Refuse anything that is not an IANA time zone the server knows."""
-    try:
-        ZoneInfo(timezone)
-    except (KeyError, ValueError, OSError):
-        raise InvalidValue("timezone", "must be an IANA time zone, such as Europe/London") from None
-
-
-async def active_leader(repository: Repository, leader_id: UUID, field: str) -> Leader:
-    """An existing leader who still takes part; anyone else is that field's error."""
-    leader = await referenced(repository, Leader, leader_id, field)
-    if leader.status != ACTIVE:
-        raise InvalidValue(field, f"leader {leader_id} is {leader.status}")
-    return leader
-
-
-def allowed(
-    principal: Principal,
-    forum: Forum,
-    rule: str,
-    *,
-    role: str | None = None,
-    or_leader: UUID | None = None,
-) -> None:
-    """Admins, stewards (holding the role, if named) and, where given, the leader concerned."""
-    policy.writer(principal)
-    if principal.kind == ADMIN:
-        return
-    me = principal.leader_id
-    if me is not None and (forum.is_steward(me, role) or me == or_leader):
-        return
-    raise NotAllowed(rule, me)
-
-
 class ForumController(Controller):
     """Forums, their members and stewards; stewards run their forum's business."""
 
@@ -143,15 +104,11 @@ class ForumController(Controller):
         self, data: JSONBody[ConveneForum], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """Dates in the forum are its own local dates, in its time zone."""
-        policy.admin(call.principal, "convene-forums")
-        require_timezone(data.timezone)
         forum_id, call = new_id(data, call)
-
-        async def build() -> list[Forum]:
-            convenor = await active_leader(commands.repository, data.convenor_id, "convenor_id")
-            return [Forum.convene(forum_id, data.name, convenor.id, data.timezone)]
-
-        return created(await commands.create(call, build), forum_id, PATH)
+        command = forums.ConveneForum(
+            forum_id=forum_id, name=data.name, convenor_id=data.convenor_id, timezone=data.timezone
+        )
+        return created(await forums.convene(commands, call, command), forum_id, PATH)
 
     @get(
         "/{forum_id:uuid}",
@@ -175,13 +132,8 @@ class ForumController(Controller):
         self, forum_id: FromPath[UUID], data: JSONBody[Renaming], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """The new name must differ from the current one."""
-
-        def act(forum: Forum) -> None:
-            rule = "only-admins-or-convenors-can-rename-forums"
-            allowed(call.principal, forum, rule, role=CONVENOR)
-            forum.rename(data.name)
-
-        return await updated(call, commands, Forum, forum_id, act)
+        command = forums.RenameForum(forum_id=forum_id, name=data.name)
+        return recorded(await forums.rename(commands, call, command), forum_id)
 
     @post_command(
         "/{forum_id:uuid}/members",
@@ -196,13 +148,8 @@ class ForumController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The leader must still take part."""
-
-        async def act(forum: Forum) -> None:
-            allowed(call.principal, forum, "only-admins-or-stewards-can-admit-members")
-            leader = await active_leader(commands.repository, data.leader_id, "leader_id")
-            forum.join(leader.id)
-
-        return await updated(call, commands, Forum, forum_id, act)
+        command = forums.Membership(forum_id=forum_id, leader_id=data.leader_id)
+        return recorded(await forums.admit(commands, call, command), forum_id)
 
     @post_command(
         "/{forum_id:uuid}/member-departures",
@@ -217,13 +164,8 @@ class ForumController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """A steward stands down from every role before leaving."""
-
-        def act(forum: Forum) -> None:
-            rule = "only-admins-stewards-or-the-member-can-record-departures"
-            allowed(call.principal, forum, rule, or_leader=data.leader_id)
-            forum.leave(data.leader_id)
-
-        return await updated(call, commands, Forum, forum_id, act)
+        command = forums.Membership(forum_id=forum_id, leader_id=data.leader_id)
+        return recorded(await forums.depart(commands, call, command), forum_id)
 
     @post_command(
         "/{forum_id:uuid}/stewards",
@@ -238,13 +180,8 @@ class ForumController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Convenors convene the forum; recorders keep its record."""
-
-        def act(forum: Forum) -> None:
-            rule = "only-admins-or-convenors-can-appoint-stewards"
-            allowed(call.principal, forum, rule, role=CONVENOR)
-            forum.appoint_steward(data.leader_id, data.role)
-
-        return await updated(call, commands, Forum, forum_id, act)
+        command = forums.Stewardship(forum_id=forum_id, leader_id=data.leader_id, role=data.role)
+        return recorded(await forums.appoint(commands, call, command), forum_id)
 
     @post_command(
         "/{forum_id:uuid}/steward-departures",
@@ -259,10 +196,5 @@ class ForumController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The forum always keeps at least one convenor."""
-
-        def act(forum: Forum) -> None:
-            rule = "only-admins-convenors-or-the-steward-can-record-stand-downs"
-            allowed(call.principal, forum, rule, role=CONVENOR, or_leader=data.leader_id)
-            forum.stand_down_steward(data.leader_id, data.role)
-
-        return await updated(call, commands, Forum, forum_id, act)
+        command = forums.Stewardship(forum_id=forum_id, leader_id=data.leader_id, role=data.role)
+        return recorded(await forums.stand_down(commands, call, command), forum_id)

@@ -20,8 +20,8 @@ from tracker.api.resources.view_support import (
     json_body,
     scope_of,
 )
+from tracker.application.errors import NotFound
 from tracker.audit.as_of import ViewsDep
-from tracker.eventstore.repository import AggregateNotFound
 
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
@@ -111,5 +111,5 @@ class LeaderViewController(Controller):
             views.pool, leader_id, views.now(), options, scope_of(principal), views.cache
         )
         if view is None:
-            raise AggregateNotFound("leader", leader_id)
+            raise NotFound("leader", leader_id)
         return json_body(view)

@@ -16,15 +16,13 @@ from tracker.api.resources.common import (
     new_id,
     post_command,
     post_creation,
-    referenced,
+    recorded,
     state,
-    updated,
 )
 from tracker.api.schemas import Command, Creation, Email, Name, OptionalReason, Recorded
-from tracker.application import policy
-from tracker.application.principal import ADMIN, LEADER, Principal
+from tracker.application import leaders
 from tracker.audit.as_of import AsOfQuery, get_as_of
-from tracker.domain import Affiliation, InvalidValue, Leader, NotAllowed, Organisation
+from tracker.domain import Affiliation, Leader
 
 PATH = "/leaders"
 
@@ -101,16 +99,6 @@ class LeaderState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def admin_or_the_leader(principal: Principal, leader_id: UUID, command: str) -> None:
-    """A leader keeps their own record; administrators keep everyone's."""
-    policy.writer(principal)
-    if principal.kind == ADMIN:
-        return
-    if principal.kind == LEADER and principal.leader_id == leader_id:
-        return
-    raise NotAllowed(f"only-admins-or-the-leader-can-{command}", principal.leader_id)
-
-
 class LeaderController(Controller):
     """Leaders and their affiliations; a leader keeps their own record."""
 
@@ -125,13 +113,9 @@ class LeaderController(Controller):
         self, data: JSONBody[RegisterLeader], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """Affiliations are recorded afterwards, each with its own dates."""
-        policy.admin(call.principal, "register-leaders")
         leader_id, call = new_id(data, call)
-
-        async def build() -> list[Leader]:
-            return [Leader.register(leader_id, data.name, data.email)]
-
-        return created(await commands.create(call, build), leader_id, PATH)
+        command = leaders.RegisterLeader(leader_id=leader_id, name=data.name, email=data.email)
+        return created(await leaders.register(commands, call, command), leader_id, PATH)
 
     @get(
         "/{leader_id:uuid}",
@@ -159,17 +143,13 @@ class LeaderController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The title is the leader's own description; it confers no rights."""
-        admin_or_the_leader(call.principal, leader_id, "record-affiliations")
-        if not data.title.strip():
-            raise InvalidValue("title", "must not be blank")
-
-        async def act(leader: Leader) -> None:
-            org = await referenced(
-                commands.repository, Organisation, data.organisation_id, "organisation_id"
-            )
-            leader.record_affiliation(org.id, data.title, data.from_on)
-
-        return await updated(call, commands, Leader, leader_id, act)
+        command = leaders.RecordAffiliation(
+            leader_id=leader_id,
+            organisation_id=data.organisation_id,
+            title=data.title,
+            from_on=data.from_on,
+        )
+        return recorded(await leaders.record_affiliation(commands, call, command), leader_id)
 
     @post_command(
         "/{leader_id:uuid}/affiliation-endings",
@@ -184,9 +164,10 @@ class LeaderController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The last day it held; not before it began."""
-        admin_or_the_leader(call.principal, leader_id, "end-affiliations")
-        act = lambda leader: leader.end_affiliation(data.organisation_id, data.to_on)  # noqa: E731
-        return await updated(call, commands, Leader, leader_id, act)
+        command = leaders.EndAffiliation(
+            leader_id=leader_id, organisation_id=data.organisation_id, to_on=data.to_on
+        )
+        return recorded(await leaders.end_affiliation(commands, call, command), leader_id)
 
     @post_command(
         "/{leader_id:uuid}/details-corrections",
@@ -201,13 +182,8 @@ class LeaderController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Something must change."""
-        admin_or_the_leader(call.principal, leader_id, "correct-details")
-
-        def act(leader: Leader) -> None:
-            email = leader.email if data.email is msgspec.UNSET else data.email
-            leader.correct_details(data.name, email)
-
-        return await updated(call, commands, Leader, leader_id, act)
+        command = leaders.CorrectDetails(leader_id=leader_id, name=data.name, email=data.email)
+        return recorded(await leaders.correct_details(commands, call, command), leader_id)
 
     @post_command(
         "/{leader_id:uuid}/deactivation",
@@ -222,6 +198,5 @@ class LeaderController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Their history stays; they can no longer change their record."""
-        policy.admin(call.principal, "deactivate-leaders")
-        act = lambda leader: leader.deactivate(data.reason)  # noqa: E731
-        return await updated(call, commands, Leader, leader_id, act)
+        command = leaders.DeactivateLeader(leader_id=leader_id, reason=data.reason)
+        return recorded(await leaders.deactivate(commands, call, command), leader_id)

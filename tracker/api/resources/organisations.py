@@ -17,22 +17,17 @@ from tracker.api.resources.common import (
     new_id,
     post_command,
     post_creation,
-    referenced,
+    recorded,
     state,
-    updated,
 )
 from tracker.api.schemas import Command, Creation, Name, OptionalReason, Recorded, Renaming
-from tracker.application import policy
-from tracker.application.ports import Repository
+from tracker.application import organisations
 from tracker.audit.as_of import AsOfQuery, get_as_of
-from tracker.domain import InvalidValue, Organisation
+from tracker.domain import Organisation
 
 PATH = "/organisations"
 
 Kind = Literal["council", "nhs", "police", "housing", "voluntary", "other"]
-
-# Longer chains than this are not real merger histories; stop walking rather than loop forever.
-MAX_SUCCESSION = 100
 
 
 class RegisterOrganisation(Creation, frozen=True, kw_only=True):
@@ -75,20 +70,6 @@ class OrganisationState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-async def succession_would_loop(
-    repository: Repository, organisation_id: UUID, successor: Organisation
-) -> bool:
-    """Whether the successor's own line of successors already leads back to the organisation."""
-    current: Organisation | None = successor
-    for _ in range(MAX_SUCCESSION):
-        if current is None or current.successor_id is None:
-            return False
-        if current.successor_id == organisation_id:
-            return True
-        current = await repository.read(Organisation, current.successor_id)
-    return True
-
-
 class OrganisationController(Controller):
     """Organisations; only administrators change them."""
 
@@ -103,13 +84,11 @@ class OrganisationController(Controller):
         self, data: JSONBody[RegisterOrganisation], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """A council, NHS body, police force, housing provider, voluntary group or other body."""
-        policy.admin(call.principal, "register-organisations")
         organisation_id, call = new_id(data, call)
-
-        async def build() -> list[Organisation]:
-            return [Organisation.register(organisation_id, data.name, data.kind)]
-
-        return created(await commands.create(call, build), organisation_id, PATH)
+        command = organisations.RegisterOrganisation(
+            organisation_id=organisation_id, name=data.name, kind=data.kind
+        )
+        return created(await organisations.register(commands, call, command), organisation_id, PATH)
 
     @get(
         "/{organisation_id:uuid}",
@@ -137,10 +116,8 @@ class OrganisationController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The new name must differ from the current one."""
-        policy.admin(call.principal, "rename-organisations")
-        return await updated(
-            call, commands, Organisation, organisation_id, lambda o: o.rename(data.name)
-        )
+        command = organisations.RenameOrganisation(organisation_id=organisation_id, name=data.name)
+        return recorded(await organisations.rename(commands, call, command), organisation_id)
 
     @post_command(
         "/{organisation_id:uuid}/successor",
@@ -155,18 +132,12 @@ class OrganisationController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Allowed after archiving too, as mergers are often recorded late; recorded once."""
-        policy.admin(call.principal, "record-successors")
-        repository = commands.repository
-
-        async def act(o: Organisation) -> None:
-            successor = await referenced(
-                repository, Organisation, data.successor_id, "successor_id"
-            )
-            if await succession_would_loop(repository, o.id, successor):
-                raise InvalidValue("successor_id", "its successors already lead back here")
-            o.record_successor(successor.id)
-
-        return await updated(call, commands, Organisation, organisation_id, act)
+        command = organisations.RecordSuccessor(
+            organisation_id=organisation_id, successor_id=data.successor_id
+        )
+        return recorded(
+            await organisations.record_successor(commands, call, command), organisation_id
+        )
 
     @post_command(
         "/{organisation_id:uuid}/archival",
@@ -181,7 +152,7 @@ class OrganisationController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Its history stays; it can no longer be renamed."""
-        policy.admin(call.principal, "archive-organisations")
-        return await updated(
-            call, commands, Organisation, organisation_id, lambda o: o.archive(data.reason)
+        command = organisations.ArchiveOrganisation(
+            organisation_id=organisation_id, reason=data.reason
         )
+        return recorded(await organisations.archive(commands, call, command), organisation_id)

@@ -21,8 +21,7 @@ from tracker.api.resources.view_support import (
     json_body,
     require_forum_view,
 )
-from tracker.application import policy
-from tracker.application.principal import LEADER
+from tracker.application import reads
 from tracker.audit.as_of import ViewsDep
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
@@ -86,7 +85,7 @@ class PurposeViewController(Controller):
     ) -> Response[PurposeView]:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        caller = principal.leader_id if principal.kind == LEADER else None
+        caller = reads.viewing_leader(principal)
         view = await purpose_view(
             views.pool, purpose_id, views.now, caller, cursor, limit, views.cache
         )
@@ -94,8 +93,7 @@ class PurposeViewController(Controller):
             raise not_found("purpose", purpose_id)
         if views.cut is None:
             # The view's own query said whether the caller belongs to the forum.
-            members = [caller] if caller is not None and view.caller_is_member else []
-            policy.viewer(principal, view.forum_id, members)
+            reads.require_view(principal, view.forum_id, view.caller_is_member)
         else:
             # As of a past moment, access is still judged by today's membership.
             await require_forum_view(state.pool, principal, view.forum_id)

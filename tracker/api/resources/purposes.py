@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
-    meeting_of,
     new_id,
     post_command,
     post_creation,
-    referenced,
+    recorded,
     state,
-    updated,
 )
 from tracker.api.schemas import (
     Adoption,
@@ -33,12 +29,9 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
-from tracker.application import policy
-from tracker.application.clock import today_in
-from tracker.application.ports import Repository
+from tracker.application import purposes
 from tracker.audit.as_of import AsOfQuery, get_as_of
-from tracker.domain import AffiliationSnapshot, Forum, Leader, NotAllowed, Organisation, Purpose
-from tracker.eventstore.repository import AggregateNotFound
+from tracker.domain import Purpose
 
 PATH = "/purposes"
 
@@ -105,21 +98,6 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-async def affiliation_of(
-    repository: Repository, leader_id: UUID, now: Any, forum: Forum
-) -> AffiliationSnapshot | None:
-    """The leader's affiliation today where the forum meets; none if unknown."""
-    try:
-        leader = await repository.read(Leader, leader_id)
-        affiliation = leader.affiliation_on(today_in(now, forum.timezone))
-        if affiliation is None:
-            return None
-        organisation = await repository.read(Organisation, affiliation.organisation_id)
-    except AggregateNotFound:
-        return None
-    return affiliation.snapshot(organisation.name)
-
-
 class PurposeController(Controller):
     """Purposes: shared aims of a forum, endorsed across organisations."""
 
@@ -135,14 +113,10 @@ class PurposeController(Controller):
     ) -> Response[Recorded]:
         """A member proposes; an integration names the member with On-Behalf-Of."""
         purpose_id, call = new_id(data, call)
-
-        async def build() -> list[Purpose]:
-            policy.writer(call.principal)
-            forum = await referenced(commands.repository, Forum, data.forum_id, "forum_id")
-            by = policy.acting_member(call.principal, forum, "propose-purposes")
-            return [Purpose.propose(purpose_id, forum.id, data.statement, by)]
-
-        return created(await commands.create(call, build), purpose_id, PATH)
+        command = purposes.ProposePurpose(
+            purpose_id=purpose_id, forum_id=data.forum_id, statement=data.statement
+        )
+        return created(await purposes.propose(commands, call, command), purpose_id, PATH)
 
     @get(
         "/{purpose_id:uuid}",
@@ -170,13 +144,10 @@ class PurposeController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Proposed or adopted purposes may be revised; the statement must change."""
-
-        async def act(p: Purpose) -> None:
-            forum = await commands.repository.read(Forum, p.forum_id)
-            by = policy.acting_member(call.principal, forum, "revise-purposes")
-            p.revise(by, data.statement, data.reason)
-
-        return await updated(call, commands, Purpose, purpose_id, act)
+        command = purposes.RevisePurpose(
+            purpose_id=purpose_id, statement=data.statement, reason=data.reason
+        )
+        return recorded(await purposes.revise(commands, call, command), purpose_id)
 
     @post_command(
         "/{purpose_id:uuid}/endorsements",
@@ -188,19 +159,11 @@ class PurposeController(Controller):
         purpose_id: FromPath[UUID],
         call: Call,
         commands: CommandsDep,
-        state: State,
         data: JSONBody[Endorsement | None] = None,
     ) -> Response[Recorded]:
         """The server snapshots your affiliation on today's date where the forum meets."""
-        by = policy.leader(call.principal, "endorse-purposes")
-
-        async def act(p: Purpose) -> None:
-            forum = await commands.repository.read(Forum, p.forum_id)
-            if not forum.is_member(by):
-                raise NotAllowed("only-forum-members-can-endorse-purposes", by)
-            p.endorse(by, await affiliation_of(commands.repository, by, state.now, forum))
-
-        return await updated(call, commands, Purpose, purpose_id, act)
+        command = purposes.PurposeStep(purpose_id=purpose_id)
+        return recorded(await purposes.endorse(commands, call, command), purpose_id)
 
     @post_command(
         "/{purpose_id:uuid}/endorsement-withdrawals",
@@ -211,10 +174,8 @@ class PurposeController(Controller):
         self, purpose_id: FromPath[UUID], call: Call, commands: CommandsDep
     ) -> Response[Recorded]:
         """Allowed even after leaving the forum: an endorsement stays the endorser's own."""
-        by = policy.leader(call.principal, "withdraw-endorsements")
-        return await updated(
-            call, commands, Purpose, purpose_id, lambda p: p.withdraw_endorsement(by)
-        )
+        command = purposes.PurposeStep(purpose_id=purpose_id)
+        return recorded(await purposes.withdraw_endorsement(commands, call, command), purpose_id)
 
     @post_command(
         "/{purpose_id:uuid}/adoption",
@@ -229,14 +190,10 @@ class PurposeController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """The meeting, if named, must be one of the purpose's forum."""
-
-        async def act(p: Purpose) -> None:
-            forum = await commands.repository.read(Forum, p.forum_id)
-            policy.steward(call.principal, forum, "adopt-purposes")
-            await meeting_of(commands.repository, data.meeting_id, forum)
-            p.adopt(data.decision_rule, data.meeting_id)
-
-        return await updated(call, commands, Purpose, purpose_id, act)
+        command = purposes.AdoptPurpose(
+            purpose_id=purpose_id, decision_rule=data.decision_rule, meeting_id=data.meeting_id
+        )
+        return recorded(await purposes.adopt(commands, call, command), purpose_id)
 
     @post_command(
         "/{purpose_id:uuid}/retirement",
@@ -251,10 +208,5 @@ class PurposeController(Controller):
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Commitments may no longer cite a retired purpose."""
-
-        async def act(p: Purpose) -> None:
-            forum = await commands.repository.read(Forum, p.forum_id)
-            policy.steward(call.principal, forum, "retire-purposes")
-            p.retire(data.reason)
-
-        return await updated(call, commands, Purpose, purpose_id, act)
+        command = purposes.RetirePurpose(purpose_id=purpose_id, reason=data.reason)
+        return recorded(await purposes.retire(commands, call, command), purpose_id)

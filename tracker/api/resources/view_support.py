@@ -14,8 +14,8 @@ from projections.consistency import applied, place, wait_until
 from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
-from tracker.application import policy
-from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, Principal
+from tracker.application import reads
+from tracker.application.principal import Principal
 from tracker.database import MAX_BIGINT
 from tracker.domain import InvalidValue
 
@@ -59,20 +59,19 @@ async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequen
 
 
 async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id: UUID) -> None:
-    """Refuse unless the caller may see this forum's views (see policy.sees_forum)."""
-    members = await pool.fetchval(FORUM_MEMBERS, forum_id)
-    policy.viewer(principal, forum_id, [UUID(m) for m in members or []])
+    """Refuse unless the caller may see this forum's views, by its members as the views know."""
+
+    async def members(forum_id: UUID) -> list[UUID]:
+        found = await pool.fetchval(FORUM_MEMBERS, forum_id)
+        return [UUID(m) for m in found or []]
+
+    await reads.require_forum_view(members, principal, forum_id)
 
 
 def scope_of(principal: Principal) -> Scope:
-    """policy.sees_forum as SQL: the forums this caller may see."""
-    if principal.kind in (AUDITOR, ADMIN):
-        return Scope()
-    if principal.kind == INTEGRATION:
-        return Scope(forum_ids=principal.forum_ids)
-    if principal.leader_id is None:
-        return Scope(forum_ids=())
-    return Scope(member=principal.leader_id)
+    """The forums this caller may see, as the queries' filter."""
+    visible = reads.visible(principal)
+    return Scope(member=visible.member, forum_ids=visible.forum_ids)
 
 
 def json_body(body: bytes) -> Response[Any]:

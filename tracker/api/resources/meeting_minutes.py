@@ -1,0 +1,96 @@
+"""Minutes: a meeting's attendance, decisions and commitments, recorded at once, all or nothing."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from litestar import Controller, Response
+from litestar.params import FromPath, JSONBody
+
+from tracker.api.dependencies import Call, CommandsDep
+from tracker.api.resources.common import EXTERNAL_IDS, post_command, replayed
+from tracker.api.resources.meeting_schemas import AttendanceBody, Minutes, MinutesRecorded
+from tracker.application.commands import Request
+from tracker.application.minutes import (
+    AttendanceLine,
+    CommitmentLine,
+    DecisionLine,
+    TakeMinutes,
+    take_minutes,
+)
+
+
+def item_id(call: Request, kind: str, index: int) -> UUID:
+    """A new item's id; with a retry key it is derived, so a replay names the same items."""
+    if call.key is None:
+        return uuid.uuid4()
+    return uuid.uuid5(EXTERNAL_IDS, f"key:{call.key}:{kind}:{index}")
+
+
+def _commitment_id(call: Request, body: Minutes, index: int) -> UUID:
+    """As POST /commitments would derive it from source_system and external_id, if given."""
+    line = body.commitments[index]
+    if line.external_id is not None and body.source_system is not None:
+        return uuid.uuid5(EXTERNAL_IDS, f"{body.source_system}:{line.external_id}")
+    return item_id(call, "commitments", index)
+
+
+def attendance_of(body: AttendanceBody | Minutes) -> tuple[AttendanceLine, ...]:
+    """The attendees a body lists, as the use cases take them."""
+    lines = body.attendees if isinstance(body, AttendanceBody) else body.attendance
+    return tuple(AttendanceLine(leader_id=a.leader_id, status=a.status) for a in lines)
+
+
+def _minutes(call: Request, meeting_id: UUID, body: Minutes) -> TakeMinutes:
+    """The minutes as a command, every new decision and commitment with its id."""
+    decisions = tuple(
+        DecisionLine(decision_id=d.decision_id or item_id(call, "decisions", i), text=d.text)
+        for i, d in enumerate(body.decisions)
+    )
+    commitments = tuple(
+        CommitmentLine(
+            commitment_id=_commitment_id(call, body, i),
+            owner_id=line.owner_id,
+            description=line.description,
+            purpose_ids=tuple(line.purpose_ids),
+            due_on=line.due_on,
+            external_id=line.external_id,
+        )
+        for i, line in enumerate(body.commitments)
+    )
+    return TakeMinutes(
+        meeting_id=meeting_id,
+        attendance=attendance_of(body),
+        decisions=decisions,
+        commitments=commitments,
+        source_system=body.source_system,
+    )
+
+
+class MinutesController(Controller):
+    """A meeting's minutes; stewards, admins and recorders keep the record."""
+
+    path = "/meetings"
+    tags = ("meetings",)
+
+    @post_command(
+        "/{meeting_id:uuid}/minutes",
+        operation_id="recordMeetingMinutes",
+        summary="Record attendance, decisions and commitments at once: all or nothing",
+    )
+    async def record_minutes(
+        self, meeting_id: FromPath[UUID], data: JSONBody[Minutes], call: Call, commands: CommandsDep
+    ) -> Response[MinutesRecorded]:
+        """One atomic append to the meeting and a new stream per commitment.
+
+        A scheduled meeting is opened first. Every item is checked before anything is written;
+        a 422 lists each refused item in `items`. A leader's own commitment is active; one
+        recorded for anyone else starts proposed.
+        """
+        command = _minutes(call, meeting_id, data)
+        saved = await take_minutes(commands, call, command)
+        ids = [c.commitment_id for c in command.commitments]
+        decision_ids = [d.decision_id for d in command.decisions]
+        result = MinutesRecorded.of(saved, meeting_id, ids, decision_ids)
+        return Response(result, status_code=200, headers=replayed(saved))

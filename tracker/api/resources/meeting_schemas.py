@@ -1,0 +1,165 @@
+"""The shapes of meetings in the API: request bodies, the meeting's state, and minutes' result."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from tracker.api.schemas import (
+    AffiliationView,
+    Command,
+    Creation,
+    ExternalId,
+    Ids,
+    Name,
+    Recorded,
+    Text,
+)
+from tracker.application.ports import Saved
+from tracker.domain import Attendance, Meeting
+
+MAX_ITEMS = 200
+
+AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+Bounded = msgspec.Meta(max_length=MAX_ITEMS)
+
+
+class ScheduleMeeting(Creation, frozen=True, kw_only=True):
+    """Schedule a meeting of a forum; starts_at must carry its UTC offset."""
+
+    forum_id: UUID
+    title: Name
+    starts_at: AwareDateTime
+    location: Name | None = None
+
+
+class Invitation(Command, frozen=True, kw_only=True):
+    """Members of the meeting's forum to invite; those already invited are skipped."""
+
+    leader_ids: Ids
+
+
+class Attendee(Command, frozen=True, kw_only=True):
+    """One leader who attended, or sent apologies."""
+
+    leader_id: UUID
+    status: Literal["attended", "apologies"]
+
+
+class AttendanceBody(Command, frozen=True, kw_only=True):
+    """Who attended and who sent apologies; the server snapshots each one's affiliation."""
+
+    attendees: Annotated[list[Attendee], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+
+
+class Decision(Command, frozen=True, kw_only=True):
+    """A decision; give decision_id to name it yourself, or the server assigns one."""
+
+    decision_id: UUID | None = None
+    text: Text
+
+
+class MinutesCommitment(Command, frozen=True, kw_only=True):
+    """A commitment made at the meeting, under the same rules as POST /commitments."""
+
+    owner_id: UUID
+    description: Text
+    purpose_ids: Ids
+    due_on: date | None = None
+    external_id: ExternalId | None = None
+
+
+class Minutes(Command, frozen=True, kw_only=True):
+    """Everything a meeting recorded; all of it is written, or none of it."""
+
+    attendance: Annotated[list[Attendee], Bounded] = msgspec.field(default_factory=list)
+    decisions: Annotated[list[Decision], Bounded] = msgspec.field(default_factory=list)
+    commitments: Annotated[list[MinutesCommitment], Bounded] = msgspec.field(default_factory=list)
+    source_system: ExternalId | None = None
+
+
+class MinutesRecorded(msgspec.Struct, frozen=True, kw_only=True):
+    """Where minutes landed: the meeting (null if only commitments were made) and each commitment.
+
+    `commitments` and `decision_ids` follow the request's order; a commitment's `stream_id` is
+    its new id.
+    """
+
+    meeting: Recorded | None
+    commitments: list[Recorded]
+    decision_ids: list[UUID]
+    replayed: bool = False
+
+    @classmethod
+    def of(
+        cls, saved: Saved, meeting_id: UUID, commitment_ids: list[UUID], decision_ids: list[UUID]
+    ) -> MinutesRecorded:
+        """The result of one save of minutes, or of its replay."""
+        touched = any(e.stream_id == meeting_id for e in saved.events)
+        return cls(
+            meeting=Recorded.of(saved, meeting_id) if touched else None,
+            commitments=[Recorded.of(saved, c) for c in commitment_ids],
+            decision_ids=decision_ids,
+            replayed=saved.replayed,
+        )
+
+
+class AttendeeState(msgspec.Struct, frozen=True, kw_only=True):
+    """One attendee as recorded."""
+
+    leader_id: UUID
+    status: str
+    affiliation: AffiliationView | None
+
+    @classmethod
+    def of(cls, a: Attendance) -> AttendeeState:
+        """The public view of one attendance."""
+        affiliation = AffiliationView.of(a.affiliation)
+        return cls(leader_id=a.leader_id, status=a.presence, affiliation=affiliation)
+
+
+class DecisionState(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision as recorded."""
+
+    decision_id: UUID
+    text: str
+
+
+class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
+    """A meeting as it stands now, loaded from its own stream."""
+
+    id: UUID
+    version: int
+    forum_id: UUID
+    title: str
+    starts_at: datetime
+    location: str
+    status: str
+    record_version: int
+    invited: list[UUID]
+    attendance: list[AttendeeState]
+    decisions: list[DecisionState]
+    created_on: datetime
+    modified_on: datetime
+
+    @classmethod
+    def of(cls, m: Meeting) -> MeetingState:
+        """The public view of the aggregate."""
+        return cls(
+            id=m.id,
+            version=m.version,
+            forum_id=m.forum_id,
+            title=m.title,
+            starts_at=m.starts_at,
+            location=m.location,
+            status=m.status,
+            record_version=m.record_version,
+            invited=sorted(m.invited),
+            attendance=[AttendeeState.of(a) for a in m.attendance.values()],
+            decisions=[DecisionState(decision_id=d, text=t) for d, t in m.decisions.items()],
+            created_on=m.created_on,
+            modified_on=m.modified_on,
+        )

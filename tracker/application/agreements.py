@@ -1,0 +1,143 @@
+"""Agreements: proposed by members of a forum, adopted, amended and rescinded by its stewards."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+import msgspec
+
+from tracker.application import policy
+from tracker.application.commands import Commands, Request, at_version
+from tracker.application.ports import Repository, Saved
+from tracker.application.references import meeting_of, referenced
+from tracker.domain import Agreement, Forum, InvalidValue, Purpose
+from tracker.domain.agreement import DECISION_RULE, FORUM
+
+
+class ProposeAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    """Propose an agreement for a forum, or for a purpose (in the purpose's forum)."""
+
+    agreement_id: UUID
+    scope: str
+    scope_id: UUID
+    kind: str
+    title: str
+    text: str
+
+
+class AdoptAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    """The decision rule the forum used, and the meeting it decided at, if any."""
+
+    agreement_id: UUID
+    decision_rule: str
+    meeting_id: UUID | None = None
+
+
+class AmendAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    """New text, and why it changed."""
+
+    agreement_id: UUID
+    text: str
+    reason: str
+
+
+class RescindAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    """Take an adopted agreement out of force, with a reason."""
+
+    agreement_id: UUID
+    reason: str
+
+
+async def forum_of(repository: Repository, scope: str, scope_id: UUID) -> Forum:
+    """The forum an agreement belongs to: its scope, or its purpose's forum."""
+    if scope == FORUM:
+        return await repository.get(Forum, scope_id)
+    purpose = await repository.get(Purpose, scope_id)
+    return await repository.get(Forum, purpose.forum_id)
+
+
+async def scoped_forum(repository: Repository, scope: str, scope_id: UUID) -> Forum:
+    """The forum a new agreement's scope refers to; an unknown or retired scope is refused."""
+    if scope == FORUM:
+        return await referenced(repository, Forum, scope_id, "scope_id")
+    purpose = await referenced(repository, Purpose, scope_id, "scope_id")
+    if purpose.is_retired:
+        raise InvalidValue("scope_id", "the purpose is retired")
+    return await repository.get(Forum, purpose.forum_id)
+
+
+def governs(agreement: Agreement) -> bool:
+    """Whether the agreement is one of its forum's own decision rules."""
+    return agreement.scope == FORUM and agreement.kind == DECISION_RULE
+
+
+async def with_forum(
+    app: Commands,
+    call: Request,
+    agreement_id: UUID,
+    act: Callable[[Agreement, Forum], Awaitable[None] | None],
+) -> Saved:
+    """Act on an agreement and its forum, then save both in one append (the forum if changed)."""
+    # If-Match applies to the agreement alone, the stream the client names; a concurrent write
+    # to the forum is retried like any other (Commands.create).
+
+    async def build() -> list[Agreement | Forum]:
+        agreement = await at_version(app.repository, Agreement, agreement_id, call.if_match)
+        forum = await forum_of(app.repository, agreement.scope, agreement.scope_id)
+        outcome = act(agreement, forum)
+        if outcome is not None:
+            await outcome
+        return [agreement, forum]
+
+    return await app.create(call, build)
+
+
+async def propose(app: Commands, call: Request, command: ProposeAgreement) -> Saved:
+    """A member of the forum proposes; an integration names the member it acts for."""
+
+    async def build() -> list[Agreement]:
+        policy.writer(call.principal)
+        forum = await scoped_forum(app.repository, command.scope, command.scope_id)
+        by = policy.acting_member(call.principal, forum, "propose-agreements")
+        c = command
+        return [Agreement.propose(c.agreement_id, c.scope, c.scope_id, c.kind, c.title, c.text, by)]
+
+    return await app.create(call, build)
+
+
+async def adopt(app: Commands, call: Request, command: AdoptAgreement) -> Saved:
+    """A forum's first decision rule may be adopted by "bootstrap consent"; no later one."""
+
+    async def act(agreement: Agreement, forum: Forum) -> None:
+        policy.steward(call.principal, forum, "adopt-agreements")
+        await meeting_of(app.repository, command.meeting_id, forum)
+        agreement.adopt(command.decision_rule, command.meeting_id, forum.has_decision_rule)
+        if governs(agreement):
+            forum.adopt_decision_rule(agreement.id)
+
+    return await with_forum(app, call, command.agreement_id, act)
+
+
+async def amend(app: Commands, call: Request, command: AmendAgreement) -> Saved:
+    """Proposed or adopted agreements may be amended; the text must change."""
+
+    async def act(agreement: Agreement) -> None:
+        forum = await forum_of(app.repository, agreement.scope, agreement.scope_id)
+        policy.steward(call.principal, forum, "amend-agreements")
+        agreement.amend(command.text, command.reason)
+
+    return await app.update(call, Agreement, command.agreement_id, act)
+
+
+async def rescind(app: Commands, call: Request, command: RescindAgreement) -> Saved:
+    """Rescinding a forum's only decision rule lets bootstrap consent be used again."""
+
+    def act(agreement: Agreement, forum: Forum) -> None:
+        policy.steward(call.principal, forum, "rescind-agreements")
+        agreement.rescind(command.reason)
+        # Decision rules adopted before the forum kept track of them are not in its set.
+        if agreement.id in forum.decision_rules:
+            forum.rescind_decision_rule(agreement.id)
+
+    return await with_forum(app, call, command.agreement_id, act)

@@ -1,0 +1,65 @@
+"""Aggregates a command refers to by id: an unknown one is the refusal of the field naming it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from tracker.application.errors import NotFound
+from tracker.application.ports import Repository
+from tracker.domain import AffiliationSnapshot, Forum, InvalidValue, Leader, Meeting, Organisation
+from tracker.domain.leader import ACTIVE
+
+A = TypeVar("A", bound=Aggregate)
+
+
+async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, field: str) -> A:
+    """Read (never change) an aggregate a command refers to; an unknown id is that field's error."""
+    try:
+        return await repository.read(cls, aggregate_id)
+    except NotFound:
+        raise InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}") from None
+
+
+async def exists(repository: Repository, cls: type[A], aggregate_id: UUID) -> bool:
+    """Whether an aggregate of this kind has been recorded under this id."""
+    try:
+        await repository.read(cls, aggregate_id)
+    except NotFound:
+        return False
+    return True
+
+
+async def meeting_of(repository: Repository, meeting_id: UUID | None, forum: Forum) -> None:
+    """Refuse a meeting that does not exist or is another forum's."""
+    if meeting_id is None:
+        return
+    meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
+    if meeting.forum_id != forum.id:
+        raise InvalidValue("meeting_id", "a meeting of another forum")
+
+
+async def active_leader(repository: Repository, leader_id: UUID, field: str) -> Leader:
+    """An existing leader who still takes part; anyone else is that field's error."""
+    leader = await referenced(repository, Leader, leader_id, field)
+    if leader.status != ACTIVE:
+        raise InvalidValue(field, f"leader {leader_id} is {leader.status}")
+    return leader
+
+
+async def affiliation_on(
+    repository: Repository, leader_id: UUID, day: date
+) -> AffiliationSnapshot | None:
+    """The leader's affiliation on a day, with its organisation's name; none if unknown."""
+    try:
+        leader = await repository.read(Leader, leader_id)
+        affiliation = leader.affiliation_on(day)
+        if affiliation is None:
+            return None
+        organisation = await repository.read(Organisation, affiliation.organisation_id)
+    except NotFound:
+        return None
+    return affiliation.snapshot(organisation.name)
