@@ -6,7 +6,7 @@ Serves the API with the production command (`tracker serve`, granian, projection
 inside it) on a fresh database, then sends one `POST /commitments` at a time, a random 20-120 ms
 apart, and after each answer polls the projections' checkpoints every 0.5 ms until every view
 has applied the new event. Prints p50/p95/p99/max of the time from the answer to the views
-having it (the issue's target: p99 under 200 ms), and from the request's start, which bounds
+having it (the target: p99 under 200 ms), and from the request's start, which bounds
 the append from the other side. With several workers, a command served by the worker that runs
 the projections wakes them at once; one served by another worker is found by the 50 ms poll.
 """

@@ -1,8 +1,8 @@
 """Live updates: wake readers promptly when new events may exist.
 
 Appends in this process wake readers at once; appends from other processes are found by a
-short poll. We measured NOTIFY instead: it takes a cluster-wide lock at commit and cut append
-throughput (see bench/append.py), while a 50 ms poll costs one index probe per reader.
+short poll. NOTIFY is not used: it takes a cluster-wide lock at commit and costs about a fifth
+of append throughput (bench/append.py), while a 50 ms poll costs one index probe per reader.
 """
 
 from __future__ import annotations
