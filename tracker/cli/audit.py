@@ -19,7 +19,7 @@ from tracker.settings import Settings
 FILE = click.Path(dir_okay=False, path_type=Path)
 
 
-class Moment(click.ParamType):
+class Moment(click.ParamType[datetime, Any]):
     """An ISO 8601 time with its offset."""
 
     name = "moment"
@@ -66,7 +66,7 @@ async def _seal(settings: Settings) -> None:
 @click.option("--since", type=Moment(), help="Only events recorded at or after (ISO 8601).")
 @click.option("--until", type=Moment(), help="Only events recorded before (ISO 8601).")
 @pass_settings
-def export(settings: Settings, output: Path | None, **only: Any) -> None:
+def export(settings: Settings, /, output: Path | None, **only: Any) -> None:
     """Write the log as NDJSON, every envelope field and hash."""
     from tracker.audit.export import ExportFilter, export_command
 
