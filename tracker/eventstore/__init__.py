@@ -8,12 +8,15 @@ from tracker.eventstore.envelope import (
     AppendResult,
     Checkpoint,
     Context,
+    CopiedEvent,
+    ExportedEvent,
     NewEvent,
     Page,
     RecordedEvent,
     StreamAppend,
     StreamInfo,
 )
+from tracker.eventstore.log import LogFilter
 from tracker.eventstore.store import EventStore
 
 __all__ = [
@@ -24,7 +27,10 @@ __all__ = [
     "ChainBreak",
     "Checkpoint",
     "Context",
+    "CopiedEvent",
     "EventStore",
+    "ExportedEvent",
+    "LogFilter",
     "NewEvent",
     "Page",
     "RecordedEvent",

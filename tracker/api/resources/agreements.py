@@ -25,10 +25,11 @@ from tracker.api.resources.common import (
     updated,
 )
 from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import policy
 from tracker.application.commands import Commands, Request, at_version
 from tracker.application.ports import Repository
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
 

@@ -23,10 +23,11 @@ from tracker.api.resources.common import (
     updated,
 )
 from tracker.api.schemas import Command, Creation, Name, Recorded, Renaming
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import policy
 from tracker.application.ports import Repository
 from tracker.application.principal import ADMIN, Principal
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Forum, InvalidValue, Leader, NotAllowed
 from tracker.domain.forum import CONVENOR, DEFAULT_TIMEZONE
 from tracker.domain.leader import ACTIVE

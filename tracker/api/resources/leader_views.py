@@ -20,7 +20,7 @@ from tracker.api.resources.view_support import (
     json_body,
     scope_of,
 )
-from tracker.audit.as_of import ViewsDep
+from tracker.api.time_travel import ViewsDep
 from tracker.eventstore.repository import AggregateNotFound
 
 # A bad filter, window, limit or cursor is a 422 naming the parameter.

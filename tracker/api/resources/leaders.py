@@ -21,9 +21,10 @@ from tracker.api.resources.common import (
     updated,
 )
 from tracker.api.schemas import Command, Creation, Email, Name, OptionalReason, Recorded
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import policy
 from tracker.application.principal import ADMIN, LEADER, Principal
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Affiliation, InvalidValue, Leader, NotAllowed, Organisation
 
 PATH = "/leaders"

@@ -40,12 +40,13 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import minutes, policy
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.minutes import InvalidItems, ItemError, Reference
 from tracker.application.ports import Repository, Saved
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Attendance, Commitment, Forum, InvalidValue, Meeting
 from tracker.eventstore.repository import AggregateNotFound
 

@@ -22,9 +22,10 @@ from tracker.api.resources.common import (
     updated,
 )
 from tracker.api.schemas import Command, Creation, Name, OptionalReason, Recorded, Renaming
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import policy
 from tracker.application.ports import Repository
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import InvalidValue, Organisation
 
 PATH = "/organisations"

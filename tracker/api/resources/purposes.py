@@ -33,10 +33,11 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import policy
 from tracker.application.clock import today_in
 from tracker.application.ports import Repository
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import AffiliationSnapshot, Forum, Leader, NotAllowed, Organisation, Purpose
 from tracker.eventstore.repository import AggregateNotFound
 
