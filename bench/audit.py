@@ -35,9 +35,10 @@ import uvloop
 from bench.common import SERVER, pool_for, table, url_for
 from tracker.audit import seals
 from tracker.audit.export import export
+from tracker.audit.findings import Report
 from tracker.audit.importer import import_log
 from tracker.audit.keys import SigningKey
-from tracker.audit.verify import Report, verify
+from tracker.audit.verify import verify
 from tracker.eventstore import Context, EventStore, NewEvent, StreamAppend
 from tracker.migrate import migrate
 

@@ -20,6 +20,9 @@ from tracker.eventstore.chain import (
 )
 from tracker.eventstore.envelope import Context, StreamAppend
 
+# The per-event columns of INSERT, before the idempotency key, the digest and the context.
+EVENT_COLUMNS = 8
+
 
 class Rows:
     """Column arrays for INSERT, with each event's version and chain hash worked out here."""
@@ -33,68 +36,27 @@ class Rows:
         fingerprint: bytes | None,
         now: datetime,
     ) -> None:
-        who = context_fields(
-            context.actor,
-            context.on_behalf_of,
-            context.source,
-            context.correlation_id,
-            context.causation_id,
-        )
-        ids: list[UUID] = []
-        stream_types: list[str] = []
-        versions: list[int] = []
-        types: list[str] = []
-        type_versions: list[int] = []
-        payloads: list[str] = []
-        occurred: list[datetime] = []
-        hashes: list[bytes] = []
+        c = context
+        who = context_fields(c.actor, c.on_behalf_of, c.source, c.correlation_id, c.causation_id)
+        rows: list[tuple[Any, ...]] = []
         self._heads: list[tuple[UUID, int, bytes]] = []
         for a, hash_ in zip(appends, previous, strict=True):
             if not a.events:
                 raise ValueError(f"no events to append to stream {a.stream_id}")
-            sid = str(a.stream_id)
-            for version, event in enumerate(a.events, start=a.expected_version + 1):
-                payload_json = encode_payload(event.payload)
-                at = now if event.occurred_at is None else utc(event.occurred_at)
-                canonical = canonical_bytes(
-                    sid,
-                    a.stream_type,
-                    version,
-                    event.type,
-                    event.type_version,
-                    at,
-                    who,
-                    payload_json,
-                )
-                hash_ = chain_hash(hash_, canonical)
-                ids.append(a.stream_id)
-                stream_types.append(a.stream_type)
-                versions.append(version)
-                types.append(event.type)
-                type_versions.append(event.type_version)
-                payloads.append(payload_json.decode())
-                occurred.append(at)
-                hashes.append(hash_)
-            self._heads.append((a.stream_id, versions[-1], hash_))
+            hash_ = _chain(a, hash_, who, now, rows)
+            self._heads.append((a.stream_id, a.expected_version + len(a.events), hash_))
+        columns = [list(column) for column in zip(*rows, strict=True)]
         # Only the first event carries the idempotency key and the request's digest.
-        keys = [idempotency_key] + [None] * (len(ids) - 1)
-        digests = [fingerprint] + [None] * (len(ids) - 1)
+        later: list[Any] = [None] * (len(rows) - 1)
         self.arguments: list[Any] = [
-            ids,
-            stream_types,
-            versions,
-            types,
-            type_versions,
-            payloads,
-            occurred,
-            hashes,
-            keys,
-            digests,
-            context.actor,
-            context.on_behalf_of,
-            context.source,
-            context.correlation_id,
-            context.causation_id,
+            *(columns or [[] for _ in range(EVENT_COLUMNS)]),
+            [idempotency_key, *later],
+            [fingerprint, *later],
+            c.actor,
+            c.on_behalf_of,
+            c.source,
+            c.correlation_id,
+            c.causation_id,
         ]
 
     def single(self) -> list[Any] | None:
@@ -106,6 +68,25 @@ class Rows:
     def heads(self) -> list[tuple[UUID, int, bytes]]:
         """Each stream's new version and the hash of its last event."""
         return self._heads
+
+
+def _chain(
+    a: StreamAppend, hash_: bytes, who: Any, now: datetime, rows: list[tuple[Any, ...]]
+) -> bytes:
+    """Add one stream's events to rows, each hashed onto the one before; return the last hash."""
+    sid = str(a.stream_id)
+    for version, event in enumerate(a.events, start=a.expected_version + 1):
+        payload_json = encode_payload(event.payload)
+        at = now if event.occurred_at is None else utc(event.occurred_at)
+        canonical = canonical_bytes(
+            sid, a.stream_type, version, event.type, event.type_version, at, who, payload_json
+        )
+        hash_ = chain_hash(hash_, canonical)
+        rows.append(
+            (a.stream_id, a.stream_type, version, event.type, event.type_version,
+             payload_json.decode(), at, hash_)
+        )  # fmt: skip
+    return hash_
 
 
 def fingerprint(appends: Sequence[StreamAppend]) -> bytes:
