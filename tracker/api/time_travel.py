@@ -1,5 +1,4 @@
-"""Time travel over HTTP: the as_of query parameter, and the views for one request, live or as
-of the past."""
+"""Time travel over HTTP: the as_of query parameter, and one request's views, live or past."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The views as they stood at a past moment: the projections' tables rebuilt up to the cut in a
-scratch schema, read through one pinned connection, then dropped."""
+"""The views as they stood at a past moment, rebuilt in a scratch schema for one request."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The log replayed into a scratch schema up to a cut: bulk folds where a projection has one,
-its own apply() otherwise."""
+"""The log replayed into a scratch schema up to a cut, by bulk folds or by apply()."""
 
 from __future__ import annotations
 
@@ -28,8 +27,9 @@ async def replay(
     below: int,
     batch_size: int,
 ) -> None:
-    """Build every projection's tables up to the cut: in memory with its bulk fold where it has
-    one, its rows written with COPY; otherwise batch by batch with its apply()."""
+    """Build every projection's tables up to the cut."""
+    # In memory with its bulk fold where it has one, its rows written with COPY; otherwise
+    # batch by batch with its apply().
     folds, rest = [], []
     for projection in projections:
         fold = projection.bulk()

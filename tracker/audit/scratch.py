@@ -1,5 +1,4 @@
-"""Scratch schemas for views as of the past: unlogged copies of every projection's tables,
-dropped after the request, or by a later replay if the process stopped first."""
+"""Scratch schemas for past views: unlogged copies of the projections' tables, then dropped."""
 
 from __future__ import annotations
 

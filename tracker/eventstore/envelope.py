@@ -87,9 +87,10 @@ class ExportedEvent(RecordedEvent, frozen=True):
 
 
 class CopiedEvent(RecordedEvent, frozen=True, array_like=True):
-    """An event as the whole-log COPY yields it: one JSON array, the ids as text (the text
-    canonical bytes and leaves are made of: formatting a UUID per use costs more than all the
-    hashing)."""
+    """An event as the whole-log COPY yields it: one JSON array, the ids as text."""
+
+    # Text is what canonical bytes and leaves are made of: formatting a UUID per use costs
+    # more than all the hashing.
 
     stream_id: str  # type: ignore[assignment]
     correlation_id: str | None  # type: ignore[assignment]

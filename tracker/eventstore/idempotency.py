@@ -24,8 +24,8 @@ ORDER BY position
 
 
 async def first_attempt(db: Executor, key: str, fingerprint: bytes) -> AppendResult | None:
-    """Where the events of the append first made with this key landed, marked replayed; None
-    if no append used the key. A different request under the same key is refused."""
+    """The append first made with this key, marked replayed; None if no append used it."""
+    # A different request under the same key is refused.
     first = await db.fetchrow(FIRST_ATTEMPT, key)
     if first is None:
         return None

@@ -1,5 +1,4 @@
-"""Reads of the global log in commit-safe order: pages after a checkpoint, filtered or not,
-where it ends, and how much of it lies after a checkpoint."""
+"""Reads of the global log in commit-safe order: pages, filtered pages, its ends, its lag."""
 
 from __future__ import annotations
 
@@ -80,8 +79,8 @@ class LogFilter(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | None = None
 
     def where(self, first: int) -> tuple[str, list[Any]]:
-        """SQL conditions and their arguments, numbered from $first; only the filters in use,
-        so the planner sees nothing else."""
+        """SQL conditions and their arguments, numbered from $first."""
+        # Only the filters in use: the planner sees nothing else.
         given = [
             ("stream_id = {}::uuid", self.stream_id),
             ("stream_type = {}", self.stream_type),
@@ -126,8 +125,8 @@ async def read_filtered(
 async def versions_after(
     db: Executor, after: Checkpoint, limit: int
 ) -> tuple[list[tuple[UUID, int]], Checkpoint]:
-    """Which streams reached which versions after a checkpoint, in log order, as read_all
-    would return them but without the events; and the checkpoint after them."""
+    """Which streams reached which versions after a checkpoint, and the checkpoint after them."""
+    # As read_all would return them, in log order, but without the events.
     rows = await db.fetch(STREAM_VERSIONS, after.transaction_id, after.position, limit)
     if not rows:
         return [], after
@@ -135,8 +134,8 @@ async def versions_after(
 
 
 async def leaves_after(db: Executor, after: Checkpoint, limit: int) -> list[asyncpg.Record]:
-    """After a checkpoint, up to the horizon: each event's transaction_id, position,
-    stream_id, version, recorded_at and hash, the fields a Merkle leaf commits to."""
+    """What a Merkle leaf commits to of each event after a checkpoint, up to the horizon."""
+    # Rows of transaction_id, position, stream_id, version, recorded_at, hash.
     return await db.fetch(LEAVES, after.transaction_id, after.position, limit)
 
 

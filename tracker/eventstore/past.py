@@ -1,5 +1,4 @@
-"""The log as it stood at a past point: the event at a position, a stream's version then, and
-the log replayed up to a cut, a page at a time."""
+"""The log as it stood at a past point: an event's place, a stream's version, a replay."""
 
 from __future__ import annotations
 
@@ -99,8 +98,7 @@ def replay_folded(
 async def _pages(
     conn: Connection, columns: str, until: Until, below: int, batch_size: int
 ) -> AsyncIterator[list[asyncpg.Record]]:
-    """Rows of the log up to the cut, a batch at a time; columns include both halves of the
-    checkpoint."""
+    """Rows of the log up to the cut, a batch at a time, each with its checkpoint's columns."""
     after = START
     while True:
         end: list[object]

@@ -1,5 +1,4 @@
-"""One append as column arrays: each event's version and chain hash worked out before the
-INSERT, and the fingerprint that identifies a request by what it asks for."""
+"""One append as the INSERT's column arrays, each event hashed onto its stream's chain."""
 
 from __future__ import annotations
 

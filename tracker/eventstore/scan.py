@@ -1,5 +1,4 @@
-"""The bulk scan: every event of some stream types up to a checkpoint, only the columns a fold
-reads, through a server-side cursor."""
+"""The bulk scan: only the columns folds read, of some stream types, up to a checkpoint."""
 
 from __future__ import annotations
 
@@ -33,6 +32,5 @@ async def count_up_to(db: Executor, end: Checkpoint, stream_types: Sequence[str]
 
 
 async def folded_cursor(conn: Connection, end: Checkpoint, stream_types: Sequence[str]) -> Cursor:
-    """A cursor over the FOLDED columns of these stream types' events up to end, in global
-    order; conn must be in a transaction."""
+    """A cursor over FOLDED rows up to end in global order, in conn's open transaction."""
     return await conn.cursor(SCAN, end.transaction_id, end.position, list(stream_types))

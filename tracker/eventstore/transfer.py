@@ -1,5 +1,4 @@
-"""The log in bulk: exported a page at a time, imported into an empty store, and streamed whole
-by COPY for verification."""
+"""The log in bulk: export pages, import into an empty store, a COPY of it all to verify."""
 
 from __future__ import annotations
 
@@ -58,9 +57,9 @@ LIMIT $5
 async def export_pages(
     db: Executor, only: LogFilter | None, page: int
 ) -> AsyncIterator[list[ExportedEvent]]:
-    """The log a page at a time, in global order, ending at the head readable when it starts:
-    everything up to there is final, so later appends can neither slip in behind it nor keep
-    the export running."""
+    """The log a page at a time, in global order, up to the head readable when it starts."""
+    # Everything up to there is final: later appends can neither slip in behind the export nor
+    # keep it running.
     end = await head(db)
     if end is None:
         return
@@ -116,8 +115,8 @@ def _columns(events: Sequence[ExportedEvent]) -> list[list[object]]:
 
 
 async def copy_log(conn: Connection, output: Callable[[bytes], Coroutine[Any, Any, None]]) -> None:
-    """Stream every event of conn's snapshot, in global order, to output as COPY text: one
-    CopiedEvent JSON array per line, times in UTC; conn must be in a transaction."""
+    """Every event of conn's open transaction's snapshot to output: a CopiedEvent per line."""
+    # COPY text, in global order, each line one JSON array with its times in UTC.
     # COPY streams the rows with no per-row protocol overhead, each as one JSON array decoded
     # in bulk: several times cheaper than decoding sixteen columns per row in the driver.
     await conn.execute(UTC_TIMES)

@@ -1,5 +1,4 @@
-"""What the history reads answer with: events with their envelope, pages of them, a
-commitment's changes; and the opaque cursor of the log's pages."""
+"""What the history reads answer with, and the opaque cursor of the log's pages."""
 
 from __future__ import annotations
 
