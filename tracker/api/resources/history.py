@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
@@ -111,7 +112,6 @@ class EventLogController(Controller):
     ) -> EventPage:
         """Keyset pages over (transaction_id, position), up to the commit-safe horizon."""
         check_log_reader(principal)
-        after = decode_cursor(cursor) if cursor is not None else Checkpoint()
         only = LogFilter(
             stream_id=stream_id,
             stream_type=stream_type,
@@ -122,19 +122,23 @@ class EventLogController(Controller):
             since=_aware("recorded_after", recorded_after),
             until=_aware("recorded_before", recorded_before),
         )
-        # Stops at the horizon, as every read of the log does: an event still being committed
-        # behind a page's last event would otherwise be skipped by the next page.
-        found = await read_filtered(state.pool, after, limit + 1, only)
-        # One event more than asked says whether there is a next page.
-        events = found[:limit]
-        resume = (
-            encode_cursor(events[-1].checkpoint) if events else (cursor or encode_cursor(after))
-        )
-        return EventPage(
-            events=[EventEnvelope.of(e) for e in events],
-            next_cursor=resume if len(found) > limit else None,
-            resume_cursor=resume,
-        )
+        return await _log_page(state.pool, cursor, limit, only)
+
+
+async def _log_page(
+    pool: asyncpg.Pool, cursor: str | None, limit: int, only: LogFilter
+) -> EventPage:
+    """The page after the cursor, and the cursors to go on from."""
+    after = decode_cursor(cursor) if cursor is not None else Checkpoint()
+    # One event more than asked says whether there is a next page.
+    found = await read_filtered(pool, after, limit + 1, only)
+    events = found[:limit]
+    resume = encode_cursor(events[-1].checkpoint) if events else (cursor or encode_cursor(after))
+    return EventPage(
+        events=[EventEnvelope.of(e) for e in events],
+        next_cursor=resume if len(found) > limit else None,
+        resume_cursor=resume,
+    )
 
 
 class StreamEventsController(Controller):
