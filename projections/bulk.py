@@ -112,11 +112,7 @@ async def build(
     try:
         await read.execute(NO_JIT)
         await use_copy_codecs(read)
-        for projection, generation in targets:
-            fold = projection.bulk()
-            if fold is not None:
-                await fold.prepare(read, projection.schema(generation))
-                built.append(Target(projection, generation, fold))
+        built += await _targets(read, targets)
         end = await head(read)
         if end is None or not built:
             return []
@@ -143,6 +139,19 @@ async def build(
             target.close()
         if not read.is_closed():
             read.terminate()  # interrupted: no need to wait for the server
+
+
+async def _targets(
+    read: asyncpg.Connection, targets: Sequence[tuple[Projection, int]]
+) -> list[Target]:
+    """A target for each generation whose projection has a bulk fold, its tables learnt."""
+    out = []
+    for projection, generation in targets:
+        fold = projection.bulk()
+        if fold is not None:
+            await fold.prepare(read, projection.schema(generation))
+            out.append(Target(projection, generation, fold))
+    return out
 
 
 async def _scan(
@@ -173,18 +182,7 @@ async def _scan(
             pending = asyncio.ensure_future(cursor.fetch(PAGE))
             # Let it send the request now: folding below never yields to the event loop.
             await asyncio.sleep(0)
-            for event in events_of(rows, dated):
-                for target in by_stream[event.stream_type]:
-                    try:
-                        target.fold.apply(event)
-                    except Exception:
-                        log.exception(
-                            "bulk build of %s failed at position %s; it will be replayed",
-                            target.name,
-                            event.position,
-                        )
-                        target.abandon()
-                        by_stream = _by_stream(targets)
+            by_stream = _fold_page(rows, dated, by_stream, targets)
             for target in targets:
                 if not target.failed:
                     await target.flush()
@@ -198,6 +196,28 @@ async def _scan(
             pending.cancel()
     await reading.commit()
     return done
+
+
+def _fold_page(
+    rows: list[asyncpg.Record],
+    dated: set[str],
+    by_stream: dict[str, list[Target]],
+    targets: list[Target],
+) -> dict[str, list[Target]]:
+    """Feed a page to the folds that read each event's stream; return them less any that failed."""
+    for event in events_of(rows, dated):
+        for target in by_stream[event.stream_type]:
+            try:
+                target.fold.apply(event)
+            except Exception:
+                log.exception(
+                    "bulk build of %s failed at position %s; it will be replayed",
+                    target.name,
+                    event.position,
+                )
+                target.abandon()
+                by_stream = _by_stream(targets)
+    return by_stream
 
 
 def _by_stream(targets: list[Target]) -> dict[str, list[Target]]:
