@@ -30,9 +30,10 @@ import uvloop
 from bench.audit_data import DATABASE, database
 from bench.common import fresh_database, pool_for, table
 from tracker.audit.export import export
+from tracker.audit.findings import Report
 from tracker.audit.importer import import_log
 from tracker.audit.keys import SigningKey
-from tracker.audit.verify import Report, verify
+from tracker.audit.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT_TARGET, MEMORY_TARGET, VERIFY_TARGET = 50_000, 200, 50_000

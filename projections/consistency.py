@@ -7,20 +7,21 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from tracker.eventstore.log import checkpoint_at
+
 # The oldest live checkpoint among the named projections.
 CHECKPOINTS = """
 SELECT g.transaction_id, g.position FROM projections p
 JOIN projection_generations g ON g.name = p.name AND g.generation = p.live_generation
 WHERE p.name = ANY($1::text[])
 """
-EVENT_AT = "SELECT transaction_id FROM events WHERE position = $1"
 
 
 async def place(pool: asyncpg.Pool, position: int) -> tuple[int, int] | None:
     """The event's (transaction_id, position) in the log, or None if no event has it. A command
     answers only once its events are committed, so a position it returned always has one."""
-    transaction_id = await pool.fetchval(EVENT_AT, position)
-    return None if transaction_id is None else (int(transaction_id), position)
+    at = await checkpoint_at(pool, position)
+    return None if at is None else (at.transaction_id, at.position)
 
 
 async def applied(pool: asyncpg.Pool, at: tuple[int, int], names: Sequence[str]) -> bool:

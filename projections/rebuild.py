@@ -21,6 +21,8 @@ from projections.runner import (
     ProjectionRunner,
     create_generation,
 )
+from tracker.eventstore import Checkpoint
+from tracker.eventstore.log import count_after, has_events
 
 TRY_REBUILD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
 UNLOCK_REBUILD = "SELECT pg_advisory_unlock($1, hashtext($2))"
@@ -35,7 +37,6 @@ INSERT INTO projections (name, live_generation) VALUES ($1, $2)
 ON CONFLICT (name) DO UPDATE SET live_generation = EXCLUDED.live_generation
 """
 LOCK_REBUILD = "SELECT pg_advisory_lock($1, hashtext($2))"
-ANY_EVENT = "SELECT EXISTS (SELECT FROM events)"
 MARK_LIVE = "UPDATE projection_generations SET state = 'live' WHERE name = $1 AND generation = $2"
 FORGET = "DELETE FROM projection_generations WHERE name = $1 AND generation = $2"
 VACUUM_TABLES = """
@@ -45,10 +46,8 @@ EMPTY = """
 SELECT transaction_id = '0'::xid8 AND position = 0 AND state = 'building'
 FROM projection_generations WHERE name = $1 AND generation = $2
 """
-REMAINING = """
-SELECT count(*) FROM events e, projection_generations g
-WHERE g.name = $1 AND g.generation = $2
-  AND (e.transaction_id, e.position) > (g.transaction_id, g.position)
+CHECKPOINT = """
+SELECT transaction_id, position FROM projection_generations WHERE name = $1 AND generation = $2
 """
 
 
@@ -91,7 +90,7 @@ async def build_new(runner: ProjectionRunner, progress: Progress | None = None) 
     """
     pool = runner.store.pool
     new = [p for p in runner.projections if await pool.fetchval(LIVE_GENERATION, p.name) is None]
-    if not new or not await pool.fetchval(ANY_EVENT):
+    if not new or not await has_events(pool):
         return []
     async with _locked(pool, new, wait=True):
         # Another process may have built some while this one waited for the locks.
@@ -148,7 +147,7 @@ async def _replay(
 ) -> None:
     """Apply the log from the generation's checkpoint batch by batch, as the live path does."""
     pool = runner.store.pool
-    total = int(await pool.fetchval(REMAINING, projection.name, generation))
+    total = await count_after(pool, await _checkpoint(pool, projection, generation))
     started, done = time.monotonic(), 0
     while True:
         applied = await runner.step(projection, generation)
@@ -157,6 +156,12 @@ async def _replay(
             progress(done, max(total, done), time.monotonic() - started)
         if applied < runner.batch_size:
             break
+
+
+async def _checkpoint(pool: asyncpg.Pool, projection: Projection, generation: int) -> Checkpoint:
+    """Where the generation has applied the log up to."""
+    row = await pool.fetchrow(CHECKPOINT, projection.name, generation)
+    return Checkpoint() if row is None else Checkpoint(row[0], row[1])
 
 
 async def _finish(

@@ -13,6 +13,7 @@ import asyncpg
 from projections.base import Projection
 from tracker.database import Connection
 from tracker.eventstore import Checkpoint, EventStore
+from tracker.eventstore.log import newest
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,6 @@ FAIL = """
 UPDATE projection_generations
 SET state = 'failed', error = $3, failed_position = $4, updated_at = now()
 WHERE name = $1 AND generation = $2
-"""
-
-NEWEST = """
-SELECT transaction_id, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1
 """
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
@@ -204,7 +201,7 @@ class ProjectionRunner:
         batch is not proof of being caught up: wait until the checkpoint passes the head.
         """
         await self.ensure()
-        head = await self.store.pool.fetchrow(NEWEST)
+        head = await newest(self.store.pool)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         for projection in self.projections:
@@ -213,11 +210,11 @@ class ProjectionRunner:
                     raise TimeoutError(f"{projection.name} did not catch up")
                 await asyncio.sleep(0.01)
 
-    async def _reached(self, projection: Projection, head: asyncpg.Record | None) -> bool:
+    async def _reached(self, projection: Projection, head: Checkpoint | None) -> bool:
         row = await self.store.pool.fetchrow(LIVE, projection.name)
         if head is None or row is None or row["state"] == "failed":
             return True
-        return (row["transaction_id"], row["position"]) >= (head[0], head[1])
+        return Checkpoint(row["transaction_id"], row["position"]) >= head
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
         """Lead whichever projections no other process leads, and keep them current; a lost

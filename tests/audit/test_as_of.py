@@ -37,18 +37,12 @@ from tracker.api.dependencies import RepositoryDep
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import state
 from tracker.api.resources.forums import ForumState
-from tracker.audit import as_of as as_of_module
-from tracker.audit.as_of import (
-    AsOf,
-    AsOfQuery,
-    ViewsDep,
-    get_as_of,
-    parse_as_of,
-    version_at,
-    views_as_of,
-)
+from tracker.api.time_travel import AsOfQuery, ViewsDep
+from tracker.audit import scratch
+from tracker.audit.as_of import AsOf, get_as_of, parse_as_of, version_at
+from tracker.audit.past_views import views_as_of
 from tracker.domain import Agreement, Commitment, Forum, InvalidValue, Meeting
-from tracker.eventstore import EventStore
+from tracker.eventstore import EventStore, past
 from tracker.eventstore.repository import AggregateNotFound, Repository
 
 NOW = "SELECT clock_timestamp()"
@@ -382,7 +376,7 @@ async def test_a_replay_holds_no_transaction_open_to_stall_the_live_views(
 ) -> None:
     """A transaction id held across the replay would stop every live reader at its horizon."""
     await seed_world(repository)
-    pages = as_of_module._pages
+    pages = past._pages
     holding: list[int] = []
 
     async def watched(*args: Any) -> AsyncIterator[list[Any]]:
@@ -391,7 +385,7 @@ async def test_a_replay_holds_no_transaction_open_to_stall_the_live_views(
             yield page
             holding.append(await pool.fetchval(HOLDING))  # the page's rows are written now
 
-    monkeypatch.setattr(as_of_module, "_pages", watched)
+    monkeypatch.setattr(past, "_pages", watched)
     async with views_as_of(pool, "2100-01-01T00:00:00Z", batch_size=2) as views:
         assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
         assert await pool.fetchval(HOLDING) == 0  # reading the views takes no id either
@@ -402,8 +396,8 @@ async def test_a_replay_drops_the_scratch_schemas_a_stopped_process_left(
     repository: Repository, pool: asyncpg.Pool
 ) -> None:
     await seed_world(repository)
-    now = await pool.fetchval(as_of_module.EPOCH)  # scratch schemas are named by this clock
-    old = f"as_of_{now - as_of_module.STALE_SECONDS - 60}_0badc0de"
+    now = await pool.fetchval(scratch.EPOCH)  # scratch schemas are named by this clock
+    old = f"as_of_{now - scratch.STALE_SECONDS - 60}_0badc0de"
     recent = f"as_of_{now - 60}_0badc0de"
     for schema in (old, recent):
         await pool.execute(f'CREATE SCHEMA "{schema}"')

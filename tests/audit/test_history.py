@@ -34,16 +34,14 @@ from tracker.api.dependencies import (
 from tracker.api.openapi import finish
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.history import (
-    FORUM_RULE,
-    LOG_RULE,
-    STREAM_RULE,
-    UNCHANGING,
     CommitmentHistoryController,
     EventLogController,
     StreamEventsController,
 )
+from tracker.api.resources.history_text import UNCHANGING
+from tracker.api.time_travel import provide_views
+from tracker.application.audit import FORUM_RULE, LOG_RULE, STREAM_RULE
 from tracker.application.ports import Context
-from tracker.audit.as_of import provide_views
 from tracker.domain import Agreement, Commitment, Leader
 from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator

@@ -19,25 +19,19 @@ import pytest
 from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
 from tracker.audit import merkle, seals, tree
+from tracker.audit.chains import Chains, canonical_of_row, leaf_of_row
+from tracker.audit.findings import Report
 from tracker.audit.keys import SigningKey
 from tracker.audit.sealer import head_json
 from tracker.audit.seals import Seal
-from tracker.audit.verify import (
-    EVENTS,
-    UTC_TIMES,
-    Chains,
-    Report,
-    Roots,
-    Row,
-    canonical_of_row,
-    leaf_of_row,
-    load_heads,
-    verify,
-)
+from tracker.audit.verify import Roots, verify
+from tracker.audit.verify_heads import load_heads
 from tracker.eventstore import Context, EventStore, NewEvent, RecordedEvent, StreamAppend
 from tracker.eventstore.chain import GENESIS, canonical_of, chain_hash
+from tracker.eventstore.envelope import CopiedEvent
+from tracker.eventstore.log import COLUMNS
 from tracker.eventstore.repository import Repository
-from tracker.eventstore.store import COLUMNS
+from tracker.eventstore.transfer import copy_log
 
 GLOBAL = f"SELECT {COLUMNS} FROM events ORDER BY transaction_id, position"
 INSERT = """
@@ -515,10 +509,9 @@ async def test_rows_as_verification_reads_them_hash_exactly_as_the_store_does(
 
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL TimeZone = 'Pacific/Chatham'")  # overridden, as it must be
-        await conn.execute(UTC_TIMES)
-        await conn.copy_from_query(EVENTS, output=keep)
+        await copy_log(conn, keep)
     lines = b"".join(chunks).replace(b"\\\\", b"\\").strip().split(b"\n")
-    rows = [msgspec.json.decode(line, type=Row) for line in lines]
+    rows = [msgspec.json.decode(line, type=CopiedEvent) for line in lines]
     events = await log(pool)
     assert len(rows) == len(events) == 5
     for row, event in zip(rows, events, strict=True):

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from projections import bulk
+from projections import bulk, bulk_target
 from projections import rebuild as rebuild_module
 from projections.base import Projection
 from projections.bulk import build
@@ -323,10 +323,10 @@ async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
     runner = runner_for(store, database_url)
     monkeypatch.setattr(bulk, "PAGE", 100)
     holding: list[int] = []
-    flush, scan = bulk._Target.flush, bulk._scan
+    flush, scan = bulk_target.Target.flush, bulk._scan
     scanning = False
 
-    async def watched(target: bulk._Target) -> None:
+    async def watched(target: bulk_target.Target) -> None:
         await flush(target)
         await target.settle()
         if not scanning:
@@ -346,7 +346,7 @@ async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
         finally:
             scanning = False
 
-    monkeypatch.setattr(bulk._Target, "flush", watched)
+    monkeypatch.setattr(bulk_target.Target, "flush", watched)
     monkeypatch.setattr(bulk, "_scan", scanned)
     projections = [CommitmentViews(), GovernanceViews()]
     targets = [(p, await _target(pool, p)) for p in projections]

@@ -11,10 +11,11 @@ import asyncpg
 from projections.base import Projection
 from projections.commitment_view import CommitmentViews
 from projections.rebuild import LIVE_GENERATION, _target, build_new
-from projections.runner import LIVE, NEWEST, ProjectionRunner
+from projections.runner import LIVE, ProjectionRunner
 from projections.status import statuses
 from tests.projections.test_bulk import generate, tables_of
 from tracker.eventstore import EventStore
+from tracker.eventstore.log import newest
 from tracker.eventstore.repository import Repository
 
 
@@ -39,8 +40,12 @@ def runner_for(store: EventStore, url: str, projection: Projection) -> Projectio
 
 async def at_head(pool: asyncpg.Pool, name: str) -> bool:
     """Whether the projection's live generation has applied the whole log."""
-    live, head = await pool.fetchrow(LIVE, name), await pool.fetchrow(NEWEST)
-    return live is not None and (live[1], live[2]) == (head[0], head[1])
+    live, head = await pool.fetchrow(LIVE, name), await newest(pool)
+    return (
+        live is not None
+        and head is not None
+        and (live[1], live[2]) == (head.transaction_id, head.position)
+    )
 
 
 async def test_a_new_projection_is_published_only_once_built_from_the_whole_log(

@@ -51,8 +51,8 @@ from tracker.api.resources.organisations import OrganisationController
 from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
+from tracker.api.time_travel import provide_views
 from tracker.application.clock import Now, system_now
-from tracker.audit.as_of import provide_views
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
 from tracker.database import create_pool, database_url

@@ -13,11 +13,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from tracker.api.access_log import log_auditor_access
 from tracker.api.problems import FieldError, Refused, problem
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.principal import INTEGRATION, Principal
-from tracker.audit.access_log import log_auditor_access
 from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 

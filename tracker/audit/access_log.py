@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
-from litestar import Request
 
-from tracker.application.principal import AUDITOR, Principal
+from tracker.application.principal import Principal
 from tracker.database import Connection
 
 INSERT = """
@@ -18,21 +15,9 @@ MAX_QUERY = 4000
 
 
 async def log_access(
-    pool: asyncpg.Pool | Connection, principal: Principal, request: Request[Any, Any, Any]
+    db: asyncpg.Pool | Connection, principal: Principal, method: str, path: str, query: str
 ) -> None:
     """Record who (token id and name) asked for what (method, path, query) and when."""
-    await pool.execute(
-        INSERT,
-        principal.token_id,
-        principal.name,
-        principal.kind,
-        request.method,
-        request.url.path,
-        request.url.query[:MAX_QUERY],
+    await db.execute(
+        INSERT, principal.token_id, principal.name, principal.kind, method, path, query[:MAX_QUERY]
     )
-
-
-async def log_auditor_access(request: Request[Any, Any, Any], principal: Principal) -> None:
-    """Log the request if the caller is an auditor; others pass untouched."""
-    if principal.kind == AUDITOR:
-        await log_access(request.app.state.pool, principal, request)

@@ -11,29 +11,14 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
-from tracker.audit.export import ExportedEvent
-from tracker.audit.verify import Chains
-from tracker.eventstore.envelope import RecordedEvent
+from tracker.audit.chains import Chains
+from tracker.eventstore import ExportedEvent, RecordedEvent
+from tracker.eventstore.log import has_events
+from tracker.eventstore.transfer import import_transaction, reset_positions
 
 IMPORT_LOCK = 7_301_555_116
 LOCK = "SELECT pg_advisory_lock($1)"
 UNLOCK = "SELECT pg_advisory_unlock($1)"
-ANY_EVENT = "SELECT EXISTS (SELECT 1 FROM events)"
-# Positions are kept (OVERRIDING SYSTEM VALUE); the transaction id is the importing one, and
-# importing each exported transaction in its own transaction, in order, keeps their order.
-INSERT = """
-INSERT INTO events (position, stream_id, stream_type, version, type, type_version, payload,
-                    occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id,
-                    causation_id, hash, idempotency_key, request_digest)
-OVERRIDING SYSTEM VALUE
-SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[],
-                     $6::smallint[], $7::text[]::jsonb[], $8::timestamptz[], $9::timestamptz[],
-                     $10::text[], $11::text[], $12::text[], $13::uuid[], $14::uuid[],
-                     $15::bytea[], $16::text[], $17::bytea[])
-"""
-RESET_POSITIONS = """
-SELECT setval(pg_get_serial_sequence('events', 'position'), max(position)) FROM events
-"""
 
 
 class ImportRefused(Exception):
@@ -118,28 +103,6 @@ def _groups(path: Path) -> Iterator[list[ExportedEvent]]:
         yield group
 
 
-def _columns(group: list[ExportedEvent]) -> list[list[object]]:
-    return [
-        [e.position for e in group],
-        [e.stream_id for e in group],
-        [e.stream_type for e in group],
-        [e.version for e in group],
-        [e.type for e in group],
-        [e.type_version for e in group],
-        [bytes(e.payload).decode() for e in group],  # the stored jsonb text, unchanged
-        [e.occurred_at for e in group],
-        [e.recorded_at for e in group],
-        [e.actor for e in group],
-        [e.on_behalf_of for e in group],
-        [e.source for e in group],
-        [e.correlation_id for e in group],
-        [e.causation_id for e in group],
-        [bytes.fromhex(e.hash) for e in group],
-        [e.idempotency_key for e in group],
-        [None if e.request_digest is None else bytes.fromhex(e.request_digest) for e in group],
-    ]
-
-
 async def import_log(pool: asyncpg.Pool, path: Path) -> int:
     """Load an export into an empty store; return the number of events imported.
 
@@ -149,13 +112,13 @@ async def import_log(pool: asyncpg.Pool, path: Path) -> int:
         # One import at a time; the emptiness check is only meaningful under the lock.
         await conn.execute(LOCK, IMPORT_LOCK)
         try:
-            if await conn.fetchval(ANY_EVENT):
+            if await has_events(conn):
                 raise ImportRefused("the event store is not empty; import only into a new one")
             count = await asyncio.to_thread(check, path)
             for group in _groups(path):
-                await conn.execute(INSERT, *_columns(group))  # autocommit: one transaction each
+                await import_transaction(conn, group)  # autocommit: one transaction each
             if count:
-                await conn.execute(RESET_POSITIONS)
+                await reset_positions(conn)
             return count
         finally:
             await conn.execute(UNLOCK, IMPORT_LOCK)

@@ -19,7 +19,7 @@ from tracker.audit.keys import SigningKey, public_key_of
 from tracker.audit.tree import Inclusion, OutsideTree, TreeDamaged, consistency, inclusion, subtree
 from tracker.database import MAX_BIGINT, Connection
 from tracker.eventstore import START, Checkpoint
-from tracker.eventstore.store import log_after
+from tracker.eventstore.log import checkpoint_at, leaves_after
 
 __all__ = [
     "Inclusion",
@@ -36,9 +36,6 @@ __all__ = [
 # Any constant works; every sealer (serve workers, `tracker audit seal`) must use the same one.
 SEAL_LOCK = 7_301_555_115
 PAGE = 5000
-# Only what a leaf commits to (see merkle.leaf_bytes), in the log's order: sealing 10,000
-# events took 0.13-0.14 s this way against 0.19-0.20 s reading whole events (bench/audit_seal.py).
-LEAVES = log_after("transaction_id, position, stream_id, version, recorded_at, hash")
 # Leaves per transaction: a sealing transaction holds the read horizon back for everyone once
 # it writes, so a large backlog is sealed in several short transactions instead of one long one.
 BATCH = 100_000
@@ -46,11 +43,7 @@ MESSAGE_PREFIX = b"commitment-tracker tree head v1\n"
 
 LOCK = "SELECT pg_advisory_xact_lock($1)"
 TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
-RESUME = """
-SELECT e.transaction_id, e.position
-FROM merkle_leaves l JOIN events e ON e.position = l.position
-WHERE l.leaf_index = $1
-"""
+LEAF_POSITION = "SELECT position FROM merkle_leaves WHERE leaf_index = $1"
 INSERT_SEAL = """
 INSERT INTO seals (tree_size, root_hash, sealed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)
 """
@@ -133,7 +126,7 @@ async def _grow(conn: Connection, batch: int) -> tree.Frontier:
     after = await _resume(conn, size)
     while len(grown.leaves) < batch:
         limit = min(PAGE, batch - len(grown.leaves))
-        rows = await conn.fetch(LEAVES, after.transaction_id, after.position, limit)
+        rows = await leaves_after(conn, after, limit)
         for _, position, stream_id, version, recorded_at, hash_ in rows:
             grown.append(position, merkle.leaf(position, stream_id, version, recorded_at, hash_))
         if len(rows) < limit:  # reached the horizon
@@ -146,10 +139,11 @@ async def _resume(conn: Connection, size: int) -> Checkpoint:
     """Where the last sealed event sits in the global order."""
     if size == 0:
         return START
-    row = await conn.fetchrow(RESUME, size - 1)
-    if row is None:
+    position = await conn.fetchval(LEAF_POSITION, size - 1)
+    at = None if position is None else await checkpoint_at(conn, position)
+    if at is None:
         raise TreeDamaged(f"the last sealed event (leaf {size - 1}) is gone from the log")
-    return Checkpoint(row[0], row[1])
+    return at
 
 
 async def _sign(

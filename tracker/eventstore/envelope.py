@@ -8,7 +8,9 @@ from uuid import UUID
 
 import msgspec
 
-from tracker.application.ports import Context
+from tracker.application.ports import (
+    Context as Context,  # re-exported: the envelope names who acted
+)
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +68,35 @@ class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     def checkpoint(self) -> Checkpoint:
         """The checkpoint just after this event."""
         return Checkpoint(self.transaction_id, self.position)
+
+
+# The envelope is declared once, above. The forms below are the same fields in the same order,
+# encoded differently for a fast path: each redefines only the fields whose encoding differs.
+
+
+class ExportedEvent(RecordedEvent, frozen=True):
+    """One line of an export: every envelope field, the payload as JSON, the hash as hex."""
+
+    # The payload travels as the stored jsonb text and the hash as hex: no decoding and
+    # re-encoding per event, and an import stores the payload exactly as it was.
+    payload: msgspec.Raw
+    hash: str  # type: ignore[assignment]
+    # On the first event of an append made with an Idempotency-Key: the key and a digest of the
+    # request, so a store restored from the export still answers a retry with the first result.
+    # Absent from exports made before they were exported.
+    idempotency_key: str | None = None
+    request_digest: str | None = None
+
+
+class CopiedEvent(RecordedEvent, frozen=True, array_like=True):
+    """An event as the whole-log COPY yields it: one JSON array, the ids as text."""
+
+    # Text is what canonical bytes and leaves are made of: formatting a UUID per use costs
+    # more than all the hashing.
+
+    stream_id: str  # type: ignore[assignment]
+    correlation_id: str | None  # type: ignore[assignment]
+    causation_id: str | None  # type: ignore[assignment]
 
 
 class Appended(msgspec.Struct, frozen=True):

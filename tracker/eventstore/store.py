@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from tracker.application.clock import Now, system_now
-from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
+from tracker.application.errors import ConcurrencyError
 from tracker.database import Connection
+from tracker.eventstore import log
 from tracker.eventstore.batch import AppendBatcher, WriteAlone
-from tracker.eventstore.chain import (
-    GENESIS,
-    ChainBreak,
-    canonical_bytes,
-    chain_hash,
-    context_fields,
-    encode_payload,
-    utc,
-    verify_chain,
-)
+from tracker.eventstore.chain import GENESIS, ChainBreak, verify_chain
 from tracker.eventstore.envelope import (
     START,
     Appended,
@@ -38,7 +26,11 @@ from tracker.eventstore.envelope import (
     StreamInfo,
 )
 from tracker.eventstore.heads import StreamHeads
+from tracker.eventstore.idempotency import first_attempt
 from tracker.eventstore.live import LogWatcher
+from tracker.eventstore.log import COLUMNS, Executor
+from tracker.eventstore.rows import Rows
+from tracker.eventstore.rows import fingerprint as _fingerprint
 
 # The idempotency key and request digest ride on the first event ($9, $10), so the unique
 # index on the key refuses a second attempt in the same statement that writes the events.
@@ -65,48 +57,12 @@ WHERE NOT EXISTS (
 )"""
 GUARDED_INSERT = INSERT.format(guard=GUARD)
 INSERT = INSERT.format(guard="")
-FIRST_ATTEMPT = """
-SELECT request_digest, transaction_id, position FROM events WHERE idempotency_key = $1
-"""
-# An append is its keyed event and the events after it in its transaction, up to the next keyed
-# event: an append of its own has its transaction to itself, and group commit puts keyed
-# single-event appends in a transaction only with each other (batch.py).
-EVENTS_OF_APPEND = """
-SELECT stream_id, version, position, transaction_id FROM events
-WHERE transaction_id = $1 AND position >= $2
-  AND position < coalesce(
-      (SELECT min(position) FROM events
-       WHERE transaction_id = $1 AND position > $2 AND idempotency_key IS NOT NULL),
-      9223372036854775807)
-ORDER BY position
-"""
 HASHES_AT = """
 SELECT e.stream_id, e.hash
 FROM unnest($1::uuid[], $2::int[]) AS a(stream_id, version)
 JOIN events e ON e.stream_id = a.stream_id AND e.version = a.version
 """
 
-COLUMNS = """position, transaction_id, stream_id, stream_type, version, type, type_version, payload,
-occurred_at, recorded_at, actor, on_behalf_of, source, correlation_id, causation_id, hash"""
-
-
-def log_after(columns: str, where: str = "") -> str:
-    """SQL for the global log after the checkpoint ($1, $2), in commit-safe order, $3 rows."""
-    # Rows whose transaction id is below the oldest running transaction can no longer appear
-    # behind the reader, so stopping at that horizon means a checkpoint never skips an event.
-    return f"""
-SELECT {columns} FROM events
-WHERE (transaction_id, position) > ($1::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  {where}
-ORDER BY transaction_id, position
-LIMIT $3
-"""
-
-
-READ_ALL = log_after(COLUMNS)
-STREAM_VERSIONS = log_after("transaction_id, position, stream_id, version")
-READ_ALL_OF_TYPES = log_after(COLUMNS, "AND type = ANY($4::text[])")
 READ_STREAM = f"""
 SELECT {COLUMNS} FROM events
 WHERE stream_id = $1 AND version >= $2 AND version <= $3
@@ -128,16 +84,8 @@ SELECT stream_id, stream_type, max(version) AS version,
        min(recorded_at) AS created_at, max(recorded_at) AS updated_at
 FROM events WHERE stream_id = $1 GROUP BY stream_id, stream_type
 """
-HEAD = """
-SELECT transaction_id, position FROM events
-WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id DESC, position DESC LIMIT 1
-"""
-
 MAX_VERSION = 2**31 - 1
 COALESCE_SECONDS = 0.005
-
-Executor = asyncpg.Pool | Connection
 
 
 class EventStore:
@@ -178,7 +126,7 @@ class EventStore:
         guards = [(a.stream_id, a.expected_version) for a in ordered] + read
         try:
             previous = await self._previous_hashes(db, ordered)
-            rows = _Rows(ordered, previous, context, idempotency_key, fingerprint, self.now())
+            rows = Rows(ordered, previous, context, idempotency_key, fingerprint, self.now())
             # Inside a caller's transaction the append must stay in it, so it goes alone.
             inserted = await self._write(db, rows, read, alone=connection is not None)
             if not inserted:
@@ -204,7 +152,7 @@ class EventStore:
     async def _write(
         self,
         db: Executor,
-        rows: _Rows,
+        rows: Rows,
         read: Sequence[tuple[UUID, int]],
         alone: bool,
     ) -> list[asyncpg.Record]:
@@ -237,14 +185,9 @@ class EventStore:
         return [h for h in known if h is not None]
 
     async def replay(self, key: str, fingerprint: bytes) -> AppendResult | None:
+        """The result of the append first made with this key; None if there was none."""
         # From the pool: a caller's transaction is aborted by the failed insert.
-        first = await self.pool.fetchrow(FIRST_ATTEMPT, key)
-        if first is None:
-            return None
-        if first[0] != fingerprint:
-            raise IdempotencyKeyReused(key)
-        rows = await self.pool.fetch(EVENTS_OF_APPEND, first[1], first[2])
-        return AppendResult([Appended(*r) for r in rows], replayed=True)
+        return await first_attempt(self.pool, key, fingerprint)
 
     async def _conflict(self, guards: Sequence[tuple[UUID, int]]) -> ConcurrencyError:
         """The first stream not at its expected version (written streams come first)."""
@@ -285,25 +228,15 @@ class EventStore:
         connection: Connection | None = None,
     ) -> Page:
         """The global log after a checkpoint, in commit-safe order, up to the horizon."""
-        db = self.pool if connection is None else connection
-        if types is None:
-            rows = await db.fetch(READ_ALL, after.transaction_id, after.position, limit)
-        else:
-            rows = await db.fetch(
-                READ_ALL_OF_TYPES, after.transaction_id, after.position, limit, list(types)
-            )
-        events = [RecordedEvent(*r) for r in rows]
-        return Page(events, events[-1].checkpoint if events else after)
+        return await log.read_all(
+            self.pool if connection is None else connection, after, limit, types
+        )
 
     async def versions_after(
         self, after: Checkpoint, limit: int = 1000
     ) -> tuple[list[tuple[UUID, int]], Checkpoint]:
-        """Which streams reached which versions after a checkpoint, in log order, as read_all
-        would return them but without the events; and the checkpoint after them."""
-        rows = await self.pool.fetch(STREAM_VERSIONS, after.transaction_id, after.position, limit)
-        if not rows:
-            return [], after
-        return [(r[2], r[3]) for r in rows], Checkpoint(rows[-1][0], rows[-1][1])
+        """Which streams reached which versions after a checkpoint (see log.versions_after)."""
+        return await log.versions_after(self.pool, after, limit)
 
     async def follow(self, after: Checkpoint = START, limit: int = 1000) -> AsyncIterator[Page]:
         """Yield pages of the log as they become readable, forever; the caller breaks out."""
@@ -328,8 +261,7 @@ class EventStore:
 
     async def head(self) -> Checkpoint:
         """The checkpoint of the newest readable event."""
-        row = await self.pool.fetchrow(HEAD)
-        return Checkpoint(row[0], row[1]) if row else Checkpoint()
+        return await log.head(self.pool) or Checkpoint()
 
     async def stream_info(self, stream_id: UUID) -> StreamInfo | None:
         """The stream's type, version and first and last recorded times, or None."""
@@ -342,111 +274,10 @@ class EventStore:
 
 
 async def _insert(
-    db: Executor, rows: _Rows, read: Sequence[tuple[UUID, int]]
+    db: Executor, rows: Rows, read: Sequence[tuple[UUID, int]]
 ) -> list[asyncpg.Record]:
     """Write an append in a statement of its own; nothing if a read stream moved."""
     if not read:
         return await db.fetch(INSERT, *rows.arguments)
     ids, versions = [g[0] for g in read], [g[1] for g in read]
     return await db.fetch(GUARDED_INSERT, *rows.arguments, ids, versions)
-
-
-class _Rows:
-    """Column arrays for INSERT, with each event's version and chain hash worked out here."""
-
-    def __init__(
-        self,
-        appends: Sequence[StreamAppend],
-        previous: list[bytes],
-        context: Context,
-        idempotency_key: str | None,
-        fingerprint: bytes | None,
-        now: datetime,
-    ) -> None:
-        who = context_fields(
-            context.actor,
-            context.on_behalf_of,
-            context.source,
-            context.correlation_id,
-            context.causation_id,
-        )
-        ids: list[UUID] = []
-        stream_types: list[str] = []
-        versions: list[int] = []
-        types: list[str] = []
-        type_versions: list[int] = []
-        payloads: list[str] = []
-        occurred: list[datetime] = []
-        hashes: list[bytes] = []
-        self._heads: list[tuple[UUID, int, bytes]] = []
-        for a, hash_ in zip(appends, previous, strict=True):
-            if not a.events:
-                raise ValueError(f"no events to append to stream {a.stream_id}")
-            sid = str(a.stream_id)
-            for version, event in enumerate(a.events, start=a.expected_version + 1):
-                payload_json = encode_payload(event.payload)
-                at = now if event.occurred_at is None else utc(event.occurred_at)
-                canonical = canonical_bytes(
-                    sid,
-                    a.stream_type,
-                    version,
-                    event.type,
-                    event.type_version,
-                    at,
-                    who,
-                    payload_json,
-                )
-                hash_ = chain_hash(hash_, canonical)
-                ids.append(a.stream_id)
-                stream_types.append(a.stream_type)
-                versions.append(version)
-                types.append(event.type)
-                type_versions.append(event.type_version)
-                payloads.append(payload_json.decode())
-                occurred.append(at)
-                hashes.append(hash_)
-            self._heads.append((a.stream_id, versions[-1], hash_))
-        # Only the first event carries the idempotency key and the request's digest.
-        keys = [idempotency_key] + [None] * (len(ids) - 1)
-        digests = [fingerprint] + [None] * (len(ids) - 1)
-        self.arguments: list[Any] = [
-            ids,
-            stream_types,
-            versions,
-            types,
-            type_versions,
-            payloads,
-            occurred,
-            hashes,
-            keys,
-            digests,
-            context.actor,
-            context.on_behalf_of,
-            context.source,
-            context.correlation_id,
-            context.causation_id,
-        ]
-
-    def single(self) -> list[Any] | None:
-        """The one event's column values, when there is exactly one."""
-        if len(self.arguments[0]) != 1:
-            return None
-        return [column[0] for column in self.arguments[:10]] + self.arguments[10:]
-
-    def heads(self) -> list[tuple[UUID, int, bytes]]:
-        """Each stream's new version and the hash of its last event."""
-        return self._heads
-
-
-def _fingerprint(appends: Sequence[StreamAppend]) -> bytes:
-    """Identify a request by what it asks for, not by when it was sent."""
-    body = [
-        (
-            str(a.stream_id),
-            a.stream_type,
-            a.expected_version,
-            [(e.type, e.payload) for e in a.events],
-        )
-        for a in appends
-    ]
-    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).digest()

@@ -23,7 +23,7 @@ from tracker.api.resources.view_support import (
     consistent,
     require_forum_view,
 )
-from tracker.audit.as_of import ViewsDep
+from tracker.api.time_travel import ViewsDep
 
 IncludeParam = Annotated[
     Include,

@@ -21,8 +21,9 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import agreements
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Agreement
 
 PATH = "/agreements"

@@ -25,7 +25,7 @@ from tracker.api.resources.view_support import (
     json_body,
     scope_of,
 )
-from tracker.audit.as_of import ViewsDep
+from tracker.api.time_travel import ViewsDep
 from tracker.domain import InvalidValue
 
 VIEWS = ["commitment_views_v2"]

@@ -12,9 +12,10 @@ from litestar.params import FromPath, JSONBody
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import READ_ERRORS, created, new_id, post_creation, state
 from tracker.api.schemas import Command, Creation, Ids, OptionalText, Percent, Recorded, Text
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import commitments
 from tracker.application.commitments import MakeCommitment as MakeCommitmentCommand
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Commitment
 
 PATH = "/commitments"

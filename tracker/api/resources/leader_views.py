@@ -20,8 +20,8 @@ from tracker.api.resources.view_support import (
     json_body,
     scope_of,
 )
+from tracker.api.time_travel import ViewsDep
 from tracker.application.errors import NotFound
-from tracker.audit.as_of import ViewsDep
 
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}

@@ -20,8 +20,9 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import Command, Creation, Email, Name, OptionalReason, Recorded
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import leaders
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Affiliation, Leader
 
 PATH = "/leaders"

@@ -26,8 +26,9 @@ from tracker.api.resources.meeting_schemas import (
     ScheduleMeeting,
 )
 from tracker.api.schemas import Reasoned, Recorded
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import meetings
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Meeting
 
 PATH = "/meetings"

@@ -21,8 +21,9 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import Command, Creation, Name, OptionalReason, Recorded, Renaming
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import organisations
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Organisation
 
 PATH = "/organisations"

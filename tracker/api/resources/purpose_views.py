@@ -21,8 +21,8 @@ from tracker.api.resources.view_support import (
     json_body,
     require_forum_view,
 )
+from tracker.api.time_travel import ViewsDep
 from tracker.application import reads
-from tracker.audit.as_of import ViewsDep
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
 ACCESS = (

@@ -29,8 +29,9 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
+from tracker.api.time_travel import AsOfQuery
 from tracker.application import purposes
-from tracker.audit.as_of import AsOfQuery, get_as_of
+from tracker.audit.as_of import get_as_of
 from tracker.domain import Purpose
 
 PATH = "/purposes"

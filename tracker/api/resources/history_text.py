@@ -1,0 +1,137 @@
+"""A commitment's history told for people: its public state after each event, what changed,
+and a sentence saying what happened."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from tracker.api.resources.commitments import CommitmentState
+from tracker.api.resources.history_schemas import FieldChange, HistoryEntry
+from tracker.domain import Commitment
+from tracker.eventstore import RecordedEvent
+from tracker.eventstore.repository import AggregateNotFound, Repository
+
+# Refreshed on every event, so listing them would only repeat the entry's version and time.
+UNCHANGING = frozenset({"version", "modified_on"})
+
+
+def replay_history(
+    repository: Repository, records: list[RecordedEvent]
+) -> tuple[Commitment, list[HistoryEntry]]:
+    """The commitment after its last event, and one entry per event with its changes."""
+    mapper = repository.mapper
+    aggregate: Any = None
+    before: dict[str, Any] = {}
+    entries = []
+    for record in records:
+        event = mapper.to_domain_event(record)
+        aggregate = event.mutate(aggregate)
+        after = msgspec.to_builtins(CommitmentState.of(aggregate))
+        changes = [
+            FieldChange(name, before.get(name), value)
+            for name, value in after.items()
+            if name not in UNCHANGING and before.get(name) != value
+        ]
+        entries.append(
+            HistoryEntry(
+                version=record.version,
+                position=record.position,
+                type=record.type,
+                summary=summarise(record.type, vars(event), before, after),
+                actor=record.actor,
+                on_behalf_of=record.on_behalf_of,
+                source=record.source,
+                occurred_at=record.occurred_at,
+                recorded_at=record.recorded_at,
+                changes=changes,
+            )
+        )
+        before = after
+    if not isinstance(aggregate, Commitment):
+        raise AggregateNotFound("commitment", records[0].stream_id)
+    return aggregate, entries
+
+
+LABELS = {
+    "commitment.made": "Made",
+    "commitment.accepted": "Accepted",
+    "commitment.declined": "Declined",
+    "commitment.counter_offered": "Counter-offered",
+    "commitment.counter_offer_accepted": "Counter-offer accepted",
+    "commitment.withdrawn": "Withdrawn",
+    "commitment.progress_reported": "Progress reported",
+    "commitment.renegotiated": "Renegotiated",
+    "commitment.renegotiation_proposed": "Renegotiation proposed",
+    "commitment.renegotiation_agreed": "Renegotiation agreed",
+    "commitment.renegotiation_rejected": "Renegotiation rejected",
+    "commitment.handover_offered": "Handover offered",
+    "commitment.handover_accepted": "Handover accepted",
+    "commitment.handover_declined": "Handover declined",
+    "commitment.handover_withdrawn": "Handover withdrawn",
+    "commitment.released": "Released",
+    "commitment.completed": "Completed",
+    "commitment.acknowledged": "Completion acknowledged",
+    "commitment.disputed": "Completion disputed",
+    "commitment.cancelled": "Cancelled",
+    "commitment.reopened": "Reopened",
+    "commitment.purpose_linked": "Purpose linked",
+    "commitment.purpose_unlinked": "Purpose unlinked",
+    "commitment.commented": "Comment",
+    "commitment.record_corrected": "Record corrected",
+}
+# Offers of new terms change nothing yet: their terms are in the event, not the state.
+OFFERS = frozenset({"commitment.counter_offered", "commitment.renegotiation_proposed"})
+
+
+def summarise(
+    type: str, event: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+) -> str:
+    """One sentence: what happened, the terms or progress it moved, and the reason given."""
+    parts = []
+    if type == "commitment.made":
+        parts.append(f"“{after['description']}”, due {_day(after['due_on'])}, {after['status']}")
+    elif type in OFFERS:
+        offered = msgspec.to_builtins({k: event[k] for k in ("description", "due_on")})
+        parts += _terms(before, offered)
+    else:
+        parts += _terms(before, after)
+    if before.get("progress") != after["progress"]:
+        what = "" if type == "commitment.progress_reported" else "progress "
+        parts.append(f"{what}{_percent(before.get('progress'))} → {_percent(after['progress'])}")
+    if before and before["owner_id"] != after["owner_id"]:
+        parts.append(f"owner leader:{before['owner_id']} → leader:{after['owner_id']}")
+    if "to_id" in event:
+        parts.append(f"to leader:{event['to_id']}")
+    if "purpose_id" in event:
+        parts.append(f"purpose {event['purpose_id']}")
+    if event.get("text"):
+        parts.append(f"“{event['text']}”")
+    text = LABELS.get(type, type)
+    if parts:
+        text += ": " + ", ".join(parts)
+    for why in ("reason", "note"):
+        if event.get(why):
+            text += f" ({why}: {event[why]})"
+    return text
+
+
+def _terms(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    if not before:
+        return []
+    parts = []
+    if before["due_on"] != after["due_on"]:
+        parts.append(f"due date {_day(before['due_on'])} → {_day(after['due_on'])}")
+    if before["description"] != after["description"]:
+        parts.append(f"description “{before['description']}” → “{after['description']}”")
+    return parts
+
+
+def _day(value: str | date | None) -> str:
+    return "none" if value is None else str(value)
+
+
+def _percent(value: int | None) -> str:
+    return "none" if value is None else f"{value}%"

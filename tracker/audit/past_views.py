@@ -1,0 +1,121 @@
+"""The views as they stood at a past moment, rebuilt in a scratch schema for one request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import asyncpg
+
+from projections.base import Projection
+from projections.queries.cache import ViewCache
+from projections.registry import all_projections
+from projections.runner import DROP_SCHEMA, SEARCH_PATH
+from tracker.application.clock import Now
+from tracker.audit.as_of import AsOf, Cut, resolve
+from tracker.audit.replay import replay
+from tracker.audit.scratch import create_tables, drop_stale
+from tracker.database import Connection
+from tracker.eventstore.past import horizon
+
+log = logging.getLogger(__name__)
+
+# One per event loop: a process has one loop and pool.
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+# Events per page of the replay: a bulk build's page size (1,000 took a quarter longer).
+BATCH = 10_000
+
+
+class PinnedConnection:
+    """The part of asyncpg.Pool the view queries use, answered by one pinned connection."""
+
+    # The replayed tables exist only inside that connection's open transaction, so every query
+    # and every acquire() must land on it.
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """As Pool.fetch."""
+        return await self.conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        """As Pool.fetchrow."""
+        return await self.conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """As Pool.fetchval."""
+        return await self.conn.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        """As Pool.execute."""
+        return await self.conn.execute(query, *args)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Connection]:
+        """As Pool.acquire, always handing out the pinned connection."""
+        yield self.conn
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """Where a view query reads and the clock it judges overdue by: live, or as of a moment."""
+
+    # Typed as a pool so the view query functions take it unchanged (see PinnedConnection).
+    pool: asyncpg.Pool
+    now: Now
+    cut: Cut | None = None
+    # Live views only: a view as of the past is computed once and thrown away.
+    cache: ViewCache | None = None
+
+
+@asynccontextmanager
+async def views_as_of(
+    pool: asyncpg.Pool,
+    as_of: str | int | datetime | AsOf,
+    projections: Sequence[Projection] | None = None,
+    batch_size: int = BATCH,
+) -> AsyncIterator[Views]:
+    """The projections' tables rebuilt up to as_of, readable through the yielded Views."""
+    # No transaction stays open while the log is replayed: its id would hold back the horizon
+    # every live reader stops at, and the live views would stand still for as long. Rows go in
+    # by short transactions; the views are read in a read-only one, which takes no id.
+    wanted = all_projections() if projections is None else list(projections)
+    async with _replay_slot(), pool.acquire() as conn:
+        await drop_stale(conn)
+        cut = await resolve(conn, as_of)
+        # Taken before the replay writes anything: only transactions that had finished by then
+        # count, so an answer never includes a write still in flight.
+        below = await horizon(conn)
+        schema = await create_tables(conn, wanted)
+        try:
+            await replay(conn, wanted, schema, cut, below, batch_size)
+            async with conn.transaction(readonly=True):
+                await conn.execute(SEARCH_PATH, f"{schema}, public")
+                moment = cut.moment
+                yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
+        finally:
+            try:
+                await conn.execute(await conn.fetchval(DROP_SCHEMA, schema))
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                log.warning("could not drop %s; a replay a day from now will", schema)
+
+
+def _replay_slot() -> asyncio.Semaphore:
+    """One replay at a time in a process, the others wait their turn."""
+    # Each holds its folded views in memory (a process replaying a million events peaked at
+    # 258 MB), and a second would only share the same cores. It also leaves the pool's other
+    # connections to the rest, such as an access check by the request holding the replay's.
+    loop = asyncio.get_running_loop()
+    slot = _SLOTS.get(loop)
+    if slot is None:
+        slot = _SLOTS[loop] = asyncio.Semaphore(1)
+    return slot

@@ -1,0 +1,162 @@
+"""The tree heads a verification checks: stored seals, and heads an auditor saved outside the
+database, each against the root recomputed from the log."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from tracker.audit.findings import Finding, Report
+from tracker.audit.keys import key_id_of
+from tracker.audit.seals import Seal, verify_signature
+
+
+def load_heads(path: Path) -> list[Seal]:
+    """Tree heads an auditor saved: a JSON list of {tree_size, root_hash, sealed_at, key_id,
+    signature}, hashes in hex (as `GET /audit/seals` serves them) or base64."""
+    data = msgspec.json.decode(path.read_bytes())
+    if isinstance(data, dict):  # a saved page of GET /audit/seals, or a single head
+        data = next((data[k] for k in ("seals", "heads", "items") if k in data), [data])
+    return [
+        Seal(
+            int(h["tree_size"]),
+            _bytes(h["root_hash"], 32),
+            msgspec.convert(h["sealed_at"], datetime),
+            str(h["key_id"]),
+            _bytes(h["signature"], 64),
+        )
+        for h in data
+    ]
+
+
+def _bytes(text: str, size: int) -> bytes:
+    if len(text) == 2 * size:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError(f"{text!r} is neither hex nor base64") from None
+
+
+class Heads:
+    """The heads to check, by tree size: stored seals and the auditor's saved heads."""
+
+    def __init__(
+        self,
+        seals: Sequence[Seal],
+        saved: Sequence[Seal],
+        keys: dict[str, bytes],
+        trusted: bytes | None,
+    ) -> None:
+        self.stored = {s.tree_size: s for s in seals}
+        self.saved = sorted(saved, key=lambda h: h.tree_size)
+        self.keys = keys
+        self.trusted = trusted
+        self.sizes = sorted({*self.stored, *(h.tree_size for h in self.saved)})
+        self._saved_at: dict[int, list[Seal]] = {}
+        for h in self.saved:
+            self._saved_at.setdefault(h.tree_size, []).append(h)
+
+    def check(self, size: int, root: bytes, report: Report) -> None:
+        """Compare every head of this size with the root recomputed from the log."""
+        stored = self.stored.get(size)
+        if stored is not None:
+            self._check_stored(stored, root, report)
+        for head in self._saved_at.get(size, []):
+            self._check_saved(head, root, report)
+
+    def _check_stored(self, seal: Seal, root: bytes, report: Report) -> None:
+        if seal.root_hash != root:
+            report.add(_head_finding("seal", seal, root))
+        public = self.keys.get(seal.key_id)
+        if public is None:
+            report.add(
+                Finding(
+                    kind="seal",
+                    message=f"seal of size {seal.tree_size}: key {seal.key_id} is not in seal_keys",
+                    tree_size=seal.tree_size,
+                )
+            )
+        elif key_id_of(public) != seal.key_id or not verify_signature(seal, public):
+            report.add(
+                Finding(
+                    kind="seal",
+                    message=f"seal of size {seal.tree_size}: the signature does not verify "
+                    f"with key {seal.key_id}",
+                    tree_size=seal.tree_size,
+                )
+            )
+
+    def _check_saved(self, head: Seal, root: bytes, report: Report) -> None:
+        # Only the root and the signature matter: a store restored from an export is sealed
+        # again under its own key, at sizes of its own, and that is no reason for alarm.
+        if head.root_hash != root:
+            report.add(_head_finding("head", head, root))
+        public = self.trusted if self.trusted is not None else self.keys.get(head.key_id)
+        if public is None:
+            note = (
+                f"the signatures of saved heads by key {head.key_id} were not checked: this "
+                "database does not know that key (pass the public key you kept with them)"
+            )
+            if note not in report.notes:
+                report.notes.append(note)
+        elif not verify_signature(head, public):
+            whose = "the trusted public key" if self.trusted is not None else "seal_keys"
+            report.add(
+                Finding(
+                    kind="head",
+                    message=f"saved head of size {head.tree_size}: the signature does not "
+                    f"verify with {whose} (key {head.key_id})",
+                    tree_size=head.tree_size,
+                )
+            )
+
+    def beyond(self, count: int, report: Report) -> None:
+        """Heads larger than the log: events they covered are gone."""
+        for size in self.sizes:
+            if size <= count:
+                continue
+            found = [("seal", self.stored[size])] if size in self.stored else []
+            found += [("head", h) for h in self._saved_at.get(size, [])]
+            for kind, head in found:
+                report.add(
+                    Finding(
+                        kind=kind,
+                        message=f"{_what(kind)} of size {size} covers {size:,} events but the "
+                        f"log holds {count:,}: events were removed (root "
+                        f"{head.root_hash.hex()[:16]}…)",
+                        tree_size=size,
+                    )
+                )
+
+
+def _what(kind: str) -> str:
+    return "seal" if kind == "seal" else "saved head"
+
+
+def _head_finding(kind: str, head: Seal, root: bytes) -> Finding:
+    return Finding(
+        kind=kind,
+        message=f"{_what(kind)} of size {head.tree_size} (sealed {head.sealed_at:%Y-%m-%d %H:%M:%S}"
+        f", key {head.key_id}) has root {head.root_hash.hex()[:16]}… but the first "
+        f"{head.tree_size:,} events of the log hash to {root.hex()[:16]}…",
+        tree_size=head.tree_size,
+    )
+
+
+def load_public_key(path: Path) -> bytes:
+    """The raw bytes of an Ed25519 public key kept as PEM (as `GET /audit/public-key` serves)."""
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
