@@ -97,7 +97,9 @@ def provide_commands(state: State, call: Call) -> Commands:
     # It takes the call only to be resolved after it: litestar resolves dependencies of equal
     # depth concurrently in a task group, which measured a fifth of a command's CPU time.
     del call
-    return Commands(state.repository, state.now)
+    # Typed, so that mypy checks the event store's repository against the application's port.
+    repository: Repository = state.repository
+    return Commands(repository, state.now)
 
 
 def provide_repository(state: State) -> Repository:

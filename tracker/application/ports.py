@@ -30,10 +30,18 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
 class Landed(Protocol):
     """Where one saved event landed."""
 
-    stream_id: UUID
-    version: int
-    position: int
-    transaction_id: int
+    # Read-only properties, so that frozen records satisfy the port.
+    @property
+    def stream_id(self) -> UUID: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def transaction_id(self) -> int: ...
 
 
 class Saved(Protocol):
