@@ -38,12 +38,13 @@ from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import state
 from tracker.api.resources.forums import ForumState
 from tracker.api.time_travel import AsOfQuery, ViewsDep
+from tracker.application.ports import NotFound
 from tracker.audit import scratch
 from tracker.audit.as_of import AsOf, get_as_of, parse_as_of, version_at
 from tracker.audit.past_views import views_as_of
 from tracker.domain import Agreement, Commitment, Forum, InvalidValue, Meeting
 from tracker.eventstore import EventStore, past
-from tracker.eventstore.repository import AggregateNotFound, Repository
+from tracker.eventstore.repository import Repository
 
 NOW = "SELECT clock_timestamp()"
 RECORDED_AT = "SELECT recorded_at FROM events WHERE position = $1"
@@ -99,7 +100,7 @@ async def test_positions_compare_in_global_order_not_by_number(
     assert await version_at(pool, first.id, b.position) == 1
     assert await version_at(pool, second.id, a) is None
     assert await version_at(pool, second.id, b.position) == 1
-    with pytest.raises(AggregateNotFound):
+    with pytest.raises(NotFound):
         await get_as_of(repository, Forum, second.id, str(a))
 
     async def forums(as_of: int) -> set[str]:
@@ -212,7 +213,7 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
             now_then = type(then).of(aggregate)  # type: ignore[attr-defined]
             assert now_then == then
         for stream_id in capture.missing:
-            with pytest.raises(AggregateNotFound):
+            with pytest.raises(NotFound):
                 await get_as_of(repository, Commitment, stream_id, capture.as_of)
     assert await pool.fetchval(LEFTOVERS) == 0
 
@@ -436,7 +437,7 @@ async def probe_leader_view(leader_id: FromPath[UUID], views: ViewsDep) -> Leade
     """As the view endpoints will be: views.pool and views.now instead of state's."""
     body = await leader_view(views.pool, leader_id, views.now(), Options(), Scope())
     if body is None:
-        raise AggregateNotFound("leader", leader_id)
+        raise NotFound("leader", leader_id)
     return msgspec.json.decode(body, type=LeaderCommitments)
 
 

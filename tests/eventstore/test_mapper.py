@@ -11,9 +11,10 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from tests.eventstore.helpers import CTX
+from tracker.application.ports import NotFound
 from tracker.eventstore import EventStore, NewEvent, StreamAppend
 from tracker.eventstore.mapper import EventMapper, UnknownEventType
-from tracker.eventstore.repository import AggregateNotFound, Repository
+from tracker.eventstore.repository import Repository
 
 
 class Pledge(Aggregate):
@@ -147,9 +148,9 @@ async def test_a_version_1_event_is_upcast_when_loaded(
 async def test_loading_a_missing_or_different_stream_is_not_found(repository: Repository) -> None:
     other = Other()
     await repository.save(other, context=CTX)
-    with pytest.raises(AggregateNotFound):
+    with pytest.raises(NotFound):
         await repository.get(Pledge, uuid.uuid4())
-    with pytest.raises(AggregateNotFound) as caught:
+    with pytest.raises(NotFound) as caught:
         await repository.get(Pledge, other.id)
     assert caught.value.kind == "pledge"
 

@@ -10,11 +10,12 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
 from tracker.eventstore import Checkpoint
 from tracker.eventstore.log import Executor
 from tracker.eventstore.past import NoEventAt, event_at, version_at_moment, version_at_position
-from tracker.eventstore.repository import AggregateNotFound, Repository
+from tracker.eventstore.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -113,5 +114,5 @@ async def get_as_of(
         return await repository.read(cls, aggregate_id)
     version = await version_at(repository.store.pool, aggregate_id, as_of)
     if version is None:
-        raise AggregateNotFound(repository.mapper.stream_types[cls], aggregate_id)
+        raise NotFound(repository.mapper.stream_types[cls], aggregate_id)
     return await repository.get(cls, aggregate_id, version=version)

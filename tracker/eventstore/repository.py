@@ -28,10 +28,6 @@ PAGE = 1000
 _READS: ContextVar[dict[UUID, int] | None] = ContextVar("reads", default=None)
 
 
-# The application's NotFound, under the name the read side and the audit modules import.
-AggregateNotFound = NotFound
-
-
 class Repository:
     """Aggregates in, aggregates out: the domain never sees an envelope.
 

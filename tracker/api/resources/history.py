@@ -23,10 +23,10 @@ from tracker.api.resources.history_schemas import (
 )
 from tracker.api.resources.history_text import replay_history
 from tracker.application.audit import check_forum_reader, check_log_reader, check_stream_reader
+from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
 from tracker.eventstore import Checkpoint, LogFilter
 from tracker.eventstore.log import read_filtered
-from tracker.eventstore.repository import AggregateNotFound
 from tracker.eventstore.store import MAX_VERSION
 
 ERRORS = READ_ERRORS | {403: COMMAND_ERRORS[403], 422: COMMAND_ERRORS[422]}
@@ -172,7 +172,7 @@ class StreamEventsController(Controller):
         """404 for an unknown stream; then access by the stream's forum."""
         info = await repository.store.stream_info(stream_id)
         if info is None:
-            raise AggregateNotFound("stream", stream_id)
+            raise NotFound("stream", stream_id)
         await check_stream_reader(repository, principal, info.stream_type, stream_id)
         to = min(after_version + limit + 1, info.version)
         records = await repository.store.read_stream(stream_id, to, from_version=after_version + 1)
@@ -205,7 +205,7 @@ class CommitmentHistoryController(Controller):
         """Replay the stream through the aggregate, diffing its public state at each event."""
         records = await repository.store.read_stream(commitment_id)
         if not records or records[0].stream_type != "commitment":
-            raise AggregateNotFound("commitment", commitment_id)
+            raise NotFound("commitment", commitment_id)
         commitment, entries = replay_history(repository, records)
         await check_forum_reader(repository, principal, commitment.forum_id)
         return CommitmentHistory(

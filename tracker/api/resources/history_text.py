@@ -10,9 +10,10 @@ import msgspec
 
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.history_schemas import FieldChange, HistoryEntry
+from tracker.application.ports import NotFound
 from tracker.domain import Commitment
 from tracker.eventstore import RecordedEvent
-from tracker.eventstore.repository import AggregateNotFound, Repository
+from tracker.eventstore.repository import Repository
 
 # Refreshed on every event, so listing them would only repeat the entry's version and time.
 UNCHANGING = frozenset({"version", "modified_on"})
@@ -51,7 +52,7 @@ def replay_history(
         )
         before = after
     if not isinstance(aggregate, Commitment):
-        raise AggregateNotFound("commitment", records[0].stream_id)
+        raise NotFound("commitment", records[0].stream_id)
     return aggregate, entries
 
 
