@@ -21,19 +21,45 @@ from tracker.database import create_pool
 log = logging.getLogger("tracker.audit")
 
 
-def run_sealer(
-    url: str, key: SigningKey, stop: threading.Event, every: float, now: Now = system_now
-) -> None:
-    """Seal new events every `every` seconds until stop is set, on the calling thread."""
-    while not stop.is_set():
-        try:
-            head = asyncio.run(_seal_once(url, key, now))
-            if head is not None:
-                log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
-        except Exception:
-            # A damaged tree or a lost connection must not stop the server; keep trying.
-            log.exception("sealing failed")
-        stop.wait(every)
+class Sealing:
+    """The sealer's own thread and event loop, stopped from the server's loop."""
+
+    def __init__(self, url: str, key: SigningKey, every: float, now: Now) -> None:
+        self.url, self.key, self.every, self.now = url, key, every, now
+        self.thread = threading.Thread(target=self._main, name="sealer")
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def start(self) -> None:
+        """Start sealing; return once the thread can be stopped."""
+        self.thread.start()
+        self._ready.wait()
+
+    def stop(self) -> None:
+        """Ask the thread to stop after the seal under way, if any."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def _main(self) -> None:
+        asyncio.run(self._run())
+
+    async def _run(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        self._ready.set()
+        while not self._stop.is_set():
+            try:
+                head = await _seal_once(self.url, self.key, self.now)
+                if head is not None:
+                    log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
+            except Exception:
+                # A damaged tree or a lost connection must not stop the server; keep trying.
+                log.exception("sealing failed")
+            # The loop's relative timer, not threading.Event.wait(every): that waits for an
+            # absolute deadline on the monotonic clock, which never comes when a clock-shifting
+            # tool (libfaketime, as the date-independence tests use) offsets that clock.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.every)
 
 
 async def _seal_once(url: str, key: SigningKey, now: Now) -> Seal | None:
@@ -55,14 +81,13 @@ async def running_sealer(
         return
     # A thread of its own, with its own loop and connection: hashing ten seconds of events on
     # the server's event loop held its requests up by 100-400 ms at p99 (bench/api.py).
-    stop = threading.Event()
-    thread = threading.Thread(target=run_sealer, args=(url, key, stop, every, now), name="sealer")
-    thread.start()
+    sealing = Sealing(url, key, every, now)
+    sealing.start()
     try:
         yield
     finally:
-        stop.set()
-        await asyncio.to_thread(thread.join)
+        sealing.stop()
+        await asyncio.to_thread(sealing.thread.join)
 
 
 def head_json(head: Seal) -> str:
