@@ -50,9 +50,10 @@ class Tokens:
         self.pool = pool
 
     async def headers(
-        self, kind: str, leader_id: uuid.UUID | None = None, **extra: str
+        self, kind: str, leader_id: uuid.UUID | None = None, name: str = "", **extra: str
     ) -> dict[str, str]:
-        token = await tokens.issue(self.pool, f"test-{kind}", kind, leader_id)
+        # A token's name is the source_system it records for, if any.
+        token = await tokens.issue(self.pool, name or f"test-{kind}", kind, leader_id)
         return {"Authorization": f"Bearer {token}"} | extra
 
 

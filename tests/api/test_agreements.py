@@ -244,7 +244,8 @@ async def test_a_proposal_with_the_same_external_reference_is_replayed_not_repea
     client: Client, issue: Tokens, world: World, forum: Forum, pool: asyncpg.Pool
 ) -> None:
     body = proposal(forum.id, source_system="minutes", external_id="item-9")
-    headers = await issue.headers("integration") | {"On-Behalf-Of": str(world.id("ben"))}
+    minutes = await issue.headers("integration", name="minutes")
+    headers = minutes | {"On-Behalf-Of": str(world.id("ben"))}
     first = await client.post("/agreements", json=body, headers=headers)
     before = await events(pool)
 

@@ -57,7 +57,7 @@ async def party(client: Client, issue: Tokens, repository: Repository) -> Party:
     world = await seed_world(repository)
     headers = {name: await issue.headers("leader", world.id(name)) for name in world.leaders}
     headers["auditor"] = await issue.headers("auditor")
-    headers["minutes-tool"] = await issue.headers("integration")
+    headers["minutes-tool"] = await issue.headers("integration", name="minutes-tool")
     headers["admin"] = await issue.headers("admin")
     return Party(client, world, headers)
 
@@ -298,8 +298,9 @@ async def test_creation_is_idempotent_by_key_and_by_external_reference(
     assert again.headers["idempotent-replayed"] == "true"
     assert await events(pool) == seeded + 1
     external = party.body("ben", source_system="minutes-tool", external_id="m42-3")
-    a = await party.client.post("/commitments", json=external, headers=party.h["ben"])
-    b = await party.client.post("/commitments", json=external, headers=party.h["ben"])
+    recorder = party.h["minutes-tool"] | {"On-Behalf-Of": str(party.world.id("ben"))}
+    a = await party.client.post("/commitments", json=external, headers=recorder)
+    b = await party.client.post("/commitments", json=external, headers=recorder)
     assert a.json()["stream_id"] == b.json()["stream_id"] and await events(pool) == seeded + 2
     other = await party.client.post(
         "/commitments", json=party.body("ben", description="Other"), headers=headers
@@ -424,7 +425,7 @@ async def test_every_event_records_the_actor_and_on_whose_behalf(
         "SELECT actor, on_behalf_of, source FROM events WHERE stream_id = $1",
         uuid.UUID(r.json()["stream_id"]),
     )
-    assert row["actor"] == "integration:test-integration"
+    assert row["actor"] == "integration:minutes-tool"
     assert row["on_behalf_of"] == f"leader:{party.world.id('chloe')}"
     assert row["source"] == "api:integration"
 

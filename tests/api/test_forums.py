@@ -151,10 +151,11 @@ async def test_a_convening_with_the_same_external_reference_convenes_once(
 ) -> None:
     body = {"name": "Warm spaces", "convenor_id": str(world.id("amina"))}
     body |= {"source_system": "minutes", "external_id": "F-1"}
-    first = await client.post("/forums", json=body, headers=await issue.headers("admin"))
+    minutes = await issue.headers("admin", name="minutes")
+    first = await client.post("/forums", json=body, headers=minutes)
     assert first.status_code == 201, first.text
     written = await events(pool)
-    again = await client.post("/forums", json=body, headers=await issue.headers("admin"))
+    again = await client.post("/forums", json=body, headers=minutes)
     assert again.status_code == 201, again.text
     assert again.json()["stream_id"] == first.json()["stream_id"]
     assert again.headers["idempotent-replayed"] == "true"

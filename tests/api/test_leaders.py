@@ -125,8 +125,9 @@ async def test_a_leader_registration_with_the_same_external_reference_registers_
     client: Client, issue: Tokens, pool: asyncpg.Pool
 ) -> None:
     body = {"name": "Amina", "source_system": "hr", "external_id": "E-42"}
-    first = await client.post("/leaders", json=body, headers=await issue.headers("admin"))
-    again = await client.post("/leaders", json=body, headers=await issue.headers("admin"))
+    hr = await issue.headers("admin", name="hr")
+    first = await client.post("/leaders", json=body, headers=hr)
+    again = await client.post("/leaders", json=body, headers=hr)
     assert first.status_code == again.status_code == 201, again.text
     assert again.json()["stream_id"] == first.json()["stream_id"]
     assert again.headers["idempotent-replayed"] == "true"

@@ -70,7 +70,7 @@ async def desk(client: Client, issue: Tokens, repository: Repository, pool: asyn
     world = await seed_world(repository)
     headers = {name: await issue.headers("leader", world.id(name)) for name in world.leaders}
     headers["auditor"] = await issue.headers("auditor")
-    headers["recorder"] = await issue.headers("integration")
+    headers["recorder"] = await issue.headers("integration", name="minutes-tool")
     headers["admin"] = await issue.headers("admin")
     headers["nobody"] = {}
     return Desk(client, world, headers, pool)

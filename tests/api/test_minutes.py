@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, seed_world
 from tests.api.test_meetings import Desk
-from tracker.api.resources.common import EXTERNAL_IDS
+from tracker.application.external import EXTERNAL_IDS
 from tracker.domain import Purpose
 from tracker.eventstore.repository import Repository
 
@@ -25,7 +25,7 @@ async def desk(client: Client, issue: Tokens, repository: Repository, pool: asyn
     world = await seed_world(repository)
     headers = {name: await issue.headers("leader", world.id(name)) for name in world.leaders}
     headers["auditor"] = await issue.headers("auditor")
-    headers["recorder"] = await issue.headers("integration")
+    headers["recorder"] = await issue.headers("integration", name="minutes-tool")
     headers["admin"] = await issue.headers("admin")
     headers["nobody"] = {}
     return Desk(client, world, headers, pool)
@@ -312,3 +312,18 @@ async def test_empty_minutes_are_refused(desk: Desk) -> None:
     r = await desk.do("amina", mid, "minutes", {})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "minutes"
     assert await desk.events() == before
+
+
+async def test_minutes_under_another_systems_source_system_are_refused(desk: Desk) -> None:
+    mid = await desk.opened()
+    # An id of its own: the app's aggregate cache outlives each test's emptied tables.
+    body = {
+        "source_system": "minutes-tool",
+        "commitments": [commitment(desk, "ben", external_id=f"action-{uuid.uuid4()}")],
+    }
+    before = await desk.events()
+    for by in ("amina", "admin"):
+        r = await desk.do(by, mid, "minutes", body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "source_system"
+    assert await desk.events() == before
+    assert (await desk.do("recorder", mid, "minutes", body)).status_code == 200

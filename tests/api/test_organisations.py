@@ -129,9 +129,10 @@ async def test_a_registration_with_the_same_external_reference_registers_once(
 ) -> None:
     body = {"name": "Northshire Council", "kind": "council"}
     body |= {"source_system": "crm", "external_id": "ORG-7"}
-    first = await client.post("/organisations", json=body, headers=await issue.headers("admin"))
+    crm = await issue.headers("admin", name="crm")
+    first = await client.post("/organisations", json=body, headers=crm)
     assert first.status_code == 201, first.text
-    again = await client.post("/organisations", json=body, headers=await issue.headers("admin"))
+    again = await client.post("/organisations", json=body, headers=crm)
     assert again.status_code == 201, again.text
     assert again.json()["stream_id"] == first.json()["stream_id"]
     assert again.headers["idempotent-replayed"] == "true"

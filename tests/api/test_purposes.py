@@ -181,7 +181,8 @@ async def test_a_proposal_with_the_same_external_reference_is_replayed_not_repea
     client: Client, issue: Tokens, world: World, pool: asyncpg.Pool
 ) -> None:
     body = proposal(world, source_system="minutes", external_id="item-7")
-    headers = await issue.headers("integration") | {"On-Behalf-Of": str(world.id("ben"))}
+    minutes = await issue.headers("integration", name="minutes")
+    headers = minutes | {"On-Behalf-Of": str(world.id("ben"))}
     first = await client.post("/purposes", json=body, headers=headers)
     before = await events(pool)
 

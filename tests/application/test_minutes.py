@@ -87,7 +87,9 @@ async def test_an_external_id_names_one_commitment_once(
     meeting_id = await scheduled(app, forum, clock)
     twice = line(forum, forum.member, "item-3")
     minutes = TakeMinutes(
-        meeting_id=meeting_id, commitments=(twice, twice), source_system="minutes-tool"
+        meeting_id=meeting_id,
+        commitments=(twice, twice),
+        source_system=RECORDER_CALL.principal.name,
     )
     with pytest.raises(InvalidItems) as refused:
         await take_minutes(app, RECORDER_CALL, minutes)

@@ -220,8 +220,11 @@ Every change is an immutable event. Commands are `POST`s to intention-revealing 
 and answer with the stream's new `version` and the event's global `position`.
 
 * **Idempotency**: send `Idempotency-Key` on any `POST`; a repeat returns the first answer
-  (with `Idempotent-Replayed: true`) and writes nothing. Creations also accept
-  `source_system` + `external_id`, which fix the new resource's id.
+  (with `Idempotent-Replayed: true`) and writes nothing. A key belongs to its sender (the
+  leader, for a leader's tokens; otherwise the token): another caller's same key is another
+  key. Creations also accept `source_system` + `external_id`, which fix the new resource's
+  id; only an integration or admin token named after the `source_system` may send them.
+  Chosen ids may not be version-5 UUIDs, which are reserved for derived ids.
 * **Concurrency**: `If-Match: "<version>"` makes a command conditional (412 on mismatch);
   without it the server applies the command to the latest state, retrying a few times.
 * **Errors** are RFC 9457 problem details: `errors` names each invalid field, `rule` names

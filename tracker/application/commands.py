@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 from uuid import UUID
 
@@ -11,9 +12,9 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from tracker.application.clock import Now, system_now
-from tracker.application.errors import ConcurrencyError
+from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused
 from tracker.application.ports import Context, Repository, Saved
-from tracker.application.principal import Principal
+from tracker.application.principal import LEADER, Principal
 from tracker.domain.clock import stamped_by
 
 A = TypeVar("A", bound=Aggregate)
@@ -40,6 +41,8 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
     fingerprint: bytes = b""
     source: str | None = None
     correlation_id: UUID | None = None
+    # An external reference ("system:id") the caller owns; set through external.creation_id.
+    reference: str | None = None
 
     def context(self) -> Context:
         """The envelope fields every event of this request carries."""
@@ -53,12 +56,26 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def key(self) -> str | None:
-        """Keys are per caller, so two systems choosing the same key never collide."""
+        """The stored retry key: the owned external reference, or the key in its sender's scope."""
+        # Every client key is scoped, so no key a client sends can name another's reference
+        # or another caller's key, whatever it looks like.
+        if self.reference is not None:
+            return f"external:{self.reference}"
         if self.idempotency_key is None:
             return None
-        if self.idempotency_key.startswith("external:"):
-            return self.idempotency_key
-        return f"{self.principal.token_id}:{self.idempotency_key}"
+        return f"{key_scope(self.principal)}:{self.idempotency_key}"
+
+    @property
+    def shown_key(self) -> str:
+        """The key as the caller sent it, for answers: never the scope it is stored under."""
+        return self.reference or self.idempotency_key or ""
+
+
+def key_scope(principal: Principal) -> str:
+    """Whose keys these are: a leader's (whichever of their tokens sent it), or one token's."""
+    if principal.kind == LEADER and principal.leader_id is not None:
+        return f"leader:{principal.leader_id}"
+    return str(principal.token_id)
 
 
 class Commands:
@@ -72,6 +89,24 @@ class Commands:
         self, request: Request, build: Callable[[], Awaitable[Sequence[Aggregate]]]
     ) -> Saved:
         """Build new aggregates (and change others alongside them), then save all atomically."""
+        with _as_sent(request):
+            return await self._create(request, build)
+
+    async def update(
+        self,
+        request: Request,
+        cls: type[A],
+        aggregate_id: UUID,
+        act: Callable[[A], Awaitable[None] | None],
+    ) -> Saved:
+        """Apply act to the latest state; retry on a concurrent write unless If-Match was given."""
+        with _as_sent(request):
+            return await self._update(request, cls, aggregate_id, act)
+
+    async def _create(
+        self, request: Request, build: Callable[[], Awaitable[Sequence[Aggregate]]]
+    ) -> Saved:
+        """Replay an earlier attempt, or build and save, retrying on a concurrent write."""
         replay = await self._replay(request)
         if replay is not None:
             return replay
@@ -91,14 +126,14 @@ class Commands:
                         raise
         raise AssertionError("unreachable")
 
-    async def update(
+    async def _update(
         self,
         request: Request,
         cls: type[A],
         aggregate_id: UUID,
         act: Callable[[A], Awaitable[None] | None],
     ) -> Saved:
-        """Apply act to the latest state; retry on a concurrent write unless If-Match was given."""
+        """Replay an earlier attempt, or act and save, retrying as update() says."""
         replay = await self._replay(request)
         if replay is not None:
             return replay
@@ -130,6 +165,15 @@ class Commands:
         if request.key is None:
             return None
         return await self.repository.replay(request.key, request.fingerprint)
+
+
+@contextmanager
+def _as_sent(request: Request) -> Iterator[None]:
+    """A refused reuse of a key names the key as the caller sent it."""
+    try:
+        yield
+    except IdempotencyKeyReused:
+        raise IdempotencyKeyReused(request.shown_key) from None
 
 
 async def at_version(

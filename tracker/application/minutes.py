@@ -14,6 +14,7 @@ from tracker.application import policy
 from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request, at_version
 from tracker.application.commitments import MakeCommitment, new_commitment
+from tracker.application.external import owned
 from tracker.application.ports import Repository, Saved
 from tracker.application.references import exists, referenced
 from tracker.domain import (
@@ -142,6 +143,7 @@ async def minutes_taken(
     meeting = await at_version(repository, Meeting, command.meeting_id, call.if_match)
     forum = await repository.read(Forum, meeting.forum_id)
     policy.steward(call.principal, forum, "record-minutes")
+    owned(call.principal, command.source_system)
     require_state("record_minutes", meeting.status, SCHEDULED, OPEN)
     if not (command.attendance or command.decisions or command.commitments):
         raise InvalidValue("minutes", "record at least one attendee, decision or commitment")

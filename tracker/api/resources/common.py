@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from uuid import UUID
 
 from litestar import Response, post
@@ -11,11 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from tracker.api.problems import Problem
 from tracker.api.schemas import Creation, Recorded
 from tracker.application.commands import Request
+from tracker.application.external import creation_id
 from tracker.application.ports import Saved
-from tracker.domain import InvalidValue
-
-# Ids derived from (source_system, external_id) live in their own UUID namespace.
-EXTERNAL_IDS = uuid.UUID("7c1f4a52-3b0e-4f55-9d0e-5a7f0c1d2e3f")
 
 
 def problem_response(description: str) -> ResponseSpec:
@@ -64,25 +60,7 @@ def post_command(path: str, *, operation_id: str, summary: str) -> post:
 
 def new_id(body: Creation, call: Request) -> tuple[UUID, Request]:
     """The id a creation uses, and the request with an external reference as its retry key."""
-    if (body.source_system is None) != (body.external_id is None):
-        field = "external_id" if body.external_id is None else "source_system"
-        raise InvalidValue(field, "source_system and external_id come together")
-    if body.source_system is not None and body.external_id is not None:
-        reference = f"{body.source_system}:{body.external_id}"
-        derived = uuid.uuid5(EXTERNAL_IDS, reference)
-        if body.id is not None and body.id != derived:
-            raise InvalidValue("id", "conflicts with the id derived from the external reference")
-        return derived, _with_key(call, f"external:{reference}")
-    if body.id is None and call.key is not None:
-        # Derived from the retry key, so a retried creation names the same resource.
-        return uuid.uuid5(EXTERNAL_IDS, f"key:{call.key}"), call
-    return body.id or uuid.uuid4(), call
-
-
-def _with_key(call: Request, key: str) -> Request:
-    import msgspec
-
-    return msgspec.structs.replace(call, idempotency_key=key)
+    return creation_id(call, body.id, body.source_system, body.external_id)
 
 
 def created(saved: Saved, stream_id: UUID, path: str) -> Response[Recorded]:

@@ -9,9 +9,10 @@ from litestar import Controller, Response
 from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep
-from tracker.api.resources.common import EXTERNAL_IDS, post_command, replayed
+from tracker.api.resources.common import post_command, replayed
 from tracker.api.resources.meeting_schemas import AttendanceBody, Minutes, MinutesRecorded
 from tracker.application.commands import Request
+from tracker.application.external import keyed_id, reference_id
 from tracker.application.minutes import (
     AttendanceLine,
     CommitmentLine,
@@ -23,16 +24,14 @@ from tracker.application.minutes import (
 
 def item_id(call: Request, kind: str, index: int) -> UUID:
     """A new item's id; with a retry key it is derived, so a replay names the same items."""
-    if call.key is None:
-        return uuid.uuid4()
-    return uuid.uuid5(EXTERNAL_IDS, f"key:{call.key}:{kind}:{index}")
+    return keyed_id(call, kind, index) or uuid.uuid4()
 
 
 def _commitment_id(call: Request, body: Minutes, index: int) -> UUID:
     """As POST /commitments would derive it from source_system and external_id, if given."""
     line = body.commitments[index]
     if line.external_id is not None and body.source_system is not None:
-        return uuid.uuid5(EXTERNAL_IDS, f"{body.source_system}:{line.external_id}")
+        return reference_id(body.source_system, line.external_id)
     return item_id(call, "commitments", index)
 
 
