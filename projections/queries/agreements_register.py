@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from projections.queries.meeting_view import MeetingRef
+from projections.queries.sql import readable
 
 Include = Literal["in_force", "all"]
 
@@ -53,11 +54,11 @@ class AgreementsRegister(msgspec.Struct, frozen=True, kw_only=True):
 
 FORUM_KNOWN = "SELECT true FROM forums WHERE forum_id = $1"
 # Purpose-scoped agreements carry their purpose's forum, so one forum_id filter finds both.
-REGISTER = """
+REGISTER = f"""
 SELECT a.agreement_id, a.scope, a.scope_id, p.statement AS purpose_statement, a.kind, a.title,
        a.text, a.status, a.decision_rule, a.proposed_at, a.adopted_at, a.adopted_meeting_id,
        a.amendments, a.rescinded_at, a.rescinded_reason,
-       m.title AS meeting_title, m.starts_at AS meeting_starts_at
+       m.title AS meeting_title, {readable("m.starts_at")} AS meeting_starts_at
 FROM agreements a
 LEFT JOIN purposes p ON a.scope = 'purpose' AND p.purpose_id = a.scope_id
 LEFT JOIN meetings m ON m.meeting_id = a.adopted_meeting_id

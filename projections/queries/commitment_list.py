@@ -13,6 +13,7 @@ import msgspec
 from projections.commitment_fold import FINISHED, OPEN
 from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
 from tracker.domain import InvalidValue
+from tracker.domain.time_range import within
 
 __all__ = ["DEFAULT_TIMEZONE", "STATUSES", "CommitmentItem", "CommitmentPage", "Filters", "Scope"]
 
@@ -171,6 +172,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         created_at, commitment_id = msgspec.json.decode(raw, type=tuple[datetime, UUID])
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidValue("cursor", "not a cursor this API returned") from None
-    if created_at.tzinfo is None:
+    # A time beyond the span could not even be sent to PostgreSQL; no cursor holds one.
+    if created_at.tzinfo is None or not within(created_at):
         raise InvalidValue("cursor", "not a cursor this API returned")
     return created_at, commitment_id

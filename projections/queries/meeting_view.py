@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
+from projections.queries.sql import readable
 from tracker.application.clock import Now, today_in
 
 UNAFFILIATED = "unaffiliated"
@@ -89,8 +90,9 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     carried_forward: list[CarriedCommitment]
 
 
-MEETING = """
-SELECT m.*, coalesce(f.timezone, 'Europe/London') AS timezone
+MEETING = f"""
+SELECT m.meeting_id, m.forum_id, m.title, {readable("m.starts_at")} AS starts_at, m.location,
+       m.status, m.record_version, coalesce(f.timezone, 'Europe/London') AS timezone
 FROM meetings m LEFT JOIN forums f ON f.forum_id = m.forum_id
 WHERE m.meeting_id = $1
 """
@@ -102,11 +104,13 @@ DECISIONS = """
 SELECT decision_id, text, recorded_at FROM meeting_decisions
 WHERE meeting_id = $1 ORDER BY position
 """
-# The previous meeting is the latest one that was not cancelled, before this one began.
-PREVIOUS = """
-SELECT meeting_id, title, starts_at FROM meetings
-WHERE forum_id = $1 AND status <> 'cancelled' AND starts_at < $2
-ORDER BY starts_at DESC, meeting_id DESC LIMIT 1
+# The previous meeting is the latest one that was not cancelled, before this one began. Times
+# are compared as stored, in PostgreSQL, and only read back through readable().
+PREVIOUS = f"""
+SELECT p.meeting_id, p.title, {readable("p.starts_at")} AS starts_at FROM meetings p
+WHERE p.forum_id = $1 AND p.status <> 'cancelled'
+  AND p.starts_at < (SELECT starts_at FROM meetings WHERE meeting_id = $2)
+ORDER BY p.starts_at DESC, p.meeting_id DESC LIMIT 1
 """
 COMMITMENTS_OF = """
 SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
@@ -119,7 +123,8 @@ ORDER BY created_at, commitment_id
 CHANGES = """
 SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress
 FROM commitment_changes
-WHERE commitment_id = ANY($1::uuid[]) AND occurred_at >= $2 AND type <> 'commitment.made'
+WHERE commitment_id = ANY($1::uuid[]) AND type <> 'commitment.made'
+  AND occurred_at >= (SELECT starts_at FROM meetings WHERE meeting_id = $2)
 ORDER BY position
 """
 
@@ -133,12 +138,12 @@ async def meeting_view(pool: asyncpg.Pool, meeting_id: UUID, now: Now) -> Meetin
         attendance = await conn.fetch(ATTENDANCE, meeting_id)
         decisions = await conn.fetch(DECISIONS, meeting_id)
         made = await conn.fetch(COMMITMENTS_OF, meeting_id, False)
-        previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting["starts_at"])
+        previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting_id)
         carried, changes = [], []
         if previous is not None:
             carried = await conn.fetch(COMMITMENTS_OF, previous["meeting_id"], True)
             ids = [r["commitment_id"] for r in carried]
-            changes = await conn.fetch(CHANGES, ids, previous["starts_at"]) if ids else []
+            changes = await conn.fetch(CHANGES, ids, previous["meeting_id"]) if ids else []
     today = today_in(now, meeting["timezone"])
     return msgspec.convert(
         dict(meeting)

@@ -26,6 +26,17 @@ def utc(column: str) -> str:
     return f"(to_json({column} AT TIME ZONE 'UTC') #>> '{{}}') || 'Z'"
 
 
+def readable(column: str) -> str:
+    """A timestamptz column held to the years the driver can read back (UTC 0001 to 9999)."""
+    # PostgreSQL stores times far beyond Python's datetime, and asyncpg fails on one outside
+    # it; a time stored before the API bounded its input is shown at the nearest end instead.
+    return f"least(greatest({column}, {_FIRST}), {_LAST})"
+
+
+_FIRST = "'0001-01-01 00:00:00+00'::timestamptz"
+_LAST = "'9999-12-31 23:59:59.999999+00'::timestamptz"
+
+
 class Args:
     """Positional query arguments, handing out $n placeholders as values are added."""
 

@@ -28,7 +28,9 @@ from tracker.api.dependencies import (
     provide_repository,
 )
 from tracker.api.health import HealthController
+from tracker.api.methods import answer_head_and_options
 from tracker.api.openapi import finish
+from tracker.api.request import TrackerRequest
 from tracker.api.resources.agreement_register import AgreementRegisterController
 from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.audit import AuditController
@@ -191,6 +193,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
         # Authenticates every request (and logs auditors' reads) before its handler runs.
         before_request=authenticate,
         exception_handlers={Exception: problems.handle},
+        request_class=TrackerRequest,
         openapi_config=OpenAPIConfig(
             title="Commitment Tracker",
             version="0.1.0",
@@ -210,6 +213,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
         ),
     )
     finish(app.openapi_schema, PUBLIC_OPERATIONS)
+    answer_head_and_options(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,8 @@ from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 
 MAX_KEY = 200
+# An entity tag as the API hands it out ("3"), or the bare digits; at most a bigint's digits.
+_VERSION = re.compile(r'"([0-9]{1,18})"|([0-9]{1,18})')
 # The interactive API documentation and the OpenAPI document are public.
 PUBLIC_PATHS = ("/docs", "/swagger")
 
@@ -111,10 +114,12 @@ def provide_repository(state: State) -> Repository:
 def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise _bad_header("If-Match", 'must be a version number, such as "3"') from None
+    # Strictly a version: int() would take "1_0" for 10, and a weak W/"3" cannot be compared
+    # strongly (RFC 9110); the bare digits stay accepted as they always were.
+    version = _VERSION.fullmatch(value.strip())
+    if version is None:
+        raise _bad_header("If-Match", 'must be a version number in quotes, such as "3"')
+    return int(version.group(1) or version.group(2))
 
 
 def _uuid_header(name: str, value: str) -> UUID:

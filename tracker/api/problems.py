@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from tracker.api.schemas import OUT_OF_SPAN
 from tracker.application.commands import PreconditionFailed
 from tracker.application.errors import ConcurrencyError, IdempotencyKeyReused, NotFound
 from tracker.application.minutes import InvalidItems, ItemError
@@ -21,6 +22,9 @@ log = logging.getLogger("tracker.api")
 PROBLEM_JSON = "application/problem+json"
 BASE = "https://commitment-tracker.example/problems/"
 _BACKTICKED = re.compile(r"`([^`]+)`")
+# A body's date or time outside the span names its field inside the message (schemas.py).
+_BEFORE, _AFTER = OUT_OF_SPAN.split("{}")
+_OUT_OF_SPAN = re.compile(re.escape(_BEFORE) + "([^`]+)" + re.escape(_AFTER))
 # The database is out of reach, going away or overloaded: the client may retry. ConnectionError
 # covers a refused or reset socket, and InternalClientError a connection cut mid-query.
 UNAVAILABLE = (
@@ -171,7 +175,10 @@ def _validation(error: ValidationException, aliases: dict[str, str]) -> Problem:
         message = str(item.get("message", ""))
         field = str(item.get("key", ""))
         field = aliases.get(field, field)
-        if field == "data":  # the body as a whole: the field is named inside the message
+        if spanned := _OUT_OF_SPAN.match(message):
+            inner = spanned.group(1)
+            field = inner if field == "data" else f"{field}.{inner}"
+        elif field == "data":  # the body as a whole: the field is named inside the message
             named = _BACKTICKED.search(message)
             field = named.group(1) if named and "field" in message else "body"
         errors.append(FieldError(field, message))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from litestar.params import QueryParameter
 
 from tracker.application.ports import Saved
 from tracker.domain import AffiliationSnapshot
+from tracker.domain.time_range import SPAN, YEARS_PATTERN, within
 
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as a field error instead
 
@@ -21,9 +24,44 @@ Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00:]*$")]
 Ids = Annotated[list[UUID], msgspec.Meta(max_length=100)]
 
+# Every date and time a client sends lies in one span: PostgreSQL would store a year-1 time, but
+# Python cannot read it back in UTC, and a view that met it would fail for good.
+DAY_RULE = f"a date {SPAN}"
+TIME_RULE = f"a time with a UTC offset whose date, as written, is {SPAN}"
+_SPAN_PATTERN = {"pattern": YEARS_PATTERN}
+Day = Annotated[
+    date,
+    msgspec.Meta(extra_json_schema={"description": "A" + DAY_RULE[1:], "extra": _SPAN_PATTERN}),
+]
+Moment = Annotated[
+    datetime,
+    msgspec.Meta(
+        tz=True, extra_json_schema={"description": "A" + TIME_RULE[1:], "extra": _SPAN_PATTERN}
+    ),
+]
+# A body field outside the span is refused with this message; problems.py names the field by it.
+OUT_OF_SPAN = "`{}` must be " + SPAN
+
+
+def day_query(description: str) -> QueryParameter:
+    """A date query parameter, documented with the span (handlers check it)."""
+    return QueryParameter(description=f"{description}: {DAY_RULE}", schema_extra=_SPAN_PATTERN)
+
+
+def time_query(description: str) -> QueryParameter:
+    """A time query parameter, documented with the span (handlers check it)."""
+    return QueryParameter(description=f"{description}: {TIME_RULE}", schema_extra=_SPAN_PATTERN)
+
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base of every request body: unknown fields are refused, not ignored."""
+
+    def __post_init__(self) -> None:
+        """Refuse any date or time outside the span, naming its field."""
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, date) and not within(value):
+                raise ValueError(OUT_OF_SPAN.format(name))
 
 
 class Creation(Command, frozen=True, kw_only=True):

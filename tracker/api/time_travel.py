@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from tracker.api.schemas import TIME_RULE
 from tracker.application.principal import Principal
 from tracker.audit.past_views import Views, views_as_of
 
@@ -16,7 +17,8 @@ AS_OF = (
     "Answer as of a past moment: a timestamp (ISO 8601 with an offset, such as "
     "2026-11-26T10:00:00Z; events recorded at or before it) or a global position (an integer; "
     "events at or before that event in the log's (transaction_id, position) order). "
-    "Overdue is judged at that moment. 404 if the resource did not exist then."
+    "Overdue is judged at that moment. 404 if the resource did not exist then. A timestamp is "
+    f"{TIME_RULE}."
 )
 AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1, max_length=64)]
 

@@ -16,4 +16,10 @@ def today_in(now: Now, timezone: str) -> date:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return now().astimezone(zone).date()
+    moment = now()
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        # At the ends of datetime's range (a meeting stored before times were bounded) the
+        # moment cannot move zone; its own date is the nearest answer.
+        return moment.date()

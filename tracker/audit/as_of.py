@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
+from tracker.domain.time_range import require_within
 from tracker.eventstore import Checkpoint
 from tracker.eventstore.log import Executor
 from tracker.eventstore.past import NoEventAt, event_at, version_at_moment, version_at_position
@@ -69,6 +70,7 @@ def parse_as_of(value: str | int | datetime | AsOf) -> AsOf:
     if moment.tzinfo is None:
         # A time without an offset means different moments to different readers.
         raise _bad("the timestamp needs a UTC offset, such as Z or +01:00")
+    require_within("as_of", moment)
     return AsOf(moment=moment)
 
 

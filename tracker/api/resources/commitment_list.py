@@ -25,8 +25,10 @@ from tracker.api.resources.view_support import (
     json_body,
     scope_of,
 )
+from tracker.api.schemas import day_query
 from tracker.api.time_travel import ViewsDep
 from tracker.domain import InvalidValue
+from tracker.domain.time_range import require_within
 
 VIEWS = ["commitment_views_v2"]
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
@@ -88,8 +90,8 @@ async def list_page(
         UUID | None, _q("Only commitments whose owner is now with this organisation")
     ] = None,
     status: Statuses = None,
-    due_before: Annotated[date | None, _q("Only those due on or before this date")] = None,
-    due_after: Annotated[date | None, _q("Only those due on or after this date")] = None,
+    due_before: Annotated[date | None, day_query("Only those due on or before this date")] = None,
+    due_after: Annotated[date | None, day_query("Only those due on or after this date")] = None,
     overdue: Annotated[
         bool | None, _q("true: only overdue commitments; false: only those not overdue")
     ] = None,
@@ -100,6 +102,8 @@ async def list_page(
     min_position: MinPosition = None,
 ) -> Response[CommitmentPage]:
     """Filter commitments the caller may see; page by an opaque cursor."""
+    require_within("due_before", due_before)
+    require_within("due_after", due_after)
     await consistent(state.pool, min_position, VIEWS)
     filters = Filters(
         owner_id=owner_id,

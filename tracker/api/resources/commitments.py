@@ -11,7 +11,16 @@ from litestar.params import FromPath, JSONBody
 
 from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
 from tracker.api.resources.common import READ_ERRORS, created, new_id, post_creation, state
-from tracker.api.schemas import Command, Creation, Ids, OptionalText, Percent, Recorded, Text
+from tracker.api.schemas import (
+    Command,
+    Creation,
+    Day,
+    Ids,
+    OptionalText,
+    Percent,
+    Recorded,
+    Text,
+)
 from tracker.api.time_travel import AsOfQuery
 from tracker.application import commitments
 from tracker.application.commitments import MakeCommitment as MakeCommitmentCommand
@@ -28,14 +37,14 @@ class MakeCommitment(Creation, frozen=True, kw_only=True):
     owner_id: UUID
     description: Text
     purpose_ids: Ids
-    due_on: date | None = None
+    due_on: Day | None = None
     meeting_id: UUID | None = None
 
 
 class NewTerms(Command, frozen=True, kw_only=True):
     """Changed terms: the full new due date (null for none) and, optionally, a new description."""
 
-    due_on: date | None
+    due_on: Day | None
     description: Text | None = None
     reason: OptionalText = ""
 

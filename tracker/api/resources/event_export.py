@@ -16,8 +16,10 @@ from litestar.response import Stream
 
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
+from tracker.api.schemas import time_query
 from tracker.application import reads
 from tracker.audit.export import MEDIA_TYPE, ExportedEvent, ExportFilter, export
+from tracker.domain.time_range import require_within
 
 RULE = "only-auditors-and-admins-export-the-log"
 # PostgreSQL text cannot hold NUL: refused as a parameter error rather than failing later.
@@ -107,15 +109,14 @@ class EventExportController(Controller):
                 name="type", description="Only these event types (repeatable)", max_items=100
             ),
         ] = None,
-        since: Annotated[
-            datetime | None, QueryParameter(description="Only events recorded at or after")
-        ] = None,
-        until: Annotated[
-            datetime | None, QueryParameter(description="Only events recorded before")
-        ] = None,
+        since: Annotated[datetime | None, time_query("Only events recorded at or after")] = None,
+        until: Annotated[datetime | None, time_query("Only events recorded before")] = None,
     ) -> Stream:
         """Stream the export; nothing is buffered beyond one page of events."""
         reads.require_log_reader(principal, RULE)
+        # Checked before the stream starts: once the 200 is sent an error can only cut it short.
+        require_within("since", since)
+        require_within("until", until)
         only = ExportFilter(
             stream_id=stream_id, stream_type=stream_type, types=types, since=since, until=until
         )

@@ -22,9 +22,11 @@ from tracker.api.resources.history_schemas import (
     encode_cursor,
 )
 from tracker.api.resources.history_text import replay_history
+from tracker.api.schemas import time_query
 from tracker.application.audit import check_forum_reader, check_log_reader, check_stream_reader
 from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
+from tracker.domain.time_range import require_within
 from tracker.eventstore import Checkpoint, LogFilter
 from tracker.eventstore.log import read_filtered
 from tracker.eventstore.store import MAX_VERSION
@@ -74,6 +76,7 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         # A time without an offset means different moments to different readers.
         raise InvalidValue(name, "needs a UTC offset, such as Z or +01:00")
+    require_within(name, value)
     return value
 
 
@@ -104,10 +107,10 @@ class EventLogController(Controller):
         on_behalf_of: Annotated[str | None, _text("Only events recorded on this behalf")] = None,
         source: Annotated[str | None, _text("Only events from this source")] = None,
         recorded_after: Annotated[
-            datetime | None, _q("Only events recorded at or after this time")
+            datetime | None, time_query("Only events recorded at or after this time")
         ] = None,
         recorded_before: Annotated[
-            datetime | None, _q("Only events recorded before this time")
+            datetime | None, time_query("Only events recorded before this time")
         ] = None,
     ) -> EventPage:
         """Keyset pages over (transaction_id, position), up to the commit-safe horizon."""

@@ -19,7 +19,7 @@ from tracker.api.resources.common import (
     recorded,
     state,
 )
-from tracker.api.schemas import Command, Creation, Email, Name, OptionalReason, Recorded
+from tracker.api.schemas import Command, Creation, Day, Email, Name, OptionalReason, Recorded
 from tracker.api.time_travel import AsOfQuery
 from tracker.application import leaders
 from tracker.audit.as_of import get_as_of
@@ -40,14 +40,14 @@ class AffiliationStart(Command, frozen=True, kw_only=True):
 
     organisation_id: UUID
     title: Name
-    from_on: date
+    from_on: Day
 
 
 class AffiliationEnd(Command, frozen=True, kw_only=True):
     """The organisation whose current affiliation ended, and on which day."""
 
     organisation_id: UUID
-    to_on: date
+    to_on: Day
 
 
 class DetailsCorrection(Command, frozen=True, kw_only=True):

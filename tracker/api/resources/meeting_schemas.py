@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -12,8 +12,10 @@ from tracker.api.schemas import (
     AffiliationView,
     Command,
     Creation,
+    Day,
     ExternalId,
     Ids,
+    Moment,
     Name,
     Recorded,
     Text,
@@ -23,7 +25,6 @@ from tracker.domain import Attendance, Meeting
 
 MAX_ITEMS = 200
 
-AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Bounded = msgspec.Meta(max_length=MAX_ITEMS)
 
 
@@ -32,7 +33,7 @@ class ScheduleMeeting(Creation, frozen=True, kw_only=True):
 
     forum_id: UUID
     title: Name
-    starts_at: AwareDateTime
+    starts_at: Moment
     location: Name | None = None
 
 
@@ -68,7 +69,7 @@ class MinutesCommitment(Command, frozen=True, kw_only=True):
     owner_id: UUID
     description: Text
     purpose_ids: Ids
-    due_on: date | None = None
+    due_on: Day | None = None
     external_id: ExternalId | None = None
 
 
