@@ -249,7 +249,9 @@ async def test_a_member_leaves_of_their_own_accord(
     headers = await as_(issue, world, "chloe")
     r = await client.post(forum_path(world, "/member-departures"), json=body, headers=headers)
     assert r.status_code == 200, r.text
-    got = await client.get(forum_path(world), headers=headers)
+    # Having left, they no longer read the forum at all.
+    assert (await client.get(forum_path(world), headers=headers)).status_code == 404
+    got = await client.get(forum_path(world), headers=await as_(issue, world, "amina"))
     assert str(world.id("chloe")) not in got.json()["members"]
 
 

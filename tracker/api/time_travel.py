@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, TypeVar
+from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from tracker.api.schemas import TIME_RULE
+from tracker.application import reads
 from tracker.application.principal import Principal
+from tracker.audit.as_of import get_as_of
 from tracker.audit.past_views import Views, views_as_of
+from tracker.eventstore.repository import Repository
+
+A = TypeVar("A", bound=Aggregate)
 
 AS_OF = (
     "Answer as of a past moment: a timestamp (ISO 8601 with an offset, such as "
@@ -37,3 +44,11 @@ async def provide_views(
 
 
 ViewsDep = NamedDependency[Views]
+
+
+async def read_as_of(
+    repository: Repository, principal: Principal, cls: type[A], resource_id: UUID, as_of: str | None
+) -> A:
+    """A resource now, or as at as_of; access is decided first, before any replay."""
+    current = await reads.readable(repository, principal, cls, resource_id)
+    return current if as_of is None else await get_as_of(repository, cls, resource_id, as_of)

@@ -7,9 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request, at_version
 from tracker.application.ports import Repository, Saved
+from tracker.application.principal import Principal
 from tracker.application.references import meeting_of, referenced
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
@@ -57,11 +58,16 @@ async def forum_of(repository: Repository, scope: str, scope_id: UUID) -> Forum:
     return await repository.get(Forum, purpose.forum_id)
 
 
-async def scoped_forum(repository: Repository, scope: str, scope_id: UUID) -> Forum:
+async def scoped_forum(
+    repository: Repository, principal: Principal, scope: str, scope_id: UUID
+) -> Forum:
     """The forum a new agreement's scope refers to; an unknown or retired scope is refused."""
     if scope == FORUM:
         return await referenced(repository, Forum, scope_id, "scope_id")
     purpose = await referenced(repository, Purpose, scope_id, "scope_id")
+    if not policy.in_limit(principal, purpose.forum_id):
+        # A purpose the integration cannot read is, to it, as unknown as any other id.
+        raise InvalidValue("scope_id", f"no such purpose: {scope_id}")
     if purpose.is_retired:
         raise InvalidValue("scope_id", "the purpose is retired")
     return await repository.get(Forum, purpose.forum_id)
@@ -83,6 +89,7 @@ async def with_forum(
     # to the forum is retried like any other (Commands.create).
 
     async def build() -> list[Agreement | Forum]:
+        await reads.reachable(app.repository, call.principal, Agreement, agreement_id)
         agreement = await at_version(app.repository, Agreement, agreement_id, call.if_match)
         forum = await forum_of(app.repository, agreement.scope, agreement.scope_id)
         outcome = act(agreement, forum)
@@ -98,7 +105,7 @@ async def propose(app: Commands, call: Request, command: ProposeAgreement) -> Sa
 
     async def build() -> list[Agreement]:
         policy.writer(call.principal)
-        forum = await scoped_forum(app.repository, command.scope, command.scope_id)
+        forum = await scoped_forum(app.repository, call.principal, command.scope, command.scope_id)
         by = policy.acting_member(call.principal, forum, "propose-agreements")
         c = command
         return [Agreement.propose(c.agreement_id, c.scope, c.scope_id, c.kind, c.title, c.text, by)]
@@ -127,6 +134,7 @@ async def amend(app: Commands, call: Request, command: AmendAgreement) -> Saved:
         policy.steward(call.principal, forum, "amend-agreements")
         agreement.amend(command.text, command.reason)
 
+    await reads.reachable(app.repository, call.principal, Agreement, command.agreement_id)
     return await app.update(call, Agreement, command.agreement_id, act)
 
 

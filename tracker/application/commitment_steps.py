@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from tracker.application import commitment_commands as c
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
@@ -52,6 +52,7 @@ async def act_on(app: Commands, call: Request, command: c.CommitmentStep) -> Sav
     """Take one step of a commitment's lifecycle, on its latest state."""
     authorise, act = STEPS[type(command)]
     actor = Actor(authorise(call.principal), call.principal, app.repository)
+    await reads.reachable(app.repository, call.principal, Commitment, command.commitment_id)
     return await app.update(
         call, Commitment, command.commitment_id, lambda it: act(it, actor, command)
     )
@@ -169,7 +170,10 @@ async def _unlink_purpose(it: Commitment, who: Actor, command: c.UnlinkPurpose) 
 
 
 @step(c.Comment, policy.commenter)
-def _comment(it: Commitment, who: Actor, command: c.Comment) -> None:
+async def _comment(it: Commitment, who: Actor, command: c.Comment) -> None:
+    forum = await who.repository.read(Forum, it.forum_id)
+    policy.in_forum(who.principal, forum, "comment")
+    policy.may_comment(who.by, forum, (it.owner_id, it.requester_id))
     it.comment(who.by, command.text)
 
 

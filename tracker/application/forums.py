@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Saved
 from tracker.application.references import active_leader
@@ -75,7 +76,7 @@ async def rename(app: Commands, call: Request, command: RenameForum) -> Saved:
         )
         forum.rename(command.name)
 
-    return await app.update(call, Forum, command.forum_id, act)
+    return await _change(app, call, command.forum_id, act)
 
 
 async def admit(app: Commands, call: Request, command: Membership) -> Saved:
@@ -86,7 +87,7 @@ async def admit(app: Commands, call: Request, command: Membership) -> Saved:
         leader = await active_leader(app.repository, command.leader_id, "leader_id")
         forum.join(leader.id)
 
-    return await app.update(call, Forum, command.forum_id, act)
+    return await _change(app, call, command.forum_id, act)
 
 
 async def depart(app: Commands, call: Request, command: Membership) -> Saved:
@@ -97,7 +98,7 @@ async def depart(app: Commands, call: Request, command: Membership) -> Saved:
         policy.runs_forum(call.principal, forum, rule, or_leader=command.leader_id)
         forum.leave(command.leader_id)
 
-    return await app.update(call, Forum, command.forum_id, act)
+    return await _change(app, call, command.forum_id, act)
 
 
 async def appoint(app: Commands, call: Request, command: Stewardship) -> Saved:
@@ -108,7 +109,7 @@ async def appoint(app: Commands, call: Request, command: Stewardship) -> Saved:
         policy.runs_forum(call.principal, forum, rule, role=CONVENOR)
         forum.appoint_steward(command.leader_id, command.role)
 
-    return await app.update(call, Forum, command.forum_id, act)
+    return await _change(app, call, command.forum_id, act)
 
 
 async def stand_down(app: Commands, call: Request, command: Stewardship) -> Saved:
@@ -119,4 +120,12 @@ async def stand_down(app: Commands, call: Request, command: Stewardship) -> Save
         policy.runs_forum(call.principal, forum, rule, role=CONVENOR, or_leader=command.leader_id)
         forum.stand_down_steward(command.leader_id, command.role)
 
-    return await app.update(call, Forum, command.forum_id, act)
+    return await _change(app, call, command.forum_id, act)
+
+
+async def _change(
+    app: Commands, call: Request, forum_id: UUID, act: Callable[[Forum], Awaitable[None] | None]
+) -> Saved:
+    """Change a forum; to an integration limited to other forums, it does not exist."""
+    await reads.reachable(app.repository, call.principal, Forum, forum_id)
+    return await app.update(call, Forum, forum_id, act)

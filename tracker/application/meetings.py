@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
 from tracker.application.minutes import AttendanceLine, InvalidItems, ItemError, attendance
 from tracker.application.ports import Saved
@@ -87,6 +87,7 @@ async def keep_record(app: Commands, call: Request, meeting_id: UUID, rule: str,
         if outcome is not None:
             await outcome
 
+    await reads.reachable(app.repository, call.principal, Meeting, meeting_id)
     return await app.update(call, Meeting, meeting_id, step)
 
 

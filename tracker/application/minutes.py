@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request, at_version
 from tracker.application.commitments import MakeCommitment, new_commitment
@@ -140,6 +140,8 @@ async def minutes_taken(
 
     A scheduled meeting is opened first, since minutes record a meeting that took place.
     """
+    # Before If-Match is judged, so a 412 never tells an integration of another forum's meeting.
+    await reads.reachable(repository, call.principal, Meeting, command.meeting_id)
     meeting = await at_version(repository, Meeting, command.meeting_id, call.if_match)
     forum = await repository.read(Forum, meeting.forum_id)
     policy.steward(call.principal, forum, "record-minutes")

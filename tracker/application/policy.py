@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
 from tracker.domain import Forum, InvalidValue, NotAllowed
+
+# An integration limited to some forums writes in those alone, as it reads only those.
+LIMIT_RULE = "integrations-write-only-in-their-forums"
+COMMENT_RULE = "only-parties-members-or-stewards-can-comment"
 
 
 def writer(principal: Principal) -> None:
@@ -51,6 +55,7 @@ def party(principal: Principal, command: str) -> UUID | None:
 
 def member(principal: Principal, forum: Forum, command: str) -> UUID | None:
     """A leader must belong to the forum; recorders and admins record for it."""
+    in_forum(principal, forum, command)
     by = party(principal, command) if principal.kind != ADMIN else None
     if by is not None and not forum.is_member(by):
         raise NotAllowed(f"only-forum-members-can-{command}", by)
@@ -69,7 +74,7 @@ def acting_member(principal: Principal, forum: Forum, command: str) -> UUID:
 
 def steward(principal: Principal, forum: Forum, command: str, role: str | None = None) -> None:
     """Stewards (and administrators, and recorders for record-keeping) run a forum's business."""
-    writer(principal)
+    in_forum(principal, forum, command)
     if principal.kind in (ADMIN, INTEGRATION):
         return
     if principal.leader_id is None or not forum.is_steward(principal.leader_id, role):
@@ -92,6 +97,30 @@ def runs_forum(
     if me is not None and (forum.is_steward(me, role) or me == or_leader):
         return
     raise NotAllowed(rule, me)
+
+
+def in_limit(principal: Principal, forum_id: UUID) -> bool:
+    """Whether the forum is within the caller's forum limit; only integrations may have one."""
+    limit = principal.forum_ids
+    return principal.kind != INTEGRATION or limit is None or forum_id in limit
+
+
+def in_forum(principal: Principal, forum: Forum, command: str) -> None:
+    """Every write in a forum: not by an auditor, within an integration's forum limit, and
+    on behalf of (if anyone) a leader who is a member of the forum now."""
+    writer(principal)
+    if not in_limit(principal, forum.id):
+        raise NotAllowed(LIMIT_RULE)
+    acted_for = principal.on_behalf_of
+    if acted_for is not None and not forum.is_member(acted_for):
+        raise NotAllowed(f"only-forum-members-can-{command}", acted_for)
+
+
+def may_comment(by: UUID, forum: Forum, parties: Collection[UUID | None]) -> None:
+    """A commenter is a party to the commitment (owner, requester), a member or a steward."""
+    if by in parties or forum.is_member(by) or forum.is_steward(by):
+        return
+    raise NotAllowed(COMMENT_RULE, by)
 
 
 def is_steward(principal: Principal, forum: Forum) -> bool:

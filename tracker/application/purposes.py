@@ -6,7 +6,7 @@ from uuid import UUID
 
 import msgspec
 
-from tracker.application import policy
+from tracker.application import policy, reads
 from tracker.application.clock import today_in
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Saved
@@ -71,6 +71,7 @@ async def revise(app: Commands, call: Request, command: RevisePurpose) -> Saved:
         by = policy.acting_member(call.principal, forum, "revise-purposes")
         purpose.revise(by, command.statement, command.reason)
 
+    await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
     return await app.update(call, Purpose, command.purpose_id, act)
 
 
@@ -103,6 +104,7 @@ async def adopt(app: Commands, call: Request, command: AdoptPurpose) -> Saved:
         await meeting_of(app.repository, command.meeting_id, forum)
         purpose.adopt(command.decision_rule, command.meeting_id)
 
+    await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
     return await app.update(call, Purpose, command.purpose_id, act)
 
 
@@ -114,4 +116,5 @@ async def retire(app: Commands, call: Request, command: RetirePurpose) -> Saved:
         policy.steward(call.principal, forum, "retire-purposes")
         purpose.retire(command.reason)
 
+    await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
     return await app.update(call, Purpose, command.purpose_id, act)

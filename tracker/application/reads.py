@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Aggregate
 
 from tracker.application import policy
+from tracker.application.errors import NotFound
+from tracker.application.ports import Repository
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
+from tracker.domain import Agreement, Commitment, Forum, Meeting, Purpose
+from tracker.domain.agreement import FORUM
+from tracker.domain.registry import STREAM_TYPES
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class ForumMembers(Protocol):
@@ -55,3 +63,52 @@ def viewing_leader(principal: Principal) -> UUID | None:
 def require_log_reader(principal: Principal, rule: str) -> None:
     """Refuse the whole log, its seals and proofs to all but auditors and admins."""
     policy.log_reader(principal, rule)
+
+
+async def readable(
+    repository: Repository, principal: Principal, cls: type[A], resource_id: UUID
+) -> A:
+    """The resource as it stands, if the caller may read it; to anyone else it does not exist.
+
+    Refused alike with NotFound, so that no caller learns which ids exist in others' forums.
+    """
+    resource = await repository.read(cls, resource_id)
+    if principal.kind in (AUDITOR, ADMIN):
+        return resource
+    forum_id = await forum_of(repository, resource)
+    if forum_id is not None and not await _sees(repository, principal, forum_id):
+        raise NotFound(STREAM_TYPES[cls], resource_id)
+    return resource
+
+
+async def reachable(
+    repository: Repository, principal: Principal, cls: type[A], resource_id: UUID
+) -> None:
+    """Refuse, as not found, a write to a resource in a forum outside an integration's limit."""
+    if principal.kind != INTEGRATION or principal.forum_ids is None:
+        return
+    forum_id = await forum_of(repository, await repository.read(cls, resource_id))
+    if forum_id is not None and not policy.in_limit(principal, forum_id):
+        raise NotFound(STREAM_TYPES[cls], resource_id)
+
+
+async def forum_of(repository: Repository, resource: Aggregate) -> UUID | None:
+    """The forum a resource belongs to; None for leaders and organisations, which have none."""
+    match resource:
+        case Forum():
+            return resource.id
+        case Commitment() | Purpose() | Meeting():
+            return resource.forum_id
+        case Agreement() if resource.scope == FORUM:
+            return resource.scope_id
+        case Agreement():
+            return (await repository.read(Purpose, resource.scope_id)).forum_id
+    return None
+
+
+async def _sees(repository: Repository, principal: Principal, forum_id: UUID) -> bool:
+    """policy.sees_forum, reading the forum's current members only for a leader."""
+    members: Sequence[UUID] = ()
+    if principal.kind == LEADER:
+        members = list((await repository.read(Forum, forum_id)).members)
+    return policy.sees_forum(principal, forum_id, members)

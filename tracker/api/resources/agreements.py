@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
@@ -21,9 +21,8 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
-from tracker.api.time_travel import AsOfQuery
+from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import agreements
-from tracker.audit.as_of import get_as_of
 from tracker.domain import Agreement
 
 PATH = "/agreements"
@@ -119,10 +118,14 @@ class AgreementController(Controller):
         responses=READ_ERRORS,
     )
     async def get_agreement(
-        self, agreement_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        agreement_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        as_of: AsOfQuery = None,
     ) -> Response[AgreementState]:
         """Loaded from its own stream; the ETag is its version."""
-        agreement = await get_as_of(repository, Agreement, agreement_id, as_of)
+        agreement = await read_as_of(repository, principal, Agreement, agreement_id, as_of)
         return state(AgreementState.of(agreement), agreement.version)  # type: ignore[return-value]
 
     @post_command(

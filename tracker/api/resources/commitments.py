@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import READ_ERRORS, created, new_id, post_creation, state
 from tracker.api.schemas import (
     Command,
@@ -21,10 +21,9 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
-from tracker.api.time_travel import AsOfQuery
+from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import commitments
 from tracker.application.commitments import MakeCommitment as MakeCommitmentCommand
-from tracker.audit.as_of import get_as_of
 from tracker.domain import Commitment
 
 PATH = "/commitments"
@@ -161,8 +160,12 @@ class CommitmentController(Controller):
         responses=READ_ERRORS,
     )
     async def get_commitment(
-        self, commitment_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        commitment_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        as_of: AsOfQuery = None,
     ) -> Response[CommitmentState]:
         """Loaded from its own stream, so always consistent; the ETag is its version."""
-        commitment = await get_as_of(repository, Commitment, commitment_id, as_of)
+        commitment = await read_as_of(repository, principal, Commitment, commitment_id, as_of)
         return state(CommitmentState.of(commitment), commitment.version)  # type: ignore[return-value]

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
@@ -21,9 +21,8 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import Command, Creation, Name, Recorded, Renaming
-from tracker.api.time_travel import AsOfQuery
+from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import forums
-from tracker.audit.as_of import get_as_of
 from tracker.domain import Forum
 from tracker.domain.forum import DEFAULT_TIMEZONE
 
@@ -118,10 +117,14 @@ class ForumController(Controller):
         responses=READ_ERRORS,
     )
     async def get_forum(
-        self, forum_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        forum_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        as_of: AsOfQuery = None,
     ) -> Response[ForumState]:
         """Loaded from its own stream; the ETag is its version."""
-        forum = await get_as_of(repository, Forum, forum_id, as_of)
+        forum = await read_as_of(repository, principal, Forum, forum_id, as_of)
         return state(ForumState.of(forum), forum.version)  # type: ignore[return-value]
 
     @post_command(

@@ -7,7 +7,7 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
@@ -26,9 +26,8 @@ from tracker.api.resources.meeting_schemas import (
     ScheduleMeeting,
 )
 from tracker.api.schemas import Reasoned, Recorded
-from tracker.api.time_travel import AsOfQuery
+from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import meetings
-from tracker.audit.as_of import get_as_of
 from tracker.domain import Meeting
 
 PATH = "/meetings"
@@ -65,10 +64,14 @@ class MeetingController(Controller):
         responses=READ_ERRORS,
     )
     async def get_meeting(
-        self, meeting_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        meeting_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        as_of: AsOfQuery = None,
     ) -> Response[MeetingState]:
         """Loaded from its own stream, so always consistent; the ETag is its version."""
-        meeting = await get_as_of(repository, Meeting, meeting_id, as_of)
+        meeting = await read_as_of(repository, principal, Meeting, meeting_id, as_of)
         return state(MeetingState.of(meeting), meeting.version)  # type: ignore[return-value]
 
     @post_command(

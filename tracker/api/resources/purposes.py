@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
@@ -29,9 +29,8 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
-from tracker.api.time_travel import AsOfQuery
+from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import purposes
-from tracker.audit.as_of import get_as_of
 from tracker.domain import Purpose
 
 PATH = "/purposes"
@@ -126,10 +125,14 @@ class PurposeController(Controller):
         responses=READ_ERRORS,
     )
     async def get_purpose(
-        self, purpose_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        purpose_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        as_of: AsOfQuery = None,
     ) -> Response[PurposeState]:
         """Loaded from its own stream; the ETag is its version."""
-        purpose = await get_as_of(repository, Purpose, purpose_id, as_of)
+        purpose = await read_as_of(repository, principal, Purpose, purpose_id, as_of)
         return state(PurposeState.of(purpose), purpose.version)  # type: ignore[return-value]
 
     @post_command(
