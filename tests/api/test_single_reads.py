@@ -9,6 +9,7 @@ import pytest
 
 from tests.api.conftest import Tokens
 from tests.api.partners import Client, Partners, partners
+from tracker import tokens
 from tracker.eventstore.repository import Repository
 
 # The kind of resource, its collection, and the seeded resource of forum A it stands for.
@@ -91,5 +92,8 @@ async def test_as_of_is_refused_alike_and_before_it_is_even_parsed(p: Partners) 
 
 async def test_an_id_derived_from_an_external_reference_is_no_clue_either(p: Partners) -> None:
     body = p.commitment_body(source_system="minutes-tool", external_id="m42-3")
-    p.ids["external"] = await p.created("/commitments", body, "ben")
+    # Only the system named by the reference records under it: an integration of that name.
+    token = await tokens.issue(p.pool, "minutes-tool", "integration")
+    p.h["minutes-tool"] = {"Authorization": f"Bearer {token}", "On-Behalf-Of": p.leader("ben")}
+    p.ids["external"] = await p.created("/commitments", body, "minutes-tool")
     await refused_like_unknown(p, "dev", "/commitments", "external")
