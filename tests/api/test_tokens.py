@@ -46,7 +46,7 @@ async def test_a_deactivated_leaders_token_is_refused_at_once_for_reads_and_writ
     assert made.status_code == 201, made.text
     cid = made.json()["stream_id"]
     view = f"/leaders/{world.id('ben')}/commitments"
-    assert (await client.get(view, headers=ben)).status_code == 200
+    assert (await client.get(f"/leaders/{world.id('ben')}", headers=ben)).status_code == 200
 
     admin = await issue.headers("admin")
     off = await client.post(f"/leaders/{world.id('ben')}/deactivation", json={}, headers=admin)
