@@ -40,6 +40,8 @@ async def client(
     session_client: AsyncTestClient[Litestar], pool: asyncpg.Pool
 ) -> AsyncTestClient[Litestar]:
     """The app's client over freshly emptied tables (the clock is reset for every test)."""
+    # Every test starts with no failed authentications counted against the test client.
+    session_client.app.state.authenticator.throttle.clear()
     return session_client
 
 

@@ -283,7 +283,9 @@ async def test_correcting_details_is_refused_with_the_reason(
     path, admin = f"/leaders/{amina.id}/details-corrections", await issue.headers("admin")
     body = {"name": "Amina Okafor"}
     await refused_by(client, pool, path, 401, json=body)
-    other = await issue.headers("leader", dev.id)
+    eve = Leader.register(uuid.uuid4(), "Eve", None)
+    await repository.save(eve, context=SEEDER)
+    other = await issue.headers("leader", eve.id)
     problem = await refused_by(client, pool, path, 403, json=body, headers=other)
     assert problem["rule"] == "only-admins-or-the-leader-can-correct-details"
     unknown = f"/leaders/{uuid.uuid4()}/details-corrections"
@@ -292,11 +294,12 @@ async def test_correcting_details_is_refused_with_the_reason(
         client, pool, path, 412, json=body, headers=admin | {"If-Match": '"99"'}
     )
     assert problem["current_version"] == 2
-    as_dev = await issue.headers("leader", dev.id)
-    problem = await refused_by(
-        client, pool, f"/leaders/{dev.id}/details-corrections", 409, json=body, headers=as_dev
-    )
+    dev_path = f"/leaders/{dev.id}/details-corrections"
+    problem = await refused_by(client, pool, dev_path, 409, json=body, headers=admin)
     assert problem["current_state"] == "deactivated"
+    as_dev = await issue.headers("leader", dev.id)
+    problem = await refused_by(client, pool, dev_path, 403, json=body, headers=as_dev)
+    assert problem["rule"] == "deactivated-leaders-cannot-act"
     for bad, field in [
         ({"name": "Amina"}, "name"),
         ({"name": "Amina", "email": "amina@example.org"}, "name"),

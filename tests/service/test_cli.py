@@ -86,7 +86,14 @@ async def test_tokens_are_issued_listed_and_revoked(pool: asyncpg.Pool, database
     token_id = await pool.fetchval("SELECT id FROM api_tokens")
 
     listed = await run("list")
-    assert listed.stdout.split() == [str(token_id), "integration", "minutes", "bot", "active"]
+    assert listed.stdout.split() == [
+        str(token_id),
+        "integration",
+        "minutes",
+        "bot",
+        "active",
+        "no-expiry",
+    ]
 
     assert (await run("revoke", str(token_id))).returncode == 0
     again = await run("revoke", str(token_id))

@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.pool = pool
             app.state.store = store
             app.state.repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
-            app.state.authenticator = Authenticator(pool)
+            app.state.authenticator = Authenticator(pool, now)
             app.state.view_cache = (
                 ViewCache(pool, settings.view_cache_mb * 2**20) if settings.view_cache_mb else None
             )
@@ -238,4 +238,10 @@ and answer with the stream's new `version` and the event's global `position`.
 * **Access**: leaders act as themselves; integrations record, and may name a leader with
   `On-Behalf-Of`; auditors read everything and write nothing; admins register
   organisations, leaders and forums.
+* **Tokens**: an unknown, revoked or expired token is a 401; a deactivated leader's token is a
+  403 (`rule`: `deactivated-leaders-cannot-act`). Revocation and deactivation take effect on
+  every server within a second. More than 20 refused tokens within 10 s from one address are
+  answered 429 with `Retry-After` instead; requests with a valid token are never throttled.
+* **Provenance**: each event records its `source` as `api:<token kind>:<token name>`, taken
+  from the token; no header sets it.
 """

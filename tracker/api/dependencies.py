@@ -16,6 +16,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from tracker.api.access_log import log_auditor_access
 from tracker.api.problems import FieldError, Refused, problem
+from tracker.application.admission import admit
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
 from tracker.application.principal import INTEGRATION, Principal
@@ -23,6 +24,7 @@ from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 
 MAX_KEY = 200
+MAX_SOURCE = 200
 # An entity tag as the API hands it out ("3"), or the bare digits; at most a bigint's digits.
 _VERSION = re.compile(r'"([0-9]{1,18})"|([0-9]{1,18})')
 # The interactive API documentation and the OpenAPI document are public.
@@ -36,13 +38,20 @@ RepositoryDep = NamedDependency[Repository]
 
 
 async def authenticate(request: Request[Any, Any, Any]) -> None:
-    """Before every handler but the public ones: resolve the caller, and log an auditor's read.
+    """Before every handler: resolve the caller (on a public route, only one who sent a token),
+    and log an auditor's read of anything but a public route.
 
     A before-request hook rather than a guard: litestar copies the handler for each guard call,
     which cost more than the rest of authentication. It runs before the body is parsed and the
     dependencies are resolved, so an unauthenticated request is refused without that work.
     """
-    if request.route_handler.opt.get("public") or request.scope["path"].startswith(PUBLIC_PATHS):
+    if request.route_handler.opt.get("public"):
+        # A public route tells a caller with a valid token more (GET /health); one sent is
+        # checked like any other, so that it cannot serve to test tokens unthrottled.
+        if "authorization" in request.headers:
+            request.scope.setdefault("state", {})["principal"] = await _principal(request)
+        return
+    if request.scope["path"].startswith(PUBLIC_PATHS):
         return
     principal = await _principal(request)
     request.scope.setdefault("state", {})["principal"] = principal
@@ -63,15 +72,34 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     if scheme.lower() != "bearer" or not token:
         raise NotAuthorizedException("a bearer token is required")
     authenticator: Authenticator = state.authenticator
-    principal = await authenticator.principal(token.strip())
+    principal, fresh = await authenticator.lookup(token.strip())
     if principal is None:
-        raise NotAuthorizedException("the bearer token is unknown or revoked")
+        raise _failed(authenticator, connection)
+    await admit(state.repository, principal, fresh=fresh)
     on_behalf = request.headers.get("on-behalf-of")
     if on_behalf:
         if principal.kind != INTEGRATION:
             raise _bad_header("On-Behalf-Of", "only integrations act on behalf of a leader")
         principal = principal.acting_for(_uuid_header("On-Behalf-Of", on_behalf))
     return principal
+
+
+def _failed(
+    authenticator: Authenticator, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Exception:
+    """401 for a token that is not valid; 429 once its address has failed too often."""
+    client = connection.client.host if connection.client else "unknown"
+    wait = authenticator.throttle.failed(client)
+    if wait is None:
+        return NotAuthorizedException("the bearer token is unknown, revoked or expired")
+    detail = (
+        f"more than {authenticator.throttle.limit} failed authentications from this address "
+        f"within {authenticator.throttle.window.seconds} s; retry after {wait} s"
+    )
+    return Refused(
+        problem(429, "too-many-failed-authentications", "Too many failed authentications", detail),
+        {"Retry-After": str(wait)},
+    )
 
 
 async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep) -> CommandRequest:
@@ -90,9 +118,15 @@ async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep)
         if_match=_if_match(headers.get("if-match")),
         idempotency_key=key,
         fingerprint=fingerprint,
-        source=headers.get("x-source", f"api:{principal.kind}")[:200],
+        # From the token, never from a header, so that no client can claim another source.
+        source=source(principal),
         correlation_id=_uuid_header("X-Correlation-Id", correlation) if correlation else None,
     )
+
+
+def source(principal: Principal) -> str:
+    """The envelope's source for a request: the API, and the kind and name of its token."""
+    return f"api:{principal.kind}:{principal.name}"[:MAX_SOURCE]
 
 
 def provide_commands(state: State, call: Call) -> Commands:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.openapi.spec import Example, OpenAPI, Operation, Reference, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 
 SAMPLE_ID = "3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17"
 STRINGS = {
@@ -92,6 +102,13 @@ PROBLEMS: dict[str, dict[str, Any]] = {
         "detail": "invalid: due_on",
         "errors": [{"field": "due_on", "message": "Expected `date`"}],
     },
+    "429": {
+        "type": PROBLEM_TYPE + "too-many-failed-authentications",
+        "title": "Too many failed authentications",
+        "status": 429,
+        "detail": "more than 20 failed authentications from this address within 10 s; "
+        "retry after 7 s",
+    },
     "503": {
         "type": PROBLEM_TYPE + "database-unavailable",
         "title": "Database unavailable",
@@ -103,15 +120,50 @@ PROBLEMS: dict[str, dict[str, Any]] = {
 }
 
 
+# Every operation that checks a token may refuse a deactivated leader's (403), and a client
+# address that keeps sending tokens that are not valid (429).
+TOKEN_REFUSALS = {
+    "403": "A rule refuses this caller; `rule` names it (a deactivated leader's token: "
+    "`deactivated-leaders-cannot-act`)",
+    "429": "More than 20 failed authentications from this address within 10 s; retry after "
+    "Retry-After seconds (a request with a valid token is never refused so)",
+}
+RETRY_AFTER: dict[str, OpenAPIHeader | Reference] = {
+    "Retry-After": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+        description="Seconds to wait before trying again",
+    )
+}
+
+
 def finish(document: OpenAPI, public: set[str]) -> None:
     """Add examples everywhere, and mark the public operations as needing no token."""
     schemas = document.components.schemas or {} if document.components else {}
     for path in (document.paths or {}).values():
         for operation in (path.get, path.post, path.put, path.patch, path.delete):
             if isinstance(operation, Operation):
+                _token_refusals(operation)
                 _operation(operation, schemas)
                 if operation.operation_id in public:
                     operation.security = [{}]
+
+
+def _token_refusals(operation: Operation) -> None:
+    """Declare the refusals of tokens on every operation that can answer 401."""
+    responses = operation.responses or {}
+    if "401" not in responses:
+        return
+    for status, description in TOKEN_REFUSALS.items():
+        if status not in responses:
+            responses[status] = OpenAPIResponse(
+                description=description,
+                headers=RETRY_AFTER if status == "429" else None,
+                content={
+                    "application/problem+json": OpenAPIMediaType(
+                        schema=Reference(ref="#/components/schemas/Problem")
+                    )
+                },
+            )
 
 
 def _operation(operation: Operation, schemas: dict[str, Schema]) -> None:

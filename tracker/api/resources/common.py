@@ -26,7 +26,7 @@ def problem_response(description: str) -> ResponseSpec:
 
 
 READ_ERRORS = {
-    401: problem_response("No bearer token, or an unknown or revoked one"),
+    401: problem_response("No bearer token, or an unknown, revoked or expired one"),
     404: problem_response("No such resource"),
     422: problem_response("A query parameter (such as as_of) is invalid; `errors` names it"),
     503: problem_response(
