@@ -427,7 +427,7 @@ async def test_every_event_records_the_actor_and_on_whose_behalf(
     )
     assert row["actor"] == "integration:minutes-tool"
     assert row["on_behalf_of"] == f"leader:{party.world.id('chloe')}"
-    assert row["source"] == "api:integration:test-integration"
+    assert row["source"] == "api:integration:minutes-tool"  # from the token, never a header
 
 
 async def test_as_of_a_position_returns_the_commitment_as_it_was_then(party: Party) -> None:
