@@ -8,13 +8,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from tracker.application import policy
+from tracker.application.errors import NotFound
 from tracker.application.principal import ADMIN, AUDITOR, Principal
 from tracker.domain import Agreement, Commitment, Forum, Meeting, NotAllowed, Purpose
 from tracker.domain.agreement import FORUM
 
 LOG_RULE = "only-auditors-and-admins-read-the-log"
 STREAM_RULE = "only-auditors-and-admins-read-this-stream"
-FORUM_RULE = "only-forum-members-read-its-history"
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -40,14 +40,24 @@ async def check_stream_reader(
     forum_id = await _forum_of(repository, stream_type, stream_id)
     if forum_id is None:
         raise NotAllowed(STREAM_RULE, principal.leader_id)
-    await check_forum_reader(repository, principal, forum_id)
+    if not await sees_forum(repository, principal, forum_id):
+        # The answer to an unknown id: a refusal would confirm that the stream exists.
+        raise NotFound("stream", stream_id)
 
 
-async def check_forum_reader(repository: Reader, principal: Principal, forum_id: UUID) -> None:
+async def check_history_reader(
+    repository: Reader, principal: Principal, commitment_id: UUID
+) -> None:
+    """Only those who see the commitment's forum read its history; to others it is unknown."""
+    commitment = await repository.read(Commitment, commitment_id)
+    if not await sees_forum(repository, principal, commitment.forum_id):
+        raise NotFound("commitment", commitment_id)
+
+
+async def sees_forum(repository: Reader, principal: Principal, forum_id: UUID) -> bool:
     """policy.sees_forum over the forum's members as they are now."""
     forum = await repository.read(Forum, forum_id)
-    if not policy.sees_forum(principal, forum.id, list(forum.members)):
-        raise NotAllowed(FORUM_RULE, principal.leader_id)
+    return policy.sees_forum(principal, forum.id, list(forum.members))
 
 
 async def _forum_of(repository: Reader, stream_type: str, stream_id: UUID) -> UUID | None:

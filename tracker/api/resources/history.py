@@ -23,7 +23,7 @@ from tracker.api.resources.history_schemas import (
 )
 from tracker.api.resources.history_text import replay_history
 from tracker.api.schemas import time_query
-from tracker.application.audit import check_forum_reader, check_log_reader, check_stream_reader
+from tracker.application.audit import check_history_reader, check_log_reader, check_stream_reader
 from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
 from tracker.domain.time_range import require_within
@@ -206,11 +206,12 @@ class CommitmentHistoryController(Controller):
         self, commitment_id: FromPath[UUID], principal: PrincipalDep, repository: RepositoryDep
     ) -> CommitmentHistory:
         """Replay the stream through the aggregate, diffing its public state at each event."""
+        # Access first, from the cached aggregate, so that a refused caller costs no replay.
+        await check_history_reader(repository, principal, commitment_id)
         records = await repository.store.read_stream(commitment_id)
         if not records or records[0].stream_type != "commitment":
             raise NotFound("commitment", commitment_id)
         commitment, entries = replay_history(repository, records)
-        await check_forum_reader(repository, principal, commitment.forum_id)
         return CommitmentHistory(
             commitment_id=commitment_id,
             forum_id=commitment.forum_id,
