@@ -38,12 +38,14 @@ def _wrapped(inner: ASGIApp, allowed: dict[str, str]) -> ASGIApp:
             await inner(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
+        options = scope["method"] == "OPTIONS"
         if head:
             # Routed and answered as GET; only the body is left out.
             scope["method"] = "GET"
 
         async def sending(message: Any) -> None:
-            if message["type"] == "http.response.start":
+            # Only OPTIONS answers and 405s carry Allow: other responses pass untouched.
+            if message["type"] == "http.response.start" and (options or message["status"] == 405):
                 message = _with_allow(message, allowed.get(scope.get("path_template", "")))
             elif head and message["type"] == "http.response.body":
                 if message.get("more_body", False):
