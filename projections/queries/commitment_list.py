@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 from uuid import UUID
 
@@ -11,9 +9,9 @@ import asyncpg
 import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
+from projections.queries import paging
 from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
 from tracker.domain import InvalidValue
-from tracker.domain.time_range import within
 
 __all__ = ["DEFAULT_TIMEZONE", "STATUSES", "CommitmentItem", "CommitmentPage", "Filters", "Scope"]
 
@@ -161,18 +159,12 @@ def completed(item: str, forum_name: str | None, overdue: bool, more: str = "") 
 
 def encode_cursor(created_at: datetime, commitment_id: UUID) -> str:
     """An opaque token for the position after this row."""
-    raw = msgspec.json.encode([created_at, commitment_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return paging.encode([created_at, commitment_id])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     """The row a cursor points after; 422 for anything this API did not hand out."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, commitment_id = msgspec.json.decode(raw, type=tuple[datetime, UUID])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise InvalidValue("cursor", "not a cursor this API returned") from None
-    # A time beyond the span could not even be sent to PostgreSQL; no cursor holds one.
-    if created_at.tzinfo is None or not within(created_at):
-        raise InvalidValue("cursor", "not a cursor this API returned")
+    created_at, commitment_id = paging.decode(cursor, tuple[datetime, UUID])
+    if created_at.tzinfo is None:
+        raise InvalidValue("cursor", paging.NOT_OURS)
     return created_at, commitment_id

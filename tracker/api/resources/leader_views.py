@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
 from projections.queries.leader_view import READS, LeaderCommitments, Options, leader_view
+from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.commitment_list import Statuses, statuses
 from tracker.api.resources.common import COMMAND_ERRORS
@@ -26,8 +27,11 @@ from tracker.application.errors import NotFound
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
 Role = Literal["owner", "requester"]
+Group = Literal[
+    "awaiting_response", "overdue", "due_soon", "active", "no_due_date", "recently_finished"
+]
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 A leader's commitments, each in exactly one group, checked in this order:
 
 1. `awaiting_response`: waits for this leader (`awaiting` says what): a commitment proposed to
@@ -44,6 +48,18 @@ A leader's commitments, each in exactly one group, checked in this order:
 Overdue and due-soon are computed at query time, never stored: "today" is the date in each
 commitment's forum's time zone (default Europe/London) at `evaluated_at`; `today` lists the
 date used per forum.
+
+**A page of each group**: `counts` always holds how many commitments each group has in full;
+each group lists at most `limit` of them (default {PAGE}, at most {MAX_PAGE}) in its own order
+(`recently_finished`: latest finished first; the others: earliest due first, no due date last,
+then oldest, then by id). `cursors` holds, per group, the cursor of its next page, or null when
+the page listed is its last. Pass one back as `cursor` (with `group` set to its group, or
+without `group`, and any `limit`) for that group's next page: then only that group is listed,
+the other groups' lists are empty and their cursors null, while `counts` and `today` still
+cover the whole view. `group` without a cursor lists that group's first page alone. Pages are
+keyset-paginated, so paging while commitments change never repeats or skips one that stays in
+its group. A cursor this API did not hand out, or one of another group than `group`, is a 422
+naming `cursor`.
 
 **Access**: the view lists only commitments in forums the caller may see. A leader sees items
 in forums they belong to, so asking about another leader shows only the forums both share;
@@ -95,6 +111,25 @@ class LeaderViewController(Controller):
             int,
             QueryParameter(description="Days back that count as recently finished", ge=0, le=365),
         ] = 30,
+        limit: Annotated[
+            int,
+            QueryParameter(
+                description=f"Commitments listed per group (at most {MAX_PAGE})",
+                ge=1,
+                le=MAX_PAGE,
+            ),
+        ] = PAGE,
+        group: Annotated[
+            Group | None,
+            QueryParameter(description="List only this group (the group of `cursor`)"),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(
+                description="A group's cursor from `cursors`: that group's next page",
+                max_length=400,
+            ),
+        ] = None,
         min_position: MinPosition = None,
     ) -> Response[LeaderCommitments]:
         """Group a leader's commitments by what needs attention now."""
@@ -106,6 +141,9 @@ class LeaderViewController(Controller):
             forum_id=forum_id,
             purpose_id=purpose_id,
             statuses=statuses(status),
+            limit=limit,
+            group=group,
+            cursor=cursor,
         )
         view = await leader_view(
             views.pool, leader_id, views.now(), options, scope_of(principal), views.cache
