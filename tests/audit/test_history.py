@@ -32,6 +32,7 @@ from tracker.api.dependencies import (
     provide_repository,
 )
 from tracker.api.openapi import finish
+from tracker.api.resources import history_text
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.history import (
     CommitmentHistoryController,
@@ -654,3 +655,37 @@ async def test_the_controllers_document_themselves(
         assert op["operationId"] == operation_id
         assert {"401", "403", "404", "422"} <= set(op["responses"]), path
         assert op["summary"]
+
+
+@pytest.mark.parametrize("chunk", [1000, 2, 3])
+async def test_history_pages_tell_the_same_entries_as_one_page(
+    client: Client,
+    story: Story,
+    repository: Repository,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+) -> None:
+    """Pages start from the state their first entry changed, however the stream is read."""
+    monkeypatch.setattr(history_text, "CHUNK", chunk)
+    c = await repository.get(Commitment, story.c.id)
+    for percent in range(41, 48):
+        c.report_progress(c.owner_id, percent)
+    await repository.save(c, context=SEEDER)
+    path, auditor = f"/commitments/{c.id}/history", await story.headers("auditor")
+    whole = (await client.get(path, params={"limit": 1000}, headers=auditor)).json()
+    assert len(whole["entries"]) == 11 and whole["next_after_version"] is None
+    paged, after = [], 0
+    while after is not None:
+        page = (
+            await client.get(path, params={"limit": 3, "after_version": after}, headers=auditor)
+        ).json()
+        assert page["version"] == 11 and len(page["entries"]) <= 3
+        paged += page["entries"]
+        after = page["next_after_version"]
+    assert paged == whole["entries"]
+    default = (await client.get(path, headers=auditor)).json()
+    assert default["entries"] == whole["entries"]  # within the default page of 100
+    for params in ({"limit": 0}, {"limit": 1001}, {"after_version": -1}):
+        bad = await client.get(path, params=params, headers=auditor)
+        assert bad.status_code == 400 or bad.status_code == 422, params
+        assert bad.json()["errors"][0]["field"] in params

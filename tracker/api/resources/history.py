@@ -21,7 +21,7 @@ from tracker.api.resources.history_schemas import (
     decode_cursor,
     encode_cursor,
 )
-from tracker.api.resources.history_text import replay_history
+from tracker.api.resources.history_text import replay_page
 from tracker.api.schemas import time_query
 from tracker.application.audit import check_history_reader, check_log_reader, check_stream_reader
 from tracker.application.ports import NotFound
@@ -34,15 +34,18 @@ from tracker.eventstore.store import MAX_VERSION
 ERRORS = READ_ERRORS | {403: COMMAND_ERRORS[403], 422: COMMAND_ERRORS[422]}
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
-LOG_DESCRIPTION = """\
-The global log in commit-safe order, `(transaction_id, position)`, a page at a time: pass
-`next_cursor` back as `cursor` for the next page (null on the last page). `resume_cursor` is
-where to continue later, once the log has grown. Filters combine with AND; the time range is
-half-open: `recorded_after <= recorded_at < recorded_before`. Each event carries its whole
-envelope and its chain hash in hex. Auditors and admins only.
+LOG_DESCRIPTION = f"""\
+The global log in commit-safe order, `(transaction_id, position)`, a page at a time of at most
+`limit` events (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}): pass `next_cursor` back as
+`cursor` for the next page (null on the last page). `resume_cursor` is where to continue later,
+once the log has grown. Filters combine with AND; the time range is half-open: `recorded_after
+<= recorded_at < recorded_before`. Each event carries its whole envelope and its chain hash in
+hex. Auditors and admins only.
 """
-STREAM_DESCRIPTION = """\
-One stream's events in version order, a page at a time (`after_version`, `limit`).
+STREAM_DESCRIPTION = f"""\
+One stream's events in version order, a page at a time: at most `limit` events (default
+{DEFAULT_LIMIT}, at most {MAX_LIMIT}) after `after_version`; pass `next_after_version` back as
+`after_version` for the next page (null on the last page).
 
 **Access**: auditors and admins read every stream. Others read the streams of a forum they can
 see live (as in the views: leaders their forums, integrations the forums their token is
@@ -50,10 +53,14 @@ limited to): the forum's own stream, and those of its commitments, purposes, mee
 agreements (a purpose's agreement belongs to the purpose's forum). Leader and organisation
 streams are for auditors and admins only.
 """
-HISTORY_DESCRIPTION = """\
-Every change to the commitment, oldest first: who (actor, and on whose behalf), when (business
-time `occurred_at` and `recorded_at`), the event type, a sentence for people, and what changed
-in the commitment's public state (`GET /commitments/{id}`) as before and after values. Leaders
+HISTORY_DESCRIPTION = f"""\
+Every change to the commitment, oldest first, a page at a time: at most `limit` entries
+(default {DEFAULT_LIMIT}, at most {MAX_LIMIT}) after `after_version`; pass
+`next_after_version` back as `after_version` for the next page (null on the last page). Each
+entry says who (actor, and on whose behalf), when (business time `occurred_at` and
+`recorded_at`), the event type, a sentence for people, and what changed in the commitment's
+public state (`GET /commitments/{{id}}`) as before and after values, also the first entry of a
+page. Leaders
 see the history of commitments in forums they can see live; auditors and admins see all.
 """
 
@@ -69,6 +76,16 @@ def _text(description: str) -> QueryParameter:
 
 Limit = Annotated[
     int, QueryParameter(description=f"At most this many events (1-{MAX_LIMIT})", ge=1, le=MAX_LIMIT)
+]
+
+
+AfterVersion = Annotated[
+    int,
+    QueryParameter(
+        description="Only versions after this one (next_after_version of the previous page)",
+        ge=0,
+        le=MAX_VERSION - 1,
+    ),
 ]
 
 
@@ -162,14 +179,7 @@ class StreamEventsController(Controller):
         stream_id: FromPath[UUID],
         principal: PrincipalDep,
         repository: RepositoryDep,
-        after_version: Annotated[
-            int,
-            QueryParameter(
-                description="Only versions after this one (next_after_version)",
-                ge=0,
-                le=MAX_VERSION - 1,
-            ),
-        ] = 0,
+        after_version: AfterVersion = 0,
         limit: Limit = DEFAULT_LIMIT,
     ) -> StreamEvents:
         """404 for an unknown stream; then access by the stream's forum."""
@@ -203,18 +213,25 @@ class CommitmentHistoryController(Controller):
         responses=ERRORS,
     )
     async def commitment_history(
-        self, commitment_id: FromPath[UUID], principal: PrincipalDep, repository: RepositoryDep
+        self,
+        commitment_id: FromPath[UUID],
+        principal: PrincipalDep,
+        repository: RepositoryDep,
+        after_version: AfterVersion = 0,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> CommitmentHistory:
         """Replay the stream through the aggregate, diffing its public state at each event."""
         # Access first, from the cached aggregate, so that a refused caller costs no replay.
         await check_history_reader(repository, principal, commitment_id)
-        records = await repository.store.read_stream(commitment_id)
-        if not records or records[0].stream_type != "commitment":
+        info = await repository.store.stream_info(commitment_id)
+        if info is None:
             raise NotFound("commitment", commitment_id)
-        commitment, entries = replay_history(repository, records)
+        commitment, entries = await replay_page(repository, commitment_id, after_version, limit)
+        page = entries[:limit]
         return CommitmentHistory(
             commitment_id=commitment_id,
             forum_id=commitment.forum_id,
-            version=commitment.version,
-            entries=entries,
+            version=info.version,
+            entries=page,
+            next_after_version=page[-1].version if len(entries) > limit else None,
         )

@@ -70,12 +70,13 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CommitmentHistory(msgspec.Struct, frozen=True, kw_only=True):
-    """A commitment's changes, oldest first."""
+    """A page of a commitment's changes, oldest first; next_after_version is null on the last."""
 
     commitment_id: UUID
     forum_id: UUID
     version: int
     entries: list[HistoryEntry]
+    next_after_version: int | None
 
 
 def encode_cursor(checkpoint: Checkpoint) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -19,41 +20,68 @@ from tracker.eventstore.repository import Repository
 UNCHANGING = frozenset({"version", "modified_on"})
 
 
-def replay_history(
-    repository: Repository, records: list[RecordedEvent]
+CHUNK = 1000  # events read at a time: a long stream is replayed without holding it all
+
+
+async def replay_page(
+    repository: Repository, stream_id: UUID, after_version: int, limit: int
 ) -> tuple[Commitment, list[HistoryEntry]]:
-    """The commitment after its last event, and one entry per event with its changes."""
-    mapper = repository.mapper
-    aggregate: Any = None
-    before: dict[str, Any] = {}
-    entries = []
-    for record in records:
-        event = mapper.to_domain_event(record)
-        aggregate = event.mutate(aggregate)
-        after = msgspec.to_builtins(CommitmentState.of(aggregate))
-        changes = [
-            FieldChange(name, before.get(name), value)
-            for name, value in after.items()
-            if name not in UNCHANGING and before.get(name) != value
-        ]
-        entries.append(
-            HistoryEntry(
-                version=record.version,
-                position=record.position,
-                type=record.type,
-                summary=summarise(record.type, vars(event), before, after),
-                actor=record.actor,
-                on_behalf_of=record.on_behalf_of,
-                source=record.source,
-                occurred_at=record.occurred_at,
-                recorded_at=record.recorded_at,
-                changes=changes,
-            )
+    """The commitment as replayed so far, and the entries after after_version: up to limit + 1
+    of them, so that one more than limit says there is a next page."""
+    entries: list[HistoryEntry] = []
+    replay = Replay(repository)
+    start = 1
+    while len(entries) <= limit:
+        records = await repository.store.read_stream(stream_id, start + CHUNK - 1, start)
+        if start == 1 and (not records or records[0].stream_type != "commitment"):
+            raise NotFound("commitment", stream_id)
+        for record in records:
+            # Only the state the page starts from and the page's own need telling.
+            entry = replay.step(record, told=record.version >= after_version)
+            if record.version > after_version and entry is not None:
+                entries.append(entry)
+                if len(entries) > limit:
+                    break
+        if len(records) < CHUNK:
+            break
+        start += CHUNK
+    if not isinstance(replay.aggregate, Commitment):
+        raise NotFound("commitment", stream_id)
+    return replay.aggregate, entries
+
+
+class Replay:
+    """A commitment replayed event by event, its public state told after each one asked for."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.mapper = repository.mapper
+        self.aggregate: Any = None
+        self.before: dict[str, Any] = {}
+
+    def step(self, record: RecordedEvent, told: bool) -> HistoryEntry | None:
+        """Apply one event; when told, the entry saying what it changed."""
+        event = self.mapper.to_domain_event(record)
+        self.aggregate = event.mutate(self.aggregate)
+        if not told:
+            return None
+        before, after = self.before, msgspec.to_builtins(CommitmentState.of(self.aggregate))
+        self.before = after
+        return HistoryEntry(
+            version=record.version,
+            position=record.position,
+            type=record.type,
+            summary=summarise(record.type, vars(event), before, after),
+            actor=record.actor,
+            on_behalf_of=record.on_behalf_of,
+            source=record.source,
+            occurred_at=record.occurred_at,
+            recorded_at=record.recorded_at,
+            changes=[
+                FieldChange(name, before.get(name), value)
+                for name, value in after.items()
+                if name not in UNCHANGING and before.get(name) != value
+            ],
         )
-        before = after
-    if not isinstance(aggregate, Commitment):
-        raise NotFound("commitment", records[0].stream_id)
-    return aggregate, entries
 
 
 LABELS = {
