@@ -9,8 +9,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.queries import paging
 from projections.queries.meeting_view import MeetingRef
+from projections.queries.paging import PAGE
 from projections.queries.sql import readable
+from tracker.domain import InvalidValue
 
 Include = Literal["in_force", "all"]
 
@@ -45,26 +48,49 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AgreementsRegister(msgspec.Struct, frozen=True, kw_only=True):
-    """A forum's agreements: those in force, or with include=all every one ever proposed."""
+    """A page of a forum's agreements: those in force, or with include=all every one ever
+    proposed; `total` counts them all, next_cursor is null on the last page."""
 
     forum_id: UUID
     include: str
+    total: int
+    limit: int
     agreements: list[RegisterEntry]
+    next_cursor: str | None
 
 
 FORUM_KNOWN = "SELECT true FROM forums WHERE forum_id = $1"
-# Purpose-scoped agreements carry their purpose's forum, so one forum_id filter finds both.
+# The register's order as a row, a never-adopted agreement after every adopted one.
+KEY = (
+    "a.scope, a.kind, coalesce(a.adopted_at, 'infinity'::timestamptz), a.proposed_at, "
+    "a.agreement_id"
+)
+AFTER = (
+    f"({KEY}) > ($4::text, $5::text, coalesce($6::timestamptz, 'infinity'::timestamptz), "
+    "$7::timestamptz, $8::uuid)"
+)
+# Purpose-scoped agreements carry their purpose's forum, so one forum_id filter finds both. The
+# total and the page come from one statement, so they agree; a page past the last is one row of
+# the total alone.
 REGISTER = f"""
-SELECT a.agreement_id, a.scope, a.scope_id, p.statement AS purpose_statement, a.kind, a.title,
-       a.text, a.status, a.decision_rule, a.proposed_at, a.adopted_at, a.adopted_meeting_id,
-       a.amendments, a.rescinded_at, a.rescinded_reason,
-       m.title AS meeting_title, {readable("m.starts_at")} AS meeting_starts_at
-FROM agreements a
-LEFT JOIN purposes p ON a.scope = 'purpose' AND p.purpose_id = a.scope_id
-LEFT JOIN meetings m ON m.meeting_id = a.adopted_meeting_id
-WHERE a.forum_id = $1 AND ($2 OR a.status = 'adopted')
-ORDER BY a.scope, a.kind, a.adopted_at NULLS LAST, a.proposed_at, a.agreement_id
+SELECT t.total, r.*
+FROM (SELECT count(*) AS total FROM agreements a
+      WHERE a.forum_id = $1 AND ($2 OR a.status = 'adopted')) t
+LEFT JOIN LATERAL (
+    SELECT a.agreement_id, a.scope, a.scope_id, p.statement AS purpose_statement, a.kind,
+           a.title, a.text, a.status, a.decision_rule, a.proposed_at, a.adopted_at,
+           a.adopted_meeting_id, a.amendments, a.rescinded_at, a.rescinded_reason,
+           m.title AS meeting_title, {readable("m.starts_at")} AS meeting_starts_at
+    FROM agreements a
+    LEFT JOIN purposes p ON a.scope = 'purpose' AND p.purpose_id = a.scope_id
+    LEFT JOIN meetings m ON m.meeting_id = a.adopted_meeting_id
+    WHERE a.forum_id = $1 AND ($2 OR a.status = 'adopted') AND {{after}}
+    ORDER BY {KEY}
+    LIMIT $3::integer + 1
+) r ON true
 """
+# What a cursor holds: the key of the last agreement of the page it follows.
+CursorKey = tuple[str, str, datetime | None, datetime, UUID]
 
 
 async def forum_known(pool: asyncpg.Pool, forum_id: UUID) -> bool:
@@ -73,18 +99,43 @@ async def forum_known(pool: asyncpg.Pool, forum_id: UUID) -> bool:
 
 
 async def agreements_register(
-    pool: asyncpg.Pool, forum_id: UUID, include: Include = "in_force"
+    pool: asyncpg.Pool,
+    forum_id: UUID,
+    include: Include = "in_force",
+    cursor: str | None = None,
+    limit: int = PAGE,
 ) -> AgreementsRegister:
-    """The forum's register, in force only unless include is 'all'."""
-    rows = await pool.fetch(REGISTER, forum_id, include == "all")
+    """A page of the forum's register, in force only unless include is 'all'."""
+    args: list[object] = [forum_id, include == "all", limit]
+    if cursor is not None:
+        key: CursorKey = paging.decode(cursor, CursorKey)
+        if any(t is not None and t.tzinfo is None for t in key[2:4]):
+            raise InvalidValue("cursor", paging.NOT_OURS)
+        args.extend(key)
+    sql = REGISTER.format(after="true" if cursor is None else AFTER)
+    found = await pool.fetch(sql, *args)
+    total = found[0]["total"]
+    rows = [r for r in found if r["agreement_id"] is not None]
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        names = ("scope", "kind", "adopted_at", "proposed_at", "agreement_id")
+        next_cursor = paging.encode([last[name] for name in names])
     return AgreementsRegister(
-        forum_id=forum_id, include=include, agreements=[entry(r) for r in rows]
+        forum_id=forum_id,
+        include=include,
+        total=total,
+        limit=limit,
+        agreements=[entry(r) for r in page],
+        next_cursor=next_cursor,
     )
 
 
 def entry(row: Any) -> RegisterEntry:
     """One register line, with the adoption meeting when the view knows it."""
     values = dict(row)
+    del values["total"]
     title, starts_at = values.pop("meeting_title"), values.pop("meeting_starts_at")
     meeting = None
     if title is not None:

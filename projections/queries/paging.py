@@ -31,8 +31,11 @@ def decode(cursor: str, kind: Any, field: str = "cursor") -> Any:
         key = msgspec.json.decode(raw, type=kind)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidValue(field, NOT_OURS) from None
-    # A time beyond the span could not even be sent to PostgreSQL; no cursor holds one.
+    # A time beyond the span, or text with a NUL, could not even be sent to PostgreSQL; no
+    # cursor holds one.
     for value in key if isinstance(key, tuple) else (key,):
-        if isinstance(value, date) and not within(value):
+        if (isinstance(value, date) and not within(value)) or (
+            isinstance(value, str) and "\x00" in value
+        ):
             raise InvalidValue(field, NOT_OURS)
     return key

@@ -143,3 +143,40 @@ async def test_access_follows_forum_membership_and_unknown_forums_are_not_found(
     assert own.status_code == 200 and len(own.json()["agreements"]) == 1
     assert missing.status_code == 404, missing.text
     assert (await client.get(url)).status_code == 401
+
+
+async def test_the_register_is_read_a_page_at_a_time_with_the_total(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    world = await seed_world(repository)
+    await agreements(world)
+    assert world.forum is not None
+    amina = world.id("amina")
+    more = [
+        Agreement.propose(uuid.uuid4(), "forum", world.forum.id, "expectation", f"E{n}", "x", amina)
+        for n in range(5)
+    ]
+    for n, agreement in enumerate(more):
+        if n % 2:
+            agreement.adopt("consent")
+    saved = await repository.save(*more, context=SEEDER)
+    url = f"/forums/{world.forum.id}/agreements"
+    auditor = await issue.headers("auditor")
+    params: dict[str, object] = {"include": "all", "min_position": saved.events[-1].position}
+    whole = (await client.get(url, params=params | {"limit": 200}, headers=auditor)).json()
+    assert whole["total"] == len(whole["agreements"]) == 9 and whole["next_cursor"] is None
+    seen, cursor = [], None
+    while True:
+        page_params = params | {"limit": 2} | ({} if cursor is None else {"cursor": cursor})
+        page = (await client.get(url, params=page_params, headers=auditor)).json()
+        assert page["total"] == 9 and len(page["agreements"]) <= 2
+        seen += [x["agreement_id"] for x in page["agreements"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == [x["agreement_id"] for x in whole["agreements"]]  # none twice, none skipped
+    # Never adopted come after the adopted within a kind.
+    kinds = [(x["scope"], x["kind"], x["adopted_at"] is None) for x in whole["agreements"]]
+    assert kinds == sorted(kinds)
+    for bad in ({"cursor": "nope"}, {"limit": 0}, {"limit": 201}):
+        refused = await client.get(url, params=params | bad, headers=auditor)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] in bad

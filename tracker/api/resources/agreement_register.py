@@ -15,6 +15,7 @@ from projections.queries.agreements_register import (
     agreements_register,
     forum_known,
 )
+from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.purpose_views import ACCESS, VIEWS, not_found
 from tracker.api.resources.view_support import (
@@ -42,7 +43,11 @@ class AgreementRegisterController(Controller):
         operation_id="getAgreementsRegister",
         summary="List the agreements in force for a forum and its purposes",
         description="Each with its decision rule, adoption meeting and amendments; "
-        "include=all lists proposed and rescinded agreements too." + ACCESS,
+        "include=all lists proposed and rescinded agreements too. Ordered by scope, kind, "
+        "adoption (never adopted last), proposal and id, a page at a time: at most `limit` "
+        f"agreements (default {PAGE}, at most {MAX_PAGE}); `total` counts them all; pass "
+        "`next_cursor` back as `cursor` (with the same `include`) for the next page (null on "
+        "the last page). A cursor this API did not hand out is a 422 naming `cursor`." + ACCESS,
         responses=VIEW_ERRORS,
     )
     async def get_agreements_register(
@@ -52,6 +57,16 @@ class AgreementRegisterController(Controller):
         state: State,
         views: ViewsDep,
         include: IncludeParam = "in_force",
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="next_cursor of the previous page", max_length=400),
+        ] = None,
+        limit: Annotated[
+            int,
+            QueryParameter(
+                description=f"Agreements per page (at most {MAX_PAGE})", ge=1, le=MAX_PAGE
+            ),
+        ] = PAGE,
         min_position: MinPosition = None,
     ) -> AgreementsRegister:
         """Wait for min_position, check the forum and the caller, then read the register."""
@@ -59,4 +74,4 @@ class AgreementRegisterController(Controller):
         if not await forum_known(views.pool, forum_id):
             raise not_found("forum", forum_id)
         await require_forum_view(state.pool, principal, forum_id)
-        return await agreements_register(views.pool, forum_id, include)
+        return await agreements_register(views.pool, forum_id, include, cursor, limit)
