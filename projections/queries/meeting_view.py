@@ -9,6 +9,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.queries.meeting_view_pages import COUNTS, Counts, Cursors, Pages
+from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
 from projections.queries.sql import readable
 from tracker.application.clock import Now, today_in
@@ -84,6 +86,10 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     record_version: int
     attendees: list[OrganisationGroup]
     apologies: list[Apology]
+    counts: Counts
+    limit: int
+    section: str | None
+    cursors: Cursors
     decisions: list[DecisionEntry]
     commitments_made: list[CommitmentLine]
     previous_meeting: MeetingRef | None
@@ -100,10 +106,6 @@ ATTENDANCE = """
 SELECT leader_id, presence, affiliation FROM meeting_attendance
 WHERE meeting_id = $1 ORDER BY leader_id
 """
-DECISIONS = """
-SELECT decision_id, text, recorded_at FROM meeting_decisions
-WHERE meeting_id = $1 ORDER BY position
-"""
 # The previous meeting is the latest one that was not cancelled, before this one began. Times
 # are compared as stored, in PostgreSQL, and only read back through readable().
 PREVIOUS = f"""
@@ -111,13 +113,6 @@ SELECT p.meeting_id, p.title, {readable("p.starts_at")} AS starts_at FROM meetin
 WHERE p.forum_id = $1 AND p.status <> 'cancelled'
   AND p.starts_at < (SELECT starts_at FROM meetings WHERE meeting_id = $2)
 ORDER BY p.starts_at DESC, p.meeting_id DESC LIMIT 1
-"""
-COMMITMENTS_OF = """
-SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
-       due_on, progress, meeting_id, updated_at
-FROM commitments
-WHERE meeting_id = $1 AND (NOT $2 OR status IN ('proposed', 'active'))
-ORDER BY created_at, commitment_id
 """
 # Making the commitment is not a change since the meeting that made it.
 CHANGES = """
@@ -129,27 +124,42 @@ ORDER BY position
 """
 
 
-async def meeting_view(pool: asyncpg.Pool, meeting_id: UUID, now: Now) -> MeetingView | None:
-    """The meeting view, or None for a meeting the view does not know."""
+async def meeting_view(
+    pool: asyncpg.Pool,
+    meeting_id: UUID,
+    now: Now,
+    limit: int = PAGE,
+    section: str | None = None,
+    cursor: str | None = None,
+) -> MeetingView | None:
+    """The meeting view, or None for a meeting the view does not know; its decisions and
+    commitments a page of each (or of the section asked for)."""
+    pages = Pages(limit, section, cursor)
     async with pool.acquire() as conn:
         meeting = await conn.fetchrow(MEETING, meeting_id)
         if meeting is None:
             return None
         attendance = await conn.fetch(ATTENDANCE, meeting_id)
-        decisions = await conn.fetch(DECISIONS, meeting_id)
-        made = await conn.fetch(COMMITMENTS_OF, meeting_id, False)
+        decisions = await pages.decisions(conn, meeting_id)
+        made = await pages.commitments(conn, "commitments_made", meeting_id, False)
         previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting_id)
+        before = None if previous is None else previous["meeting_id"]
+        counts = await conn.fetchrow(COUNTS, meeting_id, before)
         carried, changes = [], []
-        if previous is not None:
-            carried = await conn.fetch(COMMITMENTS_OF, previous["meeting_id"], True)
+        if before is not None:
+            carried = await pages.commitments(conn, "carried_forward", before, True)
             ids = [r["commitment_id"] for r in carried]
-            changes = await conn.fetch(CHANGES, ids, previous["meeting_id"]) if ids else []
+            changes = await conn.fetch(CHANGES, ids, before) if ids else []
     today = today_in(now, meeting["timezone"])
     return msgspec.convert(
         dict(meeting)
         | {
             "attendees": by_organisation([r for r in attendance if r["presence"] == "attended"]),
             "apologies": [dict(r) for r in attendance if r["presence"] == "apologies"],
+            "counts": dict(counts or {}),
+            "limit": limit,
+            "section": pages.section,
+            "cursors": pages.cursors,
             "decisions": [dict(r) for r in decisions],
             "commitments_made": summaries(made, today),
             "previous_meeting": None if previous is None else dict(previous),

@@ -182,3 +182,53 @@ async def test_a_leader_outside_the_forum_is_refused_and_an_unknown_meeting_is_n
     assert refused.status_code == 403, refused.text
     assert missing.status_code == 404, missing.text
     assert (await client.get(url)).status_code == 401
+
+
+async def test_decisions_and_commitments_are_read_a_page_at_a_time_with_counts(
+    client: Client, issue: Tokens, repository: Repository
+) -> None:
+    forum, _ = await a_forum_that_meets(repository)
+    world, november, october = forum.world, forum.meetings["november"], forum.meetings["october"]
+    ben = world.id("ben")
+    for n in range(4):
+        november.record_decision(uuid.uuid4(), f"Decision {n}")
+    made = [made_at(world, november, ben, ben) for _ in range(4)]
+    carried = [made_at(world, october, ben, ben) for _ in range(4)]
+    saved = await repository.save(november, *made, *carried, context=SEEDER)
+    url, auditor = f"/meetings/{november.id}/view", await issue.headers("auditor")
+    params: dict[str, object] = {"min_position": saved.events[-1].position}
+
+    async def get(**more: object) -> dict[str, object]:
+        response = await client.get(url, params=params | more, headers=auditor)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    whole = await get(limit=200)
+    assert whole["counts"] == {"decisions": 5, "commitments_made": 5, "carried_forward": 6}
+    for section, key in [
+        ("decisions", "decision_id"),
+        ("commitments_made", "commitment_id"),
+        ("carried_forward", "commitment_id"),
+    ]:
+        first = await get(limit=2)
+        seen, pages = [x[key] for x in first[section]], 1  # type: ignore[attr-defined]
+        cursor = first["cursors"][section]  # type: ignore[index]
+        while cursor is not None:
+            page = await get(limit=2, section=section, cursor=cursor)
+            assert page["section"] == section and page["counts"] == whole["counts"]
+            others = {"decisions", "commitments_made", "carried_forward"} - {section}
+            assert all(page[o] == [] for o in others)
+            seen += [x[key] for x in page[section]]  # type: ignore[attr-defined]
+            cursor, pages = page["cursors"][section], pages + 1  # type: ignore[index]
+        assert seen == [x[key] for x in whole[section]]  # type: ignore[attr-defined]
+        assert pages == 3
+    cursor = (await get(limit=2))["cursors"]["decisions"]  # type: ignore[index]
+    for bad in (
+        {"cursor": "nope"},
+        {"cursor": cursor, "section": "carried_forward"},
+        {"limit": 0},
+        {"limit": 201},
+    ):
+        refused = await client.get(url, params=params | bad, headers=auditor)
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["field"] in ("cursor", "limit")

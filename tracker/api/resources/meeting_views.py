@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from projections.queries.meeting_view import MeetingView, meeting_view
+from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
+from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.purpose_views import ACCESS, VIEWS, not_found
 from tracker.api.resources.view_support import (
     VIEW_ERRORS,
@@ -18,6 +21,22 @@ from tracker.api.resources.view_support import (
     require_forum_view,
 )
 from tracker.api.time_travel import ViewsDep
+
+Section = Literal["decisions", "commitments_made", "carried_forward"]
+DESCRIPTION = f"""\
+Attendees grouped by the organisation recorded at the meeting ("unaffiliated" when none),
+apologies, decisions, commitments made there, and the open commitments from the forum's
+previous (not cancelled) meeting with every change on them since it began.
+
+**A page of each list**: `decisions` (in the order recorded), `commitments_made` and
+`carried_forward` (oldest first, then by id) list at most `limit` entries each (default
+{PAGE}, at most {MAX_PAGE}); `counts` holds how many each has in full, and `cursors` the cursor
+of each one's next page (null on its last). Pass one back as `cursor` (with `section` set to
+its list, or without `section`) for that list's next page: then only that list is filled, the
+other two are empty with null cursors, and the rest of the view is as on the first page. A
+cursor this API did not hand out, or one of another list than `section`, is a 422 naming
+`cursor`.
+"""
 
 
 class MeetingViewController(Controller):
@@ -30,11 +49,8 @@ class MeetingViewController(Controller):
         "/{meeting_id:uuid}/view",
         operation_id="getMeetingView",
         summary="View a meeting: attendees, apologies, decisions, commitments, carried forward",
-        description="Attendees grouped by the organisation recorded at the meeting "
-        '("unaffiliated" when none), apologies, decisions, commitments made there, and the '
-        "open commitments from the forum's previous (not cancelled) meeting with every change "
-        "on them since it began." + ACCESS,
-        responses=VIEW_ERRORS,
+        description=DESCRIPTION + ACCESS,
+        responses=VIEW_ERRORS | {422: COMMAND_ERRORS[422]},
     )
     async def get_meeting_view(
         self,
@@ -43,10 +59,22 @@ class MeetingViewController(Controller):
         state: State,
         views: ViewsDep,
         min_position: MinPosition = None,
+        limit: Annotated[
+            int,
+            QueryParameter(description=f"Entries per list (at most {MAX_PAGE})", ge=1, le=MAX_PAGE),
+        ] = PAGE,
+        section: Annotated[
+            Section | None,
+            QueryParameter(description="List only this one (the list of `cursor`)"),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="A list's cursor from `cursors`", max_length=400),
+        ] = None,
     ) -> MeetingView:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        view = await meeting_view(views.pool, meeting_id, views.now)
+        view = await meeting_view(views.pool, meeting_id, views.now, limit, section, cursor)
         if view is None:
             raise not_found("meeting", meeting_id)
         await require_forum_view(state.pool, principal, view.forum_id)
