@@ -14,6 +14,7 @@ from projections.commitment_view import CommitmentViews
 from projections.governance_view import GovernanceViews
 from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import decode_cursor, encode_cursor
+from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import (
     CommitmentLine,
     ContributingOrganisation,
@@ -30,8 +31,6 @@ STATUSES = (*OPEN, *FINISHED)
 # Owners who never promised (still proposed, declined, withdrawn) do not count as contributing.
 PROMISED = ("active", "completed", "acknowledged", "released", "cancelled")
 NIL = UUID(int=0)  # a sort key for the unaffiliated entry, which sorts last in any case
-# Commitments on the first page of the view, and the most a caller may ask for.
-PAGE, MAX_PAGE = 50, 200
 
 STATUS_RANKS = ", ".join(f"('{status}', {rank})" for rank, status in enumerate(STATUSES))
 PROMISED_SQL = ", ".join(f"'{status}'" for status in PROMISED)

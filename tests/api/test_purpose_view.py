@@ -12,7 +12,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from projections.consistency import wait_until
-from projections.queries.purpose_view import PAGE, READS, computed
+from projections.queries.paging import PAGE
+from projections.queries.purpose_view import READS, computed
 from projections.queries.purpose_view_structs import PurposeView
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world

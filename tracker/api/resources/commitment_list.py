@@ -16,6 +16,7 @@ from projections.queries.commitment_list import (
     Filters,
     list_commitments,
 )
+from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.view_support import (
@@ -97,8 +98,9 @@ async def list_page(
     ] = None,
     cursor: Annotated[str | None, _q("next_cursor from the previous page")] = None,
     limit: Annotated[
-        int, QueryParameter(description="Items per page (at most 200)", ge=1, le=200)
-    ] = 50,
+        int,
+        QueryParameter(description=f"Items per page (at most {MAX_PAGE})", ge=1, le=MAX_PAGE),
+    ] = PAGE,
     min_position: MinPosition = None,
 ) -> Response[CommitmentPage]:
     """Filter commitments the caller may see; page by an opaque cursor."""

@@ -9,7 +9,8 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
-from projections.queries.purpose_view import MAX_PAGE, PAGE, READS, purpose_view
+from projections.queries.paging import MAX_PAGE, PAGE
+from projections.queries.purpose_view import READS, purpose_view
 from projections.queries.purpose_view_structs import PurposeView
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.problems import Refused, problem
