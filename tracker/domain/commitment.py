@@ -7,7 +7,7 @@ commitment_negotiation, commitment_handover, commitment_delivery and commitment_
 
 from collections.abc import Collection
 from datetime import date
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -25,7 +25,9 @@ from tracker.domain.commitment_terms import (
     CANCELLED,
     COMPLETED,
     DECLINED,
+    MADE_IN_ROOM,
     PROPOSED,
+    PROPOSED_TO_ABSENT,
     RELEASED,
     WITHDRAWN,
     check_due,
@@ -78,6 +80,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         requester_id: UUID | None = None,
         meeting_id: UUID | None = None,
         retired_purpose_ids: Collection[UUID] = (),
+        recorded_by: str | None = None,
     ) -> Self:
         """Make a commitment: only the owner can promise, so anyone else's starts proposed."""
         require_text("description", description)
@@ -100,6 +103,33 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
             made_on=made_on,
             due_on=due_on,
             meeting_id=meeting_id,
+            recorded_by=recorded_by,
+        )
+
+    @classmethod
+    def minute(
+        cls,
+        id: UUID,
+        *,
+        meeting_id: UUID,
+        attended: Collection[UUID],
+        recorded_by: str,
+        owner_id: UUID,
+        requester_id: UUID | None = None,
+        **terms: Any,
+    ) -> Self:
+        """A commitment in a meeting's minutes: made by its owner if they attended, and so
+        active at once; otherwise proposed to them. Whoever asked attended, if anyone did."""
+        if requester_id is not None and requester_id not in attended:
+            raise InvalidValue("requester_id", "the requester must be recorded as attending")
+        return cls.make(
+            id,
+            owner_id=owner_id,
+            by=owner_id if owner_id in attended else None,
+            requester_id=requester_id,
+            meeting_id=meeting_id,
+            recorded_by=recorded_by,
+            **terms,
         )
 
     @event(Made)
@@ -116,6 +146,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         made_on: date,
         due_on: date | None,
         meeting_id: UUID | None,
+        recorded_by: str | None = None,
     ) -> None:
         self.forum_id = forum_id
         self.owner_id = owner_id
@@ -127,7 +158,11 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         self.due_on = due_on
         self.original_due_on = due_on
         self.meeting_id = meeting_id
+        self.recorded_by = recorded_by
         self.status = ACTIVE if made_by == owner_id else PROPOSED
+        self.minuted_as = None
+        if recorded_by is not None:
+            self.minuted_as = MADE_IN_ROOM if self.status == ACTIVE else PROPOSED_TO_ABSENT
         self.progress = None
         self.renegotiation_count = 0
         self.offered_terms = None

@@ -23,6 +23,8 @@ class CommitmentState:
     due_on: date | None
     original_due_on: date | None
     meeting_id: UUID | None
+    recorded_by: str | None
+    minuted_as: str | None
     status: str
     progress: int | None
     renegotiation_count: int

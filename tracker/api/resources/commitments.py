@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -84,6 +85,16 @@ class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
     owner_id: UUID
     requester_id: UUID | None
     made_by: UUID | None
+    recorded_by: Annotated[
+        str | None,
+        msgspec.Meta(description="Who wrote it into a meeting's minutes; never a party"),
+    ]
+    minuted_as: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="made_in_room or proposed_to_absent for a commitment in minutes; else null"
+        ),
+    ]
     description: str
     purpose_ids: list[UUID]
     made_on: date
@@ -110,6 +121,8 @@ class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
             owner_id=c.owner_id,
             requester_id=c.requester_id,
             made_by=c.made_by,
+            recorded_by=c.recorded_by,
+            minuted_as=c.minuted_as,
             description=c.description,
             purpose_ids=list(c.purpose_ids),
             made_on=c.made_on,
