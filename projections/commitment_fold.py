@@ -198,6 +198,12 @@ def apply_to_commitment(
     row["version"] = event.version
 
 
+def _is_role(role: list[str], organisation_id: str, title: str | None) -> bool:
+    """Whether a current role is the one an ending names (a v1 ending names no title)."""
+    same = title is None or role[1].strip().casefold() == title.strip().casefold()
+    return role[0] == organisation_id and same
+
+
 @dataclass
 class CommitmentFold:
     """Rows of the commitment views, changed event by event."""
@@ -247,14 +253,16 @@ class CommitmentFold:
 
     def _leader(self, event: RecordedEvent) -> None:
         key, p = str(event.stream_id), event.payload
-        leader = self.leaders.setdefault(key, {"leader_id": key, "organisation_id": None})
+        empty: Row = {"leader_id": key, "organisation_id": None, "roles": []}
+        leader = self.leaders.setdefault(key, empty)
+        roles = leader["roles"]
         if event.type == "leader.affiliation_recorded":
-            leader["organisation_id"] = p["organisation_id"]
-        elif (
-            event.type == "leader.affiliation_ended"
-            and leader["organisation_id"] == p["organisation_id"]
-        ):
-            leader["organisation_id"] = None
+            roles = [*roles, [p["organisation_id"], p["title"]]]
+        elif event.type == "leader.affiliation_ended":
+            ended = [r for r in roles if _is_role(r, p["organisation_id"], p.get("title"))][:1]
+            roles = [r for r in roles if r not in ended]
+        leader["roles"] = roles
+        leader["organisation_id"] = roles[-1][0] if roles else None
         self.dirty.add(("leader", key))
 
     def organisation_of(self, leader_id: str | None) -> str | None:

@@ -32,10 +32,12 @@ from tracker.domain.meeting import ATTENDED, OPEN, SCHEDULED
 
 
 class AttendanceLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One leader who attended, or sent apologies."""
+    """One leader who attended, or sent apologies, and the role they came in, if named."""
 
     leader_id: UUID
     status: Literal["attended", "apologies"]
+    organisation_id: UUID | None = None
+    title: str | None = None
 
 
 class DecisionLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +114,7 @@ async def attendance(
                 raise InvalidValue("leader_id", "appears twice")
             seen.add(line.leader_id)
             leader = await referenced(repository, Leader, line.leader_id, "leader_id")
-            held = leader.affiliation_on(day)
+            held = leader.role_on(day, line.organisation_id, line.title)
             snapshot = None
             if held is not None:
                 organisation = await referenced(

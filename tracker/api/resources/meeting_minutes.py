@@ -39,7 +39,15 @@ def _commitment_id(call: Request, body: Minutes, index: int) -> UUID:
 def attendance_of(body: AttendanceBody | Minutes) -> tuple[AttendanceLine, ...]:
     """The attendees a body lists, as the use cases take them."""
     lines = body.attendees if isinstance(body, AttendanceBody) else body.attendance
-    return tuple(AttendanceLine(leader_id=a.leader_id, status=a.status) for a in lines)
+    return tuple(
+        AttendanceLine(
+            leader_id=a.leader_id,
+            status=a.status,
+            organisation_id=a.organisation_id,
+            title=a.title,
+        )
+        for a in lines
+    )
 
 
 def _minutes(call: Request, meeting_id: UUID, body: Minutes) -> TakeMinutes:

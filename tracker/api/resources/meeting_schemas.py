@@ -44,10 +44,18 @@ class Invitation(Command, frozen=True, kw_only=True):
 
 
 class Attendee(Command, frozen=True, kw_only=True):
-    """One leader who attended, or sent apologies."""
+    """One leader who attended, or sent apologies, and the role they came in.
+
+    The server keeps the affiliation the leader held on the meeting's day. A leader who held
+    only one needs nothing more. One who held several (two roles in one organisation, or
+    roles in two) names the one they came in, by `title`, `organisation_id` or both; leaving
+    it out is a 422 naming `title`, as is naming a role they did not hold that day.
+    """
 
     leader_id: UUID
     status: Literal["attended", "apologies"]
+    organisation_id: UUID | None = None
+    title: Name | None = None
 
 
 class AttendanceBody(Command, frozen=True, kw_only=True):
