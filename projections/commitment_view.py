@@ -43,6 +43,8 @@ CREATE TABLE commitments (
     made_on               date  NOT NULL,
     due_on                date,
     original_due_on       date,
+    asked_for             jsonb NOT NULL,  -- [description, due_on] as first asked for
+    agreed                jsonb,           -- as agreed on acceptance; null until then
     renegotiation_count   integer NOT NULL,
     progress              integer,
     handover_to           uuid,
@@ -119,6 +121,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
     owner_id = EXCLUDED.owner_id, owner_organisation_id = EXCLUDED.owner_organisation_id,
     description = EXCLUDED.description, purpose_ids = EXCLUDED.purpose_ids,
     status = EXCLUDED.status, due_on = EXCLUDED.due_on, original_due_on = EXCLUDED.original_due_on,
+    asked_for = EXCLUDED.asked_for, agreed = EXCLUDED.agreed,
     renegotiation_count = EXCLUDED.renegotiation_count, progress = EXCLUDED.progress,
     handover_to = EXCLUDED.handover_to, offered_terms = EXCLUDED.offered_terms,
     proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,

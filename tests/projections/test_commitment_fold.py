@@ -41,3 +41,50 @@ def test_an_owner_keeps_their_organisation_while_any_role_there_holds() -> None:
     )
     assert fold.organisation_of(str(leader)) == practice
     assert fold.leaders[str(leader)]["roles"] == [[practice, "GP partner"]]
+
+
+def test_the_view_keeps_the_terms_asked_for_and_agreed_as_the_aggregate_does() -> None:
+    log, fold = Log(), CommitmentFold()
+    cid, owner, requester = uuid.uuid4(), *ids(2)
+    made = log(
+        cid,
+        "commitment.made",
+        forum_id=ids(1)[0],
+        owner_id=owner,
+        made_by=requester,
+        requester_id=requester,
+        description="Share the discharge list daily",
+        purpose_ids=ids(1),
+        made_on="2026-11-26",
+        due_on="2026-12-01",
+        meeting_id=None,
+    )
+    fold.apply(made)
+    row = fold.commitments[str(cid)]
+    asked = ["Share the discharge list daily", "2026-12-01"]
+    assert (row["asked_for"], row["agreed"]) == (asked, None)
+    offered = ["Share it weekly", "2027-01-15"]
+    fold.apply(
+        log(
+            cid,
+            "commitment.counter_offered",
+            by=owner,
+            description=offered[0],
+            due_on=offered[1],
+            note="",
+        )
+    )
+    fold.apply(log(cid, "commitment.counter_offer_accepted", by=requester))
+    assert (row["asked_for"], row["agreed"], row["original_due_on"]) == (asked, offered, asked[1])
+    fixed = ["Share it weekly", "2027-01-16"]
+    fold.apply(
+        log(
+            cid,
+            "commitment.record_corrected",
+            by=owner,
+            reason="typo",
+            description=fixed[0],
+            due_on=fixed[1],
+        )
+    )
+    assert (row["asked_for"], row["agreed"], row["due_on"]) == (asked, fixed, fixed[1])

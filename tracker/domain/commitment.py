@@ -30,6 +30,7 @@ from tracker.domain.commitment_terms import (
     PROPOSED_TO_ABSENT,
     RELEASED,
     WITHDRAWN,
+    Terms,
     check_due,
 )
 from tracker.domain.errors import InvalidValue
@@ -157,9 +158,11 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         self.made_on = made_on
         self.due_on = due_on
         self.original_due_on = due_on
+        self.asked_for: Terms = (description, due_on)
         self.meeting_id = meeting_id
         self.recorded_by = recorded_by
         self.status = ACTIVE if made_by == owner_id else PROPOSED
+        self.agreed: Terms | None = self.asked_for if self.status == ACTIVE else None
         self.minuted_as = None
         if recorded_by is not None:
             self.minuted_as = MADE_IN_ROOM if self.status == ACTIVE else PROPOSED_TO_ABSENT
@@ -173,6 +176,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     def _accepted(self, by: UUID) -> None:
         self.status = ACTIVE
         self.offered_terms = None
+        self.agreed = (self.description, self.due_on)
 
     @event(Declined)
     def _declined(self, by: UUID, reason: str) -> None:
@@ -186,8 +190,8 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     @event(CounterOfferAccepted)
     def _counter_offer_accepted(self, by: UUID) -> None:
         assert self.offered_terms is not None
-        self.description, self.due_on = self.offered_terms
-        self.original_due_on = self.due_on
+        # The counter-offer is what was agreed; what was asked for, and its due date, stay.
+        self.description, self.due_on = self.agreed = self.offered_terms
         self.offered_terms = None
         self.status = ACTIVE
 
@@ -281,7 +285,16 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     ) -> None:
         self.description, self.due_on = description, due_on
         if self.renegotiation_count == 0:
-            self.original_due_on = due_on
+            self._correct_original((description, due_on))
+
+    def _correct_original(self, terms: Terms) -> None:
+        """Before any renegotiation the current terms are the agreed ones, and, unless a
+        counter-offer was agreed, the ones asked for: a correction corrects them too."""
+        if self.agreed is None or self.agreed == self.asked_for:
+            self.asked_for = terms
+            self.original_due_on = terms[1]
+        if self.agreed is not None:
+            self.agreed = terms
 
     def _close(self, status: str) -> None:
         """Leave active: a pending handover or renegotiation lapses with it."""
