@@ -35,6 +35,17 @@ CHANGE_COLUMNS = (
 )
 
 
+class StoredTerms(msgspec.Struct, kw_only=True):
+    """A description and due date, as asked for or as agreed."""
+
+    description: str
+    due_on: str | None
+
+
+def _stored_terms(terms: list[Any]) -> StoredTerms:
+    return StoredTerms(description=terms[0], due_on=terms[1])
+
+
 class StoredItem(msgspec.Struct, kw_only=True):
     """The fields of a listed commitment that only its own events change, stored as JSON so
     that reads splice rather than render; forum_name and overdue are added when read."""
@@ -51,6 +62,8 @@ class StoredItem(msgspec.Struct, kw_only=True):
     made_on: str
     due_on: str | None
     original_due_on: str | None
+    asked_for: StoredTerms
+    agreed: StoredTerms | None
     renegotiation_count: int
     progress: int | None
     counter_offer_pending: bool
@@ -91,6 +104,8 @@ def render_item(row: Row) -> str:
         made_on=row["made_on"],
         due_on=row["due_on"],
         original_due_on=row["original_due_on"],
+        asked_for=_stored_terms(row["asked_for"]),
+        agreed=None if row["agreed"] is None else _stored_terms(row["agreed"]),
         renegotiation_count=row["renegotiation_count"],
         progress=row["progress"],
         counter_offer_pending=row["offered_terms"] is not None,
@@ -107,6 +122,7 @@ def render_item(row: Row) -> str:
 def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
     """The row a commitment.made event creates."""
     p = event.payload
+    active = p["made_by"] == p["owner_id"]
     return {
         "commitment_id": str(event.stream_id),
         "forum_id": p["forum_id"],
@@ -116,10 +132,12 @@ def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
         "owner_organisation_id": owner_organisation,
         "description": p["description"],
         "purpose_ids": list(p["purpose_ids"]),
-        "status": "active" if p["made_by"] == p["owner_id"] else "proposed",
+        "status": "active" if active else "proposed",
         "made_on": p["made_on"],
         "due_on": p["due_on"],
         "original_due_on": p["due_on"],
+        "asked_for": _terms(p),
+        "agreed": _terms(p) if active else None,
         "renegotiation_count": 0,
         "progress": None,
         "handover_to": None,
@@ -144,20 +162,29 @@ def _terms(p: dict[str, Any]) -> list[Any]:
     return [p["description"], p["due_on"]]
 
 
+def _correct_original(row: Row, terms: list[Any]) -> None:
+    """As Commitment._correct_original: a correction before any renegotiation corrects the
+    agreed terms and, unless a counter-offer was agreed, the ones asked for."""
+    if row["agreed"] is None or row["agreed"] == row["asked_for"]:
+        row.update(asked_for=terms, original_due_on=terms[1])
+    if row["agreed"] is not None:
+        row["agreed"] = terms
+
+
 def apply_to_commitment(
     row: Row, event: RecordedEvent, organisation_of: Callable[[str | None], str | None]
 ) -> None:
     """Change a row as the aggregate changes itself (tracker/domain/commitment.py)."""
     p, kind = event.payload, event.type.removeprefix("commitment.")
     if kind == "accepted":
-        row.update(status="active", offered_terms=None)
+        row.update(status="active", offered_terms=None, agreed=_terms(row))
     elif kind in ("declined", "withdrawn"):
         row.update(status=kind, offered_terms=None, finished_at=event.occurred_at)
     elif kind == "counter_offered":
         row["offered_terms"] = _terms(p)
     elif kind == "counter_offer_accepted":
         description, due_on = row["offered_terms"]
-        row.update(description=description, due_on=due_on, original_due_on=due_on)
+        row.update(description=description, due_on=due_on, agreed=row["offered_terms"])
         row.update(offered_terms=None, status="active")
     elif kind == "progress_reported":
         row["progress"] = p["percent"]
@@ -193,9 +220,15 @@ def apply_to_commitment(
     elif kind == "record_corrected":
         row.update(description=p["description"], due_on=p["due_on"])
         if row["renegotiation_count"] == 0:
-            row["original_due_on"] = p["due_on"]
+            _correct_original(row, _terms(p))
     row["updated_at"] = event.occurred_at
     row["version"] = event.version
+
+
+def _is_role(role: list[str], organisation_id: str, title: str | None) -> bool:
+    """Whether a current role is the one an ending names (a v1 ending names no title)."""
+    same = title is None or role[1].strip().casefold() == title.strip().casefold()
+    return role[0] == organisation_id and same
 
 
 @dataclass
@@ -247,14 +280,16 @@ class CommitmentFold:
 
     def _leader(self, event: RecordedEvent) -> None:
         key, p = str(event.stream_id), event.payload
-        leader = self.leaders.setdefault(key, {"leader_id": key, "organisation_id": None})
+        empty: Row = {"leader_id": key, "organisation_id": None, "roles": []}
+        leader = self.leaders.setdefault(key, empty)
+        roles = leader["roles"]
         if event.type == "leader.affiliation_recorded":
-            leader["organisation_id"] = p["organisation_id"]
-        elif (
-            event.type == "leader.affiliation_ended"
-            and leader["organisation_id"] == p["organisation_id"]
-        ):
-            leader["organisation_id"] = None
+            roles = [*roles, [p["organisation_id"], p["title"]]]
+        elif event.type == "leader.affiliation_ended":
+            ended = [r for r in roles if _is_role(r, p["organisation_id"], p.get("title"))][:1]
+            roles = [r for r in roles if r not in ended]
+        leader["roles"] = roles
+        leader["organisation_id"] = roles[-1][0] if roles else None
         self.dirty.add(("leader", key))
 
     def organisation_of(self, leader_id: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""commitment_views_v2: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v3: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ CREATE TABLE forums (
 CREATE INDEX forums_members ON forums USING gin (members jsonb_path_ops);
 CREATE TABLE leader_organisations (
     leader_id       uuid PRIMARY KEY,
-    organisation_id uuid
+    organisation_id uuid,
+    -- Every current role, [organisation_id, title], oldest first: a leader may hold several,
+    -- even with one organisation, and the organisation shown is the newest role's.
+    roles           jsonb NOT NULL
 );
 CREATE TABLE commitments (
     commitment_id         uuid PRIMARY KEY,
@@ -40,6 +43,8 @@ CREATE TABLE commitments (
     made_on               date  NOT NULL,
     due_on                date,
     original_due_on       date,
+    asked_for             jsonb NOT NULL,  -- [description, due_on] as first asked for
+    agreed                jsonb,           -- as agreed on acceptance; null until then
     renegotiation_count   integer NOT NULL,
     progress              integer,
     handover_to           uuid,
@@ -107,7 +112,8 @@ ON CONFLICT (forum_id) DO UPDATE SET
 SAVE_LEADERS = """
 INSERT INTO leader_organisations
 SELECT * FROM jsonb_populate_recordset(NULL::leader_organisations, $1::jsonb)
-ON CONFLICT (leader_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id
+ON CONFLICT (leader_id) DO UPDATE SET
+    organisation_id = EXCLUDED.organisation_id, roles = EXCLUDED.roles
 """
 SAVE_COMMITMENTS = """
 INSERT INTO commitments SELECT * FROM jsonb_populate_recordset(NULL::commitments, $1::jsonb)
@@ -115,6 +121,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
     owner_id = EXCLUDED.owner_id, owner_organisation_id = EXCLUDED.owner_organisation_id,
     description = EXCLUDED.description, purpose_ids = EXCLUDED.purpose_ids,
     status = EXCLUDED.status, due_on = EXCLUDED.due_on, original_due_on = EXCLUDED.original_due_on,
+    asked_for = EXCLUDED.asked_for, agreed = EXCLUDED.agreed,
     renegotiation_count = EXCLUDED.renegotiation_count, progress = EXCLUDED.progress,
     handover_to = EXCLUDED.handover_to, offered_terms = EXCLUDED.offered_terms,
     proposed_terms = EXCLUDED.proposed_terms, updated_at = EXCLUDED.updated_at,
@@ -125,7 +132,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v2"
+    name = "commitment_views_v3"
     ddl = DDL
     tables = (
         "forums",

@@ -18,8 +18,20 @@ __all__ = ["DEFAULT_TIMEZONE", "STATUSES", "CommitmentItem", "CommitmentPage", "
 STATUSES = (*OPEN, *FINISHED)
 
 
+class TermsItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A description and due date, as asked for or as agreed."""
+
+    description: str
+    due_on: date | None
+
+
 class CommitmentItem(msgspec.Struct, frozen=True, kw_only=True):
-    """A commitment as the views list it; `overdue` is computed when queried, never stored."""
+    """A commitment as the views list it; `overdue` is computed when queried, never stored.
+
+    `asked_for` holds the terms first recorded (what the requester asked for, or what the
+    owner first promised); `agreed` the terms agreed when it became active (a counter-offer,
+    if one was accepted), null until then; `due_on` the current date, after renegotiation.
+    """
 
     commitment_id: UUID
     forum_id: UUID
@@ -34,6 +46,8 @@ class CommitmentItem(msgspec.Struct, frozen=True, kw_only=True):
     made_on: date
     due_on: date | None
     original_due_on: date | None
+    asked_for: TermsItem
+    agreed: TermsItem | None
     renegotiation_count: int
     progress: int | None
     counter_offer_pending: bool

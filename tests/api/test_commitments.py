@@ -118,6 +118,33 @@ async def test_a_counter_offer_becomes_active_when_the_requester_accepts_it(part
     assert (state["status"], state["due_on"]) == ("active", "2027-01-15")
 
 
+async def test_what_was_asked_for_and_what_was_agreed_are_shown_apart(party: Party) -> None:
+    cid = await party.make("amina", "ben", due_on="2026-12-01")
+    asked = {"description": party.body("ben")["description"], "due_on": "2026-12-01"}
+    state = await party.state(cid)
+    assert (state["asked_for"], state["agreed"]) == (asked, None)
+    offer = {"due_on": "2027-01-15", "description": "Open it on two evenings a week"}
+    assert (await party.do("ben", cid, "counter-offers", offer)).status_code == 200
+    assert (await party.do("amina", cid, "counter-offer-acceptance")).status_code == 200
+    change = {"due_on": "2027-02-01", "reason": "the boiler is being replaced"}
+    assert (await party.do("ben", cid, "renegotiations", change)).status_code == 200
+    agreed = await party.do("amina", cid, "renegotiation-agreement")
+    assert agreed.status_code == 200, agreed.text
+    state = await party.state(cid)
+    assert state["asked_for"] == asked and state["original_due_on"] == "2026-12-01"
+    assert state["agreed"] == offer
+    assert (state["due_on"], state["renegotiation_count"]) == ("2027-02-01", 1)
+    listed = await party.client.get(
+        "/commitments",
+        params={"min_position": agreed.json()["position"], "owner_id": str(party.world.id("ben"))},
+        headers=party.h["amina"],
+    )
+    assert listed.status_code == 200, listed.text
+    [item] = listed.json()["items"]
+    assert (item["asked_for"], item["agreed"]) == (asked, offer)
+    assert (item["original_due_on"], item["due_on"]) == ("2026-12-01", "2027-02-01")
+
+
 async def test_the_requester_withdraws_a_proposed_commitment(party: Party) -> None:
     cid = await party.make("amina", "ben")
     assert (await party.do("chloe", cid, "withdrawal", {})).status_code == 403

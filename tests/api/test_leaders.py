@@ -202,7 +202,7 @@ async def test_recording_an_affiliation_is_refused_with_the_reason(
     for bad, field in [
         (start | {"organisation_id": str(uuid.uuid4())}, "organisation_id"),
         (start | {"organisation_id": str(amina.id)}, "organisation_id"),
-        (start | {"organisation_id": str(council_id)}, "organisation_id"),
+        (start | {"organisation_id": str(council_id), "title": " director"}, "title"),
         (start | {"title": "  "}, "title"),
         (start | {"title": "T" * 201}, "title"),
         (start | {"from_on": "last spring"}, "from_on"),
@@ -210,6 +210,40 @@ async def test_recording_an_affiliation_is_refused_with_the_reason(
     ]:
         problem = await refused_by(client, pool, path, 422, json=bad, headers=admin)
         assert problem["errors"][0]["field"] == field
+
+
+async def test_a_leader_holds_two_roles_in_one_organisation_and_ends_one_by_its_title(
+    client: Client, issue: Tokens, pool: asyncpg.Pool, repository: Repository
+) -> None:
+    amina, _ = await seeded(repository)
+    council = str(amina.affiliations[0].organisation_id)
+    as_amina = await issue.headers("leader", amina.id)
+    path = f"/leaders/{amina.id}"
+    second = {"organisation_id": council, "title": "Clinical director", "from_on": "2024-04-01"}
+    r = await client.post(f"{path}/affiliations", json=second, headers=as_amina)
+    assert r.status_code == 200, r.text
+    end = {"organisation_id": council, "to_on": "2025-03-31"}
+    problem = await refused_by(
+        client, pool, f"{path}/affiliation-endings", 422, json=end, headers=as_amina
+    )
+    assert problem["errors"][0]["field"] == "title"
+    assert "Clinical director, Director" in problem["errors"][0]["message"]
+    unknown_role = end | {"title": "Chair"}
+    problem = await refused_by(
+        client, pool, f"{path}/affiliation-endings", 422, json=unknown_role, headers=as_amina
+    )
+    assert problem["errors"][0]["field"] == "title"
+    named = end | {"title": "clinical director"}
+    r = await client.post(f"{path}/affiliation-endings", json=named, headers=as_amina)
+    assert r.status_code == 200, r.text
+    got = (await client.get(path, headers=as_amina)).json()["affiliations"]
+    assert [(a["title"], a["to_on"]) for a in got] == [
+        ("Director", None),
+        ("Clinical director", "2025-03-31"),
+    ]
+    # One current role again: an ending that names no title is unambiguous, as it always was.
+    r = await client.post(f"{path}/affiliation-endings", json=end, headers=as_amina)
+    assert r.status_code == 200, r.text
 
 
 async def test_a_deactivated_leader_cannot_gain_or_end_affiliations(

@@ -276,6 +276,36 @@ async def test_attendance_keeps_each_affiliation_as_it_was_on_the_meetings_local
     assert chloe["affiliation"]["organisation_name"] == "Chloe Council"
 
 
+async def test_a_leader_with_several_roles_is_recorded_in_the_role_they_came_in(
+    desk: Desk, repository: Repository
+) -> None:
+    ben = await repository.get(Leader, desk.world.id("ben"))
+    council = desk.world.organisations["ben"].id
+    ben.record_affiliation(council, "Cabinet member for housing", date(2024, 1, 1))
+    await repository.save(ben, context=SEEDER)
+    mid = await desk.opened()
+    before = await desk.events()
+    unnamed = {"attendees": [{"leader_id": desk.id("ben"), "status": "attended"}]}
+    r = await desk.do("amina", mid, "attendance", unnamed)
+    assert r.status_code == 422, r.text
+    [item] = r.json()["items"]
+    assert (item["index"], item["field"]) == (0, "title")
+    assert "Cabinet member for housing; Director" in item["message"]
+    not_held = {"attendees": [unnamed["attendees"][0] | {"title": "Chair"}]}
+    r = await desk.do("amina", mid, "attendance", not_held)
+    assert r.status_code == 422 and r.json()["items"][0]["field"] == "title", r.text
+    assert await desk.events() == before
+    named = {"attendees": [unnamed["attendees"][0] | {"title": "cabinet member for housing"}]}
+    r = await desk.do("amina", mid, "attendance", named)
+    assert r.status_code == 200, r.text
+    [attended] = (await desk.state(mid))["attendance"]
+    assert attended["affiliation"] == {
+        "organisation_id": str(council),
+        "organisation_name": "Ben Council",
+        "title": "Cabinet member for housing",
+    }
+
+
 async def test_attendance_before_the_meeting_opens_is_a_conflict(desk: Desk) -> None:
     mid = await desk.schedule()
     body = {"attendees": [{"leader_id": desk.id("ben"), "status": "attended"}]}

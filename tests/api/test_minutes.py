@@ -91,42 +91,134 @@ async def test_minutes_land_in_the_meeting_and_every_new_commitment_in_one_trans
         assert (await commitment_state(desk, c["stream_id"]))["meeting_id"] == mid
 
 
-async def test_a_leader_makes_their_own_commitment_active_and_records_another_as_proposed(
+def parties(state: dict[str, Any]) -> tuple[Any, ...]:
+    """Who a commitment's state names, and how it was made."""
+    keys = ("status", "owner_id", "made_by", "requester_id", "recorded_by", "minuted_as")
+    return tuple(state[k] for k in keys)
+
+
+async def test_an_attending_owners_commitment_is_active_at_once_and_made_by_them(
     desk: Desk,
 ) -> None:
     mid = await desk.opened()
-    r = await desk.do("amina", mid, "minutes", minutes(desk))
+    body = minutes(desk)
+    body["commitments"][1]["requester_id"] = desk.id("amina")
+    r = await desk.do("amina", mid, "minutes", body)
     assert r.status_code == 200, r.text
+    assert [c["case"] for c in r.json()["commitments"]] == ["made_in_room", "made_in_room"]
     own, for_ben = (c["stream_id"] for c in r.json()["commitments"])
+    recorder = f"leader:{desk.id('amina')}"
     mine = await commitment_state(desk, own)
-    assert (mine["status"], mine["owner_id"], mine["requester_id"]) == (
-        "active",
-        desk.id("amina"),
-        None,
-    )
+    amina = desk.id("amina")
+    assert parties(mine) == ("active", amina, amina, None, recorder, "made_in_room")
     bens = await commitment_state(desk, for_ben)
-    assert (bens["status"], bens["owner_id"], bens["requester_id"]) == (
-        "proposed",
-        desk.id("ben"),
-        desk.id("amina"),
-    )
+    ben = desk.id("ben")
+    assert parties(bens) == ("active", ben, ben, amina, recorder, "made_in_room")
     assert (bens["due_on"], bens["made_on"], bens["meeting_id"]) == (
         "2026-12-20",
         "2026-11-26",
         mid,
     )
     accepted = await desk.client.post(f"/commitments/{for_ben}/acceptance", headers=desk.h["ben"])
+    assert accepted.status_code == 409, accepted.text
+
+
+async def test_a_commitment_for_an_owner_who_sent_apologies_or_was_absent_is_proposed_to_them(
+    desk: Desk,
+) -> None:
+    mid = await desk.opened()
+    body = minutes(
+        desk,
+        attendance=minutes(desk)["attendance"][::2],  # amina attended, chloe sent apologies
+        commitments=[
+            commitment(desk, "chloe"),
+            commitment(desk, "ben", requester_id=desk.id("amina")),
+        ],
+    )
+    r = await desk.do("recorder", mid, "minutes", body)
+    assert r.status_code == 200, r.text
+    cases = [c["case"] for c in r.json()["commitments"]]
+    assert cases == ["proposed_to_absent", "proposed_to_absent"]
+    chloes, bens = (c["stream_id"] for c in r.json()["commitments"])
+    recorder = "integration:minutes-tool"
+    chloe, ben, amina = desk.id("chloe"), desk.id("ben"), desk.id("amina")
+    state = await commitment_state(desk, chloes)
+    assert parties(state) == ("proposed", chloe, None, None, recorder, "proposed_to_absent")
+    state = await commitment_state(desk, bens)
+    assert parties(state) == ("proposed", ben, None, amina, recorder, "proposed_to_absent")
+    accepted = await desk.client.post(f"/commitments/{chloes}/acceptance", headers=desk.h["chloe"])
     assert accepted.status_code == 200, accepted.text
+    assert (await commitment_state(desk, chloes))["status"] == "active"
 
 
-async def test_a_recorders_minutes_make_every_commitment_proposed(desk: Desk) -> None:
+async def test_a_recorder_is_never_a_party_and_the_owner_renegotiates_alone(desk: Desk) -> None:
+    mid = await desk.opened()
+    body = minutes(desk, decisions=[], commitments=[commitment(desk, "ben", due_on="2026-12-20")])
+    r = await desk.do("amina", mid, "minutes", body)
+    assert r.status_code == 200, r.text
+    cid = r.json()["commitments"][0]["stream_id"]
+    change = {"reason": "the hall is booked", "due_on": "2027-01-10"}
+    refused = await desk.client.post(
+        f"/commitments/{cid}/renegotiations", json=change, headers=desk.h["amina"]
+    )
+    assert refused.status_code == 403, refused.text
+    r = await desk.client.post(
+        f"/commitments/{cid}/renegotiations", json=change, headers=desk.h["ben"]
+    )
+    assert r.status_code == 200, r.text
+    state = await commitment_state(desk, cid)
+    assert (state["due_on"], state["renegotiation_pending"]) == ("2027-01-10", False)
+
+
+async def test_attendance_recorded_before_the_minutes_decides_who_was_in_the_room(
+    desk: Desk,
+) -> None:
+    mid = await desk.opened()
+    ben_attended = {"attendees": [{"leader_id": desk.id("ben"), "status": "attended"}]}
+    assert (await desk.do("amina", mid, "attendance", ben_attended)).status_code == 200
+    body = {"commitments": [commitment(desk, "ben"), commitment(desk, "chloe")]}
+    r = await desk.do("recorder", mid, "minutes", body)
+    assert r.status_code == 200, r.text
+    assert [c["case"] for c in r.json()["commitments"]] == ["made_in_room", "proposed_to_absent"]
+
+
+async def test_a_requester_must_have_attended(desk: Desk) -> None:
+    mid = await desk.opened()
+    before = await desk.events()
+    body = minutes(
+        desk,
+        commitments=[
+            commitment(desk, "ben", requester_id=desk.id("chloe")),
+            commitment(desk, "amina", requester_id=str(uuid.uuid4())),
+            commitment(desk, "ben", requester_id=desk.id("ben")),
+        ],
+    )
+    r = await desk.do("amina", mid, "minutes", body)
+    assert r.status_code == 422, r.text
+    assert [(i["index"], i["field"]) for i in r.json()["items"]] == [
+        (0, "requester_id"),
+        (1, "requester_id"),
+        (2, "requester_id"),
+    ]
+    assert r.json()["errors"][0]["field"] == "commitments[0].requester_id"
+    assert await desk.events() == before
+
+
+async def test_a_recorders_minutes_without_attendance_propose_every_commitment(
+    desk: Desk,
+) -> None:
     mid = await desk.opened()
     r = await desk.do("recorder", mid, "minutes", minutes(desk, attendance=[], decisions=[]))
     assert r.status_code == 200, r.text
     assert r.json()["meeting"] is None and r.json()["decision_ids"] == []
     for c in r.json()["commitments"]:
+        assert c["case"] == "proposed_to_absent"
         state = await commitment_state(desk, c["stream_id"])
-        assert (state["status"], state["made_by"]) == ("proposed", None)
+        assert (state["status"], state["made_by"], state["requester_id"]) == (
+            "proposed",
+            None,
+            None,
+        )
 
 
 async def test_one_unknown_owner_rejects_the_whole_minutes_and_nothing_is_written(

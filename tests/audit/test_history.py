@@ -531,7 +531,8 @@ async def test_history_summarises_offers_renegotiations_and_handovers(
     assert {c["field"]: c["after"] for c in accepted["changes"]} == {
         "status": "active",
         "due_on": "2026-12-10",
-        "original_due_on": "2026-12-10",  # the agreed terms are the original ones
+        # The counter-offer is what was agreed; what was asked for, and its date, stay.
+        "agreed": {"description": "Print leaflets", "due_on": "2026-12-10"},
         "counter_offer_pending": False,
     }
 

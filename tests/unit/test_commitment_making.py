@@ -122,3 +122,68 @@ def test_a_commitment_is_created_with_the_id_the_caller_gives(people):
     assert commitment.id == given_id
     [made] = commitment.collect_events()
     assert made.originator_id == given_id
+
+
+def minute(people, attended, **overrides):
+    fields = {
+        "forum_id": uuid4(),
+        "owner_id": people.owner,
+        "meeting_id": uuid4(),
+        "attended": attended,
+        "recorded_by": f"leader:{people.steward}",
+        "description": "Run the winter pressures workshop",
+        "purpose_ids": [uuid4()],
+        "made_on": MADE_ON,
+    }
+    return Commitment.minute(uuid4(), **(fields | overrides))
+
+
+def test_a_commitment_minuted_for_an_attending_owner_is_theirs_and_active_at_once(people, replayed):
+    commitment = replayed(minute(people, {people.owner, people.steward}))
+
+    assert (commitment.status, commitment.made_by) == ("active", people.owner)
+    assert (commitment.requester_id, commitment.minuted_as) == (None, "made_in_room")
+    assert commitment.recorded_by == f"leader:{people.steward}"
+
+
+def test_a_commitment_minuted_for_an_absent_owner_is_proposed_to_them(people, replayed):
+    commitment = replayed(minute(people, {people.steward}))
+
+    assert (commitment.status, commitment.made_by) == ("proposed", None)
+    assert commitment.minuted_as == "proposed_to_absent"
+    commitment.accept(by=people.owner)
+    assert commitment.status == "active"
+
+
+def test_the_recorder_is_never_the_requester_of_a_minuted_commitment(people):
+    commitment = minute(people, {people.owner, people.steward})
+
+    assert not commitment.is_party(people.steward)
+
+
+def test_whoever_asked_in_the_meeting_is_the_requester(people):
+    attended = {people.owner, people.requester}
+    commitment = minute(people, attended, requester_id=people.requester)
+
+    assert (commitment.status, commitment.requester_id) == ("active", people.requester)
+
+
+def test_a_requester_who_did_not_attend_is_refused(people):
+    with pytest.raises(InvalidValue) as refused:
+        minute(people, {people.owner}, requester_id=people.requester)
+    assert refused.value.field == "requester_id"
+
+
+def test_a_made_event_from_before_minutes_named_recorders_is_upcast_with_none():
+    state = {"owner_id": uuid4(), "made_by": None, "meeting_id": uuid4()}
+
+    Commitment.Made.upcast_v1_v2(state)
+
+    assert state["recorded_by"] is None
+    assert Commitment.Made.class_version == 2
+
+
+def test_a_commitment_made_outside_minutes_names_no_recorder(people):
+    commitment = make(people)
+
+    assert (commitment.recorded_by, commitment.minuted_as) == (None, None)

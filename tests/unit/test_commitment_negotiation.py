@@ -126,8 +126,60 @@ def test_the_requester_accepting_a_counter_offer_makes_the_commitment_active_on_
     assert isinstance(accepted, Commitment.CounterOfferAccepted)
     assert commitment.status == "active"
     assert (commitment.description, commitment.due_on) == ("Share a monthly extract", later)
-    assert commitment.original_due_on == later
     assert commitment.renegotiation_count == 0
+
+
+def test_an_accepted_counter_offer_is_what_was_agreed_and_the_request_is_kept(given, people):
+    commitment = given("proposed")
+    asked = (commitment.description, commitment.due_on)
+    later = commitment.due_on + timedelta(days=30)
+    commitment.counter_offer(by=people.owner, due_on=later, description="Share a monthly extract")
+    assert commitment.agreed is None
+
+    commitment.accept_counter_offer(by=people.requester)
+
+    assert commitment.asked_for == asked
+    assert commitment.agreed == ("Share a monthly extract", later)
+    assert commitment.original_due_on == asked[1]
+
+
+def test_renegotiation_changes_the_current_terms_and_keeps_what_was_asked_and_agreed(given, people):
+    commitment = given("active", requester=False)
+    asked = (commitment.description, commitment.due_on)
+    later = commitment.due_on + timedelta(days=14)
+
+    commitment.renegotiate(
+        by=people.owner, reason="the data sharing agreement is late", due_on=later
+    )
+
+    assert commitment.due_on == later
+    assert commitment.asked_for == commitment.agreed == asked
+    assert commitment.original_due_on == asked[1]
+
+
+def test_a_request_accepted_as_asked_is_agreed_on_those_terms(given, people):
+    commitment = given("proposed")
+    assert commitment.agreed is None
+
+    commitment.accept(by=people.owner)
+
+    assert commitment.agreed == commitment.asked_for == (commitment.description, commitment.due_on)
+
+
+def test_a_correction_before_renegotiation_corrects_the_agreed_terms_not_a_request_countered(
+    given, people
+):
+    commitment = given("proposed")
+    asked = commitment.asked_for
+    offered = commitment.due_on + timedelta(days=30)
+    commitment.counter_offer(by=people.owner, due_on=offered)
+    commitment.accept_counter_offer(by=people.requester)
+    typo_fixed = offered + timedelta(days=1)
+
+    commitment.correct_record(by=people.owner, reason="typed the wrong day", due_on=typo_fixed)
+
+    assert commitment.asked_for == asked
+    assert commitment.agreed == (commitment.description, typo_fixed)
 
 
 def test_only_the_requester_can_accept_a_counter_offer(given, people):

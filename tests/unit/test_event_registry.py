@@ -163,5 +163,9 @@ def test_a_commitment_rebuilt_from_its_events_equals_the_one_that_made_them(peop
     assert copy == commitment
     assert copy.version == 15
     assert (copy.status, copy.owner_id) == ("acknowledged", people.successor)
-    assert (copy.original_due_on, copy.due_on) == (date(2025, 7, 31), date(2025, 9, 29))
+    assert (copy.original_due_on, copy.due_on) == (date(2025, 6, 30), date(2025, 9, 29))
+    assert (copy.asked_for[1], copy.agreed) == (
+        date(2025, 6, 30),
+        (copy.description, date(2025, 7, 31)),
+    )
     assert copy.renegotiation_count == 1

@@ -30,6 +30,8 @@ def row(**times: object) -> dict[str, object]:
         "made_on": "2026-11-03",
         "due_on": "2026-12-01",
         "original_due_on": "2026-11-24",
+        "asked_for": ["Open the warm space", "2026-11-24"],
+        "agreed": ["Open the warm space", "2026-11-24"],
         "renegotiation_count": 1,
         "progress": 80,
         "handover_to": None,
@@ -72,3 +74,14 @@ def test_the_stored_item_and_what_reads_add_are_exactly_the_listed_fields() -> N
         "role",
         "awaiting",
     }
+
+
+def test_the_stored_item_shows_the_terms_asked_for_and_agreed_apart() -> None:
+    asked = ["Open the warm space", "2026-11-24"]
+    agreed = ["Open the warm space on weekdays", "2026-12-01"]
+    base = row(created_at=MADE, updated_at=MADE, finished_at=None)
+    item = msgspec.json.decode(render_item(base | {"asked_for": asked, "agreed": agreed}))
+    assert item["asked_for"] == {"description": asked[0], "due_on": asked[1]}
+    assert item["agreed"] == {"description": agreed[0], "due_on": agreed[1]}
+    proposed = msgspec.json.decode(render_item(base | {"agreed": None}))
+    assert proposed["agreed"] is None

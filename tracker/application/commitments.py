@@ -28,6 +28,14 @@ class MakeCommitment(msgspec.Struct, frozen=True, kw_only=True):
     meeting_id: UUID | None = None
 
 
+class Minuted(msgspec.Struct, frozen=True, kw_only=True):
+    """What minutes add to a commitment: who attended, who recorded it, and who asked."""
+
+    attended: frozenset[UUID]
+    recorded_by: str
+    requester_id: UUID | None = None
+
+
 async def make(app: Commands, call: Request, command: MakeCommitment) -> Saved:
     """Make (or record) a commitment in its own new stream."""
 
@@ -43,9 +51,7 @@ async def new_commitment(
     """Check the references and relationships, then make the commitment (in memory only)."""
     forum = await referenced(repository, Forum, command.forum_id, "forum_id")
     by = policy.member(principal, forum, "make-commitments")
-    if not forum.is_member(command.owner_id):
-        raise InvalidValue("owner_id", "the owner must be a member of the forum")
-    retired = await _retired_purposes(repository, forum, command.purpose_ids)
+    retired = await _checked(repository, forum, command)
     requester = by if by != command.owner_id else None
     if by is None:  # a recorder writes down what a named leader asked for, if anyone
         requester = principal.on_behalf_of
@@ -62,6 +68,39 @@ async def new_commitment(
         meeting_id=command.meeting_id,
         retired_purpose_ids=retired,
     )
+
+
+async def minuted_commitment(
+    repository: Repository,
+    now: Now,
+    forum: Forum,
+    command: MakeCommitment,
+    minutes: Minuted,
+) -> Commitment:
+    """A commitment in a meeting's minutes, checked as one made alone (in memory only)."""
+    assert command.meeting_id is not None
+    retired = await _checked(repository, forum, command)
+    return Commitment.minute(
+        command.commitment_id,
+        meeting_id=command.meeting_id,
+        attended=minutes.attended,
+        recorded_by=minutes.recorded_by,
+        owner_id=command.owner_id,
+        requester_id=minutes.requester_id,
+        forum_id=forum.id,
+        description=command.description,
+        purpose_ids=list(command.purpose_ids),
+        made_on=today_in(now, forum.timezone),
+        due_on=command.due_on,
+        retired_purpose_ids=retired,
+    )
+
+
+async def _checked(repository: Repository, forum: Forum, command: MakeCommitment) -> list[UUID]:
+    """The owner must be a member; the purposes the forum's own; returns the retired ones."""
+    if not forum.is_member(command.owner_id):
+        raise InvalidValue("owner_id", "the owner must be a member of the forum")
+    return await _retired_purposes(repository, forum, command.purpose_ids)
 
 
 async def _retired_purposes(

@@ -32,11 +32,13 @@ class RecordAffiliation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EndAffiliation(msgspec.Struct, frozen=True, kw_only=True):
-    """The organisation whose current affiliation ended, and on which day."""
+    """The organisation (and, with several current roles there, the title) whose affiliation
+    ended, and on which day."""
 
     leader_id: UUID
     organisation_id: UUID
     to_on: date
+    title: str | None = None
 
 
 class CorrectDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,7 +88,9 @@ async def end_affiliation(app: Commands, call: Request, command: EndAffiliation)
         call,
         Leader,
         command.leader_id,
-        lambda leader: leader.end_affiliation(command.organisation_id, command.to_on),
+        lambda leader: leader.end_affiliation(
+            command.organisation_id, command.to_on, command.title
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 from tracker.application import policy, reads
 from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request, at_version
-from tracker.application.commitments import MakeCommitment, new_commitment
+from tracker.application.commitments import MakeCommitment, Minuted, minuted_commitment
 from tracker.application.external import owned
 from tracker.application.ports import Repository, Saved
 from tracker.application.references import exists, referenced
@@ -28,14 +28,16 @@ from tracker.domain import (
     Organisation,
 )
 from tracker.domain.checks import require_state
-from tracker.domain.meeting import OPEN, SCHEDULED
+from tracker.domain.meeting import ATTENDED, OPEN, SCHEDULED
 
 
 class AttendanceLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One leader who attended, or sent apologies."""
+    """One leader who attended, or sent apologies, and the role they came in, if named."""
 
     leader_id: UUID
     status: Literal["attended", "apologies"]
+    organisation_id: UUID | None = None
+    title: str | None = None
 
 
 class DecisionLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +56,7 @@ class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
     purpose_ids: tuple[UUID, ...]
     due_on: date | None = None
     external_id: str | None = None
+    requester_id: UUID | None = None
 
 
 class TakeMinutes(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,7 +114,7 @@ async def attendance(
                 raise InvalidValue("leader_id", "appears twice")
             seen.add(line.leader_id)
             leader = await referenced(repository, Leader, line.leader_id, "leader_id")
-            held = leader.affiliation_on(day)
+            held = leader.role_on(day, line.organisation_id, line.title)
             snapshot = None
             if held is not None:
                 organisation = await referenced(
@@ -160,29 +163,42 @@ async def minutes_taken(
             meeting.record_decision(decision.decision_id, decision.text)
         except InvalidValue as error:
             errors.append(_refusal("decisions", index, error))
-    made = await _commitments(repository, now, call, meeting, command, errors)
+    attended = _attended(meeting, present)
+    made = await _commitments(repository, now, call, forum, meeting, command, attended, errors)
     if errors:
         raise InvalidItems(errors)
     return [meeting, *made]
+
+
+def _attended(meeting: Meeting, present: Sequence[Attendance]) -> frozenset[UUID]:
+    """Who the meeting's record, with these minutes, shows as attending (not apologies)."""
+    attendance = {**meeting.attendance, **{a.leader_id: a for a in present}}
+    return frozenset(i for i, a in attendance.items() if a.presence == ATTENDED)
 
 
 async def _commitments(
     repository: Repository,
     now: Now,
     call: Request,
+    forum: Forum,
     meeting: Meeting,
     command: TakeMinutes,
+    attended: frozenset[UUID],
     errors: list[ItemError],
 ) -> list[Aggregate]:
-    """Each commitment, made under exactly the rules of making one alone; refusals go to errors."""
+    """Each commitment, checked as one made alone; an attending owner's is active at once, an
+    absent one's proposed to them; the caller is its recorder. Refusals go to errors."""
     made: list[Aggregate] = []
     taken: set[UUID] = set()
     for index, line in enumerate(command.commitments):
         try:
             if line.external_id is not None:
                 await _unrecorded(repository, command, line.commitment_id, taken)
+            minuted = Minuted(
+                attended=attended, recorded_by=call.principal.actor, requester_id=line.requester_id
+            )
             making = _made_at(meeting, line)
-            made.append(await new_commitment(repository, now, call.principal, making))
+            made.append(await minuted_commitment(repository, now, forum, making, minuted))
         except (InvalidValue, NotAllowed) as error:
             errors.append(_refusal("commitments", index, error))
     return made
@@ -212,3 +228,14 @@ async def _unrecorded(
     taken.add(commitment_id)
     if await exists(repository, Commitment, commitment_id):
         raise InvalidValue("external_id", f"already recorded as commitment {commitment_id}")
+
+
+async def minuted_as(
+    repository: Repository, commitment_ids: Sequence[UUID]
+) -> list[tuple[UUID, str]]:
+    """How each commitment of saved minutes was made: in the room, or proposed to the absent."""
+    cases = []
+    for commitment_id in commitment_ids:
+        commitment = await repository.read(Commitment, commitment_id)
+        cases.append((commitment_id, commitment.minuted_as or ""))
+    return cases

@@ -7,7 +7,7 @@ commitment_negotiation, commitment_handover, commitment_delivery and commitment_
 
 from collections.abc import Collection
 from datetime import date
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -25,9 +25,12 @@ from tracker.domain.commitment_terms import (
     CANCELLED,
     COMPLETED,
     DECLINED,
+    MADE_IN_ROOM,
     PROPOSED,
+    PROPOSED_TO_ABSENT,
     RELEASED,
     WITHDRAWN,
+    Terms,
     check_due,
 )
 from tracker.domain.errors import InvalidValue
@@ -78,6 +81,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         requester_id: UUID | None = None,
         meeting_id: UUID | None = None,
         retired_purpose_ids: Collection[UUID] = (),
+        recorded_by: str | None = None,
     ) -> Self:
         """Make a commitment: only the owner can promise, so anyone else's starts proposed."""
         require_text("description", description)
@@ -100,6 +104,33 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
             made_on=made_on,
             due_on=due_on,
             meeting_id=meeting_id,
+            recorded_by=recorded_by,
+        )
+
+    @classmethod
+    def minute(
+        cls,
+        id: UUID,
+        *,
+        meeting_id: UUID,
+        attended: Collection[UUID],
+        recorded_by: str,
+        owner_id: UUID,
+        requester_id: UUID | None = None,
+        **terms: Any,
+    ) -> Self:
+        """A commitment in a meeting's minutes: made by its owner if they attended, and so
+        active at once; otherwise proposed to them. Whoever asked attended, if anyone did."""
+        if requester_id is not None and requester_id not in attended:
+            raise InvalidValue("requester_id", "the requester must be recorded as attending")
+        return cls.make(
+            id,
+            owner_id=owner_id,
+            by=owner_id if owner_id in attended else None,
+            requester_id=requester_id,
+            meeting_id=meeting_id,
+            recorded_by=recorded_by,
+            **terms,
         )
 
     @event(Made)
@@ -116,6 +147,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         made_on: date,
         due_on: date | None,
         meeting_id: UUID | None,
+        recorded_by: str | None = None,
     ) -> None:
         self.forum_id = forum_id
         self.owner_id = owner_id
@@ -126,8 +158,14 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
         self.made_on = made_on
         self.due_on = due_on
         self.original_due_on = due_on
+        self.asked_for: Terms = (description, due_on)
         self.meeting_id = meeting_id
+        self.recorded_by = recorded_by
         self.status = ACTIVE if made_by == owner_id else PROPOSED
+        self.agreed: Terms | None = self.asked_for if self.status == ACTIVE else None
+        self.minuted_as = None
+        if recorded_by is not None:
+            self.minuted_as = MADE_IN_ROOM if self.status == ACTIVE else PROPOSED_TO_ABSENT
         self.progress = None
         self.renegotiation_count = 0
         self.offered_terms = None
@@ -138,6 +176,7 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     def _accepted(self, by: UUID) -> None:
         self.status = ACTIVE
         self.offered_terms = None
+        self.agreed = (self.description, self.due_on)
 
     @event(Declined)
     def _declined(self, by: UUID, reason: str) -> None:
@@ -151,8 +190,8 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     @event(CounterOfferAccepted)
     def _counter_offer_accepted(self, by: UUID) -> None:
         assert self.offered_terms is not None
-        self.description, self.due_on = self.offered_terms
-        self.original_due_on = self.due_on
+        # The counter-offer is what was agreed; what was asked for, and its due date, stay.
+        self.description, self.due_on = self.agreed = self.offered_terms
         self.offered_terms = None
         self.status = ACTIVE
 
@@ -246,7 +285,16 @@ class Commitment(Negotiation, Handover, Delivery, Record, Aggregate):
     ) -> None:
         self.description, self.due_on = description, due_on
         if self.renegotiation_count == 0:
-            self.original_due_on = due_on
+            self._correct_original((description, due_on))
+
+    def _correct_original(self, terms: Terms) -> None:
+        """Before any renegotiation the current terms are the agreed ones, and, unless a
+        counter-offer was agreed, the ones asked for: a correction corrects them too."""
+        if self.agreed is None or self.agreed == self.asked_for:
+            self.asked_for = terms
+            self.original_due_on = terms[1]
+        if self.agreed is not None:
+            self.agreed = terms
 
     def _close(self, status: str) -> None:
         """Leave active: a pending handover or renegotiation lapses with it."""

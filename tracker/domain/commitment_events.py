@@ -6,6 +6,7 @@ classes here with isinstance works for both.
 """
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from tracker.domain.clock import Aggregate
@@ -16,7 +17,14 @@ class CommitmentEvent(Aggregate.Event):
 
 
 class Made(CommitmentEvent, Aggregate.Created):
-    """A commitment was made: active when the owner made it, otherwise proposed."""
+    """A commitment was made: active when the owner made it, otherwise proposed.
+
+    `recorded_by` names who wrote it into a meeting's minutes (an actor, such as
+    `leader:<id>` or `integration:<name>`), never a party; it is null outside minutes.
+    """
+
+    # v1 events were recorded before minutes named their recorder.
+    class_version = 2
 
     forum_id: UUID
     owner_id: UUID
@@ -27,6 +35,12 @@ class Made(CommitmentEvent, Aggregate.Created):
     made_on: date
     due_on: date | None
     meeting_id: UUID | None
+    recorded_by: str | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Give a v1 event the recorder it did not name."""
+        state["recorded_by"] = None
 
 
 class Accepted(CommitmentEvent):

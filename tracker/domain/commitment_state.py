@@ -22,7 +22,11 @@ class CommitmentState:
     made_on: date
     due_on: date | None
     original_due_on: date | None
+    asked_for: Terms
+    agreed: Terms | None
     meeting_id: UUID | None
+    recorded_by: str | None
+    minuted_as: str | None
     status: str
     progress: int | None
     renegotiation_count: int

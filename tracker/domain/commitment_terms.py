@@ -14,6 +14,11 @@ DECLINED = "declined"
 WITHDRAWN = "withdrawn"
 TERMINAL = frozenset({ACKNOWLEDGED, RELEASED, CANCELLED, DECLINED, WITHDRAWN})
 
+# How a commitment in a meeting's minutes was made: by its owner in the room, or proposed to
+# an owner who was absent or sent apologies.
+MADE_IN_ROOM = "made_in_room"
+PROPOSED_TO_ABSENT = "proposed_to_absent"
+
 Terms = tuple[str, date | None]  # description and due date
 
 

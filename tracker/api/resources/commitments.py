@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -25,6 +26,7 @@ from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import commitments
 from tracker.application.commitments import MakeCommitment as MakeCommitmentCommand
 from tracker.domain import Commitment
+from tracker.domain.commitment_terms import Terms
 
 PATH = "/commitments"
 
@@ -74,8 +76,27 @@ class CommentBody(Command, frozen=True, kw_only=True):
     text: Text
 
 
+class TermsState(msgspec.Struct, frozen=True, kw_only=True):
+    """A description and due date, as asked for or as agreed."""
+
+    description: str
+    due_on: date | None
+
+    @classmethod
+    def of(cls, terms: Terms | None) -> TermsState | None:
+        """The public view of a pair of terms, if any."""
+        return None if terms is None else cls(description=terms[0], due_on=terms[1])
+
+
 class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
-    """A commitment as it stands now, loaded from its own stream."""
+    """A commitment as it stands now, loaded from its own stream.
+
+    Three sets of terms: `asked_for`, the terms first recorded (what the requester asked for,
+    or what the owner first promised); `agreed`, the terms agreed when it became active (the
+    counter-offer, if one was accepted; null while proposed, or if it never became active);
+    and the current `description` and `due_on`, after any renegotiation. `original_due_on` is
+    the due date asked for.
+    """
 
     id: UUID
     version: int
@@ -84,11 +105,23 @@ class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
     owner_id: UUID
     requester_id: UUID | None
     made_by: UUID | None
+    recorded_by: Annotated[
+        str | None,
+        msgspec.Meta(description="Who wrote it into a meeting's minutes; never a party"),
+    ]
+    minuted_as: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="made_in_room or proposed_to_absent for a commitment in minutes; else null"
+        ),
+    ]
     description: str
     purpose_ids: list[UUID]
     made_on: date
     due_on: date | None
     original_due_on: date | None
+    asked_for: TermsState
+    agreed: TermsState | None
     renegotiation_count: int
     progress: int | None
     meeting_id: UUID | None
@@ -110,11 +143,15 @@ class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
             owner_id=c.owner_id,
             requester_id=c.requester_id,
             made_by=c.made_by,
+            recorded_by=c.recorded_by,
+            minuted_as=c.minuted_as,
             description=c.description,
             purpose_ids=list(c.purpose_ids),
             made_on=c.made_on,
             due_on=c.due_on,
             original_due_on=c.original_due_on,
+            asked_for=TermsState(description=c.asked_for[0], due_on=c.asked_for[1]),
+            agreed=TermsState.of(c.agreed),
             renegotiation_count=c.renegotiation_count,
             progress=c.progress,
             meeting_id=c.meeting_id,

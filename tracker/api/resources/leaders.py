@@ -36,7 +36,11 @@ class RegisterLeader(Creation, frozen=True, kw_only=True):
 
 
 class AffiliationStart(Command, frozen=True, kw_only=True):
-    """An existing organisation the leader works with, their own title there, and since when."""
+    """An existing organisation the leader works with, their own title there, and since when.
+
+    A leader may hold several roles with one organisation at once (a GP partner who is also
+    clinical director); the same title twice over overlapping dates is refused, naming `title`.
+    """
 
     organisation_id: UUID
     title: Name
@@ -44,10 +48,16 @@ class AffiliationStart(Command, frozen=True, kw_only=True):
 
 
 class AffiliationEnd(Command, frozen=True, kw_only=True):
-    """The organisation whose current affiliation ended, and on which day."""
+    """The organisation whose current affiliation ended, and on which day.
+
+    With one current role there, `title` may be left out. With several, `title` names the one
+    that ended (as the leader's state shows it; case does not matter); leaving it out is a 422
+    naming `title`.
+    """
 
     organisation_id: UUID
     to_on: Day
+    title: Name | None = None
 
 
 class DetailsCorrection(Command, frozen=True, kw_only=True):
@@ -164,9 +174,12 @@ class LeaderController(Controller):
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
-        """The last day it held; not before it began."""
+        """The last day it held; not before it began. The title picks one of several roles."""
         command = leaders.EndAffiliation(
-            leader_id=leader_id, organisation_id=data.organisation_id, to_on=data.to_on
+            leader_id=leader_id,
+            organisation_id=data.organisation_id,
+            to_on=data.to_on,
+            title=data.title,
         )
         return recorded(await leaders.end_affiliation(commands, call, command), leader_id)
 

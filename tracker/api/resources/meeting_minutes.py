@@ -18,6 +18,7 @@ from tracker.application.minutes import (
     CommitmentLine,
     DecisionLine,
     TakeMinutes,
+    minuted_as,
     take_minutes,
 )
 
@@ -38,7 +39,15 @@ def _commitment_id(call: Request, body: Minutes, index: int) -> UUID:
 def attendance_of(body: AttendanceBody | Minutes) -> tuple[AttendanceLine, ...]:
     """The attendees a body lists, as the use cases take them."""
     lines = body.attendees if isinstance(body, AttendanceBody) else body.attendance
-    return tuple(AttendanceLine(leader_id=a.leader_id, status=a.status) for a in lines)
+    return tuple(
+        AttendanceLine(
+            leader_id=a.leader_id,
+            status=a.status,
+            organisation_id=a.organisation_id,
+            title=a.title,
+        )
+        for a in lines
+    )
 
 
 def _minutes(call: Request, meeting_id: UUID, body: Minutes) -> TakeMinutes:
@@ -55,6 +64,7 @@ def _minutes(call: Request, meeting_id: UUID, body: Minutes) -> TakeMinutes:
             purpose_ids=tuple(line.purpose_ids),
             due_on=line.due_on,
             external_id=line.external_id,
+            requester_id=line.requester_id,
         )
         for i, line in enumerate(body.commitments)
     )
@@ -84,12 +94,21 @@ class MinutesController(Controller):
         """One atomic append to the meeting and a new stream per commitment.
 
         A scheduled meeting is opened first. Every item is checked before anything is written;
-        a 422 lists each refused item in `items`. A leader's own commitment is active; one
-        recorded for anyone else starts proposed.
+        a 422 lists each refused item in `items`.
+
+        Each commitment is made under one of two rules, and its item in the answer says which
+        (`case`). `made_in_room`: the minutes (or the attendance already recorded) show its
+        owner attended, so it is active at once, made by them, with no acceptance needed.
+        `proposed_to_absent`: its owner was absent or sent apologies, so it starts proposed and
+        waits for them to accept, decline or counter-offer. The requester is the attendee the
+        line names in `requester_id` (a 422 names the field if they did not attend), or nobody.
+        Whoever posts the minutes is kept as the commitment's `recorded_by`, never as its
+        requester or maker.
         """
         command = _minutes(call, meeting_id, data)
         saved = await take_minutes(commands, call, command)
         ids = [c.commitment_id for c in command.commitments]
+        cases = await minuted_as(commands.repository, ids)
         decision_ids = [d.decision_id for d in command.decisions]
-        result = MinutesRecorded.of(saved, meeting_id, ids, decision_ids)
+        result = MinutesRecorded.of(saved, meeting_id, cases, decision_ids)
         return Response(result, status_code=200, headers=replayed(saved))

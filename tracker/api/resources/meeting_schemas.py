@@ -44,10 +44,18 @@ class Invitation(Command, frozen=True, kw_only=True):
 
 
 class Attendee(Command, frozen=True, kw_only=True):
-    """One leader who attended, or sent apologies."""
+    """One leader who attended, or sent apologies, and the role they came in.
+
+    The server keeps the affiliation the leader held on the meeting's day. A leader who held
+    only one needs nothing more. One who held several (two roles in one organisation, or
+    roles in two) names the one they came in, by `title`, `organisation_id` or both; leaving
+    it out is a 422 naming `title`, as is naming a role they did not hold that day.
+    """
 
     leader_id: UUID
     status: Literal["attended", "apologies"]
+    organisation_id: UUID | None = None
+    title: Name | None = None
 
 
 class AttendanceBody(Command, frozen=True, kw_only=True):
@@ -64,13 +72,23 @@ class Decision(Command, frozen=True, kw_only=True):
 
 
 class MinutesCommitment(Command, frozen=True, kw_only=True):
-    """A commitment made at the meeting, under the same rules as POST /commitments."""
+    """A commitment made at the meeting, checked as POST /commitments checks one.
+
+    An owner the record shows as attending made it in the room: it is active at once, made by
+    them. An owner who was absent or sent apologies has it proposed to them, to accept or not.
+    `requester_id` names the attendee who asked for it, if anyone did; the recorder is never a
+    party.
+    """
 
     owner_id: UUID
     description: Text
     purpose_ids: Ids
     due_on: Day | None = None
     external_id: ExternalId | None = None
+    requester_id: Annotated[
+        UUID | None,
+        msgspec.Meta(description="The attendee who asked for it; null: nobody asked"),
+    ] = None
 
 
 class Minutes(Command, frozen=True, kw_only=True):
@@ -82,30 +100,53 @@ class Minutes(Command, frozen=True, kw_only=True):
     source_system: ExternalId | None = None
 
 
+class MinutedCommitment(Recorded, frozen=True, kw_only=True):
+    """Where one commitment of the minutes landed, and which rule made it."""
+
+    case: Annotated[
+        Literal["made_in_room", "proposed_to_absent"],
+        msgspec.Meta(
+            description="made_in_room: its owner attended, so it is active, made by them;"
+            " proposed_to_absent: its owner was absent or sent apologies, so it awaits their"
+            " acceptance"
+        ),
+    ]
+
+
 class MinutesRecorded(msgspec.Struct, frozen=True, kw_only=True):
     """Where minutes landed: the meeting (null if only commitments were made) and each commitment.
 
     `commitments` and `decision_ids` follow the request's order; a commitment's `stream_id` is
-    its new id.
+    its new id, and its `case` says whether it was made in the room or proposed to the absent.
     """
 
     meeting: Recorded | None
-    commitments: list[Recorded]
+    commitments: list[MinutedCommitment]
     decision_ids: list[UUID]
     replayed: bool = False
 
     @classmethod
     def of(
-        cls, saved: Saved, meeting_id: UUID, commitment_ids: list[UUID], decision_ids: list[UUID]
+        cls,
+        saved: Saved,
+        meeting_id: UUID,
+        commitments: list[tuple[UUID, str]],
+        decision_ids: list[UUID],
     ) -> MinutesRecorded:
         """The result of one save of minutes, or of its replay."""
         touched = any(e.stream_id == meeting_id for e in saved.events)
         return cls(
             meeting=Recorded.of(saved, meeting_id) if touched else None,
-            commitments=[Recorded.of(saved, c) for c in commitment_ids],
+            commitments=[_minuted(saved, c, case) for c, case in commitments],
             decision_ids=decision_ids,
             replayed=saved.replayed,
         )
+
+
+def _minuted(saved: Saved, commitment_id: UUID, case: str) -> MinutedCommitment:
+    """One commitment's place in a save of minutes, with its case."""
+    landed = Recorded.of(saved, commitment_id)
+    return msgspec.convert({**msgspec.to_builtins(landed), "case": case}, MinutedCommitment)
 
 
 class AttendeeState(msgspec.Struct, frozen=True, kw_only=True):
