@@ -17,6 +17,7 @@ from projections.queries.purpose_view_structs import PurposeView
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tests.clock import Clock
+from tests.decisions import BOOTSTRAP, RULED
 from tracker import tokens
 from tracker.domain import Agreement, Commitment, Forum, Leader, Purpose
 from tracker.eventstore.repository import Repository
@@ -75,8 +76,8 @@ async def history(
             uuid.uuid4(), "purpose", world.purpose.id, "constraint", "Budget", "Within", ben
         ),
     }
-    a["rule"].adopt("bootstrap consent", forum_has_decision_rule=False)
-    a["scoped"].adopt("consent")
+    a["rule"].adopt(BOOTSTRAP, forum_has_decision_rule=False)
+    a["scoped"].adopt(RULED)
     saved = await world.repository.save(world.purpose, *c.values(), *a.values(), context=SEEDER)
     return c, a, saved.events[-1].position
 
@@ -96,7 +97,7 @@ async def elsewhere(repository: Repository, world: World) -> tuple[Leader, int]:
         made_on=OCT_1,
     )
     rule = Agreement.propose(uuid.uuid4(), "forum", forum.id, "decision_rule", "Vote", "x", dan.id)
-    rule.adopt("bootstrap consent", forum_has_decision_rule=False)
+    rule.adopt(BOOTSTRAP, forum_has_decision_rule=False)
     saved = await repository.save(dan, forum, purpose, other, rule, context=SEEDER)
     return dan, saved.events[-1].position
 
