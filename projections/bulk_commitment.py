@@ -1,4 +1,4 @@
-"""commitment_views_v2 built from scratch: the commitment fold over the whole log in memory."""
+"""commitment_views_v3 built from scratch: the commitment fold over the whole log in memory."""
 
 from __future__ import annotations
 

@@ -104,6 +104,14 @@ def render_item(row: Row) -> str:
     return _encode_item(item).decode()
 
 
+def ended(affiliations: list[Any], organisation_id: str, to_on: str) -> list[Any]:
+    """The affiliations with the open one with the organisation ended on to_on (ISO)."""
+    for i, (organisation, from_on, until) in enumerate(affiliations):
+        if organisation == organisation_id and until is None:
+            return [*affiliations[:i], [organisation, from_on, to_on], *affiliations[i + 1 :]]
+    return affiliations
+
+
 def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
     """The row a commitment.made event creates."""
     p = event.payload
@@ -145,7 +153,7 @@ def _terms(p: dict[str, Any]) -> list[Any]:
 
 
 def apply_to_commitment(
-    row: Row, event: RecordedEvent, organisation_of: Callable[[str | None], str | None]
+    row: Row, event: RecordedEvent, organisation_of: Callable[[str | None, str], str | None]
 ) -> None:
     """Change a row as the aggregate changes itself (tracker/domain/commitment.py)."""
     p, kind = event.payload, event.type.removeprefix("commitment.")
@@ -175,8 +183,11 @@ def apply_to_commitment(
     elif kind == "handover_offered":
         row["handover_to"] = p["to_id"]
     elif kind == "handover_accepted":
+        # The new owner's organisation on the day they took it on (in UTC: the event carries
+        # no forum day, and the live and bulk paths must agree).
+        day = event.occurred_at.astimezone(UTC).date().isoformat()
         row.update(
-            owner_id=p["by"], handover_to=None, owner_organisation_id=organisation_of(p["by"])
+            owner_id=p["by"], handover_to=None, owner_organisation_id=organisation_of(p["by"], day)
         )
     elif kind in ("handover_declined", "handover_withdrawn"):
         row["handover_to"] = None
@@ -247,25 +258,33 @@ class CommitmentFold:
 
     def _leader(self, event: RecordedEvent) -> None:
         key, p = str(event.stream_id), event.payload
-        leader = self.leaders.setdefault(key, {"leader_id": key, "organisation_id": None})
+        leader = self.leaders.setdefault(
+            key, {"leader_id": key, "organisation_id": None, "affiliations": []}
+        )
         if event.type == "leader.affiliation_recorded":
             leader["organisation_id"] = p["organisation_id"]
-        elif (
-            event.type == "leader.affiliation_ended"
-            and leader["organisation_id"] == p["organisation_id"]
-        ):
-            leader["organisation_id"] = None
+            held = [p["organisation_id"], p["from_on"], None]
+            leader["affiliations"] = [*leader["affiliations"], held]
+        elif event.type == "leader.affiliation_ended":
+            leader["affiliations"] = ended(leader["affiliations"], p["organisation_id"], p["to_on"])
+            if leader["organisation_id"] == p["organisation_id"]:
+                leader["organisation_id"] = None
         self.dirty.add(("leader", key))
 
-    def organisation_of(self, leader_id: str | None) -> str | None:
-        """The leader's current organisation, as far as this view knows."""
+    def organisation_of(self, leader_id: str | None, day: str) -> str | None:
+        """The leader's organisation on the day (ISO), as far as this view knows: the
+        affiliation that held then, the most recently begun if several did (as Leader has it)."""
         leader = self.leaders.get(leader_id or "")
-        return None if leader is None else leader["organisation_id"]
+        if leader is None:
+            return None
+        held = [a for a in leader["affiliations"] if a[1] <= day and (a[2] is None or day <= a[2])]
+        return max(held, key=lambda a: a[1])[0] if held else None
 
     def _commitment(self, event: RecordedEvent) -> None:
         key = str(event.stream_id)
         if event.type == "commitment.made":
-            row = new_commitment(event, self.organisation_of(event.payload["owner_id"]))
+            p = event.payload
+            row = new_commitment(event, self.organisation_of(p["owner_id"], p["made_on"]))
             self.commitments[key] = row
         else:
             row = self.commitments[key]

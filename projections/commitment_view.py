@@ -1,4 +1,4 @@
-"""commitment_views_v2: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v3: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ CREATE TABLE forums (
 CREATE INDEX forums_members ON forums USING gin (members jsonb_path_ops);
 CREATE TABLE leader_organisations (
     leader_id       uuid PRIMARY KEY,
-    organisation_id uuid
+    organisation_id uuid,
+    -- [organisation_id, from_on, to_on] per affiliation: a commitment counts under the owner's
+    -- organisation on the day it was made.
+    affiliations    jsonb NOT NULL
 );
 CREATE TABLE commitments (
     commitment_id         uuid PRIMARY KEY,
@@ -107,7 +110,8 @@ ON CONFLICT (forum_id) DO UPDATE SET
 SAVE_LEADERS = """
 INSERT INTO leader_organisations
 SELECT * FROM jsonb_populate_recordset(NULL::leader_organisations, $1::jsonb)
-ON CONFLICT (leader_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id
+ON CONFLICT (leader_id) DO UPDATE SET
+    organisation_id = EXCLUDED.organisation_id, affiliations = EXCLUDED.affiliations
 """
 SAVE_COMMITMENTS = """
 INSERT INTO commitments SELECT * FROM jsonb_populate_recordset(NULL::commitments, $1::jsonb)
@@ -125,7 +129,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v2"
+    name = "commitment_views_v3"
     ddl = DDL
     tables = (
         "forums",

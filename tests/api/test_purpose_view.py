@@ -154,17 +154,35 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
         "reporting": 2,
         "mean_progress": 60.0,
     }
-    # Amina only recorded a request: she promised nothing, and Chloe has not accepted it yet.
+    # Amina only recorded a request: she promised nothing, and Chloe has not accepted it yet;
+    # what Chloe released is no longer pursued, so not a contribution.
     orgs = {n: str(world.organisations[n].id) for n in ("ben", "chloe")}
     assert {
         x["leader_id"]: (x["organisation_ids"], x["commitments"]) for x in view["contributors"]
     } == {
         str(world.id("ben")): ([orgs["ben"]], 2),
-        str(world.id("chloe")): ([orgs["chloe"]], 2),
+        str(world.id("chloe")): ([orgs["chloe"]], 1),
     }
     assert {x["organisation_id"]: x["commitments"] for x in view["organisations"]} == {
         orgs["ben"]: 2,
-        orgs["chloe"]: 2,
+        orgs["chloe"]: 1,
+    }
+    assert view["no_longer_pursued"] == {
+        "commitments": 1,
+        "leaders": [
+            {
+                "leader_id": str(world.id("chloe")),
+                "organisation_ids": [orgs["chloe"]],
+                "commitments": 1,
+            }
+        ],
+        "organisations": [
+            {
+                "organisation_id": orgs["chloe"],
+                "leader_ids": [str(world.id("chloe"))],
+                "commitments": 1,
+            }
+        ],
     }
     assert {x["agreement_id"] for x in view["agreements_in_force"]} == {
         str(a["rule"].id),

@@ -197,7 +197,7 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     await runner.run_until_caught_up()
     projections = [CommitmentViews(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
-    assert len(live["commitment_views_v2"]["commitment_changes"]) > 800
+    assert len(live["commitment_views_v3"]["commitment_changes"]) > 800
     assert live["governance_views_v1"]["meeting_attendance"]
     assert live["governance_views_v1"]["purpose_endorsements"]
     assert live["governance_views_v1"]["meeting_decisions"]
@@ -434,4 +434,4 @@ async def test_a_rebuild_of_several_refuses_when_one_is_already_running(
             "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v1"
         )
     # The lock it took on the first was released: a rebuild of that one alone goes ahead.
-    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v2": 2}
+    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v3": 2}

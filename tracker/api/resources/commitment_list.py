@@ -30,7 +30,7 @@ from tracker.api.time_travel import ViewsDep
 from tracker.domain import InvalidValue
 from tracker.domain.time_range import require_within
 
-VIEWS = ["commitment_views_v2"]
+VIEWS = ["commitment_views_v3"]
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
 
