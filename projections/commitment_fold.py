@@ -119,6 +119,17 @@ def render_item(row: Row) -> str:
     return _encode_item(item).decode()
 
 
+def ended(
+    affiliations: list[Any], organisation_id: str, title: str | None, to_on: str
+) -> list[Any]:
+    """The affiliations with the first open one the ending names ended on to_on (ISO)."""
+    for i, (organisation, role, from_on, until) in enumerate(affiliations):
+        if until is None and _is_role([organisation, role], organisation_id, title):
+            ended_one = [organisation, role, from_on, to_on]
+            return [*affiliations[:i], ended_one, *affiliations[i + 1 :]]
+    return affiliations
+
+
 def new_commitment(event: RecordedEvent, owner_organisation: str | None) -> Row:
     """The row a commitment.made event creates."""
     p = event.payload
@@ -172,7 +183,7 @@ def _correct_original(row: Row, terms: list[Any]) -> None:
 
 
 def apply_to_commitment(
-    row: Row, event: RecordedEvent, organisation_of: Callable[[str | None], str | None]
+    row: Row, event: RecordedEvent, organisation_of: Callable[[str | None, str], str | None]
 ) -> None:
     """Change a row as the aggregate changes itself (tracker/domain/commitment.py)."""
     p, kind = event.payload, event.type.removeprefix("commitment.")
@@ -202,8 +213,11 @@ def apply_to_commitment(
     elif kind == "handover_offered":
         row["handover_to"] = p["to_id"]
     elif kind == "handover_accepted":
+        # The new owner's organisation on the day they took it on (in UTC: the event carries
+        # no forum day, and the live and bulk paths must agree).
+        day = event.occurred_at.astimezone(UTC).date().isoformat()
         row.update(
-            owner_id=p["by"], handover_to=None, owner_organisation_id=organisation_of(p["by"])
+            owner_id=p["by"], handover_to=None, owner_organisation_id=organisation_of(p["by"], day)
         )
     elif kind in ("handover_declined", "handover_withdrawn"):
         row["handover_to"] = None
@@ -280,27 +294,33 @@ class CommitmentFold:
 
     def _leader(self, event: RecordedEvent) -> None:
         key, p = str(event.stream_id), event.payload
-        empty: Row = {"leader_id": key, "organisation_id": None, "roles": []}
+        empty: Row = {"leader_id": key, "organisation_id": None, "affiliations": []}
         leader = self.leaders.setdefault(key, empty)
-        roles = leader["roles"]
+        held = leader["affiliations"]
         if event.type == "leader.affiliation_recorded":
-            roles = [*roles, [p["organisation_id"], p["title"]]]
+            held = [*held, [p["organisation_id"], p["title"], p["from_on"], None]]
         elif event.type == "leader.affiliation_ended":
-            ended = [r for r in roles if _is_role(r, p["organisation_id"], p.get("title"))][:1]
-            roles = [r for r in roles if r not in ended]
-        leader["roles"] = roles
-        leader["organisation_id"] = roles[-1][0] if roles else None
+            held = ended(held, p["organisation_id"], p.get("title"), p["to_on"])
+        leader["affiliations"] = held
+        # The organisation shown is the newest current role's.
+        current = [a for a in held if a[3] is None]
+        leader["organisation_id"] = current[-1][0] if current else None
         self.dirty.add(("leader", key))
 
-    def organisation_of(self, leader_id: str | None) -> str | None:
-        """The leader's current organisation, as far as this view knows."""
+    def organisation_of(self, leader_id: str | None, day: str) -> str | None:
+        """The leader's organisation on the day (ISO), as far as this view knows: the
+        affiliation that held then, the most recently begun if several did (as Leader has it)."""
         leader = self.leaders.get(leader_id or "")
-        return None if leader is None else leader["organisation_id"]
+        if leader is None:
+            return None
+        held = [a for a in leader["affiliations"] if a[2] <= day and (a[3] is None or day <= a[3])]
+        return max(held, key=lambda a: a[2])[0] if held else None
 
     def _commitment(self, event: RecordedEvent) -> None:
         key = str(event.stream_id)
         if event.type == "commitment.made":
-            row = new_commitment(event, self.organisation_of(event.payload["owner_id"]))
+            p = event.payload
+            row = new_commitment(event, self.organisation_of(p["owner_id"], p["made_on"]))
             self.commitments[key] = row
         else:
             row = self.commitments[key]

@@ -26,9 +26,10 @@ CREATE INDEX forums_members ON forums USING gin (members jsonb_path_ops);
 CREATE TABLE leader_organisations (
     leader_id       uuid PRIMARY KEY,
     organisation_id uuid,
-    -- Every current role, [organisation_id, title], oldest first: a leader may hold several,
-    -- even with one organisation, and the organisation shown is the newest role's.
-    roles           jsonb NOT NULL
+    -- [organisation_id, title, from_on, to_on] per role, oldest first: a leader may hold
+    -- several, even with one organisation. The organisation shown is the newest current role's;
+    -- a commitment counts under the owner's organisation on the day it was made.
+    affiliations    jsonb NOT NULL
 );
 CREATE TABLE commitments (
     commitment_id         uuid PRIMARY KEY,
@@ -113,7 +114,7 @@ SAVE_LEADERS = """
 INSERT INTO leader_organisations
 SELECT * FROM jsonb_populate_recordset(NULL::leader_organisations, $1::jsonb)
 ON CONFLICT (leader_id) DO UPDATE SET
-    organisation_id = EXCLUDED.organisation_id, roles = EXCLUDED.roles
+    organisation_id = EXCLUDED.organisation_id, affiliations = EXCLUDED.affiliations
 """
 SAVE_COMMITMENTS = """
 INSERT INTO commitments SELECT * FROM jsonb_populate_recordset(NULL::commitments, $1::jsonb)

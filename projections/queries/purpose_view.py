@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import (
     CommitmentLine,
     ContributingOrganisation,
+    NoLongerPursued,
     PurposeContributor,
 )
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, utc
@@ -28,12 +29,15 @@ from tracker.application.clock import Now
 READS = (GovernanceViews.name, CommitmentViews.name)
 # Lifecycle order, so groups read the same way every time.
 STATUSES = (*OPEN, *FINISHED)
-# Owners who never promised (still proposed, declined, withdrawn) do not count as contributing.
-PROMISED = ("active", "completed", "acknowledged", "released", "cancelled")
+# Only live and finished work contributes; work given up is counted apart, and a commitment still
+# only proposed is neither.
+CONTRIBUTING = ("active", "completed", "acknowledged")
+NO_LONGER_PURSUED = ("released", "declined", "withdrawn", "cancelled")
 NIL = UUID(int=0)  # a sort key for the unaffiliated entry, which sorts last in any case
 
 STATUS_RANKS = ", ".join(f"('{status}', {rank})" for rank, status in enumerate(STATUSES))
-PROMISED_SQL = ", ".join(f"'{status}'" for status in PROMISED)
+COUNTED_SQL = ", ".join(f"'{status}'" for status in (*CONTRIBUTING, *NO_LONGER_PURSUED))
+DROPPED_SQL = ", ".join(f"'{status}'" for status in NO_LONGER_PURSUED)
 LINE_FIELDS = ", ".join(
     f"{utc('c.' + name)} AS {name}" if name == "updated_at" else f"c.{name}"
     for name in CommitmentLine.__struct_fields__
@@ -73,13 +77,14 @@ by_status AS MATERIALIZED (
            count(progress) AS reporting, sum(progress) AS progress, max(updated_at) AS updated_at
     FROM c GROUP BY status
 ),
--- Owner and organisation pairs of those who promised, counted: who_contributes() groups them.
+-- Owner and organisation pairs, counted apart for work contributed and work no longer pursued:
+-- who_contributes() groups them.
 promised AS MATERIALIZED (
-    SELECT owner_id, owner_organisation_id, count(*) AS n
-    FROM c WHERE c.status IN ({PROMISED_SQL})
-    GROUP BY owner_id, owner_organisation_id
+    SELECT owner_id, owner_organisation_id, c.status IN ({DROPPED_SQL}) AS dropped, count(*) AS n
+    FROM c WHERE c.status IN ({COUNTED_SQL})
+    GROUP BY owner_id, owner_organisation_id, dropped
 )
-SELECT p.forum_id, p.caller_is_member, w.owners,
+SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
        ((p.today + 1)::timestamp AT TIME ZONE p.timezone) AS changes_at, w.organisations, w.counts,
        (SELECT count(*) FROM page) > $4::integer AS more,
        (SELECT created_at FROM page WHERE n = $4::integer) AS last_created_at,
@@ -141,7 +146,7 @@ FROM p
 -- Who promised what, as three arrays: the contributor roll-ups are put together in Python.
 CROSS JOIN LATERAL (
     SELECT array_agg(owner_id) AS owners, array_agg(owner_organisation_id) AS organisations,
-           array_agg(n) AS counts
+           array_agg(n) AS counts, array_agg(dropped) AS dropped
     FROM promised
 ) w
 """
@@ -210,12 +215,15 @@ async def computed(
             encode_cursor(row["last_created_at"], row["last_commitment_id"]) if more else None
         ),
     )
-    contributors, organisations = who_contributes(
-        row["owners"] or [], row["organisations"] or [], row["counts"] or []
-    )
+    contributors, organisations, no_longer = roll_ups(row)
     # The head is a JSON object; the rest go in as its last members.
     head: str = row["head"]
-    rest = Rest(contributors=contributors, organisations=organisations, commitments=page)
+    rest = Rest(
+        contributors=contributors,
+        organisations=organisations,
+        no_longer_pursued=no_longer,
+        commitments=page,
+    )
     body = b"".join((head[:-1].encode(), b",", msgspec.json.encode(rest)[1:]))
     answer = PurposeViewAnswer(
         forum_id=row["forum_id"], caller_is_member=row["caller_is_member"], body=body
@@ -228,7 +236,38 @@ class Rest(msgspec.Struct, frozen=True, kw_only=True):
 
     contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
+    no_longer_pursued: NoLongerPursued
     commitments: PageWire
+
+
+def roll_ups(
+    row: asyncpg.Record,
+) -> tuple[list[PurposeContributor], list[ContributingOrganisation], NoLongerPursued]:
+    """Contributors and organisations of live and finished work, and apart from them, the work
+    no longer pursued, from the statement's (owner, organisation, count, dropped) arrays."""
+    columns = (row["owners"], row["organisations"], row["counts"], row["dropped"])
+    rows = list(zip(*(c or [] for c in columns), strict=True))
+    contributors, organisations = who_contributes(*_columns(r[:3] for r in rows if not r[3]))
+    given_up = [r[:3] for r in rows if r[3]]
+    leaders, theirs = who_contributes(*_columns(given_up))
+    no_longer = NoLongerPursued(
+        commitments=sum(n for *_, n in given_up), leaders=leaders, organisations=theirs
+    )
+    return contributors, organisations, no_longer
+
+
+def _columns(
+    triples: Iterable[tuple[UUID, UUID | None, int]],
+) -> tuple[list[UUID], list[UUID | None], list[int]]:
+    """(owner, organisation, count) triples as the three lists who_contributes() takes."""
+    owners: list[UUID] = []
+    organisations: list[UUID | None] = []
+    counts: list[int] = []
+    for owner, organisation, n in triples:
+        owners.append(owner)
+        organisations.append(organisation)
+        counts.append(n)
+    return owners, organisations, counts
 
 
 def who_contributes(

@@ -69,7 +69,8 @@ class CommitmentLinePage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PurposeContributor(msgspec.Struct, frozen=True, kw_only=True):
-    """A leader who owns commitments citing the purpose, under the organisations recorded."""
+    """A leader who owns commitments citing the purpose, under their organisation on the day
+    each was made (or taken over)."""
 
     leader_id: UUID
     organisation_ids: list[UUID]
@@ -77,11 +78,21 @@ class PurposeContributor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ContributingOrganisation(msgspec.Struct, frozen=True, kw_only=True):
-    """An organisation (null: unaffiliated) whose leaders own commitments citing the purpose."""
+    """An organisation (null: unaffiliated) whose leaders own commitments citing the purpose,
+    counted by each owner's affiliation on the day the commitment was made (or taken over)."""
 
     organisation_id: UUID | None
     leader_ids: list[UUID]
     commitments: int
+
+
+class NoLongerPursued(msgspec.Struct, frozen=True, kw_only=True):
+    """Commitments citing the purpose that were released, declined, withdrawn or cancelled:
+    not contributions, so counted here apart, by leader and by organisation."""
+
+    commitments: int
+    leaders: list[PurposeContributor]
+    organisations: list[ContributingOrganisation]
 
 
 class PurposeProgress(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,6 +138,7 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
     status_counts: list[StatusCount]
     contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
+    no_longer_pursued: NoLongerPursued
     progress: PurposeProgress
     agreements_in_force: list[AgreementInForce]
     last_activity: datetime

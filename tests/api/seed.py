@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tracker.application.ports import Context
-from tracker.domain import Forum, Leader, Organisation, Purpose
+from tracker.domain import Agreement, Forum, Leader, Organisation, Purpose
+from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 from tracker.eventstore.repository import Repository
 
 SEEDER = Context(actor="system:test-seed")
@@ -50,3 +51,24 @@ async def seed_world(
         *world.organisations.values(), *world.leaders.values(), forum, purpose, context=SEEDER
     )
     return world
+
+
+async def seed_decision_rule(world: World, title: str = "Consent of members present") -> Agreement:
+    """The forum's first decision rule, adopted by the bootstrap consent of every member."""
+    forum = world.forum
+    assert forum is not None
+    convenor = next(iter(world.leaders.values())).id
+    rule = Agreement.propose(
+        uuid.uuid4(),
+        "forum",
+        forum.id,
+        "decision_rule",
+        title,
+        "No reasoned objection",
+        convenor,
+    )
+    members = tuple(sorted(forum.members))
+    rule.adopt(Decision(BOOTSTRAP_CONSENT, consented_by=members), forum_has_decision_rule=False)
+    forum.adopt_decision_rule(rule.id)
+    await world.repository.save(rule, forum, context=SEEDER)
+    return rule

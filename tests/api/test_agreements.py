@@ -12,12 +12,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
-from tests.api.seed import SEEDER, World, seed_world
-from tracker.domain import Agreement, Forum, Meeting, Purpose
+from tests.api.seed import SEEDER, World, seed_decision_rule, seed_world
+from tracker.domain import Agreement, Attendance, Forum, Meeting, Purpose
 from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
 BOOTSTRAP = "bootstrap consent"
+Body = dict[str, Any]
 
 
 @pytest.fixture
@@ -36,6 +37,18 @@ def forum(world: World) -> Forum:
 def purpose(world: World) -> Purpose:
     assert world.purpose is not None
     return world.purpose
+
+
+@pytest.fixture
+def consent(world: World) -> Body:
+    """Bootstrap consent of every member of the forum, outside a meeting."""
+    return {"bootstrap": "consent", "consented_by": [str(i.id) for i in world.leaders.values()]}
+
+
+@pytest.fixture
+async def ruled(world: World) -> Body:
+    """An adoption under the forum's decision rule in force."""
+    return {"decision_rule_id": str((await seed_decision_rule(world)).id)}
 
 
 @pytest.fixture
@@ -85,8 +98,8 @@ async def propose(client: Client, headers: dict[str, str], body: dict[str, Any])
     return f"/agreements/{r.json()['stream_id']}"
 
 
-async def adopt(client: Client, url: str, headers: dict[str, str], rule: str) -> Any:
-    return await client.post(f"{url}/adoption", json={"decision_rule": rule}, headers=headers)
+async def adopt(client: Client, url: str, headers: dict[str, str], body: Body) -> Any:
+    return await client.post(f"{url}/adoption", json=body, headers=headers)
 
 
 async def test_a_member_proposes_an_agreement_for_the_forum_and_reads_it_back(
@@ -276,15 +289,21 @@ async def test_a_steward_adopts_an_agreement_at_a_meeting_naming_the_decision_ru
     forum: Forum,
     agreement_url: str,
     repository: Repository,
+    ruled: Body,
 ) -> None:
     meeting = Meeting.schedule(
         uuid.uuid4(), forum.id, "November", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    )
+    meeting.open()
+    amina, ben, chloe = world.id("amina"), world.id("ben"), world.id("chloe")
+    meeting.record_attendance(
+        [Attendance(amina, "attended"), Attendance(ben, "attended"), Attendance(chloe, "apologies")]
     )
     await repository.save(meeting, context=SEEDER)
 
     r = await client.post(
         f"{agreement_url}/adoption",
-        json={"decision_rule": "consent", "meeting_id": str(meeting.id)},
+        json=ruled | {"meeting_id": str(meeting.id)},
         headers=await as_leader(issue, world, "amina") | {"If-Match": '"1"'},
     )
 
@@ -292,8 +311,20 @@ async def test_a_steward_adopts_an_agreement_at_a_meeting_naming_the_decision_ru
     assert r.json()["version"] == 2
     view = await get(client, agreement_url, issue)
     assert (view["status"], view["in_force"]) == ("adopted", True)
-    assert (view["decision_rule"], view["meeting_id"]) == ("consent", str(meeting.id))
-    assert not (await repository.get(Forum, forum.id)).has_decision_rule
+    assert (view["decision_rule"], view["meeting_id"]) == (
+        "Consent of members present",
+        str(meeting.id),
+    )
+    assert view["decision"] == {
+        "rule": "Consent of members present",
+        "rule_id": ruled["decision_rule_id"],
+        "rule_version": 2,
+        "present": [str(amina), str(ben)],
+        "consented_by": [],
+    }
+    # An expectation is not one of the forum's decision rules.
+    rules = (await repository.get(Forum, forum.id)).decision_rules
+    assert rules == {uuid.UUID(ruled["decision_rule_id"])}
 
 
 async def test_a_forums_first_decision_rule_is_adopted_by_bootstrap_consent_and_no_later_one(
@@ -303,31 +334,38 @@ async def test_a_forums_first_decision_rule_is_adopted_by_bootstrap_consent_and_
     forum: Forum,
     pool: asyncpg.Pool,
     repository: Repository,
+    consent: Body,
 ) -> None:
     as_ben, as_amina = await as_leader(issue, world, "ben"), await as_leader(issue, world, "amina")
     first = await propose(client, as_ben, proposal(forum.id))
     second = await propose(client, as_ben, proposal(forum.id, title="Majority"))
 
-    bootstrapped = await adopt(client, first, as_amina, BOOTSTRAP)
+    bootstrapped = await adopt(client, first, as_amina, consent)
     before = await events(pool)
-    refused = await adopt(client, second, as_amina, BOOTSTRAP)
+    refused = await adopt(client, second, as_amina, consent)
 
     assert bootstrapped.status_code == 200, bootstrapped.text
-    assert (await get(client, first, issue))["decision_rule"] == BOOTSTRAP
+    view = await get(client, first, issue)
+    assert view["decision_rule"] == BOOTSTRAP
+    assert (view["decision"]["rule_id"], view["decision"]["consented_by"]) == (
+        None,
+        consent["consented_by"],
+    )
     assert (await repository.get(Forum, forum.id)).decision_rules == {uuid.UUID(first[-36:])}
-    assert refused.status_code == 403, refused.text
-    assert refused.json()["rule"] == "bootstrap-consent-only-for-first-decision-rule"
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "bootstrap"
     assert await events(pool) == before
-    assert (await adopt(client, second, as_amina, "consent")).status_code == 200
+    under_first = {"decision_rule_id": first[-36:]}
+    assert (await adopt(client, second, as_amina, under_first)).status_code == 200
 
 
 async def test_adopting_a_forums_decision_rule_records_it_on_the_forum_in_the_same_save(
-    client: Client, issue: Tokens, world: World, forum: Forum, pool: asyncpg.Pool
+    client: Client, issue: Tokens, world: World, forum: Forum, pool: asyncpg.Pool, consent: Body
 ) -> None:
     url = await propose(client, await as_leader(issue, world, "ben"), proposal(forum.id))
     last = await pool.fetchval("SELECT max(position) FROM events")
 
-    r = await adopt(client, url, await as_leader(issue, world, "amina"), BOOTSTRAP)
+    r = await adopt(client, url, await as_leader(issue, world, "amina"), consent)
 
     assert r.status_code == 200, r.text
     rows = await pool.fetch(
@@ -351,16 +389,17 @@ async def test_bootstrap_consent_is_only_for_a_forums_own_decision_rule(
     pool: asyncpg.Pool,
     scope: str,
     kind: str,
+    consent: Body,
 ) -> None:
     scope_id = forum.id if scope == "forum" else purpose.id
     body = proposal(scope_id, scope=scope, kind=kind)
     url = await propose(client, await as_leader(issue, world, "ben"), body)
     before = await events(pool)
 
-    r = await adopt(client, url, await as_leader(issue, world, "amina"), BOOTSTRAP)
+    r = await adopt(client, url, await as_leader(issue, world, "amina"), consent)
 
-    assert r.status_code == 403, r.text
-    assert r.json()["rule"] == "bootstrap-consent-only-for-first-decision-rule"
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "bootstrap"
     assert await events(pool) == before
 
 
@@ -370,10 +409,11 @@ async def test_rescinding_the_forums_only_decision_rule_leaves_it_without_one(
     world: World,
     forum: Forum,
     repository: Repository,
+    consent: Body,
 ) -> None:
     as_amina = await as_leader(issue, world, "amina")
     url = await propose(client, as_amina, proposal(forum.id))
-    await adopt(client, url, as_amina, BOOTSTRAP)
+    await adopt(client, url, as_amina, consent)
 
     r = await client.post(
         f"{url}/rescission",
@@ -386,18 +426,18 @@ async def test_rescinding_the_forums_only_decision_rule_leaves_it_without_one(
     assert (view["status"], view["in_force"]) == ("rescinded", False)
     assert not (await repository.get(Forum, forum.id)).has_decision_rule
     again = await propose(client, as_amina, proposal(forum.id, title="Start again"))
-    assert (await adopt(client, again, as_amina, BOOTSTRAP)).status_code == 200
+    assert (await adopt(client, again, as_amina, consent)).status_code == 200
 
 
 async def test_a_retried_adoption_with_the_same_key_is_replayed_not_repeated(
-    client: Client, issue: Tokens, world: World, forum: Forum, pool: asyncpg.Pool
+    client: Client, issue: Tokens, world: World, forum: Forum, pool: asyncpg.Pool, consent: Body
 ) -> None:
     headers = await as_leader(issue, world, "amina") | {"Idempotency-Key": "adopt-1"}
     url = await propose(client, headers | {"Idempotency-Key": "propose-1"}, proposal(forum.id))
-    first = await adopt(client, url, headers, BOOTSTRAP)
+    first = await adopt(client, url, headers, consent)
     before = await events(pool)
 
-    again = await adopt(client, url, headers, BOOTSTRAP)
+    again = await adopt(client, url, headers, consent)
 
     assert again.status_code == 200, again.text
     assert again.json()["position"] == first.json()["position"]
@@ -406,12 +446,12 @@ async def test_a_retried_adoption_with_the_same_key_is_replayed_not_repeated(
 
 
 async def test_an_adopted_agreement_cannot_be_adopted_again(
-    client: Client, issue: Tokens, world: World, agreement_url: str
+    client: Client, issue: Tokens, world: World, agreement_url: str, ruled: Body
 ) -> None:
     as_amina = await as_leader(issue, world, "amina")
-    await adopt(client, agreement_url, as_amina, "consent")
+    await adopt(client, agreement_url, as_amina, ruled)
 
-    r = await adopt(client, agreement_url, as_amina, "consent")
+    r = await adopt(client, agreement_url, as_amina, ruled)
 
     assert r.status_code == 409, r.text
     assert r.json()["current_state"] == "adopted"
@@ -424,7 +464,7 @@ async def test_an_adoption_names_a_meeting_that_exists(
 
     r = await client.post(
         f"{agreement_url}/adoption",
-        json={"decision_rule": "consent", "meeting_id": str(uuid.uuid4())},
+        json={"decision_rule_id": str(uuid.uuid4()), "meeting_id": str(uuid.uuid4())},
         headers=await as_leader(issue, world, "amina"),
     )
 
@@ -464,12 +504,17 @@ async def test_an_unchanged_text_is_not_an_amendment(
 
 
 async def test_a_steward_of_the_purposes_forum_adopts_and_rescinds_a_purpose_agreement(
-    client: Client, issue: Tokens, world: World, purpose: Purpose, repository: Repository
+    client: Client,
+    issue: Tokens,
+    world: World,
+    purpose: Purpose,
+    repository: Repository,
+    ruled: Body,
 ) -> None:
     as_amina = await as_leader(issue, world, "amina")
     body = proposal(purpose.id, scope="purpose", kind="constraint")
     url = await propose(client, as_amina, body)
-    await adopt(client, url, as_amina, "consent")
+    await adopt(client, url, as_amina, ruled)
 
     r = await client.post(f"{url}/rescission", json={"reason": "Superseded"}, headers=as_amina)
 
@@ -494,10 +539,10 @@ async def test_a_proposed_agreement_cannot_be_rescinded(
 
 
 async def test_a_rescinded_agreement_cannot_be_amended(
-    client: Client, issue: Tokens, world: World, agreement_url: str
+    client: Client, issue: Tokens, world: World, agreement_url: str, ruled: Body
 ) -> None:
     as_amina = await as_leader(issue, world, "amina")
-    await adopt(client, agreement_url, as_amina, "consent")
+    await adopt(client, agreement_url, as_amina, ruled)
     await client.post(f"{agreement_url}/rescission", json={"reason": "Gone"}, headers=as_amina)
 
     r = await client.post(
@@ -510,7 +555,7 @@ async def test_a_rescinded_agreement_cannot_be_amended(
 
 # Every command on an existing agreement, with a valid body; all are a steward's.
 COMMANDS = {
-    "adoption": {"decision_rule": "consent"},
+    "adoption": {"decision_rule_id": str(uuid.uuid4())},
     "amendments": {"text": "Papers ten days ahead", "reason": "More time"},
     "rescission": {"reason": "No longer needed"},
 }
@@ -589,9 +634,12 @@ async def test_a_command_for_another_version_fails_its_precondition(
 @pytest.mark.parametrize(
     ("step", "body", "field"),
     [
-        ("adoption", {"decision_rule": "x" * 201}, "decision_rule"),
-        ("adoption", {}, "decision_rule"),
-        ("adoption", {"decision_rule": "consent", "meeting_id": 3}, "meeting_id"),
+        ("adoption", {"decision_rule": "Because Helen said so"}, "decision_rule"),
+        ("adoption", {}, "decision_rule_id"),
+        ("adoption", {"decision_rule_id": "consent"}, "decision_rule_id"),
+        ("adoption", {"bootstrap": "yes"}, "bootstrap"),
+        ("adoption", {"bootstrap": "consent", "consented_by": ["x"]}, "consented_by[0]"),
+        ("adoption", {"decision_rule_id": str(uuid.uuid4()), "meeting_id": 3}, "meeting_id"),
         ("amendments", {"text": "x" * 4001, "reason": "Why"}, "text"),
         ("amendments", {"text": "New", "reason": "Why", "title": "New"}, "title"),
         ("rescission", {"reason": "x" * 2001}, "reason"),

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
+from tests.decisions import BOOTSTRAP, RULED
 from tracker.domain import Agreement, Forum, Leader, Meeting
 from tracker.eventstore.repository import Repository
 
@@ -36,10 +37,10 @@ async def agreements(world: World) -> tuple[dict[str, Agreement], Meeting, int]:
             uuid.uuid4(), "forum", forum.id, "expectation", "Minutes", "Within 2 days", amina
         ),
     }
-    a["rule"].adopt("bootstrap consent", meeting.id, forum_has_decision_rule=False)
+    a["rule"].adopt(BOOTSTRAP, meeting.id, forum_has_decision_rule=False)
     forum.adopt_decision_rule(a["rule"].id)
-    a["budget"].adopt("consent")
-    a["old"].adopt("consent")
+    a["budget"].adopt(RULED)
+    a["old"].adopt(RULED)
     a["old"].rescind("replaced by the minutes tool")
     saved = await world.repository.save(forum, meeting, *a.values(), context=SEEDER)
     return a, meeting, saved.events[-1].position
@@ -50,7 +51,7 @@ async def another_forum(repository: Repository) -> tuple[Leader, Forum]:
     dan = Leader.register(uuid.uuid4(), "Dan")
     forum = Forum.convene(uuid.uuid4(), "Housing board", dan.id)
     rule = Agreement.propose(uuid.uuid4(), "forum", forum.id, "decision_rule", "Vote", "x", dan.id)
-    rule.adopt("bootstrap consent", forum_has_decision_rule=False)
+    rule.adopt(BOOTSTRAP, forum_has_decision_rule=False)
     await repository.save(dan, forum, rule, context=SEEDER)
     return dan, forum
 

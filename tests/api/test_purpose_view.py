@@ -18,6 +18,7 @@ from projections.queries.purpose_view_structs import PurposeView
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tests.clock import Clock
+from tests.decisions import BOOTSTRAP, RULED
 from tracker import tokens
 from tracker.domain import Agreement, Commitment, Forum, Leader, Purpose
 from tracker.eventstore.repository import Repository
@@ -76,8 +77,8 @@ async def history(
             uuid.uuid4(), "purpose", world.purpose.id, "constraint", "Budget", "Within", ben
         ),
     }
-    a["rule"].adopt("bootstrap consent", forum_has_decision_rule=False)
-    a["scoped"].adopt("consent")
+    a["rule"].adopt(BOOTSTRAP, forum_has_decision_rule=False)
+    a["scoped"].adopt(RULED)
     saved = await world.repository.save(world.purpose, *c.values(), *a.values(), context=SEEDER)
     return c, a, saved.events[-1].position
 
@@ -97,7 +98,7 @@ async def elsewhere(repository: Repository, world: World) -> tuple[Leader, int]:
         made_on=OCT_1,
     )
     rule = Agreement.propose(uuid.uuid4(), "forum", forum.id, "decision_rule", "Vote", "x", dan.id)
-    rule.adopt("bootstrap consent", forum_has_decision_rule=False)
+    rule.adopt(BOOTSTRAP, forum_has_decision_rule=False)
     saved = await repository.save(dan, forum, purpose, other, rule, context=SEEDER)
     return dan, saved.events[-1].position
 
@@ -154,17 +155,35 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
         "reporting": 2,
         "mean_progress": 60.0,
     }
-    # Amina only recorded a request: she promised nothing, and Chloe has not accepted it yet.
+    # Amina only recorded a request: she promised nothing, and Chloe has not accepted it yet;
+    # what Chloe released is no longer pursued, so not a contribution.
     orgs = {n: str(world.organisations[n].id) for n in ("ben", "chloe")}
     assert {
         x["leader_id"]: (x["organisation_ids"], x["commitments"]) for x in view["contributors"]
     } == {
         str(world.id("ben")): ([orgs["ben"]], 2),
-        str(world.id("chloe")): ([orgs["chloe"]], 2),
+        str(world.id("chloe")): ([orgs["chloe"]], 1),
     }
     assert {x["organisation_id"]: x["commitments"] for x in view["organisations"]} == {
         orgs["ben"]: 2,
-        orgs["chloe"]: 2,
+        orgs["chloe"]: 1,
+    }
+    assert view["no_longer_pursued"] == {
+        "commitments": 1,
+        "leaders": [
+            {
+                "leader_id": str(world.id("chloe")),
+                "organisation_ids": [orgs["chloe"]],
+                "commitments": 1,
+            }
+        ],
+        "organisations": [
+            {
+                "organisation_id": orgs["chloe"],
+                "leader_ids": [str(world.id("chloe"))],
+                "commitments": 1,
+            }
+        ],
     }
     assert {x["agreement_id"] for x in view["agreements_in_force"]} == {
         str(a["rule"].id),

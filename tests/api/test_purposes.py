@@ -12,18 +12,24 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
-from tests.api.seed import SEEDER, World, seed_world
+from tests.api.seed import SEEDER, World, seed_decision_rule, seed_world
 from tests.clock import Clock
-from tracker.domain import Forum, Leader, Meeting, Organisation
+from tracker.domain import Attendance, Forum, Leader, Meeting, Organisation
 from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
+# An adoption under the forum's decision rule in force: `world` seeds a new rule for each test
+# and names it here (a fixed id would meet the last test's rule in the app's stream cache).
+RULED = {"decision_rule_id": ""}
 
 
 @pytest.fixture
 async def world(client: Client, repository: Repository) -> World:
-    """Amina convenes the forum; Ben and Chloe are members; one purpose is proposed."""
-    return await seed_world(repository)
+    """Amina convenes the forum; Ben and Chloe are members; one purpose is proposed; the
+    forum decides by consent of the members present."""
+    world = await seed_world(repository)
+    RULED["decision_rule_id"] = str((await seed_decision_rule(world)).id)
+    return world
 
 
 @pytest.fixture
@@ -353,26 +359,33 @@ async def test_a_steward_adopts_the_purpose_at_a_meeting_naming_the_decision_rul
     meeting = Meeting.schedule(
         uuid.uuid4(), world.forum.id, "November", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     )
+    meeting.open()
+    meeting.record_attendance([Attendance(world.id("ben"), "attended")])
     await repository.save(meeting, context=SEEDER)
 
     r = await client.post(
         f"{purpose_url}/adoption",
-        json={"decision_rule": "consent", "meeting_id": str(meeting.id)},
+        json=RULED | {"meeting_id": str(meeting.id)},
         headers=await as_leader(issue, world, "amina"),
     )
 
     assert r.status_code == 200, r.text
     view = await get(client, purpose_url, issue)
-    assert (view["status"], view["decision_rule"]) == ("adopted", "consent")
+    assert (view["status"], view["decision_rule"]) == ("adopted", "Consent of members present")
+    assert view["decision"] == {
+        "rule": "Consent of members present",
+        "rule_id": RULED["decision_rule_id"],
+        "rule_version": 2,
+        "present": [str(world.id("ben"))],
+        "consented_by": [],
+    }
 
 
 async def test_an_integration_records_an_adoption_for_the_forum(
     client: Client, issue: Tokens, world: World, purpose_url: str
 ) -> None:
     r = await client.post(
-        f"{purpose_url}/adoption",
-        json={"decision_rule": "majority"},
-        headers=await issue.headers("integration"),
+        f"{purpose_url}/adoption", json=RULED, headers=await issue.headers("integration")
     )
 
     assert r.status_code == 200, r.text
@@ -399,7 +412,7 @@ async def test_an_adoption_names_a_meeting_of_the_purposes_forum(
 
     r = await client.post(
         f"{purpose_url}/adoption",
-        json={"decision_rule": "consent", "meeting_id": str(meeting_id)},
+        json=RULED | {"meeting_id": str(meeting_id)},
         headers=await as_leader(issue, world, "amina"),
     )
 
@@ -412,11 +425,9 @@ async def test_an_adopted_purpose_cannot_be_adopted_again(
     client: Client, issue: Tokens, world: World, purpose_url: str
 ) -> None:
     headers = await as_leader(issue, world, "amina")
-    await client.post(f"{purpose_url}/adoption", json={"decision_rule": "consent"}, headers=headers)
+    await client.post(f"{purpose_url}/adoption", json=RULED, headers=headers)
 
-    r = await client.post(
-        f"{purpose_url}/adoption", json={"decision_rule": "consent"}, headers=headers
-    )
+    r = await client.post(f"{purpose_url}/adoption", json=RULED, headers=headers)
 
     assert r.status_code == 409, r.text
     assert r.json()["current_state"] == "adopted"
@@ -440,7 +451,7 @@ COMMANDS = {
     "revisions": ({"statement": "A new aim", "reason": "Clearer"}, "ben"),
     "endorsements": ({}, "ben"),
     "endorsement-withdrawals": (None, "ben"),
-    "adoption": ({"decision_rule": "consent"}, "amina"),
+    "adoption": (RULED, "amina"),
     "retirement": ({"reason": "Done"}, "amina"),
 }
 
@@ -546,8 +557,11 @@ async def test_a_retired_purpose_takes_no_more_commands(
         ("revisions", {"statement": "New"}, "reason"),
         ("revisions", {"statement": 7, "reason": "Why"}, "statement"),
         ("endorsements", {"colour": "blue"}, "colour"),
-        ("adoption", {"decision_rule": "x" * 201}, "decision_rule"),
-        ("adoption", {"decision_rule": "consent", "meeting_id": "soon"}, "meeting_id"),
+        ("adoption", {"decision_rule": "Because Helen said so"}, "decision_rule"),
+        ("adoption", {}, "decision_rule_id"),
+        ("adoption", {"decision_rule_id": str(uuid.uuid4())}, "decision_rule_id"),
+        ("adoption", {"bootstrap": "consent", "consented_by": [str(uuid.uuid4())]}, "bootstrap"),
+        ("adoption", {"decision_rule_id": str(uuid.uuid4()), "meeting_id": "soon"}, "meeting_id"),
         ("retirement", {"reason": ""}, "reason"),
         ("retirement", {"reason": "Done", "by": "me"}, "by"),
     ],

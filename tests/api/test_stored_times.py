@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER
 from tests.api.test_meeting_view import a_forum_that_meets
+from tests.decisions import RULED
 from tracker.application.clock import today_in
 from tracker.domain import Agreement, Meeting
 from tracker.eventstore.repository import Repository
@@ -33,7 +34,7 @@ async def test_meetings_stored_beyond_datetimes_range_leave_every_meeting_view_r
     deal = Agreement.propose(
         uuid.uuid4(), "forum", world.forum.id, "expectation", "Minutes", "Kept", world.id("amina")
     )
-    deal.adopt("consent", meeting_id=early.id)
+    deal.adopt(RULED, meeting_id=early.id)
     saved = await repository.save(early, late, deal, context=SEEDER)
     at = saved.events[-1].position
     auditor = await issue.headers("auditor")

@@ -32,13 +32,14 @@ def creations(p: Partners) -> list[tuple[str, dict[str, Any]]]:
 def changes(p: Partners) -> list[tuple[str, str, dict[str, Any] | None]]:
     """A write to each of forum A's resources: the stream it changes, the path and the body."""
     i = p.ids
+    ruled = {"decision_rule_id": str(uuid.uuid4())}
     return [
         (i["commitment"], f"/commitments/{i['commitment']}/comments", {"text": "Noted"}),
-        (i["purpose"], f"/purposes/{i['purpose']}/adoption", {"decision_rule": "consent"}),
+        (i["purpose"], f"/purposes/{i['purpose']}/adoption", ruled),
         (i["purpose"], f"/purposes/{i['purpose']}/revisions", {"statement": "Warm", "reason": "x"}),
         (i["meeting"], f"/meetings/{i['meeting']}/opening", None),
         (i["meeting"], f"/meetings/{i['meeting']}/minutes", {"decisions": [{"text": "Sundays"}]}),
-        (i["agreement"], f"/agreements/{i['agreement']}/adoption", {"decision_rule": "consent"}),
+        (i["agreement"], f"/agreements/{i['agreement']}/adoption", ruled),
         (
             i["agreement"],
             f"/agreements/{i['agreement']}/amendments",

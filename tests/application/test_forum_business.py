@@ -9,6 +9,7 @@ import pytest
 from tests.application.conftest import RECORDER_CALL, Forum, as_kind, as_leader
 from tracker.application import agreements, forums, purposes
 from tracker.application.commands import Commands
+from tracker.application.decisions import DecisionBasis
 from tracker.application.principal import INTEGRATION
 from tracker.domain import Agreement, InvalidValue, NotAllowed
 from tracker.eventstore.repository import Repository
@@ -49,9 +50,9 @@ async def test_stewards_adopt_the_forums_decision_rule(
 ) -> None:
     command = proposal(forum)
     await agreements.propose(app, as_leader(forum.member), command)
-    adopt = agreements.AdoptAgreement(
-        agreement_id=command.agreement_id, decision_rule="bootstrap consent"
-    )
+    everyone = (forum.convenor, forum.member, forum.other_member)
+    consent = DecisionBasis(bootstrap="consent", consented_by=everyone)
+    adopt = agreements.AdoptAgreement(agreement_id=command.agreement_id, basis=consent)
     with pytest.raises(NotAllowed) as refused:
         await agreements.adopt(app, as_leader(forum.member), adopt)
     assert refused.value.rule == "only-stewards-can-adopt-agreements"

@@ -17,6 +17,7 @@ from tracker.application import agreements, commitments, forums, meetings, purpo
 from tracker.application import commitment_commands as c
 from tracker.application.commands import Commands, Request
 from tracker.application.commitment_steps import act_on
+from tracker.application.decisions import DecisionBasis
 from tracker.application.errors import NotFound
 from tracker.application.minutes import DecisionLine, TakeMinutes, take_minutes
 from tracker.application.policy import LIMIT_RULE
@@ -188,7 +189,8 @@ def _comment(resources: Resources) -> c.Comment:
 
 
 def _adopt(forum: Forum) -> purposes.AdoptPurpose:
-    return purposes.AdoptPurpose(purpose_id=forum.purpose, decision_rule="consent")
+    basis = DecisionBasis(decision_rule_id=uuid.uuid4())
+    return purposes.AdoptPurpose(purpose_id=forum.purpose, basis=basis)
 
 
 def _revise(forum: Forum) -> purposes.RevisePurpose:
@@ -205,7 +207,8 @@ def _minutes(resources: Resources) -> TakeMinutes:
 
 
 def _ratify(resources: Resources) -> agreements.AdoptAgreement:
-    return agreements.AdoptAgreement(agreement_id=resources.agreement, decision_rule="consent")
+    basis = DecisionBasis(decision_rule_id=uuid.uuid4())
+    return agreements.AdoptAgreement(agreement_id=resources.agreement, basis=basis)
 
 
 def _amend(resources: Resources) -> agreements.AmendAgreement:

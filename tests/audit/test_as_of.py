@@ -31,6 +31,7 @@ from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, seed_world
 from tests.audit.test_history import history_app, settled
 from tests.clock import Clock
+from tests.decisions import RULED
 from tests.projections.history import History
 from tests.projections.test_bulk import GovernedHistory
 from tracker.api.dependencies import RepositoryDep
@@ -290,7 +291,7 @@ async def test_the_register_as_of_shows_what_was_in_force_then(
 ) -> None:
     forum = partnership["world"].forum
     agreement: Agreement = partnership["agreement"]
-    agreement.adopt("consent")
+    agreement.adopt(RULED)
     await repository.save(agreement, context=SEEDER)
     await settled(pool)
     before, after = partnership["proposed_at"], await pool.fetchval(NOW)

@@ -22,6 +22,7 @@ from projections.commitment_view import CommitmentViews
 from projections.governance_view import GovernanceViews
 from projections.rebuild import RebuildRunning, _target, rebuild_many
 from projections.runner import REBUILD, ProjectionRunner
+from tests.decisions import RULED
 from tests.projections.history import History
 from tracker.domain import (
     AffiliationSnapshot,
@@ -75,7 +76,7 @@ class GovernedHistory(History):
                 lambda: purpose.endorse(who, self._affiliation()),
                 lambda: purpose.withdraw_endorsement(who),
                 lambda: purpose.revise(who, f"Statement {self.rng.random():.3f}", "clearer"),
-                lambda: purpose.adopt("consent"),
+                lambda: purpose.adopt(RULED),
                 lambda: purpose.retire("done") if self.rng.random() < 0.1 else None,
             ]
         )()
@@ -131,7 +132,7 @@ class GovernedHistory(History):
         agreement = self.rng.choice(self.agreements)
         self.rng.choice(
             [
-                lambda: agreement.adopt("consent"),
+                lambda: agreement.adopt(RULED),
                 lambda: agreement.amend(f"Text {self.rng.random():.3f}", "tighter"),
                 lambda: agreement.rescind("obsolete"),
             ]

@@ -14,12 +14,19 @@ def test_an_owner_keeps_their_organisation_while_any_role_there_holds() -> None:
     practice, federation = ids(2)
     for event in (
         log(leader, "leader.registered", name="Helen", email=None),
-        log(leader, "leader.affiliation_recorded", organisation_id=practice, title="GP partner"),
+        log(
+            leader,
+            "leader.affiliation_recorded",
+            organisation_id=practice,
+            title="GP partner",
+            from_on="2026-01-01",
+        ),
         log(
             leader,
             "leader.affiliation_recorded",
             organisation_id=practice,
             title="Clinical director",
+            from_on="2026-02-01",
         ),
         log(
             leader,
@@ -30,17 +37,31 @@ def test_an_owner_keeps_their_organisation_while_any_role_there_holds() -> None:
         ),
     ):
         fold.apply(event)
-    assert fold.organisation_of(str(leader)) == practice
+    shown = fold.leaders[str(leader)]
+    assert shown["organisation_id"] == practice
+    assert fold.organisation_of(str(leader), "2026-04-01") == practice
     fold.apply(
-        log(leader, "leader.affiliation_recorded", organisation_id=federation, title="Chair")
+        log(
+            leader,
+            "leader.affiliation_recorded",
+            organisation_id=federation,
+            title="Chair",
+            from_on="2026-05-01",
+        )
     )
-    assert fold.organisation_of(str(leader)) == federation
+    assert shown["organisation_id"] == federation
+    assert fold.organisation_of(str(leader), "2026-05-02") == federation
     # An ending stored before several roles were possible names no title: the one role ends.
     fold.apply(
         log(leader, "leader.affiliation_ended", organisation_id=federation, to_on="2026-06-30")
     )
-    assert fold.organisation_of(str(leader)) == practice
-    assert fold.leaders[str(leader)]["roles"] == [[practice, "GP partner"]]
+    assert shown["organisation_id"] == practice
+    assert fold.organisation_of(str(leader), "2026-07-01") == practice
+    assert shown["affiliations"] == [
+        [practice, "GP partner", "2026-01-01", None],
+        [practice, "Clinical director", "2026-02-01", "2026-03-31"],
+        [federation, "Chair", "2026-05-01", "2026-06-30"],
+    ]
 
 
 def test_the_view_keeps_the_terms_asked_for_and_agreed_as_the_aggregate_does() -> None:

@@ -12,6 +12,7 @@ from projections.governance_fold import GovernanceFold
 from projections.governance_view import GovernanceViews
 from projections.runner import ProjectionRunner
 from tests.api.seed import SEEDER, World, seed_world
+from tests.decisions import BOOTSTRAP, RULED
 from tracker.domain import AffiliationSnapshot, Agreement, Attendance, Meeting
 from tracker.eventstore import EventStore, RecordedEvent
 from tracker.eventstore.repository import Repository
@@ -184,12 +185,12 @@ async def history(repository: Repository) -> World:
     await repository.save(purpose, meeting, other, context=SEEDER)
     purpose.withdraw_endorsement(ben)
     purpose.endorse(ben, snapshot)
-    purpose.adopt("consent", meeting.id)
+    purpose.adopt(RULED, meeting.id)
     meeting.finalise_record()
     rule = Agreement.propose(
         uuid.uuid4(), "forum", forum.id, "decision_rule", "Consent", "x", amina
     )
-    rule.adopt("bootstrap consent", meeting.id, forum_has_decision_rule=False)
+    rule.adopt(BOOTSTRAP, meeting.id, forum_has_decision_rule=False)
     scoped = Agreement.propose(
         uuid.uuid4(), "purpose", purpose.id, "expectation", "Monthly", "y", ben
     )

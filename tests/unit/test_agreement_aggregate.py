@@ -4,9 +4,12 @@ from uuid import uuid4
 
 import pytest
 
-from tracker.domain import Agreement, IllegalTransition, InvalidValue, NotAllowed
+from tracker.domain import Agreement, IllegalTransition, InvalidValue
+from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 
 PROPOSER = uuid4()
+CONSENT = Decision("Consent of members present", uuid4(), 2)
+BOOTSTRAP = Decision(BOOTSTRAP_CONSENT, consented_by=(PROPOSER, uuid4()))
 
 
 def propose(kind="decision_rule", scope="forum"):
@@ -22,7 +25,7 @@ def decision_rule(replayed):
 
 @pytest.fixture
 def adopted(decision_rule):
-    decision_rule.adopt("consent")
+    decision_rule.adopt(CONSENT)
     decision_rule.collect_events()
     return decision_rule
 
@@ -52,45 +55,76 @@ def test_an_agreement_scope_is_a_forum_or_a_purpose():
     assert refused.value.field == "scope"
 
 
-def test_an_agreement_is_adopted_naming_the_decision_rule_and_meeting(decision_rule):
-    meeting = uuid4()
+def test_an_agreement_is_adopted_naming_the_rule_its_version_and_who_was_present(
+    decision_rule,
+):
+    meeting, present = uuid4(), (uuid4(), uuid4())
+    decision = Decision("Majority of members present", uuid4(), 3, present)
 
-    decision_rule.adopt("majority of members present", meeting_id=meeting)
+    decision_rule.adopt(decision, meeting_id=meeting)
 
     [adopted] = decision_rule.collect_events()
     assert isinstance(adopted, Agreement.Adopted)
-    assert (adopted.decision_rule, adopted.meeting_id) == ("majority of members present", meeting)
-    assert decision_rule.in_force
+    assert (adopted.decision_rule, adopted.meeting_id) == ("Majority of members present", meeting)
+    assert (adopted.decision_rule_id, adopted.decision_rule_version) == (decision.rule_id, 3)
+    assert (adopted.present, adopted.consented_by) == (present, ())
+    assert (decision_rule.in_force, decision_rule.decision) == (True, decision)
 
 
-def test_adoption_names_a_decision_rule(decision_rule):
-    with pytest.raises(InvalidValue):
-        decision_rule.adopt(" ")
+def test_adoption_names_a_rule_by_id_unless_it_is_bootstrap_consent(decision_rule):
+    with pytest.raises(InvalidValue) as refused:
+        decision_rule.adopt(Decision("Because Helen said so"), forum_has_decision_rule=False)
+
+    assert refused.value.field == "decision_rule_id"
 
 
 def test_a_forums_first_decision_rule_is_adopted_by_bootstrap_consent(decision_rule):
-    decision_rule.adopt("bootstrap consent", forum_has_decision_rule=False)
+    decision_rule.adopt(BOOTSTRAP, forum_has_decision_rule=False)
 
     assert decision_rule.decision_rule == "bootstrap consent"
+    assert decision_rule.decision == BOOTSTRAP
+
+
+def test_bootstrap_consent_names_who_consented(decision_rule):
+    with pytest.raises(InvalidValue) as refused:
+        decision_rule.adopt(Decision(BOOTSTRAP_CONSENT), forum_has_decision_rule=False)
+
+    assert refused.value.field == "consented_by"
 
 
 def test_bootstrap_consent_is_refused_once_the_forum_has_a_decision_rule(decision_rule):
-    with pytest.raises(NotAllowed) as refused:
-        decision_rule.adopt("bootstrap consent")
-    assert refused.value.rule == "bootstrap-consent-only-for-first-decision-rule"
+    with pytest.raises(InvalidValue) as refused:
+        decision_rule.adopt(BOOTSTRAP)
+    assert refused.value.field == "bootstrap"
 
 
 @pytest.mark.parametrize(
     ("kind", "scope"), [("expectation", "forum"), ("decision_rule", "purpose")]
 )
 def test_bootstrap_consent_is_only_for_a_forums_decision_rule(kind, scope):
-    with pytest.raises(NotAllowed):
-        propose(kind=kind, scope=scope).adopt("bootstrap consent", forum_has_decision_rule=False)
+    with pytest.raises(InvalidValue) as refused:
+        propose(kind=kind, scope=scope).adopt(BOOTSTRAP, forum_has_decision_rule=False)
+    assert refused.value.field == "bootstrap"
+
+
+def test_an_adoption_recorded_before_rules_were_named_by_id_still_replays(decision_rule):
+    state = {"decision_rule": "consent", "meeting_id": None}
+
+    Agreement.Adopted.upcast_v1_v2(state)
+
+    assert state == {
+        "decision_rule": "consent",
+        "meeting_id": None,
+        "decision_rule_id": None,
+        "decision_rule_version": None,
+        "present": [],
+        "consented_by": [],
+    }
 
 
 def test_an_agreement_is_adopted_once(adopted):
     with pytest.raises(IllegalTransition):
-        adopted.adopt("consent")
+        adopted.adopt(CONSENT)
 
 
 def test_an_agreement_is_amended_with_a_reason(adopted):
@@ -128,7 +162,7 @@ def test_a_proposed_agreement_cannot_be_rescinded(decision_rule):
 
 @pytest.mark.parametrize(
     ("command", "arguments"),
-    [("adopt", ("consent",)), ("amend", ("New", "Why")), ("rescind", ("Again",))],
+    [("adopt", (CONSENT,)), ("amend", ("New", "Why")), ("rescind", ("Again",))],
 )
 def test_a_rescinded_agreement_is_not_changed(adopted, command, arguments):
     adopted.rescind("Replaced")

@@ -5,8 +5,10 @@ from uuid import uuid4
 import pytest
 
 from tracker.domain import AffiliationSnapshot, IllegalTransition, InvalidValue, Purpose
+from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 
 PROPOSER = uuid4()
+CONSENT = Decision("Consent of members present", uuid4(), 2)
 TRUST = AffiliationSnapshot(uuid4(), "Northfield Community NHS Trust", "Director of Nursing")
 
 
@@ -18,7 +20,7 @@ def purpose(replayed):
 
 @pytest.fixture
 def adopted(purpose):
-    purpose.adopt("consent")
+    purpose.adopt(CONSENT)
     purpose.collect_events()
     return purpose
 
@@ -91,25 +93,46 @@ def test_only_a_given_endorsement_can_be_withdrawn(purpose):
         purpose.withdraw_endorsement(PROPOSER)
 
 
-def test_a_purpose_is_adopted_naming_the_decision_rule(purpose):
-    meeting = uuid4()
+def test_a_purpose_is_adopted_naming_the_rule_its_version_and_who_was_present(purpose):
+    meeting, present = uuid4(), (uuid4(),)
+    decision = Decision("Consent of members present", uuid4(), 4, present)
 
-    purpose.adopt("consent", meeting_id=meeting)
+    purpose.adopt(decision, meeting_id=meeting)
 
     [adopted] = purpose.collect_events()
     assert isinstance(adopted, Purpose.Adopted)
-    assert (adopted.decision_rule, adopted.meeting_id) == ("consent", meeting)
-    assert purpose.status == "adopted"
+    assert (adopted.decision_rule, adopted.meeting_id) == (decision.rule, meeting)
+    assert (adopted.decision_rule_id, adopted.decision_rule_version) == (decision.rule_id, 4)
+    assert adopted.present == present
+    assert (purpose.status, purpose.decision) == ("adopted", decision)
 
 
-def test_adoption_names_a_decision_rule(purpose):
-    with pytest.raises(InvalidValue):
-        purpose.adopt("")
+def test_adoption_names_a_rule_by_id(purpose):
+    with pytest.raises(InvalidValue) as refused:
+        purpose.adopt(Decision("Because Helen said so"))
+
+    assert refused.value.field == "decision_rule_id"
+
+
+def test_a_purpose_is_never_adopted_by_bootstrap_consent(purpose):
+    with pytest.raises(InvalidValue) as refused:
+        purpose.adopt(Decision(BOOTSTRAP_CONSENT, consented_by=(PROPOSER,)))
+
+    assert refused.value.field == "bootstrap"
+
+
+def test_an_adoption_recorded_before_rules_were_named_by_id_still_replays():
+    state = {"decision_rule": "Because Helen said so", "meeting_id": None}
+
+    Purpose.Adopted.upcast_v1_v2(state)
+
+    assert (state["decision_rule_id"], state["decision_rule_version"]) == (None, None)
+    assert state["present"] == []
 
 
 def test_a_purpose_is_adopted_once(adopted):
     with pytest.raises(IllegalTransition):
-        adopted.adopt("consent")
+        adopted.adopt(CONSENT)
 
 
 def test_an_adopted_purpose_can_still_be_revised_and_endorsed(adopted):
@@ -138,7 +161,7 @@ def test_retiring_needs_a_reason(purpose):
         ("revise", (PROPOSER, "New", "Why")),
         ("endorse", (PROPOSER,)),
         ("withdraw_endorsement", (PROPOSER,)),
-        ("adopt", ("consent",)),
+        ("adopt", (CONSENT,)),
         ("retire", ("Again",)),
     ],
 )

@@ -51,6 +51,19 @@ FORMATS = {
     "email": "amina.khan@example.org",
 }
 
+# Bodies whose fields exclude one another, where an example of every field would be refused.
+UNDER_RULE = {"decision_rule_id": SAMPLE_ID, "meeting_id": SAMPLE_ID}
+BODY_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "adoptPurpose": {"underRuleInForce": UNDER_RULE},
+    "adoptAgreement": {
+        "underRuleInForce": UNDER_RULE,
+        "bootstrapConsent": {
+            "bootstrap": "consent",
+            "consented_by": [SAMPLE_ID, "9c41d7a2-5be8-4f13-8d20-6a7e3b1c4f58"],
+            "meeting_id": SAMPLE_ID,
+        },
+    },
+}
 
 PROBLEM_TYPE = "https://commitment-tracker.example/problems/"
 PROBLEMS: dict[str, dict[str, Any]] = {
@@ -170,7 +183,10 @@ def _operation(operation: Operation, schemas: dict[str, Schema]) -> None:
     body = operation.request_body
     if body is not None and not isinstance(body, Reference):
         for media in (body.content or {}).values():
-            if media.schema is not None and not media.examples:
+            chosen = BODY_EXAMPLES.get(operation.operation_id or "")
+            if chosen is not None:
+                media.examples = {name: Example(value=value) for name, value in chosen.items()}
+            elif media.schema is not None and not media.examples:
                 media.examples = {"example": Example(value=_value(media.schema, schemas, ""))}
     for status, response in (operation.responses or {}).items():
         if isinstance(response, Reference):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 from litestar.params import QueryParameter
 
+from tracker.application.decisions import DecisionBasis
 from tracker.application.ports import Saved
 from tracker.domain import AffiliationSnapshot
 from tracker.domain.time_range import SPAN, YEARS_PATTERN, within
+from tracker.domain.values import Decision
 
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as a field error instead
 
@@ -90,11 +92,70 @@ class Renaming(Command, frozen=True, kw_only=True):
     name: Name
 
 
-class Adoption(Command, frozen=True, kw_only=True):
-    """The decision rule the forum used, and the meeting it decided at, if any."""
+# How an adoption names its rule, for the operations' descriptions.
+ADOPTION_RULE = (
+    "Name the forum's decision rule in force by `decision_rule_id`: an adopted, not rescinded "
+    "agreement of kind `decision_rule` scoped to the forum itself. An unknown id and a rule of "
+    "another forum are refused alike; a rule not yet adopted, rescinded, of another kind or "
+    "scoped to a purpose is refused saying which; each is a 422 naming `decision_rule_id`. "
+    "With `meeting_id`, the members the meeting records as attending are kept with the "
+    "decision as `present`. The decision records the rule's title, id and version (the "
+    "agreement's stream version: its text as amended then)."
+)
+BOOTSTRAP_RULE = (
+    " A forum with no decision rule in force adopts its first one (a forum-scoped "
+    '`decision_rule` agreement) with `bootstrap: "consent"` instead, listing in '
+    "`consented_by` every member present at the meeting named or, without a meeting, every "
+    "member of the forum: a consent that misses one, or names anyone else, is a 422 naming "
+    "`consented_by`. Bootstrap consent for anything else is a 422 naming `bootstrap`."
+)
 
-    decision_rule: Name
+
+class Adoption(Command, frozen=True, kw_only=True):
+    """The forum's decision rule in force that it decided under (`decision_rule_id`, an adopted
+    decision-rule agreement of the forum), and the meeting it decided at, if any, whose
+    attendance is kept with the decision. Only a forum's first decision rule is adopted by
+    `bootstrap: "consent"` instead, with `consented_by` naming every member present at the
+    meeting or, without a meeting, every member of the forum (at most 100)."""
+
+    decision_rule_id: UUID | None = None
+    bootstrap: Literal["consent"] | None = None
+    consented_by: Ids | None = None
     meeting_id: UUID | None = None
+
+    def basis(self) -> DecisionBasis:
+        """The decision's basis, as the use cases take it."""
+        return DecisionBasis(
+            decision_rule_id=self.decision_rule_id,
+            bootstrap=self.bootstrap,
+            consented_by=tuple(self.consented_by or ()),
+        )
+
+
+class DecisionView(msgspec.Struct, frozen=True, kw_only=True):
+    """The rule a decision was made under: `rule` is its title then (or "bootstrap consent"),
+    `rule_id` and `rule_version` the decision-rule agreement and its stream version then (null
+    for bootstrap consent and for decisions recorded before rules were named by id); `present`
+    is who attended the meeting named, `consented_by` who consented to a bootstrap."""
+
+    rule: str
+    rule_id: UUID | None
+    rule_version: int | None
+    present: list[UUID]
+    consented_by: list[UUID]
+
+    @classmethod
+    def of(cls, d: Decision | None) -> DecisionView | None:
+        """The decision as the API shows it."""
+        if d is None:
+            return None
+        return cls(
+            rule=d.rule,
+            rule_id=d.rule_id,
+            rule_version=d.rule_version,
+            present=list(d.present),
+            consented_by=list(d.consented_by),
+        )
 
 
 class AffiliationView(msgspec.Struct, frozen=True, kw_only=True):

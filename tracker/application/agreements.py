@@ -9,6 +9,7 @@ import msgspec
 
 from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request, at_version
+from tracker.application.decisions import DecisionBasis, decision
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
 from tracker.application.references import meeting_of, referenced
@@ -28,10 +29,10 @@ class ProposeAgreement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AdoptAgreement(msgspec.Struct, frozen=True, kw_only=True):
-    """The decision rule the forum used, and the meeting it decided at, if any."""
+    """The decision rule in force the forum used (or bootstrap consent), and the meeting."""
 
     agreement_id: UUID
-    decision_rule: str
+    basis: DecisionBasis
     meeting_id: UUID | None = None
 
 
@@ -114,12 +115,15 @@ async def propose(app: Commands, call: Request, command: ProposeAgreement) -> Sa
 
 
 async def adopt(app: Commands, call: Request, command: AdoptAgreement) -> Saved:
-    """A forum's first decision rule may be adopted by "bootstrap consent"; no later one."""
+    """Adopted under a decision rule of the forum in force; only a forum's first decision rule
+    may be adopted by bootstrap consent, of every member present (or of every member)."""
 
     async def act(agreement: Agreement, forum: Forum) -> None:
         policy.steward(call.principal, forum, "adopt-agreements")
-        await meeting_of(app.repository, command.meeting_id, forum)
-        agreement.adopt(command.decision_rule, command.meeting_id, forum.has_decision_rule)
+        meeting = await meeting_of(app.repository, command.meeting_id, forum)
+        first = agreement.is_first_rule_candidate and not forum.has_decision_rule
+        decided = await decision(app.repository, forum, command.basis, meeting, first)
+        agreement.adopt(decided, command.meeting_id, forum.has_decision_rule)
         if governs(agreement):
             forum.adopt_decision_rule(agreement.id)
 

@@ -9,6 +9,7 @@ import msgspec
 from tracker.application import policy, reads
 from tracker.application.clock import today_in
 from tracker.application.commands import Commands, Request
+from tracker.application.decisions import DecisionBasis, decision
 from tracker.application.ports import Saved
 from tracker.application.references import affiliation_on, meeting_of, referenced
 from tracker.domain import Forum, NotAllowed, Purpose
@@ -37,10 +38,10 @@ class PurposeStep(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AdoptPurpose(msgspec.Struct, frozen=True, kw_only=True):
-    """The decision rule the forum used, and the meeting it decided at, if any."""
+    """The decision rule in force the forum used, and the meeting it decided at, if any."""
 
     purpose_id: UUID
-    decision_rule: str
+    basis: DecisionBasis
     meeting_id: UUID | None = None
 
 
@@ -96,13 +97,15 @@ async def withdraw_endorsement(app: Commands, call: Request, command: PurposeSte
 
 
 async def adopt(app: Commands, call: Request, command: AdoptPurpose) -> Saved:
-    """A steward adopts; the meeting, if named, must be one of the purpose's forum."""
+    """A steward adopts under a decision rule of the forum in force; the meeting, if named,
+    must be one of the purpose's forum, and its attendance is recorded with the decision."""
 
     async def act(purpose: Purpose) -> None:
         forum = await app.repository.read(Forum, purpose.forum_id)
         policy.steward(call.principal, forum, "adopt-purposes")
-        await meeting_of(app.repository, command.meeting_id, forum)
-        purpose.adopt(command.decision_rule, command.meeting_id)
+        meeting = await meeting_of(app.repository, command.meeting_id, forum)
+        decided = await decision(app.repository, forum, command.basis, meeting)
+        purpose.adopt(decided, command.meeting_id)
 
     await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
     return await app.update(call, Purpose, command.purpose_id, act)

@@ -33,13 +33,16 @@ async def exists(repository: Repository, cls: type[A], aggregate_id: UUID) -> bo
     return True
 
 
-async def meeting_of(repository: Repository, meeting_id: UUID | None, forum: Forum) -> None:
-    """Refuse a meeting that does not exist or is another forum's."""
+async def meeting_of(
+    repository: Repository, meeting_id: UUID | None, forum: Forum
+) -> Meeting | None:
+    """The meeting named, if any; refused if it does not exist or is another forum's."""
     if meeting_id is None:
-        return
+        return None
     meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
     if meeting.forum_id != forum.id:
         raise InvalidValue("meeting_id", "a meeting of another forum")
+    return meeting
 
 
 async def active_leader(repository: Repository, leader_id: UUID, field: str) -> Leader:

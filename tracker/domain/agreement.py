@@ -1,13 +1,14 @@
 """Agreement: how a forum decides, what members expect of each other, what it honours."""
 
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from tracker.domain.checks import require_one_of, require_rule, require_state, require_text
+from tracker.domain.checks import require_decision, require_one_of, require_state, require_text
 from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
+from tracker.domain.values import FIRST_RULE_ONLY, Decision
 
 FORUM = "forum"
 PURPOSE = "purpose"
@@ -17,9 +18,6 @@ DECISION_RULE = "decision_rule"
 EXPECTATION = "expectation"
 CONSTRAINT = "constraint"
 KINDS = frozenset({DECISION_RULE, EXPECTATION, CONSTRAINT})
-
-# A group needs a decision rule before it can adopt one: the first is adopted by consent.
-BOOTSTRAP_CONSENT = "bootstrap consent"
 
 PROPOSED = "proposed"
 ADOPTED = "adopted"
@@ -40,10 +38,24 @@ class Agreement(Aggregate):
         proposed_by: UUID
 
     class Adopted(Aggregate.Event):
-        """The agreement was adopted under a named decision rule."""
+        """The agreement was adopted under a decision rule in force, or by bootstrap consent."""
+
+        # v1 events named the rule in free text only.
+        class_version = 2
 
         decision_rule: str
         meeting_id: UUID | None
+        decision_rule_id: UUID | None
+        decision_rule_version: int | None
+        present: tuple[UUID, ...]
+        consented_by: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A v1 adoption named no rule by id, and recorded no one present."""
+            state.update(
+                decision_rule_id=None, decision_rule_version=None, present=[], consented_by=[]
+            )
 
     class Amended(Aggregate.Event):
         """The text was amended, for a reason."""
@@ -88,6 +100,7 @@ class Agreement(Aggregate):
         self.proposed_by = proposed_by
         self.status = PROPOSED
         self.decision_rule: str | None = None
+        self.decision: Decision | None = None
         self.meeting_id: UUID | None = None
         self.amendments = 0
 
@@ -96,26 +109,37 @@ class Agreement(Aggregate):
         """Whether the agreement is adopted and not rescinded."""
         return self.status == ADOPTED
 
+    @property
+    def is_first_rule_candidate(self) -> bool:
+        """Whether bootstrap consent could adopt it: a forum's own decision rule."""
+        return self.scope == FORUM and self.kind == DECISION_RULE
+
     def adopt(
         self,
-        decision_rule: str,
+        decision: Decision,
         meeting_id: UUID | None = None,
         forum_has_decision_rule: bool = True,
     ) -> None:
-        """Adopt the agreement, naming the decision rule used.
+        """Adopt the agreement under a decision rule in force, or by bootstrap consent.
 
         Bootstrap consent is allowed only for a forum's first decision rule; the caller
         says whether the forum already has one in force.
         """
         require_state("adopt", self.status, PROPOSED)
-        require_text("decision_rule", decision_rule)
-        if decision_rule == BOOTSTRAP_CONSENT:
-            first = self.scope == FORUM and self.kind == DECISION_RULE
-            require_rule(
-                first and not forum_has_decision_rule,
-                "bootstrap-consent-only-for-first-decision-rule",
-            )
-        self._adopted(decision_rule=decision_rule, meeting_id=meeting_id)
+        require_decision(decision)
+        if decision.rule_id is None and (
+            forum_has_decision_rule or not self.is_first_rule_candidate
+        ):
+            raise InvalidValue("bootstrap", FIRST_RULE_ONLY)
+        d = decision
+        self._adopted(
+            decision_rule=d.rule,
+            meeting_id=meeting_id,
+            decision_rule_id=d.rule_id,
+            decision_rule_version=d.rule_version,
+            present=d.present,
+            consented_by=d.consented_by,
+        )
 
     def amend(self, text: str, reason: str) -> None:
         """Amend the text, giving a reason."""
@@ -133,9 +157,20 @@ class Agreement(Aggregate):
         self._rescinded(reason=reason)
 
     @event(Adopted)
-    def _adopted(self, decision_rule: str, meeting_id: UUID | None) -> None:
+    def _adopted(
+        self,
+        decision_rule: str,
+        meeting_id: UUID | None,
+        decision_rule_id: UUID | None,
+        decision_rule_version: int | None,
+        present: tuple[UUID, ...],
+        consented_by: tuple[UUID, ...],
+    ) -> None:
         self.status = ADOPTED
         self.decision_rule = decision_rule
+        self.decision = Decision(
+            decision_rule, decision_rule_id, decision_rule_version, present, consented_by
+        )
         self.meeting_id = meeting_id
 
     @event(Amended)

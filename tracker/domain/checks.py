@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from tracker.domain.errors import IllegalTransition, InvalidValue, NotAllowed
+from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 
 
 def require_state(command: str, state: str, *allowed: str) -> None:
@@ -27,3 +28,13 @@ def require_rule(allowed: bool, rule: str, by: UUID | None = None) -> None:
     """Refuse, naming the rule, unless allowed."""
     if not allowed:
         raise NotAllowed(rule, by)
+
+
+def require_decision(decision: Decision) -> None:
+    """Refuse a decision that names no rule by id and is not bootstrap consent by members."""
+    require_text("decision_rule", decision.rule)
+    if decision.rule_id is None:
+        if decision.rule != BOOTSTRAP_CONSENT:
+            raise InvalidValue("decision_rule_id", "must name a decision rule in force")
+        if not decision.consented_by:
+            raise InvalidValue("consented_by", "bootstrap consent names who consented")

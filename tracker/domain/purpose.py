@@ -1,14 +1,14 @@
 """Purpose: a shared aim of a forum, endorsed by leaders from several organisations."""
 
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from tracker.domain.checks import require_state, require_text
+from tracker.domain.checks import require_decision, require_state, require_text
 from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
-from tracker.domain.values import AffiliationSnapshot
+from tracker.domain.values import FIRST_RULE_ONLY, AffiliationSnapshot, Decision
 
 PROPOSED = "proposed"
 ADOPTED = "adopted"
@@ -44,10 +44,21 @@ class Purpose(Aggregate):
         by: UUID
 
     class Adopted(Aggregate.Event):
-        """The forum adopted the purpose under a named decision rule."""
+        """The forum adopted the purpose under one of its decision rules in force."""
+
+        # v1 events named the rule in free text only.
+        class_version = 2
 
         decision_rule: str
         meeting_id: UUID | None
+        decision_rule_id: UUID | None
+        decision_rule_version: int | None
+        present: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A v1 adoption named no rule by id, and recorded no one present."""
+            state.update(decision_rule_id=None, decision_rule_version=None, present=[])
 
     class Retired(Aggregate.Event):
         """The purpose is no longer pursued."""
@@ -69,6 +80,7 @@ class Purpose(Aggregate):
         self.revisions = 0
         self.endorsements: dict[UUID, AffiliationSnapshot | None] = {}
         self.decision_rule: str | None = None
+        self.decision: Decision | None = None
 
     @property
     def is_retired(self) -> bool:
@@ -98,11 +110,19 @@ class Purpose(Aggregate):
             raise InvalidValue("by", "has not endorsed")
         self._endorsement_withdrawn(by=by)
 
-    def adopt(self, decision_rule: str, meeting_id: UUID | None = None) -> None:
-        """The forum adopts the purpose, naming the decision rule it used."""
+    def adopt(self, decision: Decision, meeting_id: UUID | None = None) -> None:
+        """The forum adopts the purpose under one of its decision rules in force."""
         require_state("adopt", self.status, PROPOSED)
-        require_text("decision_rule", decision_rule)
-        self._adopted(decision_rule=decision_rule, meeting_id=meeting_id)
+        require_decision(decision)
+        if decision.rule_id is None:
+            raise InvalidValue("bootstrap", FIRST_RULE_ONLY)
+        self._adopted(
+            decision_rule=decision.rule,
+            meeting_id=meeting_id,
+            decision_rule_id=decision.rule_id,
+            decision_rule_version=decision.rule_version,
+            present=decision.present,
+        )
 
     def retire(self, reason: str) -> None:
         """Retire the purpose, giving a reason."""
@@ -124,9 +144,17 @@ class Purpose(Aggregate):
         del self.endorsements[by]
 
     @event(Adopted)
-    def _adopted(self, decision_rule: str, meeting_id: UUID | None) -> None:
+    def _adopted(
+        self,
+        decision_rule: str,
+        meeting_id: UUID | None,
+        decision_rule_id: UUID | None,
+        decision_rule_version: int | None,
+        present: tuple[UUID, ...],
+    ) -> None:
         self.status = ADOPTED
         self.decision_rule = decision_rule
+        self.decision = Decision(decision_rule, decision_rule_id, decision_rule_version, present)
 
     @event(Retired)
     def _retired(self, reason: str) -> None:

@@ -20,7 +20,19 @@ from tracker.api.resources.common import (
     recorded,
     state,
 )
-from tracker.api.schemas import Adoption, Command, Creation, Name, Reason, Reasoned, Recorded, Text
+from tracker.api.schemas import (
+    ADOPTION_RULE,
+    BOOTSTRAP_RULE,
+    Adoption,
+    Command,
+    Creation,
+    DecisionView,
+    Name,
+    Reason,
+    Reasoned,
+    Recorded,
+    Text,
+)
 from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import agreements
 from tracker.domain import Agreement
@@ -59,6 +71,7 @@ class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     in_force: bool
     decision_rule: str | None
+    decision: DecisionView | None
     meeting_id: UUID | None
     amendments: int
     created_on: datetime
@@ -79,6 +92,7 @@ class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
             status=a.status,
             in_force=a.in_force,
             decision_rule=a.decision_rule,
+            decision=DecisionView.of(a.decision),
             meeting_id=a.meeting_id,
             amendments=a.amendments,
             created_on=a.created_on,
@@ -131,7 +145,8 @@ class AgreementController(Controller):
     @post_command(
         "/{agreement_id:uuid}/adoption",
         operation_id="adoptAgreement",
-        summary="Adopt the agreement, naming the decision rule used (a steward)",
+        summary="Adopt the agreement under a rule in force, or by bootstrap consent (a steward)",
+        description=ADOPTION_RULE + BOOTSTRAP_RULE,
     )
     async def adopt(
         self,
@@ -140,9 +155,11 @@ class AgreementController(Controller):
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
-        """A forum's first decision rule may be adopted by "bootstrap consent"; no later one."""
+        """The rule must be a decision rule of the forum in force, else a 422 naming
+        `decision_rule_id`; a forum's first decision rule alone is adopted by bootstrap
+        consent, and a consent that misses a member present is a 422 naming `consented_by`."""
         command = agreements.AdoptAgreement(
-            agreement_id=agreement_id, decision_rule=data.decision_rule, meeting_id=data.meeting_id
+            agreement_id=agreement_id, basis=data.basis(), meeting_id=data.meeting_id
         )
         return recorded(await agreements.adopt(commands, call, command), agreement_id)
 

@@ -51,10 +51,17 @@ def post_creation(*, operation_id: str, summary: str) -> post:
     )
 
 
-def post_command(path: str, *, operation_id: str, summary: str) -> post:
+def post_command(
+    path: str, *, operation_id: str, summary: str, description: str | None = None
+) -> post:
     """A POST that changes an existing resource: 200, documented with COMMAND_ERRORS."""
     return post(
-        path, operation_id=operation_id, summary=summary, responses=COMMAND_ERRORS, status_code=200
+        path,
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses=COMMAND_ERRORS,
+        status_code=200,
     )
 
 

@@ -20,10 +20,12 @@ from tracker.api.resources.common import (
     state,
 )
 from tracker.api.schemas import (
+    ADOPTION_RULE,
     Adoption,
     AffiliationView,
     Command,
     Creation,
+    DecisionView,
     Reason,
     Reasoned,
     Recorded,
@@ -71,6 +73,7 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
     proposed_by: UUID
     status: str
     decision_rule: str | None
+    decision: DecisionView | None
     revisions: int
     endorsements: list[EndorsementView]
     created_on: datetime
@@ -91,6 +94,7 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
             proposed_by=p.proposed_by,
             status=p.status,
             decision_rule=p.decision_rule,
+            decision=DecisionView.of(p.decision),
             revisions=p.revisions,
             endorsements=endorsements,
             created_on=p.created_on,
@@ -184,7 +188,8 @@ class PurposeController(Controller):
     @post_command(
         "/{purpose_id:uuid}/adoption",
         operation_id="adoptPurpose",
-        summary="Adopt the purpose, naming the decision rule used (a steward)",
+        summary="Adopt the purpose under a decision rule of the forum in force (a steward)",
+        description=ADOPTION_RULE,
     )
     async def adopt(
         self,
@@ -193,9 +198,10 @@ class PurposeController(Controller):
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
-        """The meeting, if named, must be one of the purpose's forum."""
+        """The rule must be a decision rule of the purpose's forum in force, else a 422 naming
+        `decision_rule_id`; the meeting, if named, must be one of the forum's."""
         command = purposes.AdoptPurpose(
-            purpose_id=purpose_id, decision_rule=data.decision_rule, meeting_id=data.meeting_id
+            purpose_id=purpose_id, basis=data.basis(), meeting_id=data.meeting_id
         )
         return recorded(await purposes.adopt(commands, call, command), purpose_id)
 
