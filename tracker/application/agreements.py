@@ -12,7 +12,7 @@ from tracker.application.commands import Commands, Request, at_version
 from tracker.application.decisions import DecisionBasis, decision
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
-from tracker.application.references import meeting_of, referenced
+from tracker.application.references import meeting_of, referenced, unknown
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
 
@@ -66,12 +66,13 @@ async def scoped_forum(
     if scope == FORUM:
         return await referenced(repository, Forum, scope_id, "scope_id")
     purpose = await referenced(repository, Purpose, scope_id, "scope_id")
-    if not policy.in_limit(principal, purpose.forum_id):
-        # A purpose the integration cannot read is, to it, as unknown as any other id.
-        raise InvalidValue("scope_id", f"no such purpose: {scope_id}")
+    forum = await repository.get(Forum, purpose.forum_id)
+    if not policy.sees_forum(principal, forum.id, list(forum.members)):
+        # A purpose the caller cannot read is, to them, as unknown as any other id.
+        raise unknown(Purpose, scope_id, "scope_id")
     if purpose.is_retired:
         raise InvalidValue("scope_id", "the purpose is retired")
-    return await repository.get(Forum, purpose.forum_id)
+    return forum
 
 
 def governs(agreement: Agreement) -> bool:

@@ -11,7 +11,7 @@ from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
-from tracker.application.references import referenced
+from tracker.application.references import forums_own
 from tracker.domain import Commitment, Forum, InvalidValue, Purpose
 
 S = TypeVar("S", bound=c.CommitmentStep)
@@ -158,9 +158,9 @@ def _reopen(it: Commitment, who: Actor, command: c.Reopen) -> None:
 
 @step(c.LinkPurpose, "link-purposes")
 async def _link_purpose(it: Commitment, who: Actor, command: c.LinkPurpose) -> None:
-    purpose = await referenced(who.repository, Purpose, command.purpose_id, "purpose_id")
-    if purpose.forum_id != it.forum_id:
-        raise InvalidValue("purpose_id", "belongs to another forum")
+    purpose = await forums_own(
+        who.repository, Purpose, command.purpose_id, "purpose_id", it.forum_id
+    )
     it.link_purpose(who.by, purpose.id, purpose.is_retired, await who.steward(it))
 
 

@@ -12,7 +12,7 @@ from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
-from tracker.application.references import referenced
+from tracker.application.references import forums_own, meeting_of, referenced
 from tracker.domain import Commitment, Forum, InvalidValue, Purpose
 
 
@@ -97,9 +97,11 @@ async def minuted_commitment(
 
 
 async def _checked(repository: Repository, forum: Forum, command: MakeCommitment) -> list[UUID]:
-    """The owner must be a member; the purposes the forum's own; returns the retired ones."""
+    """The owner must be a member; the purposes and meeting the forum's own; returns the
+    retired purposes."""
     if not forum.is_member(command.owner_id):
         raise InvalidValue("owner_id", "the owner must be a member of the forum")
+    await meeting_of(repository, command.meeting_id, forum)
     return await _retired_purposes(repository, forum, command.purpose_ids)
 
 
@@ -109,9 +111,7 @@ async def _retired_purposes(
     """The cited purposes that are retired; each must exist and be the forum's own."""
     retired = []
     for purpose_id in purpose_ids:
-        purpose = await referenced(repository, Purpose, purpose_id, "purpose_ids")
-        if purpose.forum_id != forum.id:
-            raise InvalidValue("purpose_ids", f"purpose {purpose_id} belongs to another forum")
+        purpose = await forums_own(repository, Purpose, purpose_id, "purpose_ids", forum.id)
         if purpose.is_retired:
             retired.append(purpose_id)
     return retired

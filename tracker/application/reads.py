@@ -13,7 +13,7 @@ from tracker.application import policy
 from tracker.application.errors import NotFound
 from tracker.application.ports import Repository
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER, Principal
-from tracker.domain import Agreement, Commitment, Forum, Meeting, Purpose
+from tracker.domain import Agreement, Commitment, Forum, Leader, Meeting, Purpose
 from tracker.domain.agreement import FORUM
 from tracker.domain.registry import STREAM_TYPES
 
@@ -24,6 +24,12 @@ class ForumMembers(Protocol):
     """The members of a forum as the read side knows them (none for an unknown forum)."""
 
     async def __call__(self, forum_id: UUID) -> Sequence[UUID]: ...
+
+
+class StewardedWith(Protocol):
+    """The forums one leader stewards and another belongs to, as the read side knows them."""
+
+    async def __call__(self, steward_id: UUID, leader_id: UUID) -> Sequence[UUID]: ...
 
 
 class Visibility(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,6 +85,28 @@ async def readable(
     if forum_id is not None and not await _sees(repository, principal, forum_id):
         raise NotFound(STREAM_TYPES[cls], resource_id)
     return resource
+
+
+async def leader_email(
+    repository: Repository, stewarded_with: StewardedWith, principal: Principal, leader: Leader
+) -> str | None:
+    """The leader's email if the caller may see it, else None.
+
+    It is seen by the leader, auditors, admins and the stewards of a forum the leader belongs
+    to now: the read side names the candidate forums, their aggregates confirm them.
+    """
+    if principal.kind in (AUDITOR, ADMIN):
+        return leader.email
+    me = viewing_leader(principal)
+    if me is None:
+        return None
+    if me == leader.id:
+        return leader.email
+    for forum_id in await stewarded_with(me, leader.id):
+        forum = await repository.read(Forum, forum_id)
+        if forum.is_steward(me) and forum.is_member(leader.id):
+            return leader.email
+    return None
 
 
 async def reachable(

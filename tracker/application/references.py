@@ -10,10 +10,25 @@ from eventsourcing.domain import Aggregate
 
 from tracker.application.errors import NotFound
 from tracker.application.ports import Repository
-from tracker.domain import AffiliationSnapshot, Forum, InvalidValue, Leader, Meeting, Organisation
+from tracker.domain import (
+    AffiliationSnapshot,
+    Forum,
+    InvalidValue,
+    Leader,
+    Meeting,
+    Organisation,
+    Purpose,
+)
 from tracker.domain.leader import ACTIVE
 
 A = TypeVar("A", bound=Aggregate)
+# What belongs to one forum and is cited from another's commands.
+F = TypeVar("F", Purpose, Meeting)
+
+
+def unknown(cls: type[Aggregate], aggregate_id: UUID, field: str) -> InvalidValue:
+    """The one refusal of an id a command may not refer to, whether or not it exists."""
+    return InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}")
 
 
 async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, field: str) -> A:
@@ -21,7 +36,18 @@ async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, f
     try:
         return await repository.read(cls, aggregate_id)
     except NotFound:
-        raise InvalidValue(field, f"no such {cls.__name__.lower()}: {aggregate_id}") from None
+        raise unknown(cls, aggregate_id, field) from None
+
+
+async def forums_own(
+    repository: Repository, cls: type[F], aggregate_id: UUID, field: str, forum_id: UUID
+) -> F:
+    """A purpose or meeting of this forum; another forum's is refused as an unknown id is, so
+    a command never tells its caller what exists in forums they may not see."""
+    found = await referenced(repository, cls, aggregate_id, field)
+    if found.forum_id != forum_id:
+        raise unknown(cls, aggregate_id, field)
+    return found
 
 
 async def exists(repository: Repository, cls: type[A], aggregate_id: UUID) -> bool:
@@ -36,13 +62,11 @@ async def exists(repository: Repository, cls: type[A], aggregate_id: UUID) -> bo
 async def meeting_of(
     repository: Repository, meeting_id: UUID | None, forum: Forum
 ) -> Meeting | None:
-    """The meeting named, if any; refused if it does not exist or is another forum's."""
+    """The meeting named, if any; one that does not exist or is another forum's is refused
+    alike."""
     if meeting_id is None:
         return None
-    meeting = await referenced(repository, Meeting, meeting_id, "meeting_id")
-    if meeting.forum_id != forum.id:
-        raise InvalidValue("meeting_id", "a meeting of another forum")
-    return meeting
+    return await forums_own(repository, Meeting, meeting_id, "meeting_id", forum.id)
 
 
 async def active_leader(repository: Repository, leader_id: UUID, field: str) -> Leader:

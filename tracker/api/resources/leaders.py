@@ -9,7 +9,8 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
-from tracker.api.dependencies import Call, CommandsDep, RepositoryDep
+from projections.queries.stewardship import stewarded_with
+from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
 from tracker.api.resources.common import (
     READ_ERRORS,
     created,
@@ -21,11 +22,17 @@ from tracker.api.resources.common import (
 )
 from tracker.api.schemas import Command, Creation, Day, Email, Name, OptionalReason, Recorded
 from tracker.api.time_travel import AsOfQuery
-from tracker.application import leaders
+from tracker.application import leaders, reads
 from tracker.audit.as_of import get_as_of
 from tracker.domain import Affiliation, Leader
 
 PATH = "/leaders"
+GET_DESCRIPTION = """\
+Any caller may read a leader. The `email` is shown only to the leader themself, to auditors
+and admins, and to a steward of a forum the leader is a member of now; to everyone else it is
+null, exactly as for a leader with no email. With `as_of`, the email of that time is shown by
+the same rule, applied to the forums as they are now.
+"""
 
 
 class RegisterLeader(Creation, frozen=True, kw_only=True):
@@ -96,13 +103,13 @@ class LeaderState(msgspec.Struct, frozen=True, kw_only=True):
     modified_on: datetime
 
     @classmethod
-    def of(cls, leader: Leader) -> LeaderState:
-        """The public view of the aggregate."""
+    def of(cls, leader: Leader, email: str | None) -> LeaderState:
+        """The public view of the aggregate, with the email the caller may see."""
         return cls(
             id=leader.id,
             version=leader.version,
             name=leader.name,
-            email=leader.email,
+            email=email,
             status=leader.status,
             affiliations=[AffiliationState.of(a) for a in leader.affiliations],
             created_on=leader.created_on,
@@ -132,14 +139,24 @@ class LeaderController(Controller):
         "/{leader_id:uuid}",
         operation_id="getLeader",
         summary="Get a leader's current state, with their affiliations",
+        description=GET_DESCRIPTION,
         responses=READ_ERRORS,
     )
     async def get_leader(
-        self, leader_id: FromPath[UUID], repository: RepositoryDep, as_of: AsOfQuery = None
+        self,
+        leader_id: FromPath[UUID],
+        repository: RepositoryDep,
+        principal: PrincipalDep,
+        as_of: AsOfQuery = None,
     ) -> Response[LeaderState]:
         """Loaded from their own stream; the ETag is its version."""
         leader = await get_as_of(repository, Leader, leader_id, as_of)
-        return state(LeaderState.of(leader), leader.version)  # type: ignore[return-value]
+
+        async def forums(steward_id: UUID, leader_id: UUID) -> list[UUID]:
+            return await stewarded_with(repository.store.pool, steward_id, leader_id)
+
+        email = await reads.leader_email(repository, forums, principal, leader)
+        return state(LeaderState.of(leader, email), leader.version)  # type: ignore[return-value]
 
     @post_command(
         "/{leader_id:uuid}/affiliations",
