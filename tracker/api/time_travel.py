@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar, cast
@@ -55,11 +54,12 @@ class ViewReader:
         limits = admissions.limits
         token = self.principal.token_id
         if self.as_of is None:
+            # Each query is timed, rather than the request: a view computed for others too runs
+            # in a task of its own, which the request's deadline would not cancel.
+            pool = cast(asyncpg.Pool, TimedPool(self.state.pool, limits.view_timeout))
             with admissions.live.admitted(token):
                 try:
-                    async with asyncio.timeout(limits.view_timeout):
-                        pool = cast(asyncpg.Pool, TimedPool(self.state.pool, limits.view_timeout))
-                        yield Views(pool, self.state.now, cache=self.state.view_cache)
+                    yield Views(pool, self.state.now, cache=self.state.view_cache)
                 except TimeoutError:
                     raise view_timeout(limits.view_timeout) from None
             return
