@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -272,6 +273,7 @@ async def test_a_replay_over_its_time_limit_is_cancelled_and_leaves_nothing(
         assert answer.status_code == 503, answer.text
         assert answer.json()["type"].endswith("/view-timeout")
         assert await pool.fetchval(LEFTOVERS) == 0
+        await _every_connection_reads_times_as_datetimes(pool)
         after = await client.get(path, params={"as_of": LATER}, headers=auditor)
         assert after.status_code == 200, after.text
 
@@ -313,6 +315,14 @@ async def test_a_token_over_its_share_of_live_reads_is_answered_429(
         assert second.status_code == 429, second.text
         assert (await first).status_code == 200
         assert (await client.get("/commitments", headers=amina)).status_code == 200
+
+
+async def _every_connection_reads_times_as_datetimes(pool: asyncpg.Pool) -> None:
+    """No connection went back to the pool with the replay's COPY codecs still on it."""
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(pool.get_max_size()):
+            conn = await stack.enter_async_context(pool.acquire())
+            assert isinstance(await conn.fetchval("SELECT now()"), datetime)
 
 
 async def _token_id(pool: asyncpg.Pool) -> uuid.UUID:
