@@ -16,7 +16,7 @@ from tracker.eventstore.past import Until, replay_events, replay_folded
 
 # Events folded between turns of the event loop: a page of 10,000 folded at once held up every
 # other request of the process for tens of milliseconds.
-TURN = 500
+TURN = 200
 
 
 def until(cut: Cut) -> Until:
