@@ -294,6 +294,24 @@ async def test_a_replay_over_its_time_limit_is_cancelled_and_leaves_nothing(
         assert after.status_code == 200, after.text
 
 
+async def test_a_replay_that_waits_too_long_for_the_slot_is_answered_busy(
+    partnership: Partnership,
+) -> None:
+    auditor = await partnership.tokens.headers("auditor")
+    path = partnership.paths["purpose"]
+    async with partnership.client(ViewLimits(as_of_wait=0.1)) as client:
+        async with replay_slot():
+            busy = await client.get(path, params={"as_of": LATER}, headers=auditor)
+            live = await client.get(path, headers=auditor)
+        assert busy.status_code == 503, busy.text
+        assert busy.json()["type"].endswith("/busy")
+        assert int(busy.headers["retry-after"]) > 0
+        assert live.status_code == 200  # live views never wait for the slot
+        assert partnership.admissions.replays.under_way(await _token_id(partnership.pool)) == 0
+        after = await client.get(path, params={"as_of": LATER}, headers=auditor)
+        assert after.status_code == 200, after.text
+
+
 # A token's share
 
 
