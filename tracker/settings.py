@@ -41,6 +41,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     seal_seconds: Annotated[float, Meta(ge=0)] = 10.0
     # Memory per worker for computed views, reused until their projections move (0: none).
     view_cache_mb: Annotated[int, Meta(ge=0)] = 32
+    # Longest a view read may take before it is cancelled and answered 503 view-timeout.
+    view_timeout_seconds: Annotated[float, Meta(gt=0, le=600)] = 10.0
+    # Longest an as_of replay and its read may take, and how long one waits for the process's
+    # replay slot before it is answered 503 busy.
+    as_of_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    as_of_wait_seconds: Annotated[float, Meta(gt=0, le=600)] = 5.0
+    # Live view reads one token may have in flight in a process before more are answered 429.
+    view_reads_per_token: Annotated[int, Meta(ge=1, le=10_000)] = 16
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -436,7 +436,8 @@ async def probe_commitment(
 )
 async def probe_leader_view(leader_id: FromPath[UUID], views: ViewsDep) -> LeaderCommitments:
     """As the view endpoints will be: views.pool and views.now instead of state's."""
-    body = await leader_view(views.pool, leader_id, views.now(), Options(), Scope())
+    async with views.read() as read:
+        body = await leader_view(read.pool, leader_id, read.now(), Options(), Scope())
     if body is None:
         raise NotFound("leader", leader_id)
     return msgspec.json.decode(body, type=LeaderCommitments)

@@ -41,6 +41,7 @@ from tracker.api.resources.history import (
 )
 from tracker.api.resources.history_text import UNCHANGING
 from tracker.api.time_travel import provide_views
+from tracker.api.view_limits import Admissions, ViewLimits
 from tracker.application.audit import LOG_RULE, STREAM_RULE
 from tracker.application.ports import Context
 from tracker.domain import Agreement, Commitment, Leader
@@ -73,6 +74,7 @@ def history_app(pool: asyncpg.Pool, repository: Repository, now: Clock, *handler
             "authenticator": Authenticator(pool),
             "view_cache": ViewCache(pool),
             "now": now,
+            "admissions": Admissions(ViewLimits()),
         }
     )
     return Litestar(
@@ -87,7 +89,7 @@ def history_app(pool: asyncpg.Pool, repository: Repository, now: Clock, *handler
             "call": Provide(provide_call),
             "commands": Provide(provide_commands, sync_to_thread=False),
             "repository": Provide(provide_repository, sync_to_thread=False),
-            "views": Provide(provide_views),
+            "views": Provide(provide_views, sync_to_thread=False),
         },
         exception_handlers={Exception: problems.handle},
         before_request=authenticate,

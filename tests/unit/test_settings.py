@@ -28,6 +28,10 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_SIGNING_KEY_FILE": "/etc/tracker/key.pem",
         "TRACKER_SEAL_SECONDS": "0",
         "TRACKER_VIEW_CACHE_MB": "0",
+        "TRACKER_VIEW_TIMEOUT_SECONDS": "2.5",
+        "TRACKER_AS_OF_TIMEOUT_SECONDS": "120",
+        "TRACKER_AS_OF_WAIT_SECONDS": "0.5",
+        "TRACKER_VIEW_READS_PER_TOKEN": "4",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -46,6 +50,10 @@ def test_every_setting_is_read_from_its_variable() -> None:
         signing_key_file=Path("/etc/tracker/key.pem"),
         seal_seconds=0.0,
         view_cache_mb=0,
+        view_timeout_seconds=2.5,
+        as_of_timeout_seconds=120.0,
+        as_of_wait_seconds=0.5,
+        view_reads_per_token=4,
     )
 
 
@@ -98,6 +106,11 @@ def test_a_value_of_the_wrong_kind_is_refused_naming_its_variable(
         ("TRACKER_POLL_INTERVAL", "0", "expected float > 0.0"),
         ("TRACKER_SEAL_SECONDS", "-1", "expected float >= 0.0"),
         ("TRACKER_VIEW_CACHE_MB", "-32", "expected int >= 0"),
+        ("TRACKER_VIEW_TIMEOUT_SECONDS", "0", "expected float > 0.0"),
+        ("TRACKER_VIEW_TIMEOUT_SECONDS", "601", "expected float <= 600.0"),
+        ("TRACKER_AS_OF_TIMEOUT_SECONDS", "3601", "expected float <= 3600.0"),
+        ("TRACKER_AS_OF_WAIT_SECONDS", "-1", "expected float > 0.0"),
+        ("TRACKER_VIEW_READS_PER_TOKEN", "0", "expected int >= 1"),
     ],
 )
 def test_a_value_out_of_bounds_is_refused_naming_its_variable_and_bound(

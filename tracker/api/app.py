@@ -54,6 +54,7 @@ from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.api.time_travel import provide_views
+from tracker.api.view_limits import Admissions, ViewLimits
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 ViewCache(pool, settings.view_cache_mb * 2**20) if settings.view_cache_mb else None
             )
             app.state.now = now
+            app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file
             )
@@ -188,7 +190,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             "call": Provide(provide_call),
             "commands": Provide(provide_commands, sync_to_thread=False),
             "repository": Provide(provide_repository, sync_to_thread=False),
-            "views": Provide(provide_views),
+            "views": Provide(provide_views, sync_to_thread=False),
         },
         # Authenticates every request (and logs auditors' reads) before its handler runs.
         before_request=authenticate,

@@ -156,6 +156,7 @@ def finish(document: OpenAPI, public: set[str]) -> None:
         for operation in (path.get, path.post, path.put, path.patch, path.delete):
             if isinstance(operation, Operation):
                 _token_refusals(operation)
+                _retry_after(operation)
                 _operation(operation, schemas)
                 if operation.operation_id in public:
                     operation.security = [{}]
@@ -177,6 +178,17 @@ def _token_refusals(operation: Operation) -> None:
                     )
                 },
             )
+
+
+def _retry_after(operation: Operation) -> None:
+    """Declare Retry-After on every 429 and 503 problem, which always sends it."""
+    for status, response in (operation.responses or {}).items():
+        if (
+            status in ("429", "503")
+            and isinstance(response, OpenAPIResponse)
+            and "application/problem+json" in (response.content or {})
+        ):
+            response.headers = RETRY_AFTER | (response.headers or {})
 
 
 def _operation(operation: Operation, schemas: dict[str, Schema]) -> None:

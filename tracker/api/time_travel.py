@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, TypeVar
+from contextlib import asynccontextmanager
+from typing import Annotated, TypeVar, cast
 from uuid import UUID
 
+import asyncpg
 from eventsourcing.domain import Aggregate
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from tracker.api.schemas import TIME_RULE
+from tracker.api.view_limits import Admissions, TimedPool, busy, view_timeout
 from tracker.application import reads
 from tracker.application.principal import Principal
-from tracker.audit.as_of import get_as_of
-from tracker.audit.past_views import Views, views_as_of
+from tracker.audit.as_of import get_as_of, parse_as_of
+from tracker.audit.past_views import ReplayBusy, Views, views_as_of
 from tracker.eventstore.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -30,20 +33,57 @@ AS_OF = (
 AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1, max_length=64)]
 
 
-async def provide_views(
+class ViewReader:
+    """One request's views: the live ones, or those as of a past moment, each read bounded."""
+
+    # A handler decides the caller's access first, from the live views, and only then opens
+    # these: a replay costs seconds, and a refused caller must not be able to spend them.
+
+    def __init__(self, state: State, principal: Principal, as_of: str | None) -> None:
+        self.state, self.principal, self.as_of = state, principal, as_of
+
+    @property
+    def past(self) -> bool:
+        """Whether the request asks for a past moment (and will cost a replay)."""
+        return self.as_of is not None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Views]:
+        """The views to read, within the process's limits; 429, 503 busy or view-timeout."""
+        admissions: Admissions = self.state.admissions
+        limits = admissions.limits
+        token = self.principal.token_id
+        if self.as_of is None:
+            # Each query is timed, rather than the request: a view computed for others too runs
+            # in a task of its own, which the request's deadline would not cancel.
+            pool = cast(asyncpg.Pool, TimedPool(self.state.pool, limits.view_timeout))
+            with admissions.live.admitted(token):
+                try:
+                    yield Views(pool, self.state.now, cache=self.state.view_cache)
+                except TimeoutError:
+                    raise view_timeout(limits.view_timeout) from None
+            return
+        as_of = parse_as_of(self.as_of)  # 422 before anything waits
+        with admissions.replays.admitted(token):
+            try:
+                async with views_as_of(
+                    self.state.pool, as_of, wait=limits.as_of_wait, time_limit=limits.as_of_timeout
+                ) as past:
+                    yield past
+            except ReplayBusy:
+                raise busy(limits.as_of_wait) from None
+            except TimeoutError:
+                raise view_timeout(limits.as_of_timeout) from None
+
+
+def provide_views(
     state: State, principal: NamedDependency[Principal], as_of: AsOfQuery = None
-) -> AsyncIterator[Views]:
+) -> ViewReader:
     """The live views, or with as_of the views as they stood then, for one request."""
-    # It takes the principal only to be resolved after it, not beside it (see provide_commands).
-    del principal
-    if as_of is None:
-        yield Views(state.pool, state.now, cache=state.view_cache)
-        return
-    async with views_as_of(state.pool, as_of) as past:
-        yield past
+    return ViewReader(state, principal, as_of)
 
 
-ViewsDep = NamedDependency[Views]
+ViewsDep = NamedDependency[ViewReader]
 
 
 async def read_as_of(

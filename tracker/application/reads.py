@@ -55,6 +55,23 @@ async def require_forum_view(members: ForumMembers, principal: Principal, forum_
     policy.viewer(principal, forum_id, await members(forum_id))
 
 
+async def require_view_of(
+    repository: Repository,
+    members: ForumMembers,
+    principal: Principal,
+    cls: type[Aggregate],
+    resource_id: UUID,
+) -> None:
+    """Refuse a caller who may not see the views of the forum a resource belongs to now.
+
+    Decided from the resource as it stands, so that a past view is refused before the
+    replay it would cost; an id that does not exist is NotFound.
+    """
+    forum_id = await forum_of(repository, await repository.read(cls, resource_id))
+    if forum_id is not None:
+        await require_forum_view(members, principal, forum_id)
+
+
 def require_view(principal: Principal, forum_id: UUID, caller_is_member: bool) -> None:
     """Refuse a view whose own query said whether the caller belongs to its forum."""
     caller = viewing_leader(principal)

@@ -20,7 +20,7 @@ from projections.runner import DROP_SCHEMA, SEARCH_PATH
 from tracker.application.clock import Now
 from tracker.audit.as_of import AsOf, Cut, resolve
 from tracker.audit.replay import replay
-from tracker.audit.scratch import create_tables, drop_stale
+from tracker.audit.scratch import create_tables, drop_stale, scratch_name
 from tracker.database import Connection
 from tracker.eventstore.past import horizon
 
@@ -83,25 +83,34 @@ async def views_as_of(
     as_of: str | int | datetime | AsOf,
     projections: Sequence[Projection] | None = None,
     batch_size: int = BATCH,
+    wait: float | None = None,
+    time_limit: float | None = None,
 ) -> AsyncIterator[Views]:
-    """The projections' tables rebuilt up to as_of, readable through the yielded Views."""
+    """The projections' tables rebuilt up to as_of, readable through the yielded Views.
+
+    With wait, ReplayBusy if the process's replay slot is not free within that many seconds;
+    with time_limit, TimeoutError (its query cancelled, its schema dropped) if the replay and the
+    reads of the yielded views take longer than that from when the slot was taken.
+    """
     # No transaction stays open while the log is replayed: its id would hold back the horizon
     # every live reader stops at, and the live views would stand still for as long. Rows go in
     # by short transactions; the views are read in a read-only one, which takes no id.
     wanted = all_projections() if projections is None else list(projections)
-    async with _replay_slot(), pool.acquire() as conn:
-        await drop_stale(conn)
-        cut = await resolve(conn, as_of)
-        # Taken before the replay writes anything: only transactions that had finished by then
-        # count, so an answer never includes a write still in flight.
-        below = await horizon(conn)
-        schema = await create_tables(conn, wanted)
+    async with _waited(replay_slot(), wait), pool.acquire() as conn:
+        schema = await scratch_name(conn)
         try:
-            await replay(conn, wanted, schema, cut, below, batch_size)
-            async with conn.transaction(readonly=True):
-                await conn.execute(SEARCH_PATH, f"{schema}, public")
-                moment = cut.moment
-                yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
+            async with asyncio.timeout(time_limit):
+                await drop_stale(conn)
+                cut = await resolve(conn, as_of)
+                # Taken before the replay writes anything: only transactions that had finished
+                # by then count, so an answer never includes a write still in flight.
+                below = await horizon(conn)
+                await create_tables(conn, wanted, schema)
+                await replay(conn, wanted, schema, cut, below, batch_size)
+                async with conn.transaction(readonly=True):
+                    await conn.execute(SEARCH_PATH, f"{schema}, public")
+                    moment = cut.moment
+                    yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
         finally:
             try:
                 await conn.execute(await conn.fetchval(DROP_SCHEMA, schema))
@@ -109,7 +118,25 @@ async def views_as_of(
                 log.warning("could not drop %s; a replay a day from now will", schema)
 
 
-def _replay_slot() -> asyncio.Semaphore:
+class ReplayBusy(Exception):
+    """The process's replay slot stayed taken for longer than the caller would wait."""
+
+
+@asynccontextmanager
+async def _waited(slot: asyncio.Semaphore, wait: float | None) -> AsyncIterator[None]:
+    """Hold the slot, waiting for it at most wait seconds (None: as long as it takes)."""
+    try:
+        async with asyncio.timeout(wait):
+            await slot.acquire()
+    except TimeoutError:
+        raise ReplayBusy(f"another replay held the slot for more than {wait} s") from None
+    try:
+        yield
+    finally:
+        slot.release()
+
+
+def replay_slot() -> asyncio.Semaphore:
     """One replay at a time in a process, the others wait their turn."""
     # Each holds its folded views in memory (a process replaying a million events peaked at
     # 258 MB), and a second would only share the same cores. It also leaves the pool's other

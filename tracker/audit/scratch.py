@@ -21,9 +21,13 @@ EPOCH = "SELECT extract(epoch FROM clock_timestamp())::bigint"
 SCRATCH = r"SELECT nspname FROM pg_namespace WHERE nspname ~ '^as_of_[0-9]+_[0-9a-f]+$'"
 
 
-async def create_tables(conn: Connection, projections: Sequence[Projection]) -> str:
-    """Every projection's tables, unlogged, in one new scratch schema; return its name."""
-    schema = f"as_of_{await conn.fetchval(EPOCH)}_{uuid4().hex}"
+async def scratch_name(conn: Connection) -> str:
+    """A name for a new scratch schema, stamped with the database's clock."""
+    return f"as_of_{await conn.fetchval(EPOCH)}_{uuid4().hex}"
+
+
+async def create_tables(conn: Connection, projections: Sequence[Projection], schema: str) -> None:
+    """Every projection's tables, unlogged, in one new scratch schema of that name."""
     async with conn.transaction():
         await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
         # Transaction-local, like the runner's: the same unqualified DDL as the live tables.
@@ -32,7 +36,6 @@ async def create_tables(conn: Connection, projections: Sequence[Projection]) -> 
             await conn.execute(projection.ddl)
         for (statement,) in await conn.fetch(UNLOGGED, schema):
             await conn.execute(statement)
-    return schema
 
 
 async def drop_stale(conn: Connection) -> None:

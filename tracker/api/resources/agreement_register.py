@@ -23,8 +23,10 @@ from tracker.api.resources.view_support import (
     MinPosition,
     consistent,
     require_forum_view,
+    require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
+from tracker.domain import Forum
 
 IncludeParam = Annotated[
     Include,
@@ -71,7 +73,12 @@ class AgreementRegisterController(Controller):
     ) -> AgreementsRegister:
         """Wait for min_position, check the forum and the caller, then read the register."""
         await consistent(state.pool, min_position, VIEWS)
-        if not await forum_known(views.pool, forum_id):
-            raise not_found("forum", forum_id)
-        await require_forum_view(state.pool, principal, forum_id)
-        return await agreements_register(views.pool, forum_id, include, cursor, limit)
+        if views.past:
+            # Access to the past is judged by today's membership, before the replay.
+            await require_view_now(state, principal, Forum, forum_id)
+        async with views.read() as read:
+            if not await forum_known(read.pool, forum_id):
+                raise not_found("forum", forum_id)
+            if not views.past:
+                await require_forum_view(state.pool, principal, forum_id)
+            return await agreements_register(read.pool, forum_id, include, cursor, limit)

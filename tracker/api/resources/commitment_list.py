@@ -24,7 +24,7 @@ from tracker.api.resources.view_support import (
     MinPosition,
     consistent,
     json_body,
-    scope_of,
+    scope_now,
 )
 from tracker.api.schemas import day_query
 from tracker.api.time_travel import ViewsDep
@@ -118,9 +118,10 @@ async def list_page(
         due_after=due_after,
         overdue=overdue,
     )
-    page = await list_commitments(
-        views.pool, filters, scope_of(principal), views.now(), cursor, limit
-    )
+    # Decided before any replay, from the forums as they are now.
+    scope = await scope_now(state.pool, principal, views.past)
+    async with views.read() as read:
+        page = await list_commitments(read.pool, filters, scope, read.now(), cursor, limit)
     return json_body(page)
 
 

@@ -19,7 +19,7 @@ from tracker.api.resources.view_support import (
     MinPosition,
     consistent,
     json_body,
-    scope_of,
+    scope_now,
 )
 from tracker.api.time_travel import ViewsDep
 from tracker.application.errors import NotFound
@@ -145,9 +145,10 @@ class LeaderViewController(Controller):
             group=group,
             cursor=cursor,
         )
-        view = await leader_view(
-            views.pool, leader_id, views.now(), options, scope_of(principal), views.cache
-        )
+        # Decided before any replay, from the forums as they are now.
+        scope = await scope_now(state.pool, principal, views.past)
+        async with views.read() as read:
+            view = await leader_view(read.pool, leader_id, read.now(), options, scope, read.cache)
         if view is None:
             raise NotFound("leader", leader_id)
         return json_body(view)

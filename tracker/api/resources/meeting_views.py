@@ -19,8 +19,10 @@ from tracker.api.resources.view_support import (
     MinPosition,
     consistent,
     require_forum_view,
+    require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
+from tracker.domain import Meeting
 
 Section = Literal["decisions", "commitments_made", "carried_forward"]
 DESCRIPTION = f"""\
@@ -74,8 +76,13 @@ class MeetingViewController(Controller):
     ) -> MeetingView:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
-        view = await meeting_view(views.pool, meeting_id, views.now, limit, section, cursor)
+        if views.past:
+            # Access to the past is judged by today's membership, before the replay.
+            await require_view_now(state, principal, Meeting, meeting_id)
+        async with views.read() as read:
+            view = await meeting_view(read.pool, meeting_id, read.now, limit, section, cursor)
         if view is None:
             raise not_found("meeting", meeting_id)
-        await require_forum_view(state.pool, principal, view.forum_id)
+        if not views.past:
+            await require_forum_view(state.pool, principal, view.forum_id)
         return view

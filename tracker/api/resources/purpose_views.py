@@ -20,10 +20,11 @@ from tracker.api.resources.view_support import (
     MinPosition,
     consistent,
     json_body,
-    require_forum_view,
+    require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
 from tracker.application import reads
+from tracker.domain import Purpose
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
 ACCESS = (
@@ -86,16 +87,17 @@ class PurposeViewController(Controller):
     ) -> Response[PurposeView]:
         """Wait for min_position, then read the view and check the caller may see its forum."""
         await consistent(state.pool, min_position, VIEWS)
+        if views.past:
+            # Access to the past is judged by today's membership, before the replay.
+            await require_view_now(state, principal, Purpose, purpose_id)
         caller = reads.viewing_leader(principal)
-        view = await purpose_view(
-            views.pool, purpose_id, views.now, caller, cursor, limit, views.cache
-        )
+        async with views.read() as read:
+            view = await purpose_view(
+                read.pool, purpose_id, read.now, caller, cursor, limit, read.cache
+            )
         if view is None:
             raise not_found("purpose", purpose_id)
-        if views.cut is None:
+        if not views.past:
             # The view's own query said whether the caller belongs to the forum.
             reads.require_view(principal, view.forum_id, view.caller_is_member)
-        else:
-            # As of a past moment, access is still judged by today's membership.
-            await require_forum_view(state.pool, principal, view.forum_id)
         return json_body(view.body)

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 from litestar import Response
+from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from projections.consistency import applied, place, wait_until
@@ -21,9 +23,17 @@ from tracker.domain import InvalidValue
 
 VIEW_ERRORS = READ_ERRORS | {
     403: problem_response("The caller may not see this forum's views"),
+    429: problem_response(
+        "This token already has its share of view reads under way in this process "
+        "(`TRACKER_VIEW_READS_PER_TOKEN`; with as_of, one replay), or more than 20 failed "
+        "authentications came from this address within 10 s; retry after Retry-After seconds"
+    ),
     503: problem_response(
-        "The view has not reached min_position yet, or the database could not be reached; "
-        "retry after Retry-After seconds"
+        "The view has not reached min_position yet (`not-yet-visible`), took longer than its "
+        "time limit and was cancelled (`view-timeout`: `TRACKER_VIEW_TIMEOUT_SECONDS` per query, "
+        "`TRACKER_AS_OF_TIMEOUT_SECONDS` for an as_of replay), waited longer than "
+        "`TRACKER_AS_OF_WAIT_SECONDS` for the process's replay slot (`busy`), or the database "
+        "could not be reached; retry after Retry-After seconds"
     ),
 }
 MIN_POSITION = (
@@ -34,6 +44,10 @@ MIN_POSITION = (
 # anything above a bigint could not be one either.
 MinPosition = Annotated[int | None, QueryParameter(description=MIN_POSITION, ge=1, le=MAX_BIGINT)]
 FORUM_MEMBERS = "SELECT members FROM forums WHERE forum_id = $1"
+MEMBER_FORUMS = """
+SELECT coalesce(array_agg(forum_id), '{}') FROM forums
+WHERE members @> (SELECT jsonb_build_array($1::text))
+"""
 
 
 async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequence[str]) -> None:
@@ -60,18 +74,44 @@ async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequen
 
 async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id: UUID) -> None:
     """Refuse unless the caller may see this forum's views, by its members as the views know."""
+    await reads.require_forum_view(_members(pool), principal, forum_id)
+
+
+async def require_view_now(
+    state: State, principal: Principal, cls: type[Aggregate], resource_id: UUID
+) -> None:
+    """Before a past view's replay: refuse unless the caller may see the views of the forum the
+    resource belongs to now; 404 for an id that does not exist."""
+    await reads.require_view_of(state.repository, _members(state.pool), principal, cls, resource_id)
+
+
+def _members(pool: asyncpg.Pool) -> reads.ForumMembers:
+    """A forum's members as the live views know them."""
 
     async def members(forum_id: UUID) -> list[UUID]:
         found = await pool.fetchval(FORUM_MEMBERS, forum_id)
         return [UUID(m) for m in found or []]
 
-    await reads.require_forum_view(members, principal, forum_id)
+    return members
 
 
 def scope_of(principal: Principal) -> Scope:
     """The forums this caller may see, as the queries' filter."""
     visible = reads.visible(principal)
     return Scope(member=visible.member, forum_ids=visible.forum_ids)
+
+
+async def scope_now(pool: asyncpg.Pool, principal: Principal, past: bool) -> Scope:
+    """scope_of; for a past view, a member's forums as they are now, read before the replay.
+
+    Access to the past is judged by today's membership, as for single resources: a leader who
+    left a forum no longer sees its commitments, in the present or the past.
+    """
+    scope = scope_of(principal)
+    if not past or scope.member is None:
+        return scope
+    forum_ids = await pool.fetchval(MEMBER_FORUMS, str(scope.member))
+    return Scope(forum_ids=tuple(forum_ids))
 
 
 def json_body(body: bytes) -> Response[Any]:
