@@ -58,5 +58,5 @@ class AgreementRegisterController(Controller):
         await consistent(state.pool, min_position, VIEWS)
         if not await forum_known(views.pool, forum_id):
             raise not_found("forum", forum_id)
-        await require_forum_view(state.pool, principal, forum_id)
+        await require_forum_view(state.pool, principal, forum_id, "forum", forum_id)
         return await agreements_register(views.pool, forum_id, include)

@@ -49,5 +49,5 @@ class MeetingViewController(Controller):
         view = await meeting_view(views.pool, meeting_id, views.now)
         if view is None:
             raise not_found("meeting", meeting_id)
-        await require_forum_view(state.pool, principal, view.forum_id)
+        await require_forum_view(state.pool, principal, view.forum_id, "meeting", meeting_id)
         return view

@@ -23,6 +23,7 @@ from tracker.api.resources.view_support import (
 )
 from tracker.api.time_travel import ViewsDep
 from tracker.application import reads
+from tracker.application.errors import NotFound
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
 ACCESS = (
@@ -93,8 +94,9 @@ class PurposeViewController(Controller):
             raise not_found("purpose", purpose_id)
         if views.cut is None:
             # The view's own query said whether the caller belongs to the forum.
-            reads.require_view(principal, view.forum_id, view.caller_is_member)
+            unknown = NotFound("purpose", purpose_id)
+            reads.require_view(principal, view.forum_id, view.caller_is_member, unknown)
         else:
             # As of a past moment, access is still judged by today's membership.
-            await require_forum_view(state.pool, principal, view.forum_id)
+            await require_forum_view(state.pool, principal, view.forum_id, "purpose", purpose_id)
         return json_body(view.body)

@@ -15,6 +15,7 @@ from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
 from tracker.application import reads
+from tracker.application.errors import NotFound
 from tracker.application.principal import Principal
 from tracker.database import MAX_BIGINT
 from tracker.domain import InvalidValue
@@ -58,14 +59,17 @@ async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequen
     )
 
 
-async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id: UUID) -> None:
-    """Refuse unless the caller may see this forum's views, by its members as the views know."""
+async def require_forum_view(
+    pool: asyncpg.Pool, principal: Principal, forum_id: UUID, kind: str, key: UUID
+) -> None:
+    """Refuse, as the unknown `kind` `key`, unless the caller may see this forum's views, by its
+    members as the views know."""
 
     async def members(forum_id: UUID) -> list[UUID]:
         found = await pool.fetchval(FORUM_MEMBERS, forum_id)
         return [UUID(m) for m in found or []]
 
-    await reads.require_forum_view(members, principal, forum_id)
+    await reads.require_forum_view(members, principal, forum_id, NotFound(kind, key))
 
 
 def scope_of(principal: Principal) -> Scope:
