@@ -21,18 +21,24 @@ MODULES = (arrange_commitments, arrange_governance, arrange_registry)
 INTEGRATIONS = ("integration", "limited_here", "limited_other")
 
 
-async def fresh_world(client: Client, pool: asyncpg.Pool, clock: Clock) -> World:
-    """Empty tables, then both forums, their leaders and a token per column."""
-    await empty_tables(pool)
+async def fresh_world(client: Client, pool: asyncpg.Pool, clock: Clock, clean: bool) -> World:
+    """Both forums, their leaders and a token per column, in emptied tables if `clean`.
+
+    Worlds share nothing but the tables: each has its own forums, leaders and tokens.
+    """
+    if clean:
+        await empty_tables(pool)
     client.app.state.authenticator.throttle.clear()
     store = EventStore(pool, poll_interval=0.01, now=clock)
     repository = Repository(store, EventMapper(EVENT_TYPES, STREAM_TYPES))
     return await seed(World(client, pool, clock), repository)
 
 
-async def arranged(client: Client, pool: asyncpg.Pool, clock: Clock, op: str) -> tuple[World, Call]:
+async def arranged(
+    client: Client, pool: asyncpg.Pool, clock: Clock, op: str, clean: bool = True
+) -> tuple[World, Call]:
     """A fresh world with the operation's resource in the state it needs."""
-    world = await fresh_world(client, pool, clock)
+    world = await fresh_world(client, pool, clock, clean)
     return world, await ARRANGE[op](world)
 
 
