@@ -21,7 +21,8 @@ from tracker.database import MAX_BIGINT
 from tracker.domain import InvalidValue
 
 VIEW_ERRORS = READ_ERRORS | {
-    403: problem_response("The caller may not see this forum's views"),
+    403: problem_response("A rule refuses this caller; `rule` names it"),
+    404: problem_response("No such resource, or one of a forum the caller may not see"),
     503: problem_response(
         "The view has not reached min_position yet, or the database could not be reached; "
         "retry after Retry-After seconds"
