@@ -112,9 +112,8 @@ async def session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.fixture
-async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
-    """The session's pool over freshly emptied tables and generation-1 projections."""
+async def empty_tables(session_pool: asyncpg.Pool) -> None:
+    """Empty every table and put every projection back at generation 1."""
     async with session_pool.acquire() as conn, conn.transaction():
         # Hold every projection's batch lock first, so a running projection waits instead of
         # deadlocking with the TRUNCATE below.
@@ -134,6 +133,12 @@ async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
             await conn.execute(f"DROP SCHEMA {row['s']} CASCADE")
         for projection in all_projections():
             await ensure_projection(conn, projection)
+
+
+@pytest.fixture
+async def pool(session_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The session's pool over freshly emptied tables and generation-1 projections."""
+    await empty_tables(session_pool)
     return session_pool
 
 

@@ -179,7 +179,7 @@ async def test_a_leader_outside_the_forum_is_refused_and_an_unknown_meeting_is_n
         f"/meetings/{uuid.uuid4()}/view", headers=await issue.headers("admin")
     )
 
-    assert refused.status_code == 403, refused.text
+    assert refused.status_code == 404, refused.text
     assert missing.status_code == 404, missing.text
     assert (await client.get(url)).status_code == 401
 

@@ -467,8 +467,8 @@ async def send(
 @pytest.mark.parametrize(
     ("step", "kind", "who", "rule"),
     [
-        ("revisions", "leader", "outsider", "only-forum-members-can-revise-purposes"),
-        ("endorsements", "leader", "outsider", "only-forum-members-can-endorse-purposes"),
+        ("revisions", "leader", "outsider", ""),
+        ("endorsements", "leader", "outsider", ""),
         ("endorsements", "integration", None, "only-the-leader-themselves-can-endorse-purposes"),
         (
             "endorsement-withdrawals",
@@ -497,8 +497,9 @@ async def test_a_command_from_the_wrong_caller_is_refused_by_rule_and_writes_not
 
     r = await send(client, purpose_url, step, await issue.headers(kind, leader_id))
 
-    assert r.status_code == 403, r.text
-    assert r.json()["rule"] == rule
+    # To a leader of no forum of the purpose's, it is an unknown id.
+    assert r.status_code == (403 if rule else 404), r.text
+    assert r.json().get("rule", "") == rule
     assert await events(pool) == before
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.conftest import Tokens
 from tests.api.partners import STARTS_AT, Client, Partners, partners
-from tracker.application.policy import COMMENT_RULE, LIMIT_RULE
+from tracker.application.policy import LIMIT_RULE
 from tracker.eventstore.repository import Repository
 
 
@@ -123,16 +123,40 @@ async def test_proposals_and_record_keeping_are_on_behalf_of_members_only(p: Par
     assert await p.events() == before
 
 
-async def test_a_leader_of_another_forum_may_not_comment(p: Partners) -> None:
+async def test_to_a_leader_of_another_forum_its_resources_are_unknown_ids_for_writes_too(
+    p: Partners,
+) -> None:
+    for stream_id, path, body in changes(p):
+        before = await p.version(stream_id)
+        r = await p.post(path, body, "dev")
+        unknown = await p.post(path.replace(stream_id, str(uuid.uuid4())), body, "dev")
+        assert r.status_code == unknown.status_code == 404, (path, r.text)
+        assert r.json()["detail"] == f"{r.json()['detail'].split()[0]} {stream_id} not found"
+        assert await p.version(stream_id) == before
+    assert (
+        await p.post(f"/commitments/{p.ids['commitment']}/comments", {"text": "Good"}, "chloe")
+    ).status_code == 200
+
+
+async def test_a_party_who_left_the_forum_still_comments_on_their_commitment(p: Partners) -> None:
+    cid = p.ids["commitment"]
+    left = await p.post(
+        f"/forums/{p.forum_a()}/member-departures", {"leader_id": p.leader("ben")}, "ben"
+    )
+    assert left.status_code == 200, left.text
+    r = await p.post(f"/commitments/{cid}/comments", {"text": "Still on it"}, "ben")
+    assert r.status_code == 200, r.text
+    # Leaving ends reading the forum's resources, the party's own commitment included.
+    assert (await p.get(f"/commitments/{cid}", "ben")).status_code == 404
+
+
+async def test_an_admin_may_not_comment_and_is_told_by_rule(p: Partners) -> None:
     cid = p.ids["commitment"]
     before = await p.version(cid)
-    r = await p.post(f"/commitments/{cid}/comments", {"text": "Why not Sundays?"}, "dev")
+    r = await p.post(f"/commitments/{cid}/comments", {"text": "Noted"}, "admin")
     assert r.status_code == 403, r.text
-    assert r.json()["rule"] == COMMENT_RULE
+    assert r.json()["rule"] == "only-leaders-or-recorders-can-comment"
     assert await p.version(cid) == before
-    assert (
-        await p.post(f"/commitments/{cid}/comments", {"text": "Good"}, "chloe")
-    ).status_code == 200
 
 
 async def test_an_integration_comments_only_on_behalf_of_a_member(p: Partners) -> None:

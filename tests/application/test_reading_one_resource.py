@@ -96,6 +96,8 @@ async def test_a_limited_integration_may_not_write_to_what_it_may_not_read(
     repository: Repository, forum: Forum
 ) -> None:
     await reads.reachable(repository, limited_to(forum.id), Purpose, forum.purpose)
-    await reads.reachable(repository, caller(LEADER, forum.outsider), Purpose, forum.purpose)
     with pytest.raises(NotFound):
         await reads.reachable(repository, limited_to(uuid.uuid4()), Purpose, forum.purpose)
+    # Nor may a leader of no forum of the purpose's.
+    with pytest.raises(NotFound):
+        await reads.reachable(repository, caller(LEADER, forum.outsider), Purpose, forum.purpose)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.application.conftest import caller
 from tracker.application import reads
+from tracker.application.errors import NotFound
 from tracker.application.principal import ADMIN, AUDITOR, INTEGRATION, LEADER
 from tracker.domain import NotAllowed
 
@@ -37,18 +38,21 @@ def test_an_integration_sees_the_forums_its_token_is_limited_to() -> None:
     assert reads.visible(caller(INTEGRATION)) == reads.Visibility()
 
 
-async def test_a_member_may_view_the_forum_and_an_outsider_may_not() -> None:
-    await reads.require_forum_view(members, caller(LEADER, MEMBER), FORUM)
-    with pytest.raises(NotAllowed) as refused:
-        await reads.require_forum_view(members, caller(LEADER, uuid.uuid4()), FORUM)
-    assert refused.value.rule == "only-forum-members-see-its-views"
+UNKNOWN = NotFound("forum", FORUM)
+
+
+async def test_a_member_may_view_the_forum_and_to_an_outsider_it_is_unknown() -> None:
+    await reads.require_forum_view(members, caller(LEADER, MEMBER), FORUM, UNKNOWN)
+    with pytest.raises(NotFound) as refused:
+        await reads.require_forum_view(members, caller(LEADER, uuid.uuid4()), FORUM, UNKNOWN)
+    assert refused.value is UNKNOWN
 
 
 def test_a_view_that_knows_the_callers_membership_is_judged_by_it() -> None:
-    reads.require_view(caller(LEADER, MEMBER), FORUM, caller_is_member=True)
-    with pytest.raises(NotAllowed):
-        reads.require_view(caller(LEADER, MEMBER), FORUM, caller_is_member=False)
-    reads.require_view(caller(AUDITOR), FORUM, caller_is_member=False)
+    reads.require_view(caller(LEADER, MEMBER), FORUM, True, UNKNOWN)
+    with pytest.raises(NotFound):
+        reads.require_view(caller(LEADER, MEMBER), FORUM, False, UNKNOWN)
+    reads.require_view(caller(AUDITOR), FORUM, False, UNKNOWN)
 
 
 def test_the_log_is_for_auditors_and_admins() -> None:

@@ -16,6 +16,7 @@ COMMANDS = [
     "serve",
     "migrate",
     "openapi",
+    "access",
     "tokens issue",
     "tokens list",
     "tokens revoke",

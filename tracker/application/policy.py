@@ -138,16 +138,13 @@ def sees_forum(principal: Principal, forum_id: UUID, members: Sequence[UUID]) ->
     return principal.leader_id is not None and principal.leader_id in members
 
 
-def viewer(principal: Principal, forum_id: UUID, members: Sequence[UUID]) -> None:
-    """Refuse a view of a forum the caller may not see."""
-    if not sees_forum(principal, forum_id, members):
-        raise NotAllowed("only-forum-members-see-its-views", principal.leader_id)
-
-
 def commenter(principal: Principal) -> UUID:
     """Leaders comment as themselves; a recorder comments on behalf of a named leader."""
     by = principal.leader_id or principal.on_behalf_of
     writer(principal)
+    if principal.kind not in (LEADER, INTEGRATION):
+        # An admin speaks for no leader and cannot name one, so no body would help.
+        raise NotAllowed("only-leaders-or-recorders-can-comment")
     if by is None:
         raise InvalidValue("On-Behalf-Of", "a recorder names the leader it comments for")
     return by

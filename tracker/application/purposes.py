@@ -79,6 +79,7 @@ async def revise(app: Commands, call: Request, command: RevisePurpose) -> Saved:
 async def endorse(app: Commands, call: Request, command: PurposeStep) -> Saved:
     """A member endorses, with their affiliation today where the forum meets."""
     by = policy.leader(call.principal, "endorse-purposes")
+    await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
 
     async def act(purpose: Purpose) -> None:
         forum = await app.repository.read(Forum, purpose.forum_id)
@@ -93,6 +94,7 @@ async def endorse(app: Commands, call: Request, command: PurposeStep) -> Saved:
 async def withdraw_endorsement(app: Commands, call: Request, command: PurposeStep) -> Saved:
     """Allowed even after leaving the forum: an endorsement stays the endorser's own."""
     by = policy.leader(call.principal, "withdraw-endorsements")
+    await reads.reachable(app.repository, call.principal, Purpose, command.purpose_id)
     return await app.update(call, Purpose, command.purpose_id, lambda p: p.withdraw_endorsement(by))
 
 

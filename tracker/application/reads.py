@@ -50,9 +50,12 @@ def visible(principal: Principal) -> Visibility:
     return Visibility(member=principal.leader_id)
 
 
-async def require_forum_view(members: ForumMembers, principal: Principal, forum_id: UUID) -> None:
-    """Refuse unless the caller may see this forum's views."""
-    policy.viewer(principal, forum_id, await members(forum_id))
+async def require_forum_view(
+    members: ForumMembers, principal: Principal, forum_id: UUID, unknown: NotFound
+) -> None:
+    """Refuse, as the unknown id it then is to the caller, a view of a forum they may not see."""
+    if not policy.sees_forum(principal, forum_id, await members(forum_id)):
+        raise unknown
 
 
 async def require_view_of(
@@ -62,20 +65,22 @@ async def require_view_of(
     cls: type[Aggregate],
     resource_id: UUID,
 ) -> None:
-    """Refuse a caller who may not see the views of the forum a resource belongs to now.
-
-    Decided from the resource as it stands, so that a past view is refused before the
-    replay it would cost; an id that does not exist is NotFound.
-    """
+    """Refuse, as unknown, a caller who may not see the views of the resource's forum now."""
+    # Decided from the resource as it stands, so that a past view is refused before the replay
+    # it would cost; an id that does not exist is NotFound.
     forum_id = await forum_of(repository, await repository.read(cls, resource_id))
     if forum_id is not None:
-        await require_forum_view(members, principal, forum_id)
+        unknown = NotFound(cls.__name__.lower(), resource_id)
+        await require_forum_view(members, principal, forum_id, unknown)
 
 
-def require_view(principal: Principal, forum_id: UUID, caller_is_member: bool) -> None:
+def require_view(
+    principal: Principal, forum_id: UUID, caller_is_member: bool, unknown: NotFound
+) -> None:
     """Refuse a view whose own query said whether the caller belongs to its forum."""
     caller = viewing_leader(principal)
-    policy.viewer(principal, forum_id, [caller] if caller is not None and caller_is_member else [])
+    if not policy.sees_forum(principal, forum_id, [caller] if caller and caller_is_member else []):
+        raise unknown
 
 
 def viewing_leader(principal: Principal) -> UUID | None:
@@ -129,12 +134,29 @@ async def leader_email(
 async def reachable(
     repository: Repository, principal: Principal, cls: type[A], resource_id: UUID
 ) -> None:
-    """Refuse, as not found, a write to a resource in a forum outside an integration's limit."""
-    if principal.kind != INTEGRATION or principal.forum_ids is None:
+    """Refuse, as not found, a write to a resource in a forum the caller may not see: outside an
+    integration's limit, or of a forum a leader is not a member of (unless they are a party to
+    it, who keeps it after leaving), so that a write tells no more than a read does."""
+    if principal.kind in (AUDITOR, ADMIN):
         return
-    forum_id = await forum_of(repository, await repository.read(cls, resource_id))
-    if forum_id is not None and not policy.in_limit(principal, forum_id):
+    if principal.kind == INTEGRATION and principal.forum_ids is None:
+        return
+    resource = await repository.read(cls, resource_id)
+    forum_id = await forum_of(repository, resource)
+    if forum_id is None or _party(resource, principal.leader_id):
+        return
+    if not await _sees(repository, principal, forum_id):
         raise NotFound(STREAM_TYPES[cls], resource_id)
+
+
+def _party(resource: Aggregate, leader_id: UUID | None) -> bool:
+    """A commitment's owner or requester, or a purpose's endorser, keeps it after leaving."""
+    match resource:
+        case Commitment():
+            return leader_id is not None and leader_id in (resource.owner_id, resource.requester_id)
+        case Purpose():
+            return leader_id in resource.endorsements
+    return False
 
 
 async def forum_of(repository: Repository, resource: Aggregate) -> UUID | None:

@@ -13,11 +13,19 @@ import click
 from tracker.cli.audit import audit
 from tracker.cli.common import Ordered
 from tracker.cli.projections import projections
-from tracker.cli.service import OPENAPI_PATH, migrate_command, openapi, openapi_document, serve
+from tracker.cli.service import (
+    ACCESS_PATH,
+    OPENAPI_PATH,
+    access_command,
+    migrate_command,
+    openapi,
+    openapi_document,
+    serve,
+)
 from tracker.cli.tokens import tokens
 from tracker.settings import Settings, SettingsError
 
-__all__ = ["OPENAPI_PATH", "main", "openapi_document", "tracker"]
+__all__ = ["ACCESS_PATH", "OPENAPI_PATH", "main", "openapi_document", "tracker"]
 
 
 class CommandList(Ordered):
@@ -54,7 +62,7 @@ def tracker(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
-for command in (serve, migrate_command, openapi, tokens, projections, audit):
+for command in (serve, migrate_command, openapi, access_command, tokens, projections, audit):
     tracker.add_command(command)
 
 

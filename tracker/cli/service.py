@@ -17,6 +17,7 @@ from tracker.migrate import MigrationChanged, migrate
 from tracker.settings import Settings
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent.parent / "openapi" / "openapi.json"
+ACCESS_PATH = OPENAPI_PATH.parent.parent / "docs" / "access.md"
 
 
 @click.command()
@@ -79,6 +80,21 @@ async def _migrate(settings: Settings) -> None:
 def openapi(output: Path) -> None:
     """Write the OpenAPI document."""
     output.write_text(openapi_document())
+    click.echo(f"wrote {output}")
+
+
+@click.command("access")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=ACCESS_PATH,
+    help="The file to write (default: docs/access.md).",
+)
+def access_command(output: Path) -> None:
+    """Write the access table, who may do what, as Markdown."""
+    from tracker.application.access import render
+
+    output.write_text(render())
     click.echo(f"wrote {output}")
 
 

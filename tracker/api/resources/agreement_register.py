@@ -80,5 +80,5 @@ class AgreementRegisterController(Controller):
             if not await forum_known(read.pool, forum_id):
                 raise not_found("forum", forum_id)
             if not views.past:
-                await require_forum_view(state.pool, principal, forum_id)
+                await require_forum_view(state.pool, principal, forum_id, "forum", forum_id)
             return await agreements_register(read.pool, forum_id, include, cursor, limit)

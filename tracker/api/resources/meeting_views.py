@@ -84,5 +84,5 @@ class MeetingViewController(Controller):
         if view is None:
             raise not_found("meeting", meeting_id)
         if not views.past:
-            await require_forum_view(state.pool, principal, view.forum_id)
+            await require_forum_view(state.pool, principal, view.forum_id, "meeting", meeting_id)
         return view

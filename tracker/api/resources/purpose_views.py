@@ -24,6 +24,7 @@ from tracker.api.resources.view_support import (
 )
 from tracker.api.time_travel import ViewsDep
 from tracker.application import reads
+from tracker.application.errors import NotFound
 from tracker.domain import Purpose
 
 VIEWS = READS  # the meeting view and the agreements register read the same projections
@@ -99,5 +100,6 @@ class PurposeViewController(Controller):
             raise not_found("purpose", purpose_id)
         if not views.past:
             # The view's own query said whether the caller belongs to the forum.
-            reads.require_view(principal, view.forum_id, view.caller_is_member)
+            unknown = NotFound("purpose", purpose_id)
+            reads.require_view(principal, view.forum_id, view.caller_is_member, unknown)
         return json_body(view.body)

@@ -17,12 +17,14 @@ from projections.queries.sql import Scope
 from tracker.api.problems import Refused, problem
 from tracker.api.resources.common import READ_ERRORS, problem_response
 from tracker.application import reads
+from tracker.application.errors import NotFound
 from tracker.application.principal import Principal
 from tracker.database import MAX_BIGINT
 from tracker.domain import InvalidValue
 
 VIEW_ERRORS = READ_ERRORS | {
-    403: problem_response("The caller may not see this forum's views"),
+    403: problem_response("A rule refuses this caller; `rule` names it"),
+    404: problem_response("No such resource, or one of a forum the caller may not see"),
     429: problem_response(
         "This token already has its share of view reads under way in this process "
         "(`TRACKER_VIEW_READS_PER_TOKEN`; with as_of, one replay), or more than 20 failed "
@@ -72,16 +74,19 @@ async def consistent(pool: asyncpg.Pool, min_position: int | None, names: Sequen
     )
 
 
-async def require_forum_view(pool: asyncpg.Pool, principal: Principal, forum_id: UUID) -> None:
-    """Refuse unless the caller may see this forum's views, by its members as the views know."""
-    await reads.require_forum_view(_members(pool), principal, forum_id)
+async def require_forum_view(
+    pool: asyncpg.Pool, principal: Principal, forum_id: UUID, kind: str, key: UUID
+) -> None:
+    """Refuse, as the unknown `kind` `key`, unless the caller may see this forum's views, by its
+    members as the views know."""
+    await reads.require_forum_view(_members(pool), principal, forum_id, NotFound(kind, key))
 
 
 async def require_view_now(
     state: State, principal: Principal, cls: type[Aggregate], resource_id: UUID
 ) -> None:
-    """Before a past view's replay: refuse unless the caller may see the views of the forum the
-    resource belongs to now; 404 for an id that does not exist."""
+    """Before a past view's replay: refuse, as an unknown id, unless the caller may see the views
+    of the forum the resource belongs to now; 404 for an id that does not exist."""
     await reads.require_view_of(state.repository, _members(state.pool), principal, cls, resource_id)
 
 
