@@ -5,8 +5,6 @@ from __future__ import annotations
 from tests.access.arrange import Call, arranges, get, post, view
 from tests.access.world import STARTS_AT, World
 
-CONSENT = {"decision_rule": "consent"}
-
 
 @arranges("conveneForum")
 async def _convene(w: World) -> Call:
@@ -68,7 +66,7 @@ async def _purpose_view(w: World) -> Call:
 
 @arranges("adoptPurpose")
 async def _adopt_purpose(w: World) -> Call:
-    return post(f"/purposes/{w.purpose()}/adoption", CONSENT)
+    return post(f"/purposes/{w.purpose()}/adoption", w.decision())
 
 
 @arranges("revisePurpose")
@@ -108,7 +106,7 @@ def agreement_body(w: World) -> dict[str, str]:
 async def agreement(w: World, adopted: bool = False) -> str:
     aid = await w.created("/agreements", agreement_body(w), "owner")
     if adopted:
-        await w.post(f"/agreements/{aid}/adoption", CONSENT, "convenor")
+        await w.post(f"/agreements/{aid}/adoption", w.decision(), "convenor")
     return aid
 
 
@@ -124,7 +122,7 @@ async def _get_agreement(w: World) -> Call:
 
 @arranges("adoptAgreement")
 async def _adopt_agreement(w: World) -> Call:
-    return post(f"/agreements/{await agreement(w)}/adoption", CONSENT)
+    return post(f"/agreements/{await agreement(w)}/adoption", w.decision())
 
 
 @arranges("amendAgreement")

@@ -13,8 +13,9 @@ from litestar.testing import AsyncTestClient
 from tests.api.seed import SEEDER
 from tests.clock import Clock
 from tracker import tokens
-from tracker.domain import Forum, Leader, Organisation, Purpose
+from tracker.domain import Agreement, Forum, Leader, Organisation, Purpose
 from tracker.domain.forum import RECORDER
+from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 from tracker.eventstore.repository import Repository
 
 Client = AsyncTestClient[Litestar]
@@ -41,6 +42,7 @@ class World:
         self.organisations: dict[str, Organisation] = {}
         self.forums: dict[str, Forum] = {}
         self.purposes: dict[str, Purpose] = {}
+        self.rule: Agreement | None = None
         self.h: dict[str, dict[str, str]] = {}
 
     def id(self, role: str) -> str:
@@ -52,6 +54,11 @@ class World:
 
     def purpose(self, name: str = "a") -> str:
         return str(self.purposes[name].id)
+
+    def decision(self) -> dict[str, str]:
+        """A decision under forum A's rule in force, as an adoption's body names it."""
+        assert self.rule is not None
+        return {"decision_rule_id": str(self.rule.id)}
 
     async def post(self, path: str, json: Any, by: str, **headers: str) -> Any:
         r = await self.client.post(path, json=json, headers=self.h[by] | headers)
@@ -101,12 +108,20 @@ async def seed(world: World, repository: Repository) -> World:
         "a": Purpose.propose(uuid.uuid4(), a.id, "Nobody is cold this winter", convenor),
         "a2": Purpose.propose(uuid.uuid4(), a.id, "Nobody is lonely this winter", convenor),
     }
+    # Forum A decides by a rule adopted by the consent of its members.
+    world.rule = Agreement.propose(
+        uuid.uuid4(), "forum", a.id, "decision_rule", "Consent", "No reasoned objection", convenor
+    )
+    consent = Decision(BOOTSTRAP_CONSENT, consented_by=tuple(sorted(a.members)))
+    world.rule.adopt(consent, forum_has_decision_rule=False)
+    a.adopt_decision_rule(world.rule.id)
     await repository.save(
         *world.organisations.values(),
         *world.leaders.values(),
         a,
         b,
         *world.purposes.values(),
+        world.rule,
         context=SEEDER,
     )
     await _tokens(world)

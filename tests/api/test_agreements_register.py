@@ -159,7 +159,7 @@ async def test_the_register_is_read_a_page_at_a_time_with_the_total(
     ]
     for n, agreement in enumerate(more):
         if n % 2:
-            agreement.adopt("consent")
+            agreement.adopt(RULED)
     saved = await repository.save(*more, context=SEEDER)
     url = f"/forums/{world.forum.id}/agreements"
     auditor = await issue.headers("auditor")

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
-from tests.api.seed import SEEDER, World, seed_world
+from tests.api.seed import SEEDER, World, seed_decision_rule, seed_world
 from tracker.domain import Agreement, Commitment, Forum, Leader, Meeting, Purpose
 from tracker.eventstore.repository import Repository
 
@@ -133,10 +133,11 @@ async def test_adopting_a_purpose_at_another_forums_meeting(
 ) -> None:
     world, elsewhere = await two_forums(repository)
     assert world.purpose is not None
+    rule = await seed_decision_rule(world)
     headers = await issue.headers("leader", world.id("amina"))
 
     async def send(meeting_id: uuid.UUID) -> Response:
-        body = {"decision_rule": "consent", "meeting_id": str(meeting_id)}
+        body = {"decision_rule_id": str(rule.id), "meeting_id": str(meeting_id)}
         path = f"/purposes/{world.purpose.id}/adoption"  # type: ignore[union-attr]
         return await client.post(path, json=body, headers=headers)
 
@@ -158,10 +159,11 @@ async def test_adopting_an_agreement_at_another_forums_meeting(
         world.id("amina"),
     )
     await repository.save(agreement, context=SEEDER)
+    rule = await seed_decision_rule(world)
     headers = await issue.headers("leader", world.id("amina"))
 
     async def send(meeting_id: uuid.UUID) -> Response:
-        body = {"decision_rule": "consent", "meeting_id": str(meeting_id)}
+        body = {"decision_rule_id": str(rule.id), "meeting_id": str(meeting_id)}
         return await client.post(f"/agreements/{agreement.id}/adoption", json=body, headers=headers)
 
     await alike(pool, send, elsewhere.meeting.id, "meeting_id")
