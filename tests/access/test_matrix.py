@@ -93,7 +93,8 @@ def shows_forum_a(call: Call, column: str, text: str) -> None:
 
 
 async def refused(world: World, call: Call, column: str, r: Any, status: int) -> None:
-    """The expected problem; a 404 is the very problem an unknown id gets."""
+    """The expected problem; a 404 is the very problem an unknown id gets, a 422 the very
+    problem a creation naming an unknown forum gets, byte for byte but the forum's id."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
@@ -103,6 +104,12 @@ async def refused(world: World, call: Call, column: str, r: Any, status: int) ->
         unknown = await send(world, twin(call), column)
         assert unknown.status_code == 404, unknown.text
         assert _masked(unknown.json()) == _masked(problem), (unknown.text, r.text)
+    if status == 422:
+        made_up = str(uuid.uuid4())
+        unknown = await send(world, forum_twin(world, call, made_up), column)
+        assert unknown.status_code == 422, unknown.text
+        assert r.content.replace(world.forum().encode(), made_up.encode()) == unknown.content
+        assert made_up in unknown.text, "the refusal names the forum"
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -112,6 +119,12 @@ def twin(call: Call) -> Call:
     """The same request for a resource id nobody has."""
     path = UUID.sub(str(uuid.uuid4()), call.path, count=1)
     return Call(call.method, path, call.json, call.params, call.acting)
+
+
+def forum_twin(world: World, call: Call, made_up: str) -> Call:
+    """The same creation naming a forum nobody has instead of forum A."""
+    body = json.loads(json.dumps(call.json).replace(world.forum(), made_up))
+    return Call(call.method, call.path, body, call.params, call.acting)
 
 
 def _masked(problem: dict[str, Any]) -> str:

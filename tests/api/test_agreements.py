@@ -175,8 +175,8 @@ async def test_only_members_of_the_forum_propose_agreements(
 
     r = await client.post("/agreements", json=proposal(scope_id, scope=scope), headers=headers)
 
-    if kind == "leader" and scope == "purpose":
-        # A purpose of a forum the leader cannot see is, to them, an unknown id.
+    if kind == "leader":
+        # A forum, or a purpose of a forum, the leader cannot see is, to them, an unknown id.
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == "scope_id"
     else:

@@ -375,10 +375,11 @@ async def test_concurrent_commands_without_if_match_are_retried_and_all_land(par
     assert sorted(r.json()["version"] for r in responses) == [2, 3, 4, 5, 6]
 
 
-async def test_a_forum_outsider_cannot_make_commitments_there(party: Party, issue: Tokens) -> None:
+async def test_a_forum_outsider_is_told_the_forum_is_unknown(party: Party, issue: Tokens) -> None:
     outsider = await issue.headers("leader", uuid.uuid4())
     r = await party.client.post("/commitments", json=party.body("ben"), headers=outsider)
-    assert r.status_code == 403 and r.json()["rule"] == "only-forum-members-can-make-commitments"
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "forum_id"
 
 
 @pytest.mark.parametrize(

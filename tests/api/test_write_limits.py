@@ -10,7 +10,6 @@ import pytest
 
 from tests.api.conftest import Tokens
 from tests.api.partners import STARTS_AT, Client, Partners, partners
-from tracker.application.policy import LIMIT_RULE
 from tracker.eventstore.repository import Repository
 
 
@@ -48,19 +47,6 @@ def changes(p: Partners) -> list[tuple[str, str, dict[str, Any] | None]]:
         (i["agreement"], f"/agreements/{i['agreement']}/rescission", {"reason": "Unused"}),
         (i["forum"], f"/forums/{i['forum']}/renaming", {"name": "Warm rooms"}),
     ]
-
-
-@pytest.mark.parametrize("on_behalf", [True, False])
-async def test_an_integration_creates_nothing_in_a_forum_outside_its_limit(
-    p: Partners, on_behalf: bool
-) -> None:
-    acting = {"On-Behalf-Of": p.leader("ben")} if on_behalf else {}
-    before = await p.events()
-    for path, body in creations(p):
-        r = await p.post(path, body, "limited-b", **acting)
-        assert r.status_code == 403, (path, r.text)
-        assert r.json()["rule"] == LIMIT_RULE
-    assert await p.events() == before
 
 
 async def test_a_purpose_outside_its_limit_is_an_unknown_agreement_scope(p: Partners) -> None:

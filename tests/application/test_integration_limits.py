@@ -20,9 +20,8 @@ from tracker.application.commitment_steps import act_on
 from tracker.application.decisions import DecisionBasis
 from tracker.application.errors import NotFound
 from tracker.application.minutes import DecisionLine, TakeMinutes, take_minutes
-from tracker.application.policy import LIMIT_RULE
 from tracker.application.principal import INTEGRATION
-from tracker.domain import Agreement, Commitment, InvalidValue, Meeting, NotAllowed, Purpose
+from tracker.domain import Agreement, Commitment, InvalidValue, Meeting, Purpose
 from tracker.domain import Forum as ForumAggregate
 from tracker.eventstore.repository import Repository
 
@@ -104,10 +103,12 @@ async def test_it_creates_nothing_in_a_forum_outside_its_limit(
         lambda: agreements.propose(app, elsewhere, proposing(forum.id)),
         lambda: meetings.schedule(app, elsewhere, scheduling(forum, clock)),
     ]
-    for create in creations:
-        with pytest.raises(NotAllowed) as refused:
+    fields = ("forum_id", "forum_id", "scope_id", "forum_id")
+    for create, field in zip(creations, fields, strict=True):
+        # Not a rule naming the limit: to this caller the forum is as unknown as any other id.
+        with pytest.raises(InvalidValue) as refused:
             await create()
-        assert refused.value.rule == LIMIT_RULE
+        assert (refused.value.field, refused.value.reason) == (field, f"no such forum: {forum.id}")
     assert not await _exists(repository, Commitment, making.commitment_id)
     assert not await _exists(repository, Purpose, proposal.purpose_id)
 

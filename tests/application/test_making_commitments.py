@@ -63,12 +63,12 @@ async def test_a_recorder_records_what_the_named_leader_asked_for(
     assert (made.status, made.made_by, made.requester_id) == (PROPOSED, None, forum.member)
 
 
-async def test_a_leader_outside_the_forum_may_not_make_commitments_in_it(
+async def test_to_a_leader_outside_the_forum_it_is_an_unknown_forum(
     app: Commands, forum: Forum
 ) -> None:
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(InvalidValue) as refused:
         await commitments.make(app, as_leader(forum.outsider), making(forum, forum.outsider))
-    assert refused.value.rule == "only-forum-members-can-make-commitments"
+    assert (refused.value.field, refused.value.reason) == ("forum_id", f"no such forum: {forum.id}")
 
 
 async def test_an_auditor_may_not_make_commitments(app: Commands, forum: Forum) -> None:

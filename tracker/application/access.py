@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 ALLOWED = 200  # any 2xx
-UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 401, 403, 404
+UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, UNKNOWN_FORUM = 401, 403, 404, 422
 Row = Mapping[str, int]
 
 # The callers, each in one relationship to forum A and its resources (forum B is another forum).
@@ -56,6 +56,11 @@ def leader_step(*allowed: str) -> dict[str, int]:
     return row(FORBIDDEN, *allowed, other_forum=NOT_FOUND, departed=NOT_FOUND)
 
 
+def creation(*allowed: str) -> dict[str, int]:
+    """Creating something in forum A by naming its id: to an outsider, an unknown forum."""
+    return row(FORBIDDEN, *allowed, **dict.fromkeys(OUTSIDERS, UNKNOWN_FORUM))
+
+
 def forum_business(*allowed: str) -> dict[str, int]:
     """Running forum A's business on an existing resource."""
     return row(FORBIDDEN, *allowed, **HIDDEN)
@@ -63,7 +68,7 @@ def forum_business(*allowed: str) -> dict[str, int]:
 
 ROWS: dict[str, Row] = {
     # Commitments
-    "makeCommitment": row(FORBIDDEN, "admin", *RECORDERS, *MEMBERS),
+    "makeCommitment": creation("admin", *RECORDERS, *MEMBERS),
     "listCommitments": row(FORBIDDEN, *EVERYONE),
     "getCommitment": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getCommitmentHistory": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
@@ -91,7 +96,7 @@ ROWS: dict[str, Row] = {
     "correctCommitmentRecord": leader_step("owner", "requester", *STEWARDS),
     "commentOnCommitment": forum_business(*RECORDERS, *MEMBERS),
     # Purposes
-    "proposePurpose": row(FORBIDDEN, *RECORDERS, *MEMBERS),
+    "proposePurpose": creation(*RECORDERS, *MEMBERS),
     "getPurpose": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getPurposeView": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "revisePurpose": forum_business(*RECORDERS, *MEMBERS),
@@ -100,7 +105,7 @@ ROWS: dict[str, Row] = {
     "adoptPurpose": forum_business("admin", *RECORDERS, *STEWARDS),
     "retirePurpose": forum_business("admin", *RECORDERS, *STEWARDS),
     # Agreements
-    "proposeAgreement": row(FORBIDDEN, *RECORDERS, *MEMBERS),
+    "proposeAgreement": creation(*RECORDERS, *MEMBERS),
     "getAgreement": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "adoptAgreement": forum_business("admin", *RECORDERS, *STEWARDS),
     "amendAgreement": forum_business("admin", *RECORDERS, *STEWARDS),
@@ -115,7 +120,7 @@ ROWS: dict[str, Row] = {
     "appointSteward": forum_business("admin", "convenor"),
     "recordStewardDeparture": forum_business("admin", *STEWARDS),
     # Meetings
-    "scheduleMeeting": row(FORBIDDEN, "admin", *RECORDERS, *STEWARDS),
+    "scheduleMeeting": creation("admin", *RECORDERS, *STEWARDS),
     "getMeeting": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getMeetingView": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "openMeeting": forum_business("admin", *RECORDERS, *STEWARDS),
@@ -170,7 +175,8 @@ forum A and its resources (a commitment owned by one leader and requested by ano
 purpose, an agreement, a meeting); forum B is another partnership. **ok** means the request
 succeeds; a number is the status of the refusal, an RFC 9457 problem, and a refused request
 writes nothing. 404 is the answer an unknown id gets: what lies outside a caller's forums does
-not exist for them.
+not exist for them. 422 is, byte for byte but the id, the answer to a creation naming a forum
+that does not exist: naming a forum outside the caller's forums confirms nothing either.
 """
 
 

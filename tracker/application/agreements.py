@@ -12,7 +12,7 @@ from tracker.application.commands import Commands, Request, at_version
 from tracker.application.decisions import DecisionBasis, decision
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
-from tracker.application.references import meeting_of, referenced, unknown
+from tracker.application.references import meeting_of, referenced, unknown, visible_forum
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
 
@@ -64,7 +64,7 @@ async def scoped_forum(
 ) -> Forum:
     """The forum a new agreement's scope refers to; an unknown or retired scope is refused."""
     if scope == FORUM:
-        return await referenced(repository, Forum, scope_id, "scope_id")
+        return await visible_forum(repository, principal, scope_id, "scope_id")
     purpose = await referenced(repository, Purpose, scope_id, "scope_id")
     forum = await repository.get(Forum, purpose.forum_id)
     if not policy.sees_forum(principal, forum.id, list(forum.members)):

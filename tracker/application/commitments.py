@@ -12,7 +12,7 @@ from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
-from tracker.application.references import forums_own, meeting_of, referenced
+from tracker.application.references import forums_own, meeting_of, visible_forum
 from tracker.domain import Commitment, Forum, InvalidValue, Purpose
 
 
@@ -49,7 +49,7 @@ async def new_commitment(
     repository: Repository, now: Now, principal: Principal, command: MakeCommitment
 ) -> Commitment:
     """Check the references and relationships, then make the commitment (in memory only)."""
-    forum = await referenced(repository, Forum, command.forum_id, "forum_id")
+    forum = await visible_forum(repository, principal, command.forum_id, "forum_id")
     by = policy.member(principal, forum, "make-commitments")
     retired = await _checked(repository, forum, command)
     requester = by if by != command.owner_id else None

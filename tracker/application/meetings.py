@@ -12,7 +12,7 @@ from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
 from tracker.application.minutes import AttendanceLine, InvalidItems, ItemError, attendance
 from tracker.application.ports import Saved
-from tracker.application.references import referenced
+from tracker.application.references import visible_forum
 from tracker.domain import Forum, InvalidValue, Meeting
 
 
@@ -69,7 +69,7 @@ async def schedule(app: Commands, call: Request, command: ScheduleMeeting) -> Sa
     policy.writer(call.principal)
 
     async def build() -> list[Meeting]:
-        forum = await referenced(app.repository, Forum, command.forum_id, "forum_id")
+        forum = await visible_forum(app.repository, call.principal, command.forum_id, "forum_id")
         policy.steward(call.principal, forum, "schedule-meetings")
         c = command
         return [Meeting.schedule(c.meeting_id, forum.id, c.title, c.starts_at, c.location or "")]

@@ -11,7 +11,7 @@ from tracker.application.clock import today_in
 from tracker.application.commands import Commands, Request
 from tracker.application.decisions import DecisionBasis, decision
 from tracker.application.ports import Saved
-from tracker.application.references import affiliation_on, meeting_of, referenced
+from tracker.application.references import affiliation_on, meeting_of, visible_forum
 from tracker.domain import Forum, NotAllowed, Purpose
 
 
@@ -57,7 +57,7 @@ async def propose(app: Commands, call: Request, command: ProposePurpose) -> Save
 
     async def build() -> list[Purpose]:
         policy.writer(call.principal)
-        forum = await referenced(app.repository, Forum, command.forum_id, "forum_id")
+        forum = await visible_forum(app.repository, call.principal, command.forum_id, "forum_id")
         by = policy.acting_member(call.principal, forum, "propose-purposes")
         return [Purpose.propose(command.purpose_id, forum.id, command.statement, by)]
 

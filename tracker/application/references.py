@@ -8,8 +8,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from tracker.application import policy
 from tracker.application.errors import NotFound
 from tracker.application.ports import Repository
+from tracker.application.principal import Principal
 from tracker.domain import (
     AffiliationSnapshot,
     Forum,
@@ -37,6 +39,19 @@ async def referenced(repository: Repository, cls: type[A], aggregate_id: UUID, f
         return await repository.read(cls, aggregate_id)
     except NotFound:
         raise unknown(cls, aggregate_id, field) from None
+
+
+async def visible_forum(
+    repository: Repository, principal: Principal, forum_id: UUID, field: str
+) -> Forum:
+    """The forum a creation names; one the caller may not see is refused as an unknown id is.
+
+    Forum ids are not secret, so a 403 here would confirm to an outsider that the forum exists.
+    """
+    forum = await referenced(repository, Forum, forum_id, field)
+    if not policy.sees_forum(principal, forum.id, list(forum.members)):
+        raise unknown(Forum, forum_id, field)
+    return forum
 
 
 async def forums_own(
