@@ -20,8 +20,10 @@ from projections.queries.purpose_view_structs import (
     ContributingOrganisation,
     NoLongerPursued,
     PurposeContributor,
+    PurposeTotals,
 )
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL, utc
+from tracker.application.bounds import AGREEMENTS_IN_FORCE, CONTRIBUTORS, ENDORSEMENTS, REVISIONS
 from tracker.application.clock import Now
 
 # The projections whose tables the view reads: the governance views own purposes, meetings and
@@ -83,8 +85,16 @@ promised AS MATERIALIZED (
     SELECT owner_id, owner_organisation_id, c.status IN ({DROPPED_SQL}) AS dropped, count(*) AS n
     FROM c WHERE c.status IN ({COUNTED_SQL})
     GROUP BY owner_id, owner_organisation_id, dropped
+),
+in_force AS MATERIALIZED (
+    SELECT a.* FROM agreements a, p
+    WHERE a.status = 'adopted' AND ((a.scope = 'purpose' AND a.scope_id = $1)
+                                    OR (a.scope = 'forum' AND a.scope_id = p.forum_id))
 )
 SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
+       coalesce(jsonb_array_length(p.revisions), 0) AS revisions,
+       (SELECT count(*) FROM purpose_endorsements WHERE purpose_id = $1) AS endorsements,
+       (SELECT count(*) FROM in_force) AS agreements_in_force,
        ((p.today + 1)::timestamp AT TIME ZONE p.timezone) AS changes_at, w.organisations, w.counts,
        (SELECT count(*) FROM page) > $4::integer AS more,
        (SELECT created_at FROM page WHERE n = $4::integer) AS last_created_at,
@@ -105,7 +115,8 @@ SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
         SELECT coalesce(json_agg(json_build_object(
             'statement', r.value->'statement', 'reason', r.value->'reason', 'by', r.value->'by',
             'at', {utc("(r.value->>'at')::timestamptz")}) ORDER BY r.ordinality), '[]')
-        FROM jsonb_array_elements(p.revisions) WITH ORDINALITY r),
+        FROM (SELECT * FROM jsonb_array_elements(p.revisions) WITH ORDINALITY r(value, ordinality)
+              ORDER BY r.ordinality DESC LIMIT {REVISIONS}) r),
     'endorsements', (
         SELECT coalesce(json_agg(json_build_object(
             'leader_id', e.leader_id,
@@ -114,7 +125,8 @@ SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
                                   'organisation_name', e.affiliation->'organisation_name',
                                   'title', e.affiliation->'title') END,
             'endorsed_at', {utc("e.endorsed_at")}) ORDER BY e.endorsed_at, e.leader_id), '[]')
-        FROM purpose_endorsements e WHERE e.purpose_id = $1),
+        FROM (SELECT * FROM purpose_endorsements e WHERE e.purpose_id = $1
+              ORDER BY e.endorsed_at DESC, e.leader_id DESC LIMIT {ENDORSEMENTS}) e),
     'status_counts', (
         SELECT coalesce(json_agg(json_build_object('status', s.status, 'count', s.n)
                                  ORDER BY o.rank), '[]')
@@ -137,9 +149,8 @@ SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
             'text', a.text, 'decision_rule', a.decision_rule,
             'adopted_meeting_id', a.adopted_meeting_id, 'adopted_at', {utc("a.adopted_at")})
             ORDER BY a.adopted_at, a.agreement_id), '[]')
-        FROM agreements a
-        WHERE a.status = 'adopted' AND ((a.scope = 'purpose' AND a.scope_id = $1)
-                                        OR (a.scope = 'forum' AND a.scope_id = p.forum_id))),
+        FROM (SELECT * FROM in_force a
+              ORDER BY a.adopted_at DESC, a.agreement_id DESC LIMIT {AGREEMENTS_IN_FORCE}) a),
     'last_activity', {utc("greatest(p.last_activity, (SELECT max(updated_at) FROM by_status))")}
 )::text AS head
 FROM p
@@ -218,10 +229,20 @@ async def computed(
     contributors, organisations, no_longer = roll_ups(row)
     # The head is a JSON object; the rest go in as its last members.
     head: str = row["head"]
+    totals = PurposeTotals(
+        revisions=row["revisions"],
+        endorsements=row["endorsements"],
+        contributors=len(contributors),
+        organisations=len(organisations),
+        no_longer_pursued_leaders=len(no_longer.leaders),
+        no_longer_pursued_organisations=len(no_longer.organisations),
+        agreements_in_force=row["agreements_in_force"],
+    )
     rest = Rest(
-        contributors=contributors,
-        organisations=organisations,
-        no_longer_pursued=no_longer,
+        totals=totals,
+        contributors=contributors[:CONTRIBUTORS],
+        organisations=organisations[:CONTRIBUTORS],
+        no_longer_pursued=no_longer.capped(CONTRIBUTORS),
         commitments=page,
     )
     body = b"".join((head[:-1].encode(), b",", msgspec.json.encode(rest)[1:]))
@@ -234,6 +255,7 @@ async def computed(
 class Rest(msgspec.Struct, frozen=True, kw_only=True):
     """The members of the view put together here rather than in SQL."""
 
+    totals: PurposeTotals
     contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
     no_longer_pursued: NoLongerPursued

@@ -94,6 +94,26 @@ class NoLongerPursued(msgspec.Struct, frozen=True, kw_only=True):
     leaders: list[PurposeContributor]
     organisations: list[ContributingOrganisation]
 
+    def capped(self, bound: int) -> NoLongerPursued:
+        """The same counts, listing at most `bound` leaders and organisations."""
+        return NoLongerPursued(
+            commitments=self.commitments,
+            leaders=self.leaders[:bound],
+            organisations=self.organisations[:bound],
+        )
+
+
+class PurposeTotals(msgspec.Struct, frozen=True, kw_only=True):
+    """Each list of the view that is listed only in part, counted in full."""
+
+    revisions: int
+    endorsements: int
+    contributors: int
+    organisations: int
+    no_longer_pursued_leaders: int
+    no_longer_pursued_organisations: int
+    agreements_in_force: int
+
 
 class PurposeProgress(msgspec.Struct, frozen=True, kw_only=True):
     """Roll-up of the commitments; mean_progress is over active ones that reported any."""
@@ -135,6 +155,7 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
     proposed_at: datetime
     revisions: list[PurposeRevision]
     endorsements: list[PurposeEndorsement]
+    totals: PurposeTotals
     status_counts: list[StatusCount]
     contributors: list[PurposeContributor]
     organisations: list[ContributingOrganisation]

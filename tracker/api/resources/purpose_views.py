@@ -23,7 +23,7 @@ from tracker.api.resources.view_support import (
     require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
-from tracker.application import reads
+from tracker.application import bounds, reads
 from tracker.application.errors import NotFound
 from tracker.domain import Purpose
 
@@ -34,7 +34,7 @@ ACCESS = (
 )
 
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 What a partnership needs at a glance: the statement and its revisions, endorsements (with each
 leader's affiliation when they endorsed), how many commitments cite the purpose in each status
 (`status_counts`, lifecycle order), contributing leaders and organisations (owners who
@@ -47,6 +47,15 @@ citing the purpose (default 50, at most 200), oldest first (`created_at`, then i
 are more, `commitments.next_cursor` is set: pass it back as `cursor` (with the same `limit`, or
 another) for the next page; it is null on the last page. The rest of the document is the same
 on every page. A cursor this API did not hand out is a 422.
+
+**Other lists, bounded**: each lists at most a fixed number, and `totals` counts it in full.
+`revisions`: the latest {bounds.REVISIONS}, oldest first (all of them: the purpose's stream,
+`/streams/{{purpose_id}}/events`). `endorsements`: the latest {bounds.ENDORSEMENTS}, in the
+order given (all: the stream). `contributors` and `organisations`, and
+`no_longer_pursued.leaders` and `.organisations`: the {bounds.CONTRIBUTORS} with the most
+commitments (all: the owners and organisations of the paged `commitments`).
+`agreements_in_force`: the {bounds.AGREEMENTS_IN_FORCE} adopted last, in order of adoption
+(all: the forum's register, `/forums/{{forum_id}}/agreements`).
 """
 
 
