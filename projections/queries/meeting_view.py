@@ -13,6 +13,8 @@ from projections.queries.meeting_view_pages import COUNTS, Counts, Cursors, Page
 from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
 from projections.queries.sql import readable
+from tracker.application.bounds import ATTENDANCE as ATTENDANCE_BOUND
+from tracker.application.bounds import CHANGES as CHANGES_BOUND
 from tracker.application.clock import Now, today_in
 
 UNAFFILIATED = "unaffiliated"
@@ -72,6 +74,7 @@ class CarriedCommitment(CommitmentLine, frozen=True, kw_only=True):
     """An open commitment from the previous meeting, with what changed since that meeting."""
 
     changes: list[CarriedChange]
+    changes_total: int
 
 
 class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +89,8 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     record_version: int
     attendees: list[OrganisationGroup]
     apologies: list[Apology]
+    attendees_total: int
+    apologies_total: int
     counts: Counts
     limit: int
     section: str | None
@@ -102,9 +107,15 @@ SELECT m.meeting_id, m.forum_id, m.title, {readable("m.starts_at")} AS starts_at
 FROM meetings m LEFT JOIN forums f ON f.forum_id = m.forum_id
 WHERE m.meeting_id = $1
 """
-ATTENDANCE = """
-SELECT leader_id, presence, affiliation FROM meeting_attendance
-WHERE meeting_id = $1 ORDER BY leader_id
+# At most ATTENDANCE_BOUND of each presence, by leader id, each row with its presence's total.
+ATTENDANCE = f"""
+SELECT leader_id, presence, affiliation, total FROM (
+    SELECT leader_id, presence, affiliation,
+           row_number() OVER (PARTITION BY presence ORDER BY leader_id) AS n,
+           count(*) OVER (PARTITION BY presence) AS total
+    FROM meeting_attendance WHERE meeting_id = $1
+) a
+WHERE n <= {ATTENDANCE_BOUND} ORDER BY leader_id
 """
 # The previous meeting is the latest one that was not cancelled, before this one began. Times
 # are compared as stored, in PostgreSQL, and only read back through readable().
@@ -114,12 +125,17 @@ WHERE p.forum_id = $1 AND p.status <> 'cancelled'
   AND p.starts_at < (SELECT starts_at FROM meetings WHERE meeting_id = $2)
 ORDER BY p.starts_at DESC, p.meeting_id DESC LIMIT 1
 """
-# Making the commitment is not a change since the meeting that made it.
-CHANGES = """
-SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress
-FROM commitment_changes
-WHERE commitment_id = ANY($1::uuid[]) AND type <> 'commitment.made'
-  AND occurred_at >= (SELECT starts_at FROM meetings WHERE meeting_id = $2)
+# Making the commitment is not a change since the meeting that made it. The latest
+# CHANGES_BOUND of each commitment, each row with its commitment's total.
+CHANGES = f"""
+SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress, total FROM (
+    SELECT c.*, row_number() OVER (PARTITION BY commitment_id ORDER BY position DESC) AS n,
+           count(*) OVER (PARTITION BY commitment_id) AS total
+    FROM commitment_changes c
+    WHERE commitment_id = ANY($1::uuid[]) AND type <> 'commitment.made'
+      AND occurred_at >= (SELECT starts_at FROM meetings WHERE meeting_id = $2)
+) c
+WHERE n <= {CHANGES_BOUND}
 ORDER BY position
 """
 
@@ -156,6 +172,8 @@ async def meeting_view(
         | {
             "attendees": by_organisation([r for r in attendance if r["presence"] == "attended"]),
             "apologies": [dict(r) for r in attendance if r["presence"] == "apologies"],
+            "attendees_total": total(attendance, "attended"),
+            "apologies_total": total(attendance, "apologies"),
             "counts": dict(counts or {}),
             "limit": limit,
             "section": pages.section,
@@ -167,6 +185,11 @@ async def meeting_view(
         },
         MeetingView,
     )
+
+
+def total(attendance: list[Any], presence: str) -> int:
+    """How many of the meeting's attendance records have the presence, listed or not."""
+    return next((int(r["total"]) for r in attendance if r["presence"] == presence), 0)
 
 
 def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
@@ -190,11 +213,18 @@ def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
 def carried_forward(
     commitments: list[CommitmentLine], changes: list[Any]
 ) -> list[CarriedCommitment]:
-    """Each carried commitment with its changes since the previous meeting, oldest first."""
+    """Each carried commitment with its latest changes since the previous meeting, oldest
+    first, and how many there are."""
     by_commitment: dict[UUID, list[CarriedChange]] = {c.commitment_id: [] for c in commitments}
+    totals: dict[UUID, int] = {}
     for r in changes:
         by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), CarriedChange))
+        totals[r["commitment_id"]] = int(r["total"])
     return [
-        CarriedCommitment(**msgspec.structs.asdict(c), changes=by_commitment[c.commitment_id])
+        CarriedCommitment(
+            **msgspec.structs.asdict(c),
+            changes=by_commitment[c.commitment_id],
+            changes_total=totals.get(c.commitment_id, 0),
+        )
         for c in commitments
     ]

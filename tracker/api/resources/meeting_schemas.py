@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import islice
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
+from tracker.application import bounds
 from tracker.application.ports import Saved
 from tracker.domain import Attendance, Meeting
 
@@ -171,7 +173,8 @@ class DecisionState(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
-    """A meeting as it stands now, loaded from its own stream."""
+    """A meeting as it stands now, loaded from its own stream; its lists are bounded, each
+    beside its full count."""
 
     id: UUID
     version: int
@@ -182,8 +185,11 @@ class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     record_version: int
     invited: list[UUID]
+    invited_total: int
     attendance: list[AttendeeState]
+    attendance_total: int
     decisions: list[DecisionState]
+    decisions_total: int
     created_on: datetime
     modified_on: datetime
 
@@ -199,9 +205,17 @@ class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
             location=m.location,
             status=m.status,
             record_version=m.record_version,
-            invited=sorted(m.invited),
-            attendance=[AttendeeState.of(a) for a in m.attendance.values()],
-            decisions=[DecisionState(decision_id=d, text=t) for d, t in m.decisions.items()],
+            invited=sorted(m.invited)[: bounds.ATTENDANCE],
+            invited_total=len(m.invited),
+            attendance=[
+                AttendeeState.of(m.attendance[i]) for i in sorted(m.attendance)[: bounds.ATTENDANCE]
+            ],
+            attendance_total=len(m.attendance),
+            decisions=[
+                DecisionState(decision_id=d, text=t)
+                for d, t in islice(m.decisions.items(), bounds.DECISIONS)
+            ],
+            decisions_total=len(m.decisions),
             created_on=m.created_on,
             modified_on=m.modified_on,
         )

@@ -22,13 +22,14 @@ from tracker.api.resources.view_support import (
     require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
+from tracker.application import bounds
 from tracker.domain import Meeting
 
 Section = Literal["decisions", "commitments_made", "carried_forward"]
 DESCRIPTION = f"""\
 Attendees grouped by the organisation recorded at the meeting ("unaffiliated" when none),
 apologies, decisions, commitments made there, and the open commitments from the forum's
-previous (not cancelled) meeting with every change on them since it began.
+previous (not cancelled) meeting with the changes on them since it began.
 
 **A page of each list**: `decisions` (in the order recorded), `commitments_made` and
 `carried_forward` (oldest first, then by id) list at most `limit` entries each (default
@@ -38,6 +39,12 @@ its list, or without `section`) for that list's next page: then only that list i
 other two are empty with null cursors, and the rest of the view is as on the first page. A
 cursor this API did not hand out, or one of another list than `section`, is a 422 naming
 `cursor`.
+
+**Bounded lists**: `attendees` (over all groups) and `apologies` list at most
+{bounds.ATTENDANCE} leaders each, by leader id, and `attendees_total` and `apologies_total`
+count them in full (all of them: the meeting's stream, `/streams/{{meeting_id}}/events`). Each
+carried commitment's `changes` are its latest {bounds.CHANGES}, oldest first, and
+`changes_total` counts them (all of them: `/commitments/{{commitment_id}}/history`).
 """
 
 

@@ -27,7 +27,7 @@ from tracker.api.resources.meeting_schemas import (
 )
 from tracker.api.schemas import Reasoned, Recorded
 from tracker.api.time_travel import AsOfQuery, read_as_of
-from tracker.application import meetings
+from tracker.application import bounds, meetings
 from tracker.domain import Meeting
 
 PATH = "/meetings"
@@ -61,6 +61,14 @@ class MeetingController(Controller):
         "/{meeting_id:uuid}",
         operation_id="getMeeting",
         summary="Get a meeting's current state",
+        description=(
+            "Loaded from its own stream, so always consistent; the ETag is its version. "
+            f"`invited` and `attendance` list at most {bounds.ATTENDANCE} leaders each, by "
+            f"leader id, and `decisions` the first {bounds.DECISIONS} in the order recorded; "
+            "`invited_total`, `attendance_total` and `decisions_total` count them in full. "
+            "All of them: the meeting's stream (`/streams/{meeting_id}/events`), and the "
+            "decisions a page at a time in the meeting view (`/meetings/{meeting_id}/view`)."
+        ),
         responses=READ_ERRORS,
     )
     async def get_meeting(
