@@ -13,6 +13,7 @@ from projections.queries import paging
 from projections.queries.meeting_view import MeetingRef
 from projections.queries.paging import PAGE
 from projections.queries.sql import readable
+from tracker.application.bounds import AMENDMENTS
 from tracker.domain import InvalidValue
 
 Include = Literal["in_force", "all"]
@@ -43,6 +44,7 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
     adopted_meeting_id: UUID | None
     adopted_meeting: MeetingRef | None
     amendments: list[AgreementAmendment]
+    amendments_total: int
     rescinded_at: datetime | None
     rescinded_reason: str | None
 
@@ -79,7 +81,11 @@ FROM (SELECT count(*) AS total FROM agreements a
 LEFT JOIN LATERAL (
     SELECT a.agreement_id, a.scope, a.scope_id, p.statement AS purpose_statement, a.kind,
            a.title, a.text, a.status, a.decision_rule, a.proposed_at, a.adopted_at,
-           a.adopted_meeting_id, a.amendments, a.rescinded_at, a.rescinded_reason,
+           a.adopted_meeting_id, a.rescinded_at, a.rescinded_reason,
+           (SELECT coalesce(jsonb_agg(x.value ORDER BY x.n), '[]')
+            FROM (SELECT * FROM jsonb_array_elements(a.amendments) WITH ORDINALITY x(value, n)
+                  ORDER BY x.n DESC LIMIT {AMENDMENTS}) x) AS amendments,
+           coalesce(jsonb_array_length(a.amendments), 0) AS amendments_total,
            m.title AS meeting_title, {readable("m.starts_at")} AS meeting_starts_at
     FROM agreements a
     LEFT JOIN purposes p ON a.scope = 'purpose' AND p.purpose_id = a.scope_id

@@ -26,6 +26,7 @@ from tracker.api.resources.view_support import (
     require_view_now,
 )
 from tracker.api.time_travel import ViewsDep
+from tracker.application.bounds import AMENDMENTS
 from tracker.domain import Forum
 
 IncludeParam = Annotated[
@@ -49,7 +50,10 @@ class AgreementRegisterController(Controller):
         "adoption (never adopted last), proposal and id, a page at a time: at most `limit` "
         f"agreements (default {PAGE}, at most {MAX_PAGE}); `total` counts them all; pass "
         "`next_cursor` back as `cursor` (with the same `include`) for the next page (null on "
-        "the last page). A cursor this API did not hand out is a 422 naming `cursor`." + ACCESS,
+        "the last page). A cursor this API did not hand out is a 422 naming `cursor`. Each "
+        f"agreement's `amendments` are its latest {AMENDMENTS}, oldest first, and "
+        "`amendments_total` counts them all (all of them: the agreement's stream, "
+        "`/streams/{agreement_id}/events`)." + ACCESS,
         responses=VIEW_ERRORS,
     )
     async def get_agreements_register(

@@ -22,7 +22,7 @@ from tracker.api.resources.common import (
 )
 from tracker.api.schemas import Command, Creation, Name, Recorded, Renaming
 from tracker.api.time_travel import AsOfQuery, read_as_of
-from tracker.application import forums
+from tracker.application import bounds, forums
 from tracker.domain import Forum
 from tracker.domain.forum import DEFAULT_TIMEZONE
 
@@ -68,7 +68,9 @@ class ForumState(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     timezone: str
     members: list[UUID]
+    members_total: int
     stewards: list[StewardState]
+    stewards_total: int
     created_on: datetime
     modified_on: datetime
 
@@ -80,11 +82,13 @@ class ForumState(msgspec.Struct, frozen=True, kw_only=True):
             version=f.version,
             name=f.name,
             timezone=f.timezone,
-            members=sorted(f.members),
+            members=sorted(f.members)[: bounds.MEMBERS],
+            members_total=len(f.members),
             stewards=[
                 StewardState(leader_id=leader, roles=sorted(roles))
-                for leader, roles in sorted(f.stewards.items())
+                for leader, roles in sorted(f.stewards.items())[: bounds.MEMBERS]
             ],
+            stewards_total=len(f.stewards),
             created_on=f.created_on,
             modified_on=f.modified_on,
         )
@@ -114,6 +118,11 @@ class ForumController(Controller):
         "/{forum_id:uuid}",
         operation_id="getForum",
         summary="Get a forum's current state: members and stewards",
+        description=(
+            f"`members` and `stewards` list at most {bounds.MEMBERS} leaders each, by leader "
+            "id; `members_total` and `stewards_total` count them in full (all of them: the "
+            "forum's stream, `/streams/{forum_id}/events`)."
+        ),
         responses=READ_ERRORS,
     )
     async def get_forum(

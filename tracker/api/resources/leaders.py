@@ -22,16 +22,21 @@ from tracker.api.resources.common import (
 )
 from tracker.api.schemas import Command, Creation, Day, Email, Name, OptionalReason, Recorded
 from tracker.api.time_travel import AsOfQuery
-from tracker.application import leaders, reads
+from tracker.application import bounds, leaders, reads
+from tracker.application.bounds import latest
 from tracker.audit.as_of import get_as_of
 from tracker.domain import Affiliation, Leader
 
 PATH = "/leaders"
-GET_DESCRIPTION = """\
+GET_DESCRIPTION = f"""\
 Any caller may read a leader. The `email` is shown only to the leader themself, to auditors
 and admins, and to a steward of a forum the leader is a member of now; to everyone else it is
 null, exactly as for a leader with no email. With `as_of`, the email of that time is shown by
 the same rule, applied to the forums as they are now.
+
+`affiliations` lists the latest {bounds.AFFILIATIONS} recorded, oldest first, and
+`affiliations_total` counts them all (all of them: the leader's stream, for auditors and
+admins).
 """
 
 
@@ -99,6 +104,7 @@ class LeaderState(msgspec.Struct, frozen=True, kw_only=True):
     email: str | None
     status: str
     affiliations: list[AffiliationState]
+    affiliations_total: int
     created_on: datetime
     modified_on: datetime
 
@@ -111,7 +117,10 @@ class LeaderState(msgspec.Struct, frozen=True, kw_only=True):
             name=leader.name,
             email=email,
             status=leader.status,
-            affiliations=[AffiliationState.of(a) for a in leader.affiliations],
+            affiliations=[
+                AffiliationState.of(a) for a in latest(leader.affiliations, bounds.AFFILIATIONS)
+            ],
+            affiliations_total=len(leader.affiliations),
             created_on=leader.created_on,
             modified_on=leader.modified_on,
         )

@@ -32,7 +32,8 @@ from tracker.api.schemas import (
     Text,
 )
 from tracker.api.time_travel import AsOfQuery, read_as_of
-from tracker.application import purposes
+from tracker.application import bounds, purposes
+from tracker.application.bounds import latest
 from tracker.domain import Purpose
 
 PATH = "/purposes"
@@ -76,6 +77,7 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
     decision: DecisionView | None
     revisions: int
     endorsements: list[EndorsementView]
+    endorsements_total: int
     created_on: datetime
     modified_on: datetime
 
@@ -84,7 +86,7 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
         """The public view of the aggregate."""
         endorsements = [
             EndorsementView(leader_id=leader_id, affiliation=AffiliationView.of(a))
-            for leader_id, a in p.endorsements.items()
+            for leader_id, a in latest(list(p.endorsements.items()), bounds.ENDORSEMENTS)
         ]
         return cls(
             id=p.id,
@@ -97,6 +99,7 @@ class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
             decision=DecisionView.of(p.decision),
             revisions=p.revisions,
             endorsements=endorsements,
+            endorsements_total=len(p.endorsements),
             created_on=p.created_on,
             modified_on=p.modified_on,
         )
@@ -126,6 +129,12 @@ class PurposeController(Controller):
         "/{purpose_id:uuid}",
         operation_id="getPurpose",
         summary="Get a purpose's current state",
+        description=(
+            f"`endorsements` lists the latest {bounds.ENDORSEMENTS}, in the order given, and "
+            "`endorsements_total` counts them all (all of them: the purpose's stream, "
+            "`/streams/{purpose_id}/events`). `revisions` counts the revisions of the "
+            "statement; the purpose view lists the latest."
+        ),
         responses=READ_ERRORS,
     )
     async def get_purpose(
