@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from projections.queries.purpose_view import who_contributes
+from projections.queries.purpose_roll_ups import who_contributes
 
 
 def ids(*numbers: int) -> list[UUID]:

@@ -208,7 +208,7 @@ class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
             invited=sorted(m.invited)[: bounds.ATTENDANCE],
             invited_total=len(m.invited),
             attendance=[
-                AttendeeState.of(m.attendance[i]) for i in sorted(m.attendance)[: bounds.ATTENDANCE]
+                AttendeeState.of(a) for a in islice(m.attendance.values(), bounds.ATTENDANCE)
             ],
             attendance_total=len(m.attendance),
             decisions=[

@@ -63,8 +63,9 @@ class MeetingController(Controller):
         summary="Get a meeting's current state",
         description=(
             "Loaded from its own stream, so always consistent; the ETag is its version. "
-            f"`invited` and `attendance` list at most {bounds.ATTENDANCE} leaders each, by "
-            f"leader id, and `decisions` the first {bounds.DECISIONS} in the order recorded; "
+            f"`invited` (by leader id) and `attendance` (in the order recorded) list at most "
+            f"{bounds.ATTENDANCE} leaders each, and `decisions` the first {bounds.DECISIONS} "
+            "in the order recorded; "
             "`invited_total`, `attendance_total` and `decisions_total` count them in full. "
             "All of them: the meeting's stream (`/streams/{meeting_id}/events`), and the "
             "decisions a page at a time in the meeting view (`/meetings/{meeting_id}/view`)."
