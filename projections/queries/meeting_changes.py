@@ -44,10 +44,11 @@ WITH m AS (
             WHEN st.status IN ('completed', 'acknowledged') THEN 'done'
             WHEN st.status IN ('released', 'declined', 'withdrawn', 'cancelled')
                 THEN 'no_longer_pursued'
+            -- Lateness is what the chair raises first about open work, whatever else happened.
+            WHEN st.due_on < m.day THEN 'overdue'
             WHEN w.handed THEN 'handed_over'
             WHEN w.reterm THEN 'changed_terms'
             WHEN w.made THEN 'new'
-            WHEN st.due_on < m.day THEN 'overdue'
             ELSE 'still_open'
         END AS grp
     FROM scope s CROSS JOIN m

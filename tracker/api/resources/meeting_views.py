@@ -46,9 +46,10 @@ recorded. It looks at commitments made before this meeting began, in the forum o
 of the forum's purposes, and not made at this meeting. Each is in one group, the first that
 fits, judged by its state when this meeting began: `done` (completed or acknowledged, with a
 change in the window), `no_longer_pursued` (released, declined, withdrawn or cancelled, with a
-change in the window), and of those still open: `handed_over` (taken over in the window),
-`changed_terms` (renegotiated, or a counter-offer agreed, in the window), `new` (made in the
-window), `overdue` (due before the meeting's date in the forum's time zone) and `still_open`.
+change in the window), and of those still open: `overdue` (due before the meeting's date in
+the forum's time zone), `handed_over` (taken over in the window), `changed_terms`
+(renegotiated, or a counter-offer agreed, in the window), `new` (made in the window) and
+`still_open`.
 A commitment finished before the window and untouched in it is not listed. Each entry is the
 commitment as it is now, with `changes`: every change it had in the window, oldest first.
 
