@@ -39,52 +39,63 @@ WITH m AS (
 ), grouped AS (
     SELECT s.commitment_id, s.created_at,
         CASE
+            WHEN st.status IS NULL THEN NULL  -- no change recorded before the meeting
             -- Finished before the window and untouched in it: nothing to read out.
-            WHEN w.n = 0 AND st.status NOT IN ('proposed', 'active') THEN NULL
+            WHEN st.n = 0 AND st.status NOT IN ('proposed', 'active') THEN NULL
             WHEN st.status IN ('completed', 'acknowledged') THEN 'done'
             WHEN st.status IN ('released', 'declined', 'withdrawn', 'cancelled')
                 THEN 'no_longer_pursued'
             -- Lateness is what the chair raises first about open work, whatever else happened.
             WHEN st.due_on < m.day THEN 'overdue'
-            WHEN w.handed THEN 'handed_over'
-            WHEN w.reterm THEN 'changed_terms'
-            WHEN w.made THEN 'new'
+            WHEN st.handed THEN 'handed_over'
+            WHEN st.reterm THEN 'changed_terms'
+            WHEN st.made THEN 'new'
             ELSE 'still_open'
         END AS grp
     FROM scope s CROSS JOIN m
+    -- One pass over each commitment's changes up to the meeting: its state then (the newest
+    -- change's) and what happened in the window.
     CROSS JOIN LATERAL (
-        SELECT ch.status, ch.due_on FROM commitment_changes ch
-        WHERE ch.commitment_id = s.commitment_id AND ch.occurred_at < m.starts_at
-        ORDER BY ch.version DESC LIMIT 1
-    ) st
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS n,
-               coalesce(bool_or(ch.type = 'commitment.made'), false) AS made,
-               coalesce(bool_or(ch.type = 'commitment.handover_accepted'), false) AS handed,
+        SELECT (array_agg(ch.status ORDER BY ch.version DESC))[1] AS status,
+               (array_agg(ch.due_on ORDER BY ch.version DESC))[1] AS due_on,
+               count(*) FILTER (WHERE ch.in_window) AS n,
+               coalesce(bool_or(ch.type = 'commitment.made') FILTER (WHERE ch.in_window), false)
+                   AS made,
+               coalesce(bool_or(ch.type = 'commitment.handover_accepted')
+                   FILTER (WHERE ch.in_window), false) AS handed,
                coalesce(bool_or(ch.type IN ('commitment.renegotiated',
-                   'commitment.renegotiation_agreed', 'commitment.counter_offer_accepted')),
-                   false) AS reterm
-        FROM commitment_changes ch
-        WHERE ch.commitment_id = s.commitment_id AND ch.occurred_at < m.starts_at
-          AND (m.since IS NULL OR ch.occurred_at >= m.since)
-    ) w
+                   'commitment.renegotiation_agreed', 'commitment.counter_offer_accepted'))
+                   FILTER (WHERE ch.in_window), false) AS reterm
+        FROM (
+            SELECT c.version, c.status, c.due_on, c.type,
+                   (m.since IS NULL OR c.occurred_at >= m.since) AS in_window
+            FROM commitment_changes c
+            WHERE c.commitment_id = s.commitment_id AND c.occurred_at < m.starts_at
+        ) ch
+    ) st
 )
 """
-GROUP_COUNTS = GROUPED + "SELECT grp, count(*) AS n FROM grouped WHERE grp IS NOT NULL GROUP BY grp"
-# A page of each group asked for (all, or the one a cursor continues), oldest first, then by id.
+# Each group's count in full, and a page of each group asked for (all, or the one a cursor
+# continues), oldest first, then by id: one statement, so the groups are judged once.
 GROUP_PAGES = (
     GROUPED
-    + """
-SELECT g.grp, c.commitment_id, c.description, c.status, c.owner_id, c.owner_organisation_id,
-       c.requester_id, c.due_on, c.progress, c.meeting_id, c.updated_at, c.created_at
-FROM (
+    + """, counts AS (
+    SELECT coalesce(jsonb_object_agg(grp, n), '{}') AS counts FROM (
+        SELECT grp, count(*) AS n FROM grouped WHERE grp IS NOT NULL GROUP BY grp
+    ) per_group
+), listed AS (
     SELECT grouped.*,
            row_number() OVER (PARTITION BY grp ORDER BY created_at, commitment_id) AS rn
     FROM grouped
     WHERE grp = ANY($3::text[])
       AND ($4::timestamptz IS NULL OR (created_at, commitment_id) > ($4::timestamptz, $5::uuid))
-) g JOIN commitments c ON c.commitment_id = g.commitment_id
-WHERE g.rn <= $6::integer + 1
+)
+SELECT counts.counts, g.grp, c.commitment_id, c.description, c.status, c.owner_id,
+       c.owner_organisation_id, c.requester_id, c.due_on, c.progress, c.meeting_id,
+       c.updated_at, c.created_at
+FROM counts
+LEFT JOIN (listed g JOIN commitments c ON c.commitment_id = g.commitment_id)
+    ON g.rn <= $6::integer + 1
 ORDER BY g.grp, g.created_at, g.commitment_id
 """
 )
@@ -100,24 +111,21 @@ ORDER BY ch.position
 """
 
 
-async def group_counts(conn: Any, meeting_id: UUID, previous: UUID | None) -> dict[str, int]:
-    """How many commitments each group holds in full (zero for an empty one)."""
-    rows = await conn.fetch(GROUP_COUNTS, meeting_id, previous)
-    return {g: 0 for g in GROUPS} | {r["grp"]: r["n"] for r in rows}
-
-
-async def group_pages(
+async def changes_since(
     conn: Any, meeting_id: UUID, previous: UUID | None, groups: list[str], after: Any, limit: int
-) -> dict[str, list[Any]]:
-    """Up to limit + 1 rows of each group named, after the cursor's key when one is given."""
+) -> tuple[dict[str, int], dict[str, list[Any]]]:
+    """Every group's count in full (zero for an empty one), and up to limit + 1 rows of each
+    group named, after the cursor's key when one is given."""
     _, _, created_at, commitment_id = after
     rows = await conn.fetch(
         GROUP_PAGES, meeting_id, previous, groups, created_at, commitment_id, limit
     )
-    pages: dict[str, list[Any]] = {g: [] for g in groups}
+    counts = {g: 0 for g in GROUPS} | (dict(rows[0]["counts"]) if rows else {})
+    pages: dict[str, list[Any]] = {g: [] for g in GROUPS}
     for r in rows:
-        pages[r["grp"]].append(r)
-    return pages
+        if r["grp"] is not None:
+            pages[r["grp"]].append(r)
+    return counts, pages
 
 
 async def window_changes(

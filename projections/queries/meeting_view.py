@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from projections.queries.meeting_changes import GROUPS, group_counts, window_changes
+from projections.queries.meeting_changes import GROUPS, window_changes
 from projections.queries.meeting_view_pages import COUNTS, Counts, Cursors, Pages
 from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
@@ -152,8 +152,8 @@ async def meeting_view(
         previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting_id)
         before = None if previous is None else previous["meeting_id"]
         counts: dict[str, int] = dict((await conn.fetch(COUNTS, meeting_id))[0])
-        counts |= await group_counts(conn, meeting_id, before)
-        grouped = await pages.groups(conn, meeting_id, before)
+        in_groups, grouped = await pages.groups(conn, meeting_id, before)
+        counts |= in_groups
         ids = [r["commitment_id"] for rows in grouped.values() for r in rows]
         changes = await window_changes(conn, ids, meeting_id, before)
     today = today_in(now, meeting["timezone"])

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from projections.queries import paging
-from projections.queries.meeting_changes import GROUPS, group_pages
+from projections.queries.meeting_changes import GROUPS, changes_since
 from tracker.domain import InvalidValue
 
 SECTIONS = ("decisions", "commitments_made", *GROUPS)
@@ -98,14 +98,14 @@ class Pages:
 
     async def groups(
         self, conn: Any, meeting_id: UUID, previous: UUID | None
-    ) -> dict[str, list[Any]]:
-        """A page of each group of what changed since the previous meeting, oldest first."""
+    ) -> tuple[dict[str, int], dict[str, list[Any]]]:
+        """Each group's count of what changed since the previous meeting, and a page of each
+        group listed, oldest first."""
         listed = [g for g in GROUPS if self.listed(g)]
-        if not listed:
-            return {g: [] for g in GROUPS}
-        pages = await group_pages(conn, meeting_id, previous, listed, self.after, self.limit)
-        cut = {g: self._cut(g, rows, _by_time) for g, rows in pages.items()}
-        return {g: cut.get(g, []) for g in GROUPS}
+        counts, pages = await changes_since(
+            conn, meeting_id, previous, listed, self.after, self.limit
+        )
+        return counts, {g: self._cut(g, rows, _by_time) for g, rows in pages.items()}
 
     def _cut(self, name: str, rows: list[Any], key: Any) -> list[Any]:
         page = rows[: self.limit]
