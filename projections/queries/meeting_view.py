@@ -43,11 +43,14 @@ class Apology(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A decision the meeting recorded."""
+    """A decision the meeting recorded, and the title and id of the decision rule in force it
+    was made under (null: under none, or by bootstrap consent, which has no id)."""
 
     decision_id: UUID
     text: str
     recorded_at: datetime
+    decision_rule: str | None = None
+    decision_rule_id: UUID | None = None
 
 
 class MeetingRef(msgspec.Struct, frozen=True, kw_only=True):

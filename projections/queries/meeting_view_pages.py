@@ -22,7 +22,8 @@ SELECT (SELECT count(*) FROM meeting_decisions WHERE meeting_id = $1) AS decisio
        (SELECT count(*) FROM commitments WHERE meeting_id = $1) AS commitments_made
 """
 DECISIONS = """
-SELECT decision_id, text, recorded_at, position FROM meeting_decisions
+SELECT decision_id, text, recorded_at, decision_rule, decision_rule_id, position
+FROM meeting_decisions
 WHERE meeting_id = $1 AND position > $2::bigint
 ORDER BY position
 LIMIT $3::integer + 1

@@ -248,3 +248,10 @@ async def test_the_chair_reads_out_what_changed_since_the_last_board(
     assert items["pathway"]["changes"] == []
     assert items["report"]["due_on"] == day(FIRST, 14) < SECOND.date().isoformat()
     assert b.name_of(items["report"]["owner_id"]) == "helen"
+
+    first = await client.get(
+        f"/meetings/{b.ids['first']}/view", params={"min_position": b.at}, headers=b.headers["tom"]
+    )
+    assert [
+        (d["text"], d["decision_rule"], d["decision_rule_id"]) for d in first.json()["decisions"]
+    ] == [("Adopt the shared discharge protocol", "Consent of partners present", b.ids["rule"])]
