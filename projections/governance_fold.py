@@ -188,6 +188,9 @@ class GovernanceFold:
                     "text": p["text"],
                     "recorded_at": _at(event),
                     "position": event.position,
+                    # Decisions recorded before they named a rule carry neither.
+                    "decision_rule": p.get("decision_rule"),
+                    "decision_rule_id": p.get("decision_rule_id"),
                 }
             )
             return

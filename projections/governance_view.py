@@ -1,4 +1,4 @@
-"""governance_views_v1: purposes and their endorsements, agreements, meetings with their
+"""governance_views_v2: purposes and their endorsements, agreements, meetings with their
 attendance and decisions, as the purpose view, meeting view and agreements register read them."""
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ CREATE TABLE meeting_decisions (
     text        text NOT NULL,
     recorded_at timestamptz NOT NULL,
     position    bigint NOT NULL,
+    -- The rule in force it was made under (its title then, and id); null: under none.
+    decision_rule    text,
+    decision_rule_id uuid,
     PRIMARY KEY (meeting_id, decision_id)
 );
 """
@@ -147,7 +150,7 @@ def _keys(events: Sequence[RecordedEvent]) -> dict[str, set[str]]:
 class GovernanceViews(Projection):
     """Purposes, agreements and meetings as partnerships look at them."""
 
-    name = "governance_views_v1"
+    name = "governance_views_v2"
     ddl = DDL
     tables = (
         "purposes",

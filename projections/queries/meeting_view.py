@@ -1,4 +1,5 @@
-"""The meeting view: who came, what was decided and committed, and what carried forward."""
+"""The meeting view: who came, what was decided and committed, and what changed since the
+previous meeting."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.queries.meeting_changes import GROUPS, window_changes
 from projections.queries.meeting_view_pages import COUNTS, Counts, Cursors, Pages
 from projections.queries.paging import PAGE
 from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
 from projections.queries.sql import readable
 from tracker.application.bounds import ATTENDANCE as ATTENDANCE_BOUND
-from tracker.application.bounds import CHANGES as CHANGES_BOUND
 from tracker.application.clock import Now, today_in
 
 UNAFFILIATED = "unaffiliated"
@@ -43,11 +44,14 @@ class Apology(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A decision the meeting recorded."""
+    """A decision the meeting recorded, and the title and id of the decision rule in force it
+    was made under (null: under none, or by bootstrap consent, which has no id)."""
 
     decision_id: UUID
     text: str
     recorded_at: datetime
+    decision_rule: str | None = None
+    decision_rule_id: UUID | None = None
 
 
 class MeetingRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,10 +75,23 @@ class CarriedChange(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CarriedCommitment(CommitmentLine, frozen=True, kw_only=True):
-    """An open commitment from the previous meeting, with what changed since that meeting."""
+    """A commitment as it is now, with every change it had between the two meetings."""
 
     changes: list[CarriedChange]
     changes_total: int
+
+
+class SincePrevious(msgspec.Struct, frozen=True, kw_only=True):
+    """What changed between the previous meeting's start and this one's, in the groups a chair
+    reads out; each commitment in the first group that fits, by its state when this one began."""
+
+    done: list[CarriedCommitment]
+    changed_terms: list[CarriedCommitment]
+    handed_over: list[CarriedCommitment]
+    no_longer_pursued: list[CarriedCommitment]
+    new: list[CarriedCommitment]
+    still_open: list[CarriedCommitment]
+    overdue: list[CarriedCommitment]
 
 
 class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,7 +115,7 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     decisions: list[DecisionEntry]
     commitments_made: list[CommitmentLine]
     previous_meeting: MeetingRef | None
-    carried_forward: list[CarriedCommitment]
+    since_previous: SincePrevious
 
 
 MEETING = f"""
@@ -125,19 +142,6 @@ WHERE p.forum_id = $1 AND p.status <> 'cancelled'
   AND p.starts_at < (SELECT starts_at FROM meetings WHERE meeting_id = $2)
 ORDER BY p.starts_at DESC, p.meeting_id DESC LIMIT 1
 """
-# Making the commitment is not a change since the meeting that made it. The latest
-# CHANGES_BOUND of each commitment, each row with its commitment's total.
-CHANGES = f"""
-SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress, total FROM (
-    SELECT c.*, row_number() OVER (PARTITION BY commitment_id ORDER BY position DESC) AS n,
-           count(*) OVER (PARTITION BY commitment_id) AS total
-    FROM commitment_changes c
-    WHERE commitment_id = ANY($1::uuid[]) AND type <> 'commitment.made'
-      AND occurred_at >= (SELECT starts_at FROM meetings WHERE meeting_id = $2)
-) c
-WHERE n <= {CHANGES_BOUND}
-ORDER BY position
-"""
 
 
 async def meeting_view(
@@ -157,15 +161,14 @@ async def meeting_view(
             return None
         attendance = await conn.fetch(ATTENDANCE, meeting_id)
         decisions = await pages.decisions(conn, meeting_id)
-        made = await pages.commitments(conn, "commitments_made", meeting_id, False)
+        made = await pages.commitments(conn, meeting_id)
         previous = await conn.fetchrow(PREVIOUS, meeting["forum_id"], meeting_id)
         before = None if previous is None else previous["meeting_id"]
-        counts = await conn.fetchrow(COUNTS, meeting_id, before)
-        carried, changes = [], []
-        if before is not None:
-            carried = await pages.commitments(conn, "carried_forward", before, True)
-            ids = [r["commitment_id"] for r in carried]
-            changes = await conn.fetch(CHANGES, ids, before) if ids else []
+        counts: dict[str, int] = dict((await conn.fetch(COUNTS, meeting_id))[0])
+        in_groups, grouped = await pages.groups(conn, meeting_id, before)
+        counts |= in_groups
+        ids = [r["commitment_id"] for rows in grouped.values() for r in rows]
+        changes = await window_changes(conn, ids, meeting_id, before)
     today = today_in(now, meeting["timezone"])
     return msgspec.convert(
         dict(meeting)
@@ -174,14 +177,16 @@ async def meeting_view(
             "apologies": [dict(r) for r in attendance if r["presence"] == "apologies"],
             "attendees_total": total(attendance, "attended"),
             "apologies_total": total(attendance, "apologies"),
-            "counts": dict(counts or {}),
+            "counts": counts,
             "limit": limit,
             "section": pages.section,
             "cursors": pages.cursors,
             "decisions": [dict(r) for r in decisions],
             "commitments_made": summaries(made, today),
             "previous_meeting": None if previous is None else dict(previous),
-            "carried_forward": carried_forward(summaries(carried, today), changes),
+            "since_previous": {
+                g: with_changes(summaries(grouped[g], today), changes) for g in GROUPS
+            },
         },
         MeetingView,
     )
@@ -210,16 +215,14 @@ def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
     ]
 
 
-def carried_forward(
-    commitments: list[CommitmentLine], changes: list[Any]
-) -> list[CarriedCommitment]:
-    """Each carried commitment with its latest changes since the previous meeting, oldest
-    first, and how many there are."""
+def with_changes(commitments: list[CommitmentLine], changes: list[Any]) -> list[CarriedCommitment]:
+    """Each commitment with its changes between the two meetings, oldest first."""
     by_commitment: dict[UUID, list[CarriedChange]] = {c.commitment_id: [] for c in commitments}
     totals: dict[UUID, int] = {}
     for r in changes:
-        by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), CarriedChange))
-        totals[r["commitment_id"]] = int(r["total"])
+        if r["commitment_id"] in by_commitment:
+            by_commitment[r["commitment_id"]].append(msgspec.convert(dict(r), CarriedChange))
+            totals[r["commitment_id"]] = int(r["total"])
     return [
         CarriedCommitment(
             **msgspec.structs.asdict(c),

@@ -9,21 +9,21 @@ from uuid import UUID
 import msgspec
 
 from projections.queries import paging
+from projections.queries.meeting_changes import GROUPS, changes_since
 from tracker.domain import InvalidValue
 
-SECTIONS = ("decisions", "commitments_made", "carried_forward")
+SECTIONS = ("decisions", "commitments_made", *GROUPS)
 # What a cursor holds: its section, and the key of the last row of the page it follows (the
 # decision's position, or the commitment's created_at and id).
 CursorKey = tuple[str, int | None, datetime | None, UUID | None]
 
 COUNTS = """
 SELECT (SELECT count(*) FROM meeting_decisions WHERE meeting_id = $1) AS decisions,
-       (SELECT count(*) FROM commitments WHERE meeting_id = $1) AS commitments_made,
-       (SELECT count(*) FROM commitments
-        WHERE meeting_id = $2 AND status IN ('proposed', 'active')) AS carried_forward
+       (SELECT count(*) FROM commitments WHERE meeting_id = $1) AS commitments_made
 """
 DECISIONS = """
-SELECT decision_id, text, recorded_at, position FROM meeting_decisions
+SELECT decision_id, text, recorded_at, decision_rule, decision_rule_id, position
+FROM meeting_decisions
 WHERE meeting_id = $1 AND position > $2::bigint
 ORDER BY position
 LIMIT $3::integer + 1
@@ -32,10 +32,10 @@ COMMITMENTS_OF = """
 SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
        due_on, progress, meeting_id, updated_at, created_at
 FROM commitments
-WHERE meeting_id = $1 AND (NOT $2 OR status IN ('proposed', 'active'))
-  AND ($3::timestamptz IS NULL OR (created_at, commitment_id) > ($3::timestamptz, $4::uuid))
+WHERE meeting_id = $1
+  AND ($2::timestamptz IS NULL OR (created_at, commitment_id) > ($2::timestamptz, $3::uuid))
 ORDER BY created_at, commitment_id
-LIMIT $5::integer + 1
+LIMIT $4::integer + 1
 """
 
 
@@ -44,7 +44,13 @@ class Counts(msgspec.Struct, frozen=True, kw_only=True):
 
     decisions: int
     commitments_made: int
-    carried_forward: int
+    done: int
+    changed_terms: int
+    handed_over: int
+    no_longer_pursued: int
+    new: int
+    still_open: int
+    overdue: int
 
 
 class Cursors(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,7 +58,13 @@ class Cursors(msgspec.Struct, frozen=True, kw_only=True):
 
     decisions: str | None = None
     commitments_made: str | None = None
-    carried_forward: str | None = None
+    done: str | None = None
+    changed_terms: str | None = None
+    handed_over: str | None = None
+    no_longer_pursued: str | None = None
+    new: str | None = None
+    still_open: str | None = None
+    overdue: str | None = None
 
 
 class Pages:
@@ -77,23 +89,34 @@ class Pages:
         rows = await conn.fetch(DECISIONS, meeting_id, self.after[1] or 0, self.limit)
         return self._cut("decisions", rows, lambda r: [r["position"], None, None])
 
-    async def commitments(
-        self, conn: Any, name: str, meeting_id: UUID, open_only: bool
-    ) -> list[Any]:
-        """A page of a meeting's commitments (open ones only, when carried), oldest first."""
-        if not self.listed(name):
+    async def commitments(self, conn: Any, meeting_id: UUID) -> list[Any]:
+        """A page of the commitments made at the meeting, oldest first."""
+        if not self.listed("commitments_made"):
             return []
         _, _, created_at, commitment_id = self.after
-        rows = await conn.fetch(
-            COMMITMENTS_OF, meeting_id, open_only, created_at, commitment_id, self.limit
+        rows = await conn.fetch(COMMITMENTS_OF, meeting_id, created_at, commitment_id, self.limit)
+        return self._cut("commitments_made", rows, _by_time)
+
+    async def groups(
+        self, conn: Any, meeting_id: UUID, previous: UUID | None
+    ) -> tuple[dict[str, int], dict[str, list[Any]]]:
+        """Each group's count of what changed since the previous meeting, and a page of each
+        group listed, oldest first."""
+        listed = [g for g in GROUPS if self.listed(g)]
+        counts, pages = await changes_since(
+            conn, meeting_id, previous, listed, self.after, self.limit
         )
-        return self._cut(name, rows, lambda r: [None, r["created_at"], r["commitment_id"]])
+        return counts, {g: self._cut(g, rows, _by_time) for g, rows in pages.items()}
 
     def _cut(self, name: str, rows: list[Any], key: Any) -> list[Any]:
         page = rows[: self.limit]
         if len(rows) > self.limit:
             self.cursors[name] = paging.encode([name, *key(page[-1])])
         return page
+
+
+def _by_time(row: Any) -> list[Any]:
+    return [None, row["created_at"], row["commitment_id"]]
 
 
 def key_of(cursor: str, section: str | None) -> CursorKey:

@@ -186,12 +186,13 @@ async def _attendance(w: World) -> Call:
 
 @arranges("recordMeetingDecision")
 async def _decision(w: World) -> Call:
-    return post(f"/meetings/{await meeting(w, 'opening')}/decisions", {"text": "Open on Sundays"})
+    body = {"text": "Open on Sundays"} | w.decision()
+    return post(f"/meetings/{await meeting(w, 'opening')}/decisions", body)
 
 
 @arranges("recordMeetingMinutes")
 async def _minutes(w: World) -> Call:
-    body = {"decisions": [{"text": "Open on Sundays"}]}
+    body = {"decisions": [{"text": "Open on Sundays"} | w.decision()]}
     return post(f"/meetings/{await meeting(w, 'opening')}/minutes", body)
 
 

@@ -1,4 +1,5 @@
-"""The meeting view through the real app: attendance, decisions, commitments, carried forward."""
+"""The meeting view through the real app: attendance, decisions, commitments, and what changed
+since the previous meeting."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
-from tests.clock import START
+from tests.clock import START, Clock
 from tracker.domain import AffiliationSnapshot, Attendance, Commitment, Leader, Meeting
 from tracker.eventstore.repository import Repository
 
@@ -57,8 +58,9 @@ def held(world: World, title: str, starts: timedelta) -> Meeting:
     return meeting
 
 
-async def a_forum_that_meets(repository: Repository) -> tuple[History, int]:
-    """Three meetings held a month apart, one cancelled between them, and one to come."""
+async def a_forum_that_meets(repository: Repository, clock: Clock) -> tuple[History, int]:
+    """Three meetings held a month apart, one cancelled between them, and one to come; each
+    meeting's commitments recorded an hour after it began."""
     world = await seed_world(repository)
     assert world.forum is not None
     amina, ben, chloe = world.id("amina"), world.id("ben"), world.id("chloe")
@@ -76,13 +78,14 @@ async def a_forum_that_meets(repository: Repository) -> tuple[History, int]:
         ),
     }
     m["cancelled"].cancel("nothing to discuss")
-    c = {
-        "old": made_at(world, m["september"], ben, ben),
-        "moving": made_at(world, m["october"], ben, ben),
-        "done": made_at(world, m["october"], chloe, chloe),
-        "asked": made_at(world, m["october"], chloe, amina),
-        "new": made_at(world, m["november"], dana.id, dana.id),
-    }
+    clock.moment = NOW - timedelta(days=60, hours=-1)
+    c = {"old": made_at(world, m["september"], ben, ben)}
+    clock.moment = NOW - timedelta(days=30, hours=-1)
+    c["moving"] = made_at(world, m["october"], ben, ben)
+    c["done"] = made_at(world, m["october"], chloe, chloe)
+    c["asked"] = made_at(world, m["october"], chloe, amina)
+    clock.moment = NOW
+    c["new"] = made_at(world, m["november"], dana.id, dana.id)
     forum = History(world, dana, m, c)
     m["november"].record_attendance(
         [
@@ -94,16 +97,18 @@ async def a_forum_that_meets(repository: Repository) -> tuple[History, int]:
     )
     m["november"].record_decision(uuid.uuid4(), "Pool the volunteer rotas")
     await repository.save(dana, world.forum, *m.values(), *c.values(), context=SEEDER)
+    clock.moment = NOW - timedelta(days=5)
     c["moving"].report_progress(ben, 50)
     c["done"].complete(chloe)
     saved = await repository.save(c["moving"], c["done"], context=SEEDER)
+    clock.moment = NOW
     return forum, saved.events[-1].position
 
 
-async def test_the_meeting_view_groups_attendees_and_carries_forward_open_commitments(
-    client: Client, issue: Tokens, repository: Repository
+async def test_the_meeting_view_groups_attendees_and_what_changed_since_the_last_meeting(
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
-    forum, _ = await a_forum_that_meets(repository)
+    forum, _ = await a_forum_that_meets(repository, clock)
     world, m, c = forum.world, forum.meetings, forum.commitments
     amina = await issue.headers("leader", world.id("amina"))
     decided = await client.post(
@@ -134,23 +139,39 @@ async def test_the_meeting_view_groups_attendees_and_carries_forward_open_commit
     assert apology["affiliation"]["organisation_name"] == "Chloe Council"
     assert [d["text"] for d in view["decisions"]] == ["Pool the volunteer rotas", "Open Saturdays"]
     assert [x["commitment_id"] for x in view["commitments_made"]] == [str(c["new"].id)]
-    # The cancelled meeting in between does not count; October's finished action is not carried.
+    # The cancelled meeting in between does not count; the window opens when October began.
     assert view["previous_meeting"]["meeting_id"] == str(m["october"].id)
-    carried = {x["commitment_id"]: x for x in view["carried_forward"]}
-    assert set(carried) == {str(c["moving"].id), str(c["asked"].id)}
-    moving = carried[str(c["moving"].id)]
+    since = view["since_previous"]
+    assert {g: [x["commitment_id"] for x in items] for g, items in since.items() if items} == {
+        "done": [str(c["done"].id)],
+        "new": sorted([str(c["moving"].id), str(c["asked"].id)]),  # same moment: by id
+        "still_open": [str(c["old"].id)],
+    }
+    moving = next(x for x in since["new"] if x["commitment_id"] == str(c["moving"].id))
     assert (moving["status"], moving["progress"]) == ("active", 50)
     assert [(ch["type"], ch["progress"]) for ch in moving["changes"]] == [
-        ("commitment.progress_reported", 50)
+        ("commitment.made", None),
+        ("commitment.progress_reported", 50),
     ]
-    assert carried[str(c["asked"].id)]["status"] == "proposed"
-    assert carried[str(c["asked"].id)]["changes"] == []
+    # September's commitment only stands open: nothing happened to it in the window.
+    assert since["still_open"][0]["changes"] == []
+    assert view["counts"] == {
+        "decisions": 2,
+        "commitments_made": 1,
+        "done": 1,
+        "changed_terms": 0,
+        "handed_over": 0,
+        "no_longer_pursued": 0,
+        "new": 2,
+        "still_open": 1,
+        "overdue": 0,
+    }
 
 
-async def test_the_first_meeting_has_nothing_carried_forward(
-    client: Client, issue: Tokens, repository: Repository
+async def test_the_first_meeting_looks_back_on_nothing_made_after_it_began(
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
-    forum, at = await a_forum_that_meets(repository)
+    forum, at = await a_forum_that_meets(repository, clock)
     meeting = forum.meetings["september"]
 
     response = await client.get(
@@ -159,7 +180,8 @@ async def test_the_first_meeting_has_nothing_carried_forward(
 
     assert response.status_code == 200, response.text
     view = response.json()
-    assert view["previous_meeting"] is None and view["carried_forward"] == []
+    assert view["previous_meeting"] is None
+    assert all(items == [] for items in view["since_previous"].values())
     assert view["attendees"] == [] and view["apologies"] == [] and view["decisions"] == []
     assert [x["commitment_id"] for x in view["commitments_made"]] == [
         str(forum.commitments["old"].id)
@@ -167,9 +189,9 @@ async def test_the_first_meeting_has_nothing_carried_forward(
 
 
 async def test_a_leader_outside_the_forum_is_refused_and_an_unknown_meeting_is_not_found(
-    client: Client, issue: Tokens, repository: Repository
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
-    forum, _ = await a_forum_that_meets(repository)
+    forum, _ = await a_forum_that_meets(repository, clock)
     outsider = Leader.register(uuid.uuid4(), "Eve")
     at = (await repository.save(outsider, context=SEEDER)).events[-1].position
     url = f"/meetings/{forum.meetings['october'].id}/view?min_position={at}"
@@ -185,15 +207,17 @@ async def test_a_leader_outside_the_forum_is_refused_and_an_unknown_meeting_is_n
 
 
 async def test_decisions_and_commitments_are_read_a_page_at_a_time_with_counts(
-    client: Client, issue: Tokens, repository: Repository
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
-    forum, _ = await a_forum_that_meets(repository)
+    forum, _ = await a_forum_that_meets(repository, clock)
     world, november, october = forum.world, forum.meetings["november"], forum.meetings["october"]
     ben = world.id("ben")
     for n in range(4):
         november.record_decision(uuid.uuid4(), f"Decision {n}")
     made = [made_at(world, november, ben, ben) for _ in range(4)]
+    clock.moment = NOW - timedelta(days=30, hours=-2)
     carried = [made_at(world, october, ben, ben) for _ in range(4)]
+    clock.moment = NOW
     saved = await repository.save(november, *made, *carried, context=SEEDER)
     url, auditor = f"/meetings/{november.id}/view", await issue.headers("auditor")
     params: dict[str, object] = {"min_position": saved.events[-1].position}
@@ -204,28 +228,34 @@ async def test_decisions_and_commitments_are_read_a_page_at_a_time_with_counts(
         return dict(response.json())
 
     whole = await get(limit=200)
-    assert whole["counts"] == {"decisions": 5, "commitments_made": 5, "carried_forward": 6}
+    counts = dict(whole["counts"])  # type: ignore[call-overload]
+    assert (counts["decisions"], counts["commitments_made"], counts["new"]) == (5, 5, 6)
+
+    def listed(view: dict[str, object], section: str) -> list[object]:
+        lists = view if section in ("decisions", "commitments_made") else view["since_previous"]
+        return list(lists[section])  # type: ignore[index]
+
     for section, key in [
         ("decisions", "decision_id"),
         ("commitments_made", "commitment_id"),
-        ("carried_forward", "commitment_id"),
+        ("new", "commitment_id"),
     ]:
         first = await get(limit=2)
-        seen, pages = [x[key] for x in first[section]], 1  # type: ignore[attr-defined]
+        seen, pages = [x[key] for x in listed(first, section)], 1  # type: ignore[index]
         cursor = first["cursors"][section]  # type: ignore[index]
         while cursor is not None:
             page = await get(limit=2, section=section, cursor=cursor)
             assert page["section"] == section and page["counts"] == whole["counts"]
-            others = {"decisions", "commitments_made", "carried_forward"} - {section}
-            assert all(page[o] == [] for o in others)
-            seen += [x[key] for x in page[section]]  # type: ignore[attr-defined]
+            others = {"decisions", "commitments_made", "done", "new", "still_open"} - {section}
+            assert all(listed(page, o) == [] for o in others)
+            seen += [x[key] for x in listed(page, section)]  # type: ignore[index]
             cursor, pages = page["cursors"][section], pages + 1  # type: ignore[index]
-        assert seen == [x[key] for x in whole[section]]  # type: ignore[attr-defined]
+        assert seen == [x[key] for x in listed(whole, section)]  # type: ignore[index]
         assert pages == 3
     cursor = (await get(limit=2))["cursors"]["decisions"]  # type: ignore[index]
     for bad in (
         {"cursor": "nope"},
-        {"cursor": cursor, "section": "carried_forward"},
+        {"cursor": cursor, "section": "new"},
         {"limit": 0},
         {"limit": 201},
     ):

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER
 from tests.api.test_meeting_view import a_forum_that_meets
+from tests.clock import Clock
 from tests.decisions import RULED
 from tracker.application.clock import today_in
 from tracker.domain import Agreement, Meeting
@@ -23,9 +24,9 @@ YEAR_9999 = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14)))
 
 
 async def test_meetings_stored_beyond_datetimes_range_leave_every_meeting_view_readable(
-    client: Client, issue: Tokens, repository: Repository
+    client: Client, issue: Tokens, repository: Repository, clock: Clock
 ) -> None:
-    forum, _ = await a_forum_that_meets(repository)
+    forum, _ = await a_forum_that_meets(repository, clock)
     world = forum.world
     assert world.forum is not None
     # Written straight through the repository, as the API once let through.

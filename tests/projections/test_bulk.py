@@ -106,7 +106,9 @@ class GovernedHistory(History):
                         for p in dict.fromkeys(people)
                     ]
                 ),
-                lambda: meeting.record_decision(uuid.uuid4(), "Agreed"),
+                lambda: meeting.record_decision(
+                    uuid.uuid4(), "Agreed", self.rng.choice([None, RULED])
+                ),
                 meeting.finalise_record,
                 lambda: meeting.reopen("correction"),
                 lambda: meeting.cancel("clash"),
@@ -198,9 +200,9 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     projections = [CommitmentViews(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
     assert len(live["commitment_views_v3"]["commitment_changes"]) > 800
-    assert live["governance_views_v1"]["meeting_attendance"]
-    assert live["governance_views_v1"]["purpose_endorsements"]
-    assert live["governance_views_v1"]["meeting_decisions"]
+    assert live["governance_views_v2"]["meeting_attendance"]
+    assert live["governance_views_v2"]["purpose_endorsements"]
+    assert live["governance_views_v2"]["meeting_decisions"]
 
     targets = [(p, await _target(pool, p)) for p in projections]
     assert await build(runner.connect, targets) == [p.name for p in projections]
@@ -385,7 +387,7 @@ async def test_a_projection_whose_bulk_fold_fails_is_replayed_by_the_live_path(
     projections = [BrokenInBulk(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
     targets = [(p, await _target(pool, p)) for p in projections]
-    assert await build(runner.connect, targets) == ["governance_views_v1"]
+    assert await build(runner.connect, targets) == ["governance_views_v2"]
     assert not any((await tables_of(pool, projections[0].schema(2))).values())
     # Emptied with its indexes in place, for the live path to fill.
     indexes = await indexes_of(pool, projections[0].schema(2))
@@ -426,12 +428,12 @@ async def test_a_rebuild_of_several_refuses_when_one_is_already_running(
     runner = runner_for(store, database_url)
     async with pool.acquire() as other:
         await other.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "governance_views_v1"
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "governance_views_v2"
         )
         with pytest.raises(RebuildRunning):
             await rebuild_many(runner, [CommitmentViews(), GovernanceViews()])
         await other.fetchval(
-            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v1"
+            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v2"
         )
     # The lock it took on the first was released: a rebuild of that one alone goes ahead.
     assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v3": 2}

@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 
+from tests.decisions import BOOTSTRAP, RULED
 from tracker.domain import AffiliationSnapshot, Attendance, IllegalTransition, InvalidValue, Meeting
 
 STARTS_AT = datetime(2025, 3, 12, 10, 0, tzinfo=UTC)
@@ -139,6 +140,45 @@ def test_a_decision_is_recorded_once(opened):
 
     with pytest.raises(InvalidValue):
         opened.record_decision(decision, "Adopt it again")
+
+
+def test_a_decision_keeps_the_rule_in_force_it_was_made_under(opened):
+    decision = uuid4()
+
+    opened.record_decision(decision, "Pool the rotas", RULED, rule_in_force=True)
+
+    [recorded] = opened.collect_events()
+    assert (recorded.decision_rule_id, recorded.decision_rule_version) == (
+        RULED.rule_id,
+        RULED.rule_version,
+    )
+    assert opened.decided_under[decision] == RULED
+
+
+def test_a_forum_with_a_rule_in_force_names_it_for_every_decision(opened):
+    for unruled in (None, BOOTSTRAP):
+        with pytest.raises(InvalidValue) as refused:
+            opened.record_decision(uuid4(), "Pool the rotas", unruled, rule_in_force=True)
+        assert refused.value.field == "decision_rule_id"
+    assert opened.collect_events() == []
+
+
+def test_a_forum_with_no_rule_yet_decides_under_none_or_by_bootstrap_consent(opened):
+    plain, consented = uuid4(), uuid4()
+
+    opened.record_decision(plain, "Meet monthly")
+    opened.record_decision(consented, "Adopt consent", BOOTSTRAP)
+
+    assert opened.decided_under == {plain: None, consented: BOOTSTRAP}
+
+
+def test_a_decision_from_before_rules_were_named_is_upcast_under_none():
+    state = {"decision_id": uuid4(), "text": "Pool the rotas"}
+
+    Meeting.DecisionRecorded.upcast_v1_v2(state)
+
+    assert (state["decision_rule"], state["decision_rule_id"], state["present"]) == (None, None, [])
+    assert Meeting.DecisionRecorded.class_version == 2
 
 
 def test_decisions_are_recorded_only_while_open(finalised):

@@ -11,7 +11,7 @@ from tracker.application.ports import Repository
 from tracker.domain import Agreement, Forum, InvalidValue, Meeting, Purpose
 from tracker.domain.agreement import FORUM
 from tracker.domain.decision import by_bootstrap_consent, under_rule
-from tracker.domain.meeting import ATTENDED
+from tracker.domain.meeting import ATTENDED, NAME_THE_RULE
 from tracker.domain.values import FIRST_RULE_ONLY, Decision
 
 
@@ -63,3 +63,20 @@ async def rule_of(repository: Repository, rule_id: UUID) -> tuple[Agreement | No
         return rule, (await repository.read(Purpose, rule.scope_id)).forum_id
     except NotFound:
         return None, None
+
+
+def names_a_basis(basis: DecisionBasis) -> bool:
+    """Whether the basis names a rule, or bootstrap consent, or anyone consenting."""
+    return basis != DecisionBasis()
+
+
+async def meeting_decision(
+    repository: Repository, forum: Forum, basis: DecisionBasis, meeting: Meeting
+) -> Decision | None:
+    """The rule a meeting decided under: the forum's rule in force, named by id, whenever it has
+    one; with none in force, bootstrap consent of every member present, or no rule at all."""
+    if not names_a_basis(basis):
+        if forum.has_decision_rule:
+            raise InvalidValue("decision_rule_id", NAME_THE_RULE)
+        return None
+    return await decision(repository, forum, basis, meeting, not forum.has_decision_rule)

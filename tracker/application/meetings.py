@@ -10,6 +10,7 @@ import msgspec
 
 from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request
+from tracker.application.decisions import DecisionBasis, meeting_decision
 from tracker.application.minutes import AttendanceLine, InvalidItems, ItemError, attendance
 from tracker.application.ports import Saved
 from tracker.application.references import visible_forum
@@ -46,6 +47,7 @@ class RecordDecision(msgspec.Struct, frozen=True, kw_only=True):
     meeting_id: UUID
     decision_id: UUID
     text: str
+    basis: DecisionBasis = DecisionBasis()
 
 
 class MeetingStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,8 +126,14 @@ async def open_meeting(app: Commands, call: Request, command: MeetingStep) -> Sa
 
 
 async def record_decision(app: Commands, call: Request, command: RecordDecision) -> Saved:
-    """A decision, under the id the command gives it."""
-    act: Act = lambda m, _: m.record_decision(command.decision_id, command.text)  # noqa: E731
+    """A decision, under the id the command gives it, naming the forum's rule in force if it
+    has one; whoever the meeting records as attending is kept with it."""
+
+    async def act(meeting: Meeting, forum: Forum) -> None:
+        decided = await meeting_decision(app.repository, forum, command.basis, meeting)
+        c = command
+        meeting.record_decision(c.decision_id, c.text, decided, forum.has_decision_rule)
+
     return await keep_record(app, call, command.meeting_id, "record-decisions", act)
 
 

@@ -14,6 +14,7 @@ from tracker.application import policy, reads
 from tracker.application.clock import Now, today_in
 from tracker.application.commands import Commands, Request, at_version
 from tracker.application.commitments import MakeCommitment, Minuted, minuted_commitment
+from tracker.application.decisions import DecisionBasis, meeting_decision
 from tracker.application.external import owned
 from tracker.application.ports import Repository, Saved
 from tracker.application.references import exists, referenced
@@ -41,10 +42,11 @@ class AttendanceLine(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionLine(msgspec.Struct, frozen=True, kw_only=True):
-    """A decision, under the id it was given."""
+    """A decision, under the id it was given, and the rule it was made under."""
 
     decision_id: UUID
     text: str
+    basis: DecisionBasis = DecisionBasis()
 
 
 class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,9 +160,10 @@ async def minutes_taken(
     present = await attendance(repository, meeting, forum, command.attendance, "attendance", errors)
     if present and not errors:
         meeting.record_attendance(present)
-    for index, decision in enumerate(command.decisions):
+    for index, line in enumerate(command.decisions):
         try:
-            meeting.record_decision(decision.decision_id, decision.text)
+            decided = await meeting_decision(repository, forum, line.basis, meeting)
+            meeting.record_decision(line.decision_id, line.text, decided, forum.has_decision_rule)
         except InvalidValue as error:
             errors.append(_refusal("decisions", index, error))
     attended = _attended(meeting, present)

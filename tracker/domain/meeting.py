@@ -8,10 +8,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from tracker.domain.checks import require_one_of, require_state, require_text
+from tracker.domain.checks import require_decision, require_one_of, require_state, require_text
 from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
-from tracker.domain.values import AffiliationSnapshot
+from tracker.domain.values import AffiliationSnapshot, Decision
 
 SCHEDULED = "scheduled"
 OPEN = "open"
@@ -21,6 +21,7 @@ CANCELLED = "cancelled"
 ATTENDED = "attended"
 APOLOGIES = "apologies"
 PRESENCES = frozenset({ATTENDED, APOLOGIES})
+NAME_THE_RULE = "must name the forum's decision rule in force"
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,30 @@ class Meeting(Aggregate):
         """The meeting began."""
 
     class DecisionRecorded(Aggregate.Event):
-        """The meeting made a decision."""
+        """The meeting made a decision, under a decision rule of the forum in force if it had
+        one (or by bootstrap consent, or, in a forum with no rule yet, under none)."""
+
+        # v1 events named no rule.
+        class_version = 2
 
         decision_id: UUID
         text: str
+        decision_rule: str | None
+        decision_rule_id: UUID | None
+        decision_rule_version: int | None
+        present: tuple[UUID, ...]
+        consented_by: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A v1 decision named no rule and recorded no one present."""
+            state.update(
+                decision_rule=None,
+                decision_rule_id=None,
+                decision_rule_version=None,
+                present=[],
+                consented_by=[],
+            )
 
     class RecordFinalised(Aggregate.Event):
         """The record was finalised at a new version."""
@@ -107,6 +128,7 @@ class Meeting(Aggregate):
         self.invited: set[UUID] = set()
         self.attendance: dict[UUID, Attendance] = {}
         self.decisions: dict[UUID, str] = {}
+        self.decided_under: dict[UUID, Decision | None] = {}
         self.record_version = 0
 
     def invite(self, leader_ids: Sequence[UUID]) -> None:
@@ -133,13 +155,33 @@ class Meeting(Aggregate):
         require_state("open", self.status, SCHEDULED)
         self._opened()
 
-    def record_decision(self, decision_id: UUID, text: str) -> None:
-        """Record a decision made in the meeting."""
+    def record_decision(
+        self,
+        decision_id: UUID,
+        text: str,
+        decision: Decision | None = None,
+        rule_in_force: bool = False,
+    ) -> None:
+        """Record a decision made in the meeting: under the forum's rule in force, if it has one
+        (the application says whether it does and that the rule named is in force)."""
         require_state("record_decision", self.status, OPEN)
         require_text("text", text)
         if decision_id in self.decisions:
             raise InvalidValue("decision_id", "already recorded")
-        self._decision_recorded(decision_id=decision_id, text=text)
+        if decision is not None:
+            require_decision(decision)
+        if rule_in_force and (decision is None or decision.rule_id is None):
+            raise InvalidValue("decision_rule_id", NAME_THE_RULE)
+        d = decision or Decision("")
+        self._decision_recorded(
+            decision_id=decision_id,
+            text=text,
+            decision_rule=d.rule or None,
+            decision_rule_id=d.rule_id,
+            decision_rule_version=d.rule_version,
+            present=d.present,
+            consented_by=d.consented_by,
+        )
 
     def finalise_record(self) -> None:
         """Finalise the record as its next version."""
@@ -171,8 +213,28 @@ class Meeting(Aggregate):
         self.status = OPEN
 
     @event(DecisionRecorded)
-    def _decision_recorded(self, decision_id: UUID, text: str) -> None:
+    def _decision_recorded(
+        self,
+        decision_id: UUID,
+        text: str,
+        decision_rule: str | None,
+        decision_rule_id: UUID | None,
+        decision_rule_version: int | None,
+        present: tuple[UUID, ...],
+        consented_by: tuple[UUID, ...],
+    ) -> None:
         self.decisions[decision_id] = text
+        self.decided_under[decision_id] = (
+            None
+            if decision_rule is None
+            else Decision(
+                decision_rule,
+                decision_rule_id,
+                decision_rule_version,
+                tuple(present),
+                tuple(consented_by),
+            )
+        )
 
     @event(RecordFinalised)
     def _record_finalised(self, record_version: int) -> None:

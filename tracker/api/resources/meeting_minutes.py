@@ -53,7 +53,9 @@ def attendance_of(body: AttendanceBody | Minutes) -> tuple[AttendanceLine, ...]:
 def _minutes(call: Request, meeting_id: UUID, body: Minutes) -> TakeMinutes:
     """The minutes as a command, every new decision and commitment with its id."""
     decisions = tuple(
-        DecisionLine(decision_id=d.decision_id or item_id(call, "decisions", i), text=d.text)
+        DecisionLine(
+            decision_id=d.decision_id or item_id(call, "decisions", i), text=d.text, basis=d.basis()
+        )
         for i, d in enumerate(body.decisions)
     )
     commitments = tuple(

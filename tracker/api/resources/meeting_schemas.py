@@ -14,6 +14,7 @@ from tracker.api.schemas import (
     Command,
     Creation,
     Day,
+    DecisionView,
     ExternalId,
     Ids,
     Moment,
@@ -22,6 +23,7 @@ from tracker.api.schemas import (
     Text,
 )
 from tracker.application import bounds
+from tracker.application.decisions import DecisionBasis
 from tracker.application.ports import Saved
 from tracker.domain import Attendance, Meeting
 
@@ -67,10 +69,27 @@ class AttendanceBody(Command, frozen=True, kw_only=True):
 
 
 class Decision(Command, frozen=True, kw_only=True):
-    """A decision; give decision_id to name it yourself, or the server assigns one."""
+    """A decision; give decision_id to name it yourself, or the server assigns one.
+
+    A forum with a decision rule in force names it by `decision_rule_id` (checked as an
+    adoption's is); without one, a 422 naming `decision_rule_id`. A forum with no rule in force
+    records the decision under none, or by `bootstrap: "consent"` with `consented_by` naming
+    every member the meeting records as present. Whoever the meeting records as attending is
+    kept with the decision as `present`."""
 
     decision_id: UUID | None = None
     text: Text
+    decision_rule_id: UUID | None = None
+    bootstrap: Literal["consent"] | None = None
+    consented_by: Ids | None = None
+
+    def basis(self) -> DecisionBasis:
+        """The decision's basis, as the use cases take it."""
+        return DecisionBasis(
+            decision_rule_id=self.decision_rule_id,
+            bootstrap=self.bootstrap,
+            consented_by=tuple(self.consented_by or ()),
+        )
 
 
 class MinutesCommitment(Command, frozen=True, kw_only=True):
@@ -166,10 +185,12 @@ class AttendeeState(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionState(msgspec.Struct, frozen=True, kw_only=True):
-    """A decision as recorded."""
+    """A decision as recorded, and the rule it was made under (null: none named, in a forum
+    with no decision rule in force then, or recorded before decisions named their rule)."""
 
     decision_id: UUID
     text: str
+    decision: DecisionView | None = None
 
 
 class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
@@ -212,7 +233,7 @@ class MeetingState(msgspec.Struct, frozen=True, kw_only=True):
             ],
             attendance_total=len(m.attendance),
             decisions=[
-                DecisionState(decision_id=d, text=t)
+                DecisionState(decision_id=d, text=t, decision=DecisionView.of(m.decided_under[d]))
                 for d, t in islice(m.decisions.items(), bounds.DECISIONS)
             ],
             decisions_total=len(m.decisions),

@@ -1,4 +1,4 @@
-"""The meeting view: attendance, decisions, commitments made and carried forward."""
+"""The meeting view: attendance, decisions, commitments made, and changes since the last."""
 
 from __future__ import annotations
 
@@ -25,25 +25,47 @@ from tracker.api.time_travel import ViewsDep
 from tracker.application import bounds
 from tracker.domain import Meeting
 
-Section = Literal["decisions", "commitments_made", "carried_forward"]
+Section = Literal[
+    "decisions",
+    "commitments_made",
+    "done",
+    "changed_terms",
+    "handed_over",
+    "no_longer_pursued",
+    "new",
+    "still_open",
+    "overdue",
+]
 DESCRIPTION = f"""\
 Attendees grouped by the organisation recorded at the meeting ("unaffiliated" when none),
-apologies, decisions, commitments made there, and the open commitments from the forum's
-previous (not cancelled) meeting with the changes on them since it began.
+apologies, decisions, commitments made there, and `since_previous`: what changed since the
+forum's previous (not cancelled) meeting.
 
-**A page of each list**: `decisions` (in the order recorded), `commitments_made` and
-`carried_forward` (oldest first, then by id) list at most `limit` entries each (default
-{PAGE}, at most {MAX_PAGE}); `counts` holds how many each has in full, and `cursors` the cursor
-of each one's next page (null on its last). Pass one back as `cursor` (with `section` set to
-its list, or without `section`) for that list's next page: then only that list is filled, the
-other two are empty with null cursors, and the rest of the view is as on the first page. A
-cursor this API did not hand out, or one of another list than `section`, is a 422 naming
-`cursor`.
+**Since the previous meeting.** The window runs from the previous meeting's start to this
+meeting's start (for a first meeting, everything before it began), by when events were
+recorded. It looks at commitments made before this meeting began, in the forum or citing one
+of the forum's purposes, and not made at this meeting. Each is in one group, the first that
+fits, judged by its state when this meeting began: `done` (completed or acknowledged, with a
+change in the window), `no_longer_pursued` (released, declined, withdrawn or cancelled, with a
+change in the window), and of those still open: `overdue` (due before the meeting's date in
+the forum's time zone), `handed_over` (taken over in the window), `changed_terms`
+(renegotiated, or a counter-offer agreed, in the window), `new` (made in the window) and
+`still_open`.
+A commitment finished before the window and untouched in it is not listed. Each entry is the
+commitment as it is now, with `changes`: every change it had in the window, oldest first.
+
+**A page of each list**: `decisions` (in the order recorded), `commitments_made` and each
+group (oldest first, then by id) list at most `limit` entries each (default {PAGE}, at most
+{MAX_PAGE}); `counts` holds how many each has in full, and `cursors` the cursor of each one's
+next page (null on its last). Pass one back as `cursor` (with `section` set to its list, or
+without `section`) for that list's next page: then only that list is filled, the others are
+empty with null cursors, and the rest of the view is as on the first page. A cursor this API
+did not hand out, or one of another list than `section`, is a 422 naming `cursor`.
 
 **Bounded lists**: `attendees` (over all groups) and `apologies` list at most
 {bounds.ATTENDANCE} leaders each, by leader id, and `attendees_total` and `apologies_total`
 count them in full (all of them: the meeting's stream, `/streams/{{meeting_id}}/events`). Each
-carried commitment's `changes` are its latest {bounds.CHANGES}, oldest first, and
+entry's `changes` are its latest {bounds.CHANGES}, oldest first, and
 `changes_total` counts them (all of them: `/commitments/{{commitment_id}}/history`).
 """
 
@@ -57,7 +79,7 @@ class MeetingViewController(Controller):
     @get(
         "/{meeting_id:uuid}/view",
         operation_id="getMeetingView",
-        summary="View a meeting: attendees, apologies, decisions, commitments, carried forward",
+        summary="View a meeting: attendees, decisions, commitments, changes since the last",
         description=DESCRIPTION + ACCESS,
         responses=VIEW_ERRORS | {422: COMMAND_ERRORS[422]},
     )

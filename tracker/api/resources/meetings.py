@@ -130,7 +130,7 @@ class MeetingController(Controller):
     @post_command(
         "/{meeting_id:uuid}/decisions",
         operation_id="recordMeetingDecision",
-        summary="Record a decision of an open meeting",
+        summary="Record a decision of an open meeting, under the forum's rule in force",
     )
     async def record_decision(
         self,
@@ -139,10 +139,14 @@ class MeetingController(Controller):
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
-        """Without a decision_id the server assigns one; GET the meeting to see it."""
+        """Without a decision_id the server assigns one; GET the meeting to see it. A forum with
+        a decision rule in force names it by `decision_rule_id` (an adopted, not rescinded,
+        forum-scoped decision-rule agreement of the forum); a missing one, or one not in force,
+        is a 422 naming `decision_rule_id`. A forum with no rule in force records the decision
+        under none, or by bootstrap consent of every member present."""
         decision_id = data.decision_id or item_id(call, "decisions", 0)
         command = meetings.RecordDecision(
-            meeting_id=meeting_id, decision_id=decision_id, text=data.text
+            meeting_id=meeting_id, decision_id=decision_id, text=data.text, basis=data.basis()
         )
         return recorded(await meetings.record_decision(commands, call, command), meeting_id)
 
