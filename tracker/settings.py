@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # replay slot before it is answered 503 busy.
     as_of_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
     as_of_wait_seconds: Annotated[float, Meta(gt=0, le=600)] = 5.0
+    # Replay as_of views in a child process, so the server's event loop answers other requests
+    # while the log is folded (off: on the event loop, between slices of 200 events).
+    as_of_apart: bool = True
     # Live view reads one token may have in flight in a process before more are answered 429.
     view_reads_per_token: Annotated[int, Meta(ge=1, le=10_000)] = 16
 

@@ -59,8 +59,10 @@ REPLAY_QUERY = "AND recorded_at <= $3"
 Opened = Callable[[ViewLimits], Any]
 
 
-def views_app(pool: asyncpg.Pool, repository: Repository, limits: ViewLimits) -> Litestar:
-    """The view controllers with create_app's wiring and the given limits."""
+def views_app(
+    pool: asyncpg.Pool, repository: Repository, limits: ViewLimits, replay_url: str | None = None
+) -> Litestar:
+    """The view controllers with create_app's wiring, the given limits and replays."""
     state = State(
         {
             "pool": pool,
@@ -70,6 +72,7 @@ def views_app(pool: asyncpg.Pool, repository: Repository, limits: ViewLimits) ->
             "view_cache": ViewCache(pool),
             "now": Clock(),
             "admissions": Admissions(limits),
+            "replay_url": replay_url,
         }
     )
     return Litestar(
@@ -96,8 +99,8 @@ def views_app(pool: asyncpg.Pool, repository: Repository, limits: ViewLimits) ->
 class Partnership:
     """A forum of three with a meeting and a commitment, an outsider, and clients to read it."""
 
-    def __init__(self, pool: asyncpg.Pool, repository: Repository, world: World) -> None:
-        self.pool, self.repository, self.world = pool, repository, world
+    def __init__(self, pool: asyncpg.Pool, repository: Repository, world: World, url: str) -> None:
+        self.pool, self.repository, self.world, self.url = pool, repository, world, url
         self.tokens = Tokens(pool)
         self.meeting: Meeting | None = None
         self.admissions = Admissions(ViewLimits())
@@ -117,10 +120,13 @@ class Partnership:
         return f"/leaders/{self.world.id(name)}/commitments"
 
     @asynccontextmanager
-    async def client(self, limits: ViewLimits) -> AsyncIterator[httpx.AsyncClient]:
+    async def client(
+        self, limits: ViewLimits, apart: bool = False
+    ) -> AsyncIterator[httpx.AsyncClient]:
         """A client of the views on this test's event loop, so the test can hold what they
-        wait for (the replay slot, a lock) and see how they wait."""
-        app = views_app(self.pool, self.repository, limits)
+        wait for (the replay slot, a lock) and see how they wait; apart, replays run in a
+        child process."""
+        app = views_app(self.pool, self.repository, limits, self.url if apart else None)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             self.admissions = app.state.admissions
@@ -134,7 +140,7 @@ async def partnership(
     world = await seed_world(repository)
     assert world.forum is not None and world.purpose is not None
     amina = world.id("amina")
-    p = Partnership(pool, repository, world)
+    p = Partnership(pool, repository, world, database_url)
     p.meeting = Meeting.schedule(
         uuid.uuid4(), world.forum.id, "December", datetime(2026, 12, 1, 18, tzinfo=UTC)
     )

@@ -31,6 +31,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_VIEW_TIMEOUT_SECONDS": "2.5",
         "TRACKER_AS_OF_TIMEOUT_SECONDS": "120",
         "TRACKER_AS_OF_WAIT_SECONDS": "0.5",
+        "TRACKER_AS_OF_APART": "off",
         "TRACKER_VIEW_READS_PER_TOKEN": "4",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
@@ -53,6 +54,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         view_timeout_seconds=2.5,
         as_of_timeout_seconds=120.0,
         as_of_wait_seconds=0.5,
+        as_of_apart=False,
         view_reads_per_token=4,
     )
 

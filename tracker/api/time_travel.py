@@ -67,7 +67,11 @@ class ViewReader:
         with admissions.replays.admitted(token):
             try:
                 async with views_as_of(
-                    self.state.pool, as_of, wait=limits.as_of_wait, time_limit=limits.as_of_timeout
+                    self.state.pool,
+                    as_of,
+                    wait=limits.as_of_wait,
+                    time_limit=limits.as_of_timeout,
+                    apart=self.state.get("replay_url"),
                 ) as past:
                     yield past
             except ReplayBusy:

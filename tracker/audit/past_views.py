@@ -20,6 +20,7 @@ from projections.runner import DROP_SCHEMA, SEARCH_PATH
 from tracker.application.clock import Now
 from tracker.audit.as_of import AsOf, Cut, resolve
 from tracker.audit.replay import replay
+from tracker.audit.replay_apart import replay_apart
 from tracker.audit.scratch import create_tables, drop_stale, scratch_name
 from tracker.database import Connection
 from tracker.eventstore.past import horizon
@@ -85,12 +86,15 @@ async def views_as_of(
     batch_size: int = BATCH,
     wait: float | None = None,
     time_limit: float | None = None,
+    apart: str | None = None,
 ) -> AsyncIterator[Views]:
     """The projections' tables rebuilt up to as_of, readable through the yielded Views.
 
     With wait, ReplayBusy if the process's replay slot is not free within that many seconds;
     with time_limit, TimeoutError (its query cancelled, its schema dropped) if the replay and the
-    reads of the yielded views take longer than that from when the slot was taken.
+    reads of the yielded views take longer than that from when the slot was taken. With apart,
+    a database URL, the replay runs in a child process connecting there (registered projections
+    only).
     """
     # No transaction stays open while the log is replayed: its id would hold back the horizon
     # every live reader stops at, and the live views would stand still for as long. Rows go in
@@ -106,7 +110,10 @@ async def views_as_of(
                 # by then count, so an answer never includes a write still in flight.
                 below = await horizon(conn)
                 await create_tables(conn, wanted, schema)
-                await replay(conn, wanted, schema, cut, below, batch_size)
+                if apart is None:
+                    await replay(conn, wanted, schema, cut, below, batch_size)
+                else:
+                    await replay_apart(conn, apart, wanted, schema, cut, below, batch_size)
                 async with conn.transaction(readonly=True):
                     await conn.execute(SEARCH_PATH, f"{schema}, public")
                     moment = cut.moment
