@@ -143,7 +143,9 @@ class Story:
 
 
 @pytest.fixture
-async def story(repository: Repository, pool: asyncpg.Pool) -> Story:
+async def story(
+    repository: Repository, pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> Story:
     world = await seed_world(repository)
     s = Story(repository, world, Tokens(pool))
     s.outsider = Leader.register(uuid.uuid4(), "Olu", "olu@example.org")
@@ -170,6 +172,9 @@ async def story(repository: Repository, pool: asyncpg.Pool) -> Story:
     s.c.comment(ben, "Thanks, noted")
     await s.save(s.c, context=recorder)
     await settled(repository.store.pool)
+    # Actors' names come from the views: the story is read once they hold it.
+    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(database_url))
+    await runner.run_until_caught_up()
     return s
 
 
@@ -441,11 +446,8 @@ async def test_leaders_read_the_streams_of_forums_they_can_see(
 
 
 async def test_history_tells_each_change_with_who_when_and_before_and_after(
-    client: Client, story: Story, pool: asyncpg.Pool, store: EventStore, database_url: str
+    client: Client, story: Story, pool: asyncpg.Pool
 ) -> None:
-    # Actors' names come from the views: read once they hold the story.
-    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(database_url))
-    await runner.run_until_caught_up()
     response = await client.get(
         f"/commitments/{story.c.id}/history", headers=await story.headers("leader", "chloe")
     )
