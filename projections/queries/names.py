@@ -53,9 +53,9 @@ def role_in(leader: str, organisation: str) -> str:
 
 def names_json(c: str = "c") -> str:
     """A JSON object (text) of CommitmentNames for the commitments row aliased c."""
-    # Scalar lookups by primary key, run only for the rows a page lists.
-    return f"""json_build_object(
-    'owner_name', {leader_name(f"{c}.owner_id")},
+    # One subquery per row listed, its lookups by primary key; only a page's rows run it.
+    return f"""(SELECT json_build_object(
+    'owner_name', o.name,
     'owner_organisation_name', {organisation_name(f"{c}.owner_organisation_id")},
     'owner_role', {role_in(f"{c}.owner_id", f"{c}.owner_organisation_id")},
     'requester_name', {leader_name(f"{c}.requester_id")},
@@ -64,9 +64,11 @@ def names_json(c: str = "c") -> str:
             'purpose_id', x.id, 'statement', p.statement) ORDER BY x.n), '[]')
         FROM jsonb_array_elements_text({c}.purpose_ids) WITH ORDINALITY x(id, n)
         LEFT JOIN purposes p ON p.purpose_id = x.id::uuid),
-    'meeting_title', (SELECT m.title FROM meetings m WHERE m.meeting_id = {c}.meeting_id),
-    'meeting_starts_at', (SELECT {utc("m.starts_at")} FROM meetings m
-        WHERE m.meeting_id = {c}.meeting_id))::text"""
+    'meeting_title', m.title,
+    'meeting_starts_at', {utc("m.starts_at")})::text
+    FROM (SELECT) one
+    LEFT JOIN leader_organisations o ON o.leader_id = {c}.owner_id
+    LEFT JOIN meetings m ON m.meeting_id = {c}.meeting_id)"""
 
 
 def spliced(names: str | None) -> str:
