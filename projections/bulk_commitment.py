@@ -1,4 +1,4 @@
-"""commitment_views_v3 built from scratch: the commitment fold over the whole log in memory."""
+"""commitment_views_v4 built from scratch: the commitment fold over the whole log in memory."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class _Fold(CommitmentFold):
 class CommitmentBulk(BulkFold):
     """Every forum, leader and commitment row in memory; change rows written page by page."""
 
-    streams = ("forum", "leader", "commitment")
+    streams = ("forum", "leader", "organisation", "commitment")
     copies_times = True
     # From the commitments rows once written, by the live path's own statement.
     derived: ClassVar[dict[str, str]] = {"purpose_commitments": LINK_ALL}
@@ -81,6 +81,7 @@ class CommitmentBulk(BulkFold):
     async def write(self, conn: Connection) -> None:
         await self.table["forums"].copy(conn, self.fold.forums.values())
         await self.table["leader_organisations"].copy(conn, self.fold.leaders.values())
+        await self.table["organisations"].copy(conn, self.fold.organisations.values())
         # Each row gains its item on the way out: kept in the rows, it would cost the memory of
         # another copy of every commitment.
         await self.table["commitments"].copy(

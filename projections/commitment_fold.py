@@ -20,7 +20,13 @@ Row = dict[str, Any]
 
 OPEN = ("proposed", "active")
 FINISHED = ("completed", "acknowledged", "released", "cancelled", "declined", "withdrawn")
-LEADER_EVENTS = ("leader.registered", "leader.affiliation_recorded", "leader.affiliation_ended")
+LEADER_EVENTS = (
+    "leader.registered",
+    "leader.details_corrected",
+    "leader.affiliation_recorded",
+    "leader.affiliation_ended",
+)
+ORGANISATION_EVENTS = ("organisation.registered", "organisation.renamed")
 # The columns of a commitment_changes row, in the order both writers send them.
 CHANGE_COLUMNS = (
     "commitment_id",
@@ -251,6 +257,7 @@ class CommitmentFold:
 
     forums: dict[str, Row] = field(default_factory=dict)
     leaders: dict[str, Row] = field(default_factory=dict)
+    organisations: dict[str, Row] = field(default_factory=dict)
     commitments: dict[str, Row] = field(default_factory=dict)
     changes: list[Any] = field(default_factory=list)
     dirty: set[tuple[str, str]] = field(default_factory=set)
@@ -262,6 +269,11 @@ class CommitmentFold:
             self._forum(event)
         elif stream == "leader" and kind in LEADER_EVENTS:
             self._leader(event)
+        elif stream == "organisation" and kind in ORGANISATION_EVENTS:
+            # The name the views show beside the id; a rename shows everywhere at once.
+            key = str(event.stream_id)
+            self.organisations[key] = {"organisation_id": key, "name": event.payload["name"]}
+            self.dirty.add(("organisation", key))
         elif stream == "commitment":
             self._commitment(event)
 
@@ -294,10 +306,13 @@ class CommitmentFold:
 
     def _leader(self, event: RecordedEvent) -> None:
         key, p = str(event.stream_id), event.payload
-        empty: Row = {"leader_id": key, "organisation_id": None, "affiliations": []}
+        empty: Row = {"leader_id": key, "name": "", "organisation_id": None, "title": None}
+        empty["affiliations"] = []
         leader = self.leaders.setdefault(key, empty)
         held = leader["affiliations"]
-        if event.type == "leader.affiliation_recorded":
+        if event.type in ("leader.registered", "leader.details_corrected"):
+            leader["name"] = p["name"]
+        elif event.type == "leader.affiliation_recorded":
             held = [*held, [p["organisation_id"], p["title"], p["from_on"], None]]
         elif event.type == "leader.affiliation_ended":
             held = ended(held, p["organisation_id"], p.get("title"), p["to_on"])
@@ -305,6 +320,7 @@ class CommitmentFold:
         # The organisation shown is the newest current role's.
         current = [a for a in held if a[3] is None]
         leader["organisation_id"] = current[-1][0] if current else None
+        leader["title"] = current[-1][1] if current else None
         self.dirty.add(("leader", key))
 
     def organisation_of(self, leader_id: str | None, day: str) -> str | None:
@@ -346,5 +362,10 @@ class CommitmentFold:
 
     def touched(self, kind: str) -> list[Row]:
         """The rows of one kind that events changed."""
-        table = {"forum": self.forums, "leader": self.leaders, "commitment": self.commitments}[kind]
+        table = {
+            "forum": self.forums,
+            "leader": self.leaders,
+            "organisation": self.organisations,
+            "commitment": self.commitments,
+        }[kind]
         return [table[key] for k, key in self.dirty if k == kind]

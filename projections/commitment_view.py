@@ -1,4 +1,4 @@
-"""commitment_views_v3: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v4: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -25,11 +25,18 @@ CREATE TABLE forums (
 CREATE INDEX forums_members ON forums USING gin (members jsonb_path_ops);
 CREATE TABLE leader_organisations (
     leader_id       uuid PRIMARY KEY,
+    name            text NOT NULL,  -- as registered or last corrected
     organisation_id uuid,
+    title           text,           -- the role held with organisation_id
     -- [organisation_id, title, from_on, to_on] per role, oldest first: a leader may hold
     -- several, even with one organisation. The organisation shown is the newest current role's;
     -- a commitment counts under the owner's organisation on the day it was made.
     affiliations    jsonb NOT NULL
+);
+-- Organisations' current names, shown beside their ids.
+CREATE TABLE organisations (
+    organisation_id uuid PRIMARY KEY,
+    name            text NOT NULL
 );
 CREATE TABLE commitments (
     commitment_id         uuid PRIMARY KEY,
@@ -103,6 +110,9 @@ CREATE TABLE commitment_changes (
 # Rows travel as one JSON array per table: one statement per table per batch.
 LOAD_FORUMS = "SELECT to_jsonb(f) FROM forums f WHERE forum_id = ANY($1::uuid[])"
 LOAD_LEADERS = "SELECT to_jsonb(l) FROM leader_organisations l WHERE leader_id = ANY($1::uuid[])"
+LOAD_ORGANISATIONS = (
+    "SELECT to_jsonb(o) FROM organisations o WHERE organisation_id = ANY($1::uuid[])"
+)
 LOAD_COMMITMENTS = "SELECT to_jsonb(c) FROM commitments c WHERE commitment_id = ANY($1::uuid[])"
 SAVE_FORUMS = """
 INSERT INTO forums SELECT * FROM jsonb_populate_recordset(NULL::forums, $1::jsonb)
@@ -114,7 +124,12 @@ SAVE_LEADERS = """
 INSERT INTO leader_organisations
 SELECT * FROM jsonb_populate_recordset(NULL::leader_organisations, $1::jsonb)
 ON CONFLICT (leader_id) DO UPDATE SET
-    organisation_id = EXCLUDED.organisation_id, affiliations = EXCLUDED.affiliations
+    name = EXCLUDED.name, organisation_id = EXCLUDED.organisation_id, title = EXCLUDED.title,
+    affiliations = EXCLUDED.affiliations
+"""
+SAVE_ORGANISATIONS = """
+INSERT INTO organisations SELECT * FROM jsonb_populate_recordset(NULL::organisations, $1::jsonb)
+ON CONFLICT (organisation_id) DO UPDATE SET name = EXCLUDED.name
 """
 SAVE_COMMITMENTS = """
 INSERT INTO commitments SELECT * FROM jsonb_populate_recordset(NULL::commitments, $1::jsonb)
@@ -133,11 +148,12 @@ ON CONFLICT (commitment_id) DO UPDATE SET
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v3"
+    name = "commitment_views_v4"
     ddl = DDL
     tables = (
         "forums",
         "leader_organisations",
+        "organisations",
         "commitments",
         "purpose_commitments",
         "commitment_changes",
@@ -150,10 +166,12 @@ class CommitmentViews(Projection):
     async def apply(self, conn: Connection, events: Sequence[RecordedEvent]) -> None:
         """Load the rows the batch touches, fold the batch, write the changed rows back."""
         fold = CommitmentFold()
-        forums, leaders, commitments = set(), set(), set()
+        forums, leaders, organisations, commitments = set(), set(), set(), set()
         for e in events:
             if e.stream_type == "forum":
                 forums.add(e.stream_id)
+            elif e.stream_type == "organisation":
+                organisations.add(e.stream_id)
             elif e.stream_type == "leader":
                 leaders.add(e.stream_id)
             elif e.stream_type == "commitment":
@@ -163,11 +181,13 @@ class CommitmentViews(Projection):
                         leaders.add(e.payload[who])
         await _load(conn, LOAD_FORUMS, forums, fold.forums, "forum_id")
         await _load(conn, LOAD_LEADERS, leaders, fold.leaders, "leader_id")
+        await _load(conn, LOAD_ORGANISATIONS, organisations, fold.organisations, "organisation_id")
         await _load(conn, LOAD_COMMITMENTS, commitments, fold.commitments, "commitment_id")
         for e in events:
             fold.apply(e)
         await _save(conn, SAVE_FORUMS, fold.touched("forum"))
         await _save(conn, SAVE_LEADERS, fold.touched("leader"))
+        await _save(conn, SAVE_ORGANISATIONS, fold.touched("organisation"))
         touched = fold.touched("commitment")
         for row in touched:
             row["item"] = render_item(row)

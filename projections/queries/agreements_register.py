@@ -11,6 +11,7 @@ import msgspec
 
 from projections.queries import paging
 from projections.queries.meeting_view import MeetingRef
+from projections.queries.names import leader_name
 from projections.queries.paging import PAGE
 from projections.queries.sql import readable
 from tracker.application.bounds import AMENDMENTS
@@ -39,6 +40,8 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     status: str
     decision_rule: str | None
+    proposed_by: UUID
+    proposed_by_name: str | None
     proposed_at: datetime
     adopted_at: datetime | None
     adopted_meeting_id: UUID | None
@@ -54,6 +57,7 @@ class AgreementsRegister(msgspec.Struct, frozen=True, kw_only=True):
     proposed; `total` counts them all, next_cursor is null on the last page."""
 
     forum_id: UUID
+    forum_name: str | None
     include: str
     total: int
     limit: int
@@ -75,12 +79,13 @@ AFTER = (
 # total and the page come from one statement, so they agree; a page past the last is one row of
 # the total alone.
 REGISTER = f"""
-SELECT t.total, r.*
-FROM (SELECT count(*) AS total FROM agreements a
-      WHERE a.forum_id = $1 AND ($2 OR a.status = 'adopted')) t
+SELECT t.total, t.forum_name, r.*
+FROM (SELECT count(*) AS total, (SELECT f.name FROM forums f WHERE f.forum_id = $1) AS forum_name
+      FROM agreements a WHERE a.forum_id = $1 AND ($2 OR a.status = 'adopted')) t
 LEFT JOIN LATERAL (
     SELECT a.agreement_id, a.scope, a.scope_id, p.statement AS purpose_statement, a.kind,
-           a.title, a.text, a.status, a.decision_rule, a.proposed_at, a.adopted_at,
+           a.title, a.text, a.status, a.decision_rule, a.proposed_by,
+           {leader_name("a.proposed_by")} AS proposed_by_name, a.proposed_at, a.adopted_at,
            a.adopted_meeting_id, a.rescinded_at, a.rescinded_reason,
            (SELECT coalesce(jsonb_agg(x.value ORDER BY x.n), '[]')
             FROM (SELECT * FROM jsonb_array_elements(a.amendments) WITH ORDINALITY x(value, n)
@@ -130,6 +135,7 @@ async def agreements_register(
         next_cursor = paging.encode([last[name] for name in names])
     return AgreementsRegister(
         forum_id=forum_id,
+        forum_name=found[0]["forum_name"],
         include=include,
         total=total,
         limit=limit,
@@ -141,7 +147,7 @@ async def agreements_register(
 def entry(row: Any) -> RegisterEntry:
     """One register line, with the adoption meeting when the view knows it."""
     values = dict(row)
-    del values["total"]
+    del values["total"], values["forum_name"]
     title, starts_at = values.pop("meeting_title"), values.pop("meeting_starts_at")
     meeting = None
     if title is not None:

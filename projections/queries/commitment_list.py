@@ -10,6 +10,7 @@ import msgspec
 
 from projections.commitment_fold import FINISHED, OPEN
 from projections.queries import paging
+from projections.queries.names import CommitmentNames, names_json, spliced
 from projections.queries.sql import DEFAULT_TIMEZONE, Args, Scope, scope_predicate
 from tracker.domain import InvalidValue
 
@@ -25,8 +26,12 @@ class TermsItem(msgspec.Struct, frozen=True, kw_only=True):
     due_on: date | None
 
 
-class CommitmentItem(msgspec.Struct, frozen=True, kw_only=True):
+class CommitmentItem(CommitmentNames, frozen=True, kw_only=True):
     """A commitment as the views list it; `overdue` is computed when queried, never stored.
+
+    Beside each id stands its current display name (owner_name, forum_name, purposes'
+    statements, meeting_title...), looked up when read; `owner_role` is the owner's role with
+    `owner_organisation_id`, the organisation they worked for when it was made.
 
     `asked_for` holds the terms first recorded (what the requester asked for, or what the
     owner first promised); `agreed` the terms agreed when it became active (a counter-offer,
@@ -90,7 +95,7 @@ OVERDUE = f"""(c.status IN ('proposed', 'active') AND c.due_on <
 # and what only the moment decides (overdue, in its forum's time zone) and its forum's name.
 LIST = """
 SELECT c.item, to_json(f.name)::text AS forum_name, coalesce({overdue}, false) AS overdue,
-       c.created_at, c.commitment_id
+       {names} AS names, c.created_at, c.commitment_id
 FROM commitments c LEFT JOIN forums f ON f.forum_id = c.forum_id
 WHERE {where}
 ORDER BY c.created_at, c.commitment_id
@@ -151,11 +156,15 @@ async def list_commitments(
     if cursor is not None:
         created_at, commitment_id = decode_cursor(cursor)
         where.append(AFTER.format(args.add(created_at), args.add(commitment_id)))
-    sql = LIST.format(where=" AND ".join(where), limit=int(limit), overdue=OVERDUE)
+    sql = LIST.format(
+        where=" AND ".join(where), limit=int(limit), overdue=OVERDUE, names=names_json()
+    )
     rows = await pool.fetch(sql, *args.values)
     page = rows[:limit]
-    next_cursor = encode_cursor(*page[-1][3:]) if len(rows) > limit else None
-    items = ",".join(completed(item, name, overdue) for item, name, overdue, *_ in page)
+    next_cursor = encode_cursor(*page[-1][4:]) if len(rows) > limit else None
+    items = ",".join(
+        completed(item, name, overdue, spliced(names)) for item, name, overdue, names, *_ in page
+    )
     wire = PageWire(
         items=msgspec.Raw(f"[{items}]".encode()), next_cursor=next_cursor, evaluated_at=moment
     )

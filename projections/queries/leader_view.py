@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from projections.commitment_view import CommitmentViews
+from projections.governance_view import GovernanceViews
 from projections.queries import paging
 from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import completed
@@ -30,13 +31,16 @@ from projections.queries.leader_view_structs import (
     LeaderRest,
     Options,
 )
+from projections.queries.names import spliced
 from projections.queries.sql import Args, Scope, scope_predicate
 from tracker.domain import InvalidValue
 
 __all__ = ["GROUPS", "READS", "LeaderCommitments", "LeaderItem", "Options", "leader_view"]
 
 MICROSECOND = timedelta(microseconds=1)  # PostgreSQL's time resolution
-READS = (CommitmentViews.name,)  # the projections whose tables the view reads
+# The projections whose tables the view reads (purposes' statements and meetings' titles are
+# the governance views').
+READS = (CommitmentViews.name, GovernanceViews.name)
 OWNER, REQUESTER = "owner", "requester"
 AWAITS = ("handover", "proposal", "counter_offer", "renegotiation", "acknowledgement")
 AWAITING_JSON = {None: "null"} | {awaiting: f'"{awaiting}"' for awaiting in AWAITS}
@@ -146,6 +150,7 @@ def render(moment: datetime, options: Options, rows: list[asyncpg.Record]) -> Fr
                 changes_at = earliest(changes_at, finished + window + MICROSECOND)
         elif row["k"] <= options.limit:
             more = f',"role":"{row["role"]}","awaiting":{AWAITING_JSON[row["awaiting"]]}'
+            more += spliced(row["names"])
             items[name].append(completed(row["item"], row["forum_name"], row["overdue"], more))
             if row["k"] == options.limit:
                 last = row

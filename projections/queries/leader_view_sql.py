@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.queries.names import names_json
 from projections.queries.sql import DEFAULT_TIMEZONE, OPEN_SQL
 
 
@@ -27,6 +28,8 @@ ORDER = (
     "coalesce(m.due_on, 'infinity'::date), m.created_at, m.commitment_id"
 )
 
+# The listed rows' names; braces doubled, as the statement is formatted again with its filters.
+NAMES = names_json().replace("{", "{{").replace("}", "}}")
 # $1 the leader, $2 the start of the finished window, $3 due-soon days, $4 the moment the view
 # is evaluated at, $5 the groups to list, $6 the page size; filters and the cursor follow.
 #
@@ -72,19 +75,20 @@ SELECT -1 AS part, NULL AS grp, NULL AS forum_id, NULL AS zone, NULL::date AS to
        NULL::timestamptz AS finished_at, NULL AS item, NULL AS forum_name,
        NULL::boolean AS overdue, NULL AS role, NULL AS awaiting, NULL::date AS due_on,
        NULL::timestamptz AS created_at, NULL::uuid AS commitment_id, 0::bigint AS k,
-       0::bigint AS o
+       0::bigint AS o, NULL AS names
 UNION ALL
 SELECT 0, m.grp, m.forum_id::text, m.zone, m.today,
        ((m.today + 1)::timestamp AT TIME ZONE m.zone), count(*)::integer,
        min(m.finished_at) FILTER (WHERE m.finished_at >= $2), NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, NULL, 0, 0
+       NULL, NULL, NULL, 0, 0, NULL
 FROM m GROUP BY m.grp, m.forum_id, m.zone, m.today
 UNION ALL
 SELECT 1, p.grp, NULL, NULL, NULL, NULL, NULL, p.finished_at, c.item, to_json(f.name)::text,
        coalesce(p.status IN ({OPEN_SQL}) AND p.due_on < p.today, false),
        CASE WHEN c.owner_id = $1 THEN 'owner' WHEN c.handover_to = $1 THEN 'handover'
             ELSE 'requester' END,
-       p.awaiting, p.due_on, p.created_at, p.commitment_id, p.k, g.o
+       p.awaiting, p.due_on, p.created_at, p.commitment_id, p.k, g.o,
+       CASE WHEN p.k <= $6::integer THEN {NAMES} END
 FROM unnest($5::text[]) WITH ORDINALITY g(name, o)
 CROSS JOIN LATERAL (
     SELECT q.*, row_number() OVER (ORDER BY {ORDER.replace("m.", "q.")}) AS k

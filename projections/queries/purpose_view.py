@@ -14,7 +14,9 @@ from projections.commitment_view import CommitmentViews
 from projections.governance_view import GovernanceViews
 from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import decode_cursor, encode_cursor
+from projections.queries.names import leader_name, organisation_name
 from projections.queries.paging import PAGE
+from projections.queries.purpose_names import named
 from projections.queries.purpose_roll_ups import roll_ups
 from projections.queries.purpose_view_structs import (
     CommitmentLine,
@@ -43,6 +45,12 @@ DROPPED_SQL = ", ".join(f"'{status}'" for status in NO_LONGER_PURSUED)
 LINE_FIELDS = ", ".join(
     f"{utc('c.' + name)} AS {name}" if name == "updated_at" else f"c.{name}"
     for name in CommitmentLine.__struct_fields__
+)
+# The names beside a listed line's ids, looked up for the page's rows only.
+LINE_NAMES = (
+    f"{leader_name('c.owner_id')} AS owner_name, "
+    f"{organisation_name('c.owner_organisation_id')} AS owner_organisation_name, "
+    f"{leader_name('c.requester_id')} AS requester_name"
 )
 # The whole view in one statement, rendered as JSON where the rows are: the purpose, its
 # forum's date for overdue and whether the caller belongs to the forum; one pass over the
@@ -91,7 +99,7 @@ in_force AS MATERIALIZED (
     WHERE a.status = 'adopted' AND ((a.scope = 'purpose' AND a.scope_id = $1)
                                     OR (a.scope = 'forum' AND a.scope_id = p.forum_id))
 )
-SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
+SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped, w.owner_names, w.organisation_names,
        coalesce(jsonb_array_length(p.revisions), 0) AS revisions,
        (SELECT count(*) FROM purpose_endorsements WHERE purpose_id = $1) AS endorsements,
        (SELECT count(*) FROM in_force) AS agreements_in_force,
@@ -104,22 +112,30 @@ SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
        json_build_object(
     'purpose_id', p.purpose_id,
     'forum_id', p.forum_id,
+    'forum_name', (SELECT f.name FROM forums f WHERE f.forum_id = p.forum_id),
     'statement', p.statement,
     'original_statement', p.original_statement,
     'status', p.status,
     'decision_rule', p.decision_rule,
     'adopted_meeting_id', p.adopted_meeting_id,
+    'adopted_meeting_title', (SELECT m.title FROM meetings m
+                              WHERE m.meeting_id = p.adopted_meeting_id),
+    'adopted_meeting_starts_at', (SELECT {utc("m.starts_at")} FROM meetings m
+                                  WHERE m.meeting_id = p.adopted_meeting_id),
     'proposed_by', p.proposed_by,
+    'proposed_by_name', {leader_name("p.proposed_by")},
     'proposed_at', {utc("p.proposed_at")},
     'revisions', (
         SELECT coalesce(json_agg(json_build_object(
             'statement', r.value->'statement', 'reason', r.value->'reason', 'by', r.value->'by',
+            'by_name', {leader_name("(r.value->>'by')::uuid")},
             'at', {utc("(r.value->>'at')::timestamptz")}) ORDER BY r.ordinality), '[]')
         FROM (SELECT * FROM jsonb_array_elements(p.revisions) WITH ORDINALITY r(value, ordinality)
               ORDER BY r.ordinality DESC LIMIT {REVISIONS}) r),
     'endorsements', (
         SELECT coalesce(json_agg(json_build_object(
             'leader_id', e.leader_id,
+            'leader_name', {leader_name("e.leader_id")},
             'affiliation', CASE WHEN nullif(e.affiliation, 'null') IS NOT NULL THEN
                 json_build_object('organisation_id', e.affiliation->'organisation_id',
                                   'organisation_name', e.affiliation->'organisation_name',
@@ -147,7 +163,10 @@ SELECT p.forum_id, p.caller_is_member, w.owners, w.dropped,
         SELECT coalesce(json_agg(json_build_object(
             'agreement_id', a.agreement_id, 'scope', a.scope, 'kind', a.kind, 'title', a.title,
             'text', a.text, 'decision_rule', a.decision_rule,
-            'adopted_meeting_id', a.adopted_meeting_id, 'adopted_at', {utc("a.adopted_at")})
+            'adopted_meeting_id', a.adopted_meeting_id,
+            'adopted_meeting_title', (SELECT m.title FROM meetings m
+                                      WHERE m.meeting_id = a.adopted_meeting_id),
+            'adopted_at', {utc("a.adopted_at")})
             ORDER BY a.adopted_at, a.agreement_id), '[]')
         FROM (SELECT * FROM in_force a
               ORDER BY a.adopted_at DESC, a.agreement_id DESC LIMIT {AGREEMENTS_IN_FORCE}) a),
@@ -157,7 +176,9 @@ FROM p
 -- Who promised what, as three arrays: the contributor roll-ups are put together in Python.
 CROSS JOIN LATERAL (
     SELECT array_agg(owner_id) AS owners, array_agg(owner_organisation_id) AS organisations,
-           array_agg(n) AS counts, array_agg(dropped) AS dropped
+           array_agg(n) AS counts, array_agg(dropped) AS dropped,
+           array_agg({leader_name("owner_id")}) AS owner_names,
+           array_agg({organisation_name("owner_organisation_id")}) AS organisation_names
     FROM promised
 ) w
 """
@@ -215,7 +236,8 @@ async def computed(
     if cursor is not None:
         args.extend(decode_cursor(cursor))
         after = AFTER
-    sql = PURPOSE_VIEW.replace("/*line*/", LINE_FIELDS).replace("/*after*/", after)
+    line = f"{LINE_FIELDS}, {LINE_NAMES}"
+    sql = PURPOSE_VIEW.replace("/*line*/", line).replace("/*after*/", after)
     row = await pool.fetchrow(sql, *args)
     if row is None:
         return None
@@ -226,7 +248,7 @@ async def computed(
             encode_cursor(row["last_created_at"], row["last_commitment_id"]) if more else None
         ),
     )
-    contributors, organisations, no_longer = roll_ups(row)
+    contributors, organisations, no_longer = named(roll_ups(row), row)
     # The head is a JSON object; the rest go in as its last members.
     head: str = row["head"]
     totals = PurposeTotals(

@@ -26,6 +26,7 @@ class PurposeRevision(msgspec.Struct, frozen=True, kw_only=True):
     statement: str
     reason: str
     by: UUID
+    by_name: str | None
     at: datetime
 
 
@@ -33,6 +34,7 @@ class PurposeEndorsement(msgspec.Struct, frozen=True, kw_only=True):
     """A leader who endorses the purpose, with their affiliation when they endorsed."""
 
     leader_id: UUID
+    leader_name: str | None
     affiliation: AffiliationAtTheTime | None
     endorsed_at: datetime
 
@@ -53,6 +55,14 @@ class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool = False
 
 
+class PurposeCommitmentLine(CommitmentLine, frozen=True, kw_only=True):
+    """A commitment citing the purpose, with its owner's, organisation's and requester's names."""
+
+    owner_name: str | None
+    owner_organisation_name: str | None
+    requester_name: str | None
+
+
 class StatusCount(msgspec.Struct, frozen=True, kw_only=True):
     """How many of the purpose's commitments are in one status."""
 
@@ -64,7 +74,7 @@ class CommitmentLinePage(msgspec.Struct, frozen=True, kw_only=True):
     """A page of the purpose's commitments, oldest first; next_cursor (null: no more) is passed
     back as `cursor` for the next page."""
 
-    items: list[CommitmentLine]
+    items: list[PurposeCommitmentLine]
     next_cursor: str | None
 
 
@@ -75,6 +85,9 @@ class PurposeContributor(msgspec.Struct, frozen=True, kw_only=True):
     leader_id: UUID
     organisation_ids: list[UUID]
     commitments: int
+    # Names beside the ids, in the same order (null for one the views lack).
+    leader_name: str | None = None
+    organisation_names: list[str | None] = []
 
 
 class ContributingOrganisation(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +97,9 @@ class ContributingOrganisation(msgspec.Struct, frozen=True, kw_only=True):
     organisation_id: UUID | None
     leader_ids: list[UUID]
     commitments: int
+    # Names beside the ids, in the same order (null for one the views lack).
+    organisation_name: str | None = None
+    leader_names: list[str | None] = []
 
 
 class NoLongerPursued(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,6 +154,7 @@ class AgreementInForce(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     decision_rule: str | None
     adopted_meeting_id: UUID | None
+    adopted_meeting_title: str | None
     adopted_at: datetime | None
 
 
@@ -146,12 +163,16 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
 
     purpose_id: UUID
     forum_id: UUID
+    forum_name: str | None
     statement: str
     original_statement: str
     status: str
     decision_rule: str | None
     adopted_meeting_id: UUID | None
+    adopted_meeting_title: str | None
+    adopted_meeting_starts_at: datetime | None
     proposed_by: UUID
+    proposed_by_name: str | None
     proposed_at: datetime
     revisions: list[PurposeRevision]
     endorsements: list[PurposeEndorsement]

@@ -175,6 +175,8 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
                 "leader_id": str(world.id("chloe")),
                 "organisation_ids": [orgs["chloe"]],
                 "commitments": 1,
+                "leader_name": "Chloe",
+                "organisation_names": ["Chloe Council"],
             }
         ],
         "organisations": [
@@ -182,6 +184,8 @@ async def test_the_purpose_view_gathers_revisions_endorsements_commitments_and_a
                 "organisation_id": orgs["chloe"],
                 "leader_ids": [str(world.id("chloe"))],
                 "commitments": 1,
+                "organisation_name": "Chloe Council",
+                "leader_names": ["Chloe"],
             }
         ],
     }

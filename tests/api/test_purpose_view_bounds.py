@@ -74,7 +74,9 @@ async def test_the_most_contributing_leaders_are_listed_and_all_counted(
     assert len(got["contributors"]) == bounds.CONTRIBUTORS
     assert got["contributors"][0] == {
         "leader_id": str(owners[0]),
+        "leader_name": None,  # an owner the views know no name for
         "organisation_ids": [],
+        "organisation_names": [],
         "commitments": 2,
     }
     assert len(got["organisations"]) == 1  # all unaffiliated: one entry

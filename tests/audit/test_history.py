@@ -19,6 +19,8 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from projections.queries.cache import ViewCache
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
 from tests.api.conftest import Tokens
 from tests.api.seed import SEEDER, World, seed_world
 from tests.clock import Clock
@@ -45,6 +47,7 @@ from tracker.api.view_limits import Admissions, ViewLimits
 from tracker.application.audit import LOG_RULE, STREAM_RULE
 from tracker.application.ports import Context
 from tracker.domain import Agreement, Commitment, Leader
+from tracker.eventstore import EventStore
 from tracker.eventstore.repository import Repository
 from tracker.tokens import Authenticator
 
@@ -140,7 +143,9 @@ class Story:
 
 
 @pytest.fixture
-async def story(repository: Repository, pool: asyncpg.Pool) -> Story:
+async def story(
+    repository: Repository, pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> Story:
     world = await seed_world(repository)
     s = Story(repository, world, Tokens(pool))
     s.outsider = Leader.register(uuid.uuid4(), "Olu", "olu@example.org")
@@ -167,6 +172,9 @@ async def story(repository: Repository, pool: asyncpg.Pool) -> Story:
     s.c.comment(ben, "Thanks, noted")
     await s.save(s.c, context=recorder)
     await settled(repository.store.pool)
+    # Actors' names come from the views: the story is read once they hold it.
+    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(database_url))
+    await runner.run_until_caught_up()
     return s
 
 
@@ -455,6 +463,8 @@ async def test_history_tells_each_change_with_who_when_and_before_and_after(
         "Made: “Open the library on weekday evenings”, due 2026-12-01, active"
     )
     assert made["actor"] == f"leader:{amina}" and made["on_behalf_of"] is None
+    assert made["actor_name"] == "Amina" and made["on_behalf_of_name"] is None
+    assert made["reason"] is None and made["note"] is None
     made_changes = {c["field"]: (c["before"], c["after"]) for c in made["changes"]}
     assert made_changes["status"] == (None, "active")
     assert made_changes["due_on"] == (None, "2026-12-01")
@@ -467,11 +477,14 @@ async def test_history_tells_each_change_with_who_when_and_before_and_after(
         "renegotiation_count": (0, 1),
     }
     assert renegotiated["version"] == 2 and renegotiated["source"] == "api:leader"
+    assert renegotiated["reason"] == "staff sickness" and renegotiated["note"] is None
 
     assert progress["summary"] == "Progress reported: none → 40% (note: two of five sites open)"
     assert progress["changes"] == [{"field": "progress", "before": None, "after": 40}]
     assert progress["actor"] == "integration:minutes"
     assert progress["on_behalf_of"] == str(ben)
+    assert progress["actor_name"] == "minutes" and progress["on_behalf_of_name"] == "Ben"
+    assert progress["note"] == "two of five sites open" and progress["reason"] is None
     assert progress["source"] == "minutes-tool"
 
     assert comment["summary"] == "Comment: “Thanks, noted”"

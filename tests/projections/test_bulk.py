@@ -44,9 +44,13 @@ class GovernedHistory(History):
         super().__init__(seed, leaders=40, forums=4)
         self.meetings: list[Meeting] = []
         self.agreements: list[Agreement] = []
+        # Renames draw on their own generator, so the rest of the history stays as it was.
+        self.renames = random.Random(seed)
 
     def step(self) -> None:
-        """A commitment step half the time, otherwise a governance one."""
+        """A commitment step half the time, otherwise a governance one; now and then a rename."""
+        if self.renames.random() < 0.03 and (renamed := self._rename()) not in self.pending:
+            self.pending.append(renamed)
         if self.rng.random() < 0.5:
             super().step()
             return
@@ -115,6 +119,22 @@ class GovernedHistory(History):
             ]
         )()
         return meeting
+
+    def _rename(self) -> object:
+        """A leader's name corrected, an organisation or a forum renamed."""
+        name = f"{self.renames.random():.3f}"
+        kind = self.renames.randrange(3)
+        if kind == 0:
+            organisation = self.renames.choice(self.organisations)
+            organisation.rename(f"Org {name}")
+            return organisation
+        if kind == 1:
+            leader = self.renames.choice(self.leaders)
+            leader.correct_details(f"Leader {name}", None)
+            return leader
+        forum, _ = self.renames.choice(self.forums)
+        forum.rename(f"Forum {name}")
+        return forum
 
     def _agreement(self) -> object:
         if not self.agreements or self.rng.random() < 0.3:
@@ -199,10 +219,12 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     await runner.run_until_caught_up()
     projections = [CommitmentViews(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
-    assert len(live["commitment_views_v3"]["commitment_changes"]) > 800
+    assert len(live["commitment_views_v4"]["commitment_changes"]) > 800
     assert live["governance_views_v2"]["meeting_attendance"]
     assert live["governance_views_v2"]["purpose_endorsements"]
     assert live["governance_views_v2"]["meeting_decisions"]
+    assert any("Org 0." in row for row in live["commitment_views_v4"]["organisations"])
+    assert any("Leader 0." in row for row in live["commitment_views_v4"]["leader_organisations"])
 
     targets = [(p, await _target(pool, p)) for p in projections]
     assert await build(runner.connect, targets) == [p.name for p in projections]
@@ -436,4 +458,4 @@ async def test_a_rebuild_of_several_refuses_when_one_is_already_running(
             "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v2"
         )
     # The lock it took on the first was released: a rebuild of that one alone goes ahead.
-    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v3": 2}
+    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v4": 2}

@@ -16,6 +16,7 @@ from projections.queries.commitment_list import (
     Filters,
     list_commitments,
 )
+from projections.queries.leader_view import READS
 from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
@@ -31,7 +32,8 @@ from tracker.api.time_travel import ViewsDep
 from tracker.domain import InvalidValue
 from tracker.domain.time_range import require_within
 
-VIEWS = ["commitment_views_v3"]
+# The leader view's projections: the list names purposes and meetings from the governance views.
+VIEWS = list(READS)
 # A bad filter, window, limit or cursor is a 422 naming the parameter.
 ERRORS = VIEW_ERRORS | {422: COMMAND_ERRORS[422]}
 

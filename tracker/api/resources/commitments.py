@@ -10,8 +10,11 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath, JSONBody
 
+from projections.queries.leader_view import READS
+from projections.queries.names import NO_NAMES, OneCommitmentNames, names_of_one
 from tracker.api.dependencies import Call, CommandsDep, PrincipalDep, RepositoryDep
-from tracker.api.resources.common import READ_ERRORS, created, new_id, post_creation, state
+from tracker.api.resources.common import created, new_id, post_creation, state
+from tracker.api.resources.view_support import VIEW_ERRORS, MinPosition, consistent
 from tracker.api.schemas import (
     Command,
     Creation,
@@ -22,13 +25,20 @@ from tracker.api.schemas import (
     Recorded,
     Text,
 )
-from tracker.api.time_travel import AsOfQuery, read_as_of
+from tracker.api.time_travel import AsOfQuery, ViewsDep, read_as_of
 from tracker.application import commitments
 from tracker.application.commitments import MakeCommitment as MakeCommitmentCommand
 from tracker.domain import Commitment
 from tracker.domain.commitment_terms import Terms
 
 PATH = "/commitments"
+GET_DESCRIPTION = """\
+The commitment loaded from its own stream, so always up to date; the ETag is its version. The
+names beside its ids (owner, organisation and role, requester, handover target, maker, forum,
+purposes' statements, meeting) come from the views, as the leader view shows them: pass
+`min_position` to wait until they include a command of yours. With `as_of`, the commitment and
+the names are as they stood then (a replay of the views, as for any view `as_of`).
+"""
 
 
 class MakeCommitment(Creation, frozen=True, kw_only=True):
@@ -88,8 +98,12 @@ class TermsState(msgspec.Struct, frozen=True, kw_only=True):
         return None if terms is None else cls(description=terms[0], due_on=terms[1])
 
 
-class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
+class CommitmentState(OneCommitmentNames, frozen=True, kw_only=True):
     """A commitment as it stands now, loaded from its own stream.
+
+    The names beside its ids (owner_name, forum_name, purposes' statements...) come from the
+    views: current ones, or with `as_of` those of then; null for one the views do not yet hold.
+    `owner_organisation_id` is the owner's organisation on the day it was made (or taken over).
 
     Three sets of terms: `asked_for`, the terms first recorded (what the requester asked for,
     or what the owner first promised); `agreed`, the terms agreed when it became active (the
@@ -133,9 +147,10 @@ class CommitmentState(msgspec.Struct, frozen=True, kw_only=True):
     modified_on: datetime
 
     @classmethod
-    def of(cls, c: Commitment) -> CommitmentState:
-        """The public view of the aggregate."""
+    def of(cls, c: Commitment, names: OneCommitmentNames = NO_NAMES) -> CommitmentState:
+        """The public view of the aggregate, with the names of what it names (or none)."""
         return cls(
+            **msgspec.structs.asdict(names),
             id=c.id,
             version=c.version,
             status=c.status,
@@ -194,15 +209,24 @@ class CommitmentController(Controller):
         "/{commitment_id:uuid}",
         operation_id="getCommitment",
         summary="Get a commitment's current state",
-        responses=READ_ERRORS,
+        description=GET_DESCRIPTION,
+        responses=VIEW_ERRORS,
     )
     async def get_commitment(
         self,
         commitment_id: FromPath[UUID],
         principal: PrincipalDep,
         repository: RepositoryDep,
+        views: ViewsDep,
         as_of: AsOfQuery = None,
+        min_position: MinPosition = None,
     ) -> Response[CommitmentState]:
         """Loaded from its own stream, so always consistent; the ETag is its version."""
-        commitment = await read_as_of(repository, principal, Commitment, commitment_id, as_of)
-        return state(CommitmentState.of(commitment), commitment.version)  # type: ignore[return-value]
+        c = await read_as_of(repository, principal, Commitment, commitment_id, as_of)
+        await consistent(views.state.pool, min_position, READS)
+        people = (c.owner_id, c.requester_id, c.handover_to, c.made_by)
+        async with views.read() as read:
+            names = await names_of_one(
+                read.pool, c.id, c.forum_id, people, list(c.purpose_ids), c.meeting_id
+            )
+        return state(CommitmentState.of(c, names), c.version)  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
+from projections.queries.names import leader_names
 from tracker.api.dependencies import PrincipalDep, RepositoryDep
 from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS
 from tracker.api.resources.history_schemas import (
@@ -21,7 +22,7 @@ from tracker.api.resources.history_schemas import (
     decode_cursor,
     encode_cursor,
 )
-from tracker.api.resources.history_text import replay_page
+from tracker.api.resources.history_text import leader_ids, named, replay_page
 from tracker.api.schemas import time_query
 from tracker.application.audit import check_history_reader, check_log_reader, check_stream_reader
 from tracker.application.ports import NotFound
@@ -57,11 +58,13 @@ HISTORY_DESCRIPTION = f"""\
 Every change to the commitment, oldest first, a page at a time: at most `limit` entries
 (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}) after `after_version`; pass
 `next_after_version` back as `after_version` for the next page (null on the last page). Each
-entry says who (actor, and on whose behalf), when (business time `occurred_at` and
-`recorded_at`), the event type, a sentence for people, and what changed in the commitment's
-public state (`GET /commitments/{{id}}`) as before and after values, also the first entry of a
-page. Leaders
-see the history of commitments in forums they can see live; auditors and admins see all.
+entry says who (actor, and on whose behalf, each with a display name: a leader's current name
+from the views, or an integration's name), when (business time `occurred_at` and
+`recorded_at`), the event type, a sentence for people, the `reason` or `note` given (where
+the step takes one), and what changed in the commitment's public state
+(`GET /commitments/{{id}}`, without its names) as before and after values, also the first
+entry of a page. Leaders see the history of commitments in forums they can see live;
+auditors and admins see all.
 """
 
 
@@ -217,6 +220,7 @@ class CommitmentHistoryController(Controller):
         commitment_id: FromPath[UUID],
         principal: PrincipalDep,
         repository: RepositoryDep,
+        state: State,
         after_version: AfterVersion = 0,
         limit: Limit = DEFAULT_LIMIT,
     ) -> CommitmentHistory:
@@ -228,6 +232,7 @@ class CommitmentHistoryController(Controller):
             raise NotFound("commitment", commitment_id)
         commitment, entries = await replay_page(repository, commitment_id, after_version, limit)
         page = entries[:limit]
+        page = named(page, await leader_names(state.pool, leader_ids(page)))
         return CommitmentHistory(
             commitment_id=commitment_id,
             forum_id=commitment.forum_id,

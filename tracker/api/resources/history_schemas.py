@@ -55,14 +55,23 @@ class FieldChange(msgspec.Struct, frozen=True):
 
 
 class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One change: who, when, what kind, in words, and which fields it changed."""
+    """One change: who, when, what kind, in words, and which fields it changed.
+
+    `actor_name` is the actor's display name: a leader's current name (null if the views do
+    not know them yet), or the name of an integration or service (`integration:<name>`).
+    `reason` and `note` are what the command gave, where it takes one (null otherwise).
+    """
 
     version: int
     position: int
     type: str
     summary: str
     actor: str
+    actor_name: str | None
     on_behalf_of: str | None
+    on_behalf_of_name: str | None
+    reason: str | None
+    note: str | None
     source: str | None
     occurred_at: datetime
     recorded_at: datetime

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from projections.queries.names import OneCommitmentNames
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.history_schemas import FieldChange, HistoryEntry
 from tracker.application.ports import NotFound
@@ -16,8 +17,9 @@ from tracker.domain import Commitment
 from tracker.eventstore import RecordedEvent
 from tracker.eventstore.repository import Repository
 
-# Refreshed on every event, so listing them would only repeat the entry's version and time.
-UNCHANGING = frozenset({"version", "modified_on"})
+# Refreshed on every event, so listing them would only repeat the entry's version and time;
+# and the names the views show, which history tells apart (actor_name) rather than as changes.
+UNCHANGING = frozenset({"version", "modified_on", *OneCommitmentNames.__struct_fields__})
 
 
 CHUNK = 1000  # events read at a time: a long stream is replayed without holding it all
@@ -72,7 +74,11 @@ class Replay:
             type=record.type,
             summary=summarise(record.type, vars(event), before, after),
             actor=record.actor,
+            actor_name=None,
             on_behalf_of=record.on_behalf_of,
+            on_behalf_of_name=None,
+            reason=_given(vars(event), "reason"),
+            note=_given(vars(event), "note"),
             source=record.source,
             occurred_at=record.occurred_at,
             recorded_at=record.recorded_at,
@@ -145,6 +151,51 @@ def summarise(
         if event.get(why):
             text += f" ({why}: {event[why]})"
     return text
+
+
+def _given(event: dict[str, Any], key: str) -> str | None:
+    """A reason or note the command gave, or None where it gave none (or had none to give)."""
+    value = event.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def named(entries: list[HistoryEntry], leaders: dict[str, str]) -> list[HistoryEntry]:
+    """The entries with their actors' display names: a leader's from the views (by the
+    `leader:<id>` actor), anyone else's the name after the kind (`integration:<name>`)."""
+    return [
+        msgspec.structs.replace(
+            e,
+            actor_name=display_name(e.actor, leaders),
+            on_behalf_of_name=None
+            if e.on_behalf_of is None
+            else display_name(e.on_behalf_of, leaders),
+        )
+        for e in entries
+    ]
+
+
+def display_name(actor: str, leaders: dict[str, str]) -> str | None:
+    """The name to show for an actor string; None for a leader the views do not know."""
+    if (leader := _leader_of(actor)) is not None:
+        return leaders.get(str(leader))
+    kind, _, rest = actor.partition(":")
+    return rest or kind
+
+
+def leader_ids(entries: list[HistoryEntry]) -> set[UUID]:
+    """The leaders the entries' actors and principals name."""
+    found = {_leader_of(e.actor) for e in entries}
+    found |= {_leader_of(e.on_behalf_of) for e in entries if e.on_behalf_of is not None}
+    return {leader for leader in found if leader is not None}
+
+
+def _leader_of(actor: str) -> UUID | None:
+    """The leader an actor string names: `leader:<id>`, or a bare id (as on_behalf_of may be)."""
+    kind, _, rest = actor.partition(":")
+    try:
+        return UUID(rest) if kind == "leader" else UUID(actor)
+    except ValueError:
+        return None
 
 
 def _terms(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

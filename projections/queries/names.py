@@ -1,0 +1,150 @@
+"""The names the views show beside a commitment's ids, looked up when read so a rename shows
+in every view at once (and a view `as_of` a past moment shows the names of then)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.queries.sql import utc
+
+
+class PurposeName(msgspec.Struct, frozen=True, kw_only=True):
+    """A purpose a commitment cites, with its current statement (null if the views lack it)."""
+
+    purpose_id: UUID
+    statement: str | None
+
+
+class CommitmentNames(msgspec.Struct, frozen=True, kw_only=True):
+    """Display names of the people, organisation, purposes and meeting a commitment names."""
+
+    owner_name: str | None
+    owner_organisation_name: str | None
+    owner_role: str | None
+    requester_name: str | None
+    handover_to_name: str | None
+    purposes: list[PurposeName]
+    meeting_title: str | None
+    meeting_starts_at: datetime | None
+
+
+def leader_name(column: str) -> str:
+    """A leader's display name for a leader id column (NULL for none)."""
+    return f"(SELECT n.name FROM leader_organisations n WHERE n.leader_id = {column})"
+
+
+def organisation_name(column: str) -> str:
+    """An organisation's display name for an organisation id column (NULL for none)."""
+    return f"(SELECT n.name FROM organisations n WHERE n.organisation_id = {column})"
+
+
+def role_in(leader: str, organisation: str) -> str:
+    """The title of the leader's most recently begun role with the organisation, if any."""
+    return (
+        f"(SELECT a->>1 FROM leader_organisations n, jsonb_array_elements(n.affiliations) a "
+        f"WHERE n.leader_id = {leader} AND a->>0 = {organisation}::text "
+        "ORDER BY a->>2 DESC LIMIT 1)"
+    )
+
+
+def names_json(c: str = "c") -> str:
+    """A JSON object (text) of CommitmentNames for the commitments row aliased c."""
+    # One subquery per row listed, its lookups by primary key; only a page's rows run it.
+    return f"""(SELECT json_build_object(
+    'owner_name', o.name,
+    'owner_organisation_name', {organisation_name(f"{c}.owner_organisation_id")},
+    'owner_role', {role_in(f"{c}.owner_id", f"{c}.owner_organisation_id")},
+    'requester_name', {leader_name(f"{c}.requester_id")},
+    'handover_to_name', {leader_name(f"{c}.handover_to")},
+    'purposes', (SELECT coalesce(json_agg(json_build_object(
+            'purpose_id', x.id, 'statement', p.statement) ORDER BY x.n), '[]')
+        FROM jsonb_array_elements_text({c}.purpose_ids) WITH ORDINALITY x(id, n)
+        LEFT JOIN purposes p ON p.purpose_id = x.id::uuid),
+    'meeting_title', m.title,
+    'meeting_starts_at', {utc("m.starts_at")})::text
+    FROM (SELECT) one
+    LEFT JOIN leader_organisations o ON o.leader_id = {c}.owner_id
+    LEFT JOIN meetings m ON m.meeting_id = {c}.meeting_id)"""
+
+
+def spliced(names: str | None) -> str:
+    """The members of a names object (JSON text) as more members: a leading comma, no braces."""
+    return "" if names is None else f",{names[1:-1]}"
+
+
+# The names for one commitment read from its own stream; its owner's organisation is the
+# commitment views' (the organisation on the day it was made).
+NAMES_OF_ONE = f"""
+SELECT {names_json()} AS names,
+       (SELECT f.name FROM forums f WHERE f.forum_id = c.forum_id) AS forum_name,
+       {leader_name("c.made_by")} AS made_by_name,
+       c.owner_organisation_id
+FROM (SELECT $1::uuid AS forum_id, $2::uuid AS owner_id, $3::uuid AS requester_id,
+             $4::uuid AS handover_to, $5::uuid AS made_by, $6::jsonb AS purpose_ids,
+             $7::uuid AS meeting_id,
+             (SELECT o.owner_organisation_id FROM commitments o WHERE o.commitment_id = $8)
+                 AS owner_organisation_id) c
+"""
+
+
+class OneCommitmentNames(CommitmentNames, frozen=True, kw_only=True):
+    """The names for one commitment: CommitmentNames, its forum's and its maker's."""
+
+    forum_name: str | None
+    made_by_name: str | None
+    owner_organisation_id: UUID | None
+
+
+NO_NAMES = OneCommitmentNames(
+    owner_name=None,
+    owner_organisation_name=None,
+    owner_role=None,
+    requester_name=None,
+    handover_to_name=None,
+    purposes=[],
+    meeting_title=None,
+    meeting_starts_at=None,
+    forum_name=None,
+    made_by_name=None,
+    owner_organisation_id=None,
+)
+
+
+async def names_of_one(
+    pool: asyncpg.Pool,
+    commitment_id: UUID,
+    forum_id: UUID,
+    people: tuple[UUID, UUID | None, UUID | None, UUID | None],
+    purpose_ids: list[UUID],
+    meeting_id: UUID | None,
+) -> OneCommitmentNames:
+    """Names for a commitment's ids; people are its owner, requester, handover and maker."""
+    purposes = [str(p) for p in purpose_ids]
+    row = await pool.fetchrow(NAMES_OF_ONE, forum_id, *people, purposes, meeting_id, commitment_id)
+    assert row is not None
+    names = msgspec.json.decode(row["names"])
+    return msgspec.convert(
+        {
+            **names,
+            "forum_name": row["forum_name"],
+            "made_by_name": row["made_by_name"],
+            "owner_organisation_id": row["owner_organisation_id"],
+        },
+        OneCommitmentNames,
+    )
+
+
+LEADER_NAMES = (
+    "SELECT leader_id::text, name FROM leader_organisations WHERE leader_id = ANY($1::uuid[])"
+)
+
+
+async def leader_names(pool: asyncpg.Pool, leader_ids: set[UUID]) -> dict[str, str]:
+    """The current display names of these leaders, by id as text (those the views know)."""
+    if not leader_ids:
+        return {}
+    return {row[0]: row[1] for row in await pool.fetch(LEADER_NAMES, list(leader_ids))}
