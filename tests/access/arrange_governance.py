@@ -127,13 +127,14 @@ async def _adopt_agreement(w: World) -> Call:
 
 @arranges("amendAgreement")
 async def _amend(w: World) -> Call:
-    body = {"text": "By vote", "reason": "Quicker"}
+    body = {"text": "By vote", "reason": "Quicker", **w.decision()}
     return post(f"/agreements/{await agreement(w, adopted=True)}/amendments", body)
 
 
 @arranges("rescindAgreement")
 async def _rescind(w: World) -> Call:
-    return post(f"/agreements/{await agreement(w, adopted=True)}/rescission", {"reason": "Unused"})
+    body = {"reason": "Unused", **w.decision()}
+    return post(f"/agreements/{await agreement(w, adopted=True)}/rescission", body)
 
 
 def meeting_body(w: World) -> dict[str, str]:

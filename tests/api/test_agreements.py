@@ -422,13 +422,16 @@ async def test_rescinding_the_forums_only_decision_rule_leaves_it_without_one(
 
     r = await client.post(
         f"{url}/rescission",
-        json={"reason": "We outgrew it"},
+        json={"reason": "We outgrew it", "decision_rule_id": url.rsplit("/", 1)[1]},
         headers=as_amina | {"If-Match": '"2"'},
     )
 
     assert r.status_code == 200, r.text
     view = await get(client, url, issue)
     assert (view["status"], view["in_force"]) == ("rescinded", False)
+    # Rescinded under itself: the rule was in force, at its version then, when it was decided.
+    assert view["rescission"]["decision"]["rule_id"] == url.rsplit("/", 1)[1]
+    assert view["rescission"]["decision"]["rule_version"] == 2
     assert not (await repository.get(Forum, forum.id)).has_decision_rule
     again = await propose(client, as_amina, proposal(forum.id, title="Start again"))
     assert (await adopt(client, again, as_amina, consent)).status_code == 200
@@ -521,7 +524,8 @@ async def test_a_steward_of_the_purposes_forum_adopts_and_rescinds_a_purpose_agr
     url = await propose(client, as_amina, body)
     await adopt(client, url, as_amina, ruled)
 
-    r = await client.post(f"{url}/rescission", json={"reason": "Superseded"}, headers=as_amina)
+    body = {"reason": "Superseded"} | ruled
+    r = await client.post(f"{url}/rescission", json=body, headers=as_amina)
 
     assert r.status_code == 200, r.text
     assert (await get(client, url, issue))["status"] == "rescinded"
@@ -548,10 +552,13 @@ async def test_a_rescinded_agreement_cannot_be_amended(
 ) -> None:
     as_amina = await as_leader(issue, world, "amina")
     await adopt(client, agreement_url, as_amina, ruled)
-    await client.post(f"{agreement_url}/rescission", json={"reason": "Gone"}, headers=as_amina)
+    gone = {"reason": "Gone"} | ruled
+    await client.post(f"{agreement_url}/rescission", json=gone, headers=as_amina)
 
     r = await client.post(
-        f"{agreement_url}/amendments", json={"text": "New", "reason": "Why"}, headers=as_amina
+        f"{agreement_url}/amendments",
+        json={"text": "New", "reason": "Why"} | ruled,
+        headers=as_amina,
     )
 
     assert r.status_code == 409, r.text

@@ -66,7 +66,11 @@ async def test_the_register_lists_agreements_in_force_with_adoption_and_amendmen
     amina = await issue.headers("leader", world.id("amina"))
     amended = await client.post(
         f"/agreements/{a['rule'].id}/amendments",
-        json={"text": "No reasoned objections", "reason": "clearer"},
+        json={
+            "text": "No reasoned objections",
+            "reason": "clearer",
+            "decision_rule_id": str(a["rule"].id),
+        },
         headers=amina,
     )
     assert amended.status_code == 200, amended.text

@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 
 from tracker.domain import Agreement, IllegalTransition, InvalidValue
+from tracker.domain.change import Change
 from tracker.domain.values import BOOTSTRAP_CONSENT, Decision
 
 PROPOSER = uuid4()
@@ -171,3 +172,55 @@ def test_a_rescinded_agreement_is_not_changed(adopted, command, arguments):
         getattr(adopted, command)(*arguments)
 
     assert refused.value.state == "rescinded"
+
+
+def test_an_amendment_records_the_rule_it_was_decided_under_and_where(adopted):
+    meeting, present = uuid4(), (uuid4(),)
+    decision = Decision("Consent of members present", uuid4(), 4, present)
+
+    adopted.amend("By consent, with a quorum", "Quorum problems", decision, meeting)
+
+    [amended] = adopted.collect_events()
+    assert (amended.decision_rule_id, amended.decision_rule_version) == (decision.rule_id, 4)
+    assert (amended.meeting_id, amended.present) == (meeting, present)
+    assert adopted.last_amendment == Change("Quorum problems", decision, meeting)
+
+
+def test_a_rescission_records_the_rule_it_was_decided_under(adopted):
+    adopted.rescind("Replaced", CONSENT)
+
+    assert adopted.rescission == Change("Replaced", CONSENT, None)
+
+
+def test_a_change_under_no_rule_records_no_decision(adopted):
+    adopted.rescind("Replaced")
+
+    [rescinded] = adopted.collect_events()
+    assert (rescinded.decision_rule, rescinded.decision_rule_id) == (None, None)
+    assert adopted.rescission == Change("Replaced", None, None)
+
+
+@pytest.mark.parametrize("command", ["amend", "rescind"])
+def test_bootstrap_consent_does_not_amend_or_rescind(adopted, command):
+    arguments = ("New", "Why") if command == "amend" else ("Why",)
+
+    with pytest.raises(InvalidValue) as refused:
+        getattr(adopted, command)(*arguments, BOOTSTRAP)
+
+    assert refused.value.field == "decision_rule_id"
+
+
+@pytest.mark.parametrize("event", [Agreement.Amended, Agreement.Rescinded])
+def test_a_change_recorded_before_changes_named_a_rule_still_replays(event):
+    state = {"reason": "Long ago"}
+
+    event.upcast_v1_v2(state)
+
+    assert state == {
+        "reason": "Long ago",
+        "meeting_id": None,
+        "decision_rule": None,
+        "decision_rule_id": None,
+        "decision_rule_version": None,
+        "present": [],
+    }

@@ -9,12 +9,13 @@ import msgspec
 
 from tracker.application import policy, reads
 from tracker.application.commands import Commands, Request, at_version
-from tracker.application.decisions import DecisionBasis, decision
+from tracker.application.decisions import DecisionBasis, change_decision, decision
 from tracker.application.ports import Repository, Saved
 from tracker.application.principal import Principal
 from tracker.application.references import meeting_of, referenced, unknown, visible_forum
 from tracker.domain import Agreement, Forum, InvalidValue, Purpose
 from tracker.domain.agreement import DECISION_RULE, FORUM
+from tracker.domain.values import Decision
 
 
 class ProposeAgreement(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,18 +38,22 @@ class AdoptAgreement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AmendAgreement(msgspec.Struct, frozen=True, kw_only=True):
-    """New text, and why it changed."""
+    """New text, why it changed, the decision rule in force it was decided under, the meeting."""
 
     agreement_id: UUID
     text: str
     reason: str
+    decision_rule_id: UUID | None = None
+    meeting_id: UUID | None = None
 
 
 class RescindAgreement(msgspec.Struct, frozen=True, kw_only=True):
-    """Take an adopted agreement out of force, with a reason."""
+    """Take an adopted agreement out of force, with a reason, under the rule in force."""
 
     agreement_id: UUID
     reason: str
+    decision_rule_id: UUID | None = None
+    meeting_id: UUID | None = None
 
 
 async def forum_of(repository: Repository, scope: str, scope_id: UUID) -> Forum:
@@ -102,6 +107,14 @@ async def with_forum(
     return await app.create(call, build)
 
 
+async def decided_change(
+    app: Commands, forum: Forum, rule_id: UUID | None, meeting_id: UUID | None
+) -> Decision | None:
+    """The decision an amendment or rescission was made under, and who was present."""
+    meeting = await meeting_of(app.repository, meeting_id, forum)
+    return await change_decision(app.repository, forum, rule_id, meeting)
+
+
 async def propose(app: Commands, call: Request, command: ProposeAgreement) -> Saved:
     """A member of the forum proposes; an integration names the member it acts for."""
 
@@ -132,23 +145,27 @@ async def adopt(app: Commands, call: Request, command: AdoptAgreement) -> Saved:
 
 
 async def amend(app: Commands, call: Request, command: AmendAgreement) -> Saved:
-    """Proposed or adopted agreements may be amended; the text must change."""
+    """Proposed or adopted agreements may be amended; the text must change. A decision rule may
+    be amended under itself: the decision keeps its version before the amendment."""
 
     async def act(agreement: Agreement) -> None:
         forum = await forum_of(app.repository, agreement.scope, agreement.scope_id)
         policy.steward(call.principal, forum, "amend-agreements")
-        agreement.amend(command.text, command.reason)
+        decided = await decided_change(app, forum, command.decision_rule_id, command.meeting_id)
+        agreement.amend(command.text, command.reason, decided, command.meeting_id)
 
     await reads.reachable(app.repository, call.principal, Agreement, command.agreement_id)
     return await app.update(call, Agreement, command.agreement_id, act)
 
 
 async def rescind(app: Commands, call: Request, command: RescindAgreement) -> Saved:
-    """Rescinding a forum's only decision rule lets bootstrap consent be used again."""
+    """A decision rule may be rescinded under itself; rescinding a forum's only decision rule
+    leaves it with none, so its next rule is adopted by bootstrap consent."""
 
-    def act(agreement: Agreement, forum: Forum) -> None:
+    async def act(agreement: Agreement, forum: Forum) -> None:
         policy.steward(call.principal, forum, "rescind-agreements")
-        agreement.rescind(command.reason)
+        decided = await decided_change(app, forum, command.decision_rule_id, command.meeting_id)
+        agreement.rescind(command.reason, decided, command.meeting_id)
         # Decision rules adopted before the forum kept track of them are not in its set.
         if agreement.id in forum.decision_rules:
             forum.rescind_decision_rule(agreement.id)

@@ -80,3 +80,16 @@ async def meeting_decision(
             raise InvalidValue("decision_rule_id", NAME_THE_RULE)
         return None
     return await decision(repository, forum, basis, meeting, not forum.has_decision_rule)
+
+
+async def change_decision(
+    repository: Repository, forum: Forum, rule_id: UUID | None, meeting: Meeting | None
+) -> Decision | None:
+    """The rule an amendment or rescission is decided under: the forum's rule in force, named by
+    id, whenever it has one; with none in force, no rule (bootstrap consent adopts first rules
+    only)."""
+    if rule_id is None:
+        if forum.has_decision_rule:
+            raise InvalidValue("decision_rule_id", NAME_THE_RULE)
+        return None
+    return await decision(repository, forum, DecisionBasis(decision_rule_id=rule_id), meeting)

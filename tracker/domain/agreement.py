@@ -5,6 +5,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from tracker.domain.change import Change, decided, decision_fields, no_decision
 from tracker.domain.checks import require_decision, require_one_of, require_state, require_text
 from tracker.domain.clock import Aggregate
 from tracker.domain.errors import InvalidValue
@@ -58,15 +59,41 @@ class Agreement(Aggregate):
             )
 
     class Amended(Aggregate.Event):
-        """The text was amended, for a reason."""
+        """The text was amended, for a reason, under a decision rule in force if any."""
+
+        # v1 events named no rule.
+        class_version = 2
 
         text: str
         reason: str
+        meeting_id: UUID | None
+        decision_rule: str | None
+        decision_rule_id: UUID | None
+        decision_rule_version: int | None
+        present: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A v1 amendment named no rule, no meeting, and no one present."""
+            state.update(no_decision())
 
     class Rescinded(Aggregate.Event):
-        """The agreement is no longer in force."""
+        """The agreement is no longer in force, under a decision rule in force if any."""
+
+        # v1 events named no rule.
+        class_version = 2
 
         reason: str
+        meeting_id: UUID | None
+        decision_rule: str | None
+        decision_rule_id: UUID | None
+        decision_rule_version: int | None
+        present: tuple[UUID, ...]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A v1 rescission named no rule, no meeting, and no one present."""
+            state.update(no_decision())
 
     @classmethod
     def propose(
@@ -103,6 +130,8 @@ class Agreement(Aggregate):
         self.decision: Decision | None = None
         self.meeting_id: UUID | None = None
         self.amendments = 0
+        self.last_amendment: Change | None = None
+        self.rescission: Change | None = None
 
     @property
     def in_force(self) -> bool:
@@ -141,20 +170,30 @@ class Agreement(Aggregate):
             consented_by=d.consented_by,
         )
 
-    def amend(self, text: str, reason: str) -> None:
-        """Amend the text, giving a reason."""
+    def amend(
+        self,
+        text: str,
+        reason: str,
+        decision: Decision | None = None,
+        meeting_id: UUID | None = None,
+    ) -> None:
+        """Amend the text, giving a reason, under a decision rule in force (none if the forum
+        has none)."""
         require_state("amend", self.status, PROPOSED, ADOPTED)
         require_text("text", text)
         require_text("reason", reason)
         if text == self.text:
             raise InvalidValue("text", "unchanged")
-        self._amended(text=text, reason=reason)
+        self._amended(text=text, reason=reason, **decision_fields(decision, meeting_id))
 
-    def rescind(self, reason: str) -> None:
-        """Take an adopted agreement out of force, giving a reason."""
+    def rescind(
+        self, reason: str, decision: Decision | None = None, meeting_id: UUID | None = None
+    ) -> None:
+        """Take an adopted agreement out of force, giving a reason, under a decision rule in
+        force (none if the forum has none)."""
         require_state("rescind", self.status, ADOPTED)
         require_text("reason", reason)
-        self._rescinded(reason=reason)
+        self._rescinded(reason=reason, **decision_fields(decision, meeting_id))
 
     @event(Adopted)
     def _adopted(
@@ -174,10 +213,33 @@ class Agreement(Aggregate):
         self.meeting_id = meeting_id
 
     @event(Amended)
-    def _amended(self, text: str, reason: str) -> None:
+    def _amended(
+        self,
+        text: str,
+        reason: str,
+        meeting_id: UUID | None,
+        decision_rule: str | None,
+        decision_rule_id: UUID | None,
+        decision_rule_version: int | None,
+        present: tuple[UUID, ...],
+    ) -> None:
         self.text = text
         self.amendments += 1
+        self.last_amendment = decided(
+            reason, decision_rule, decision_rule_id, decision_rule_version, present, meeting_id
+        )
 
     @event(Rescinded)
-    def _rescinded(self, reason: str) -> None:
+    def _rescinded(
+        self,
+        reason: str,
+        meeting_id: UUID | None,
+        decision_rule: str | None,
+        decision_rule_id: UUID | None,
+        decision_rule_version: int | None,
+        present: tuple[UUID, ...],
+    ) -> None:
         self.status = RESCINDED
+        self.rescission = decided(
+            reason, decision_rule, decision_rule_id, decision_rule_version, present, meeting_id
+        )

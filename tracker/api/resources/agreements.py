@@ -29,15 +29,29 @@ from tracker.api.schemas import (
     DecisionView,
     Name,
     Reason,
-    Reasoned,
     Recorded,
     Text,
 )
 from tracker.api.time_travel import AsOfQuery, read_as_of
 from tracker.application import agreements
 from tracker.domain import Agreement
+from tracker.domain.change import Change
 
 PATH = "/agreements"
+
+# How an amendment or rescission names its rule, for the operations' descriptions.
+CHANGE_RULE = (
+    "A forum with a decision rule in force names it by `decision_rule_id`, checked as an "
+    "adoption's is (a 422 naming `decision_rule_id` if it is left out, unknown, another "
+    "forum's, or not in force); a forum with none in force decides under no rule. A decision "
+    "rule may be amended or rescinded under itself; the decision keeps its version before. "
+    "With `meeting_id` (a 422 naming it if unknown or another forum's), the members the "
+    "meeting records as attending are kept with the decision as `present`."
+)
+RESCIND_ONLY_RULE = (
+    " Rescinding the forum's only decision rule leaves it with none: its next rule is "
+    "adopted by bootstrap consent."
+)
 
 
 class ProposeAgreement(Creation, frozen=True, kw_only=True):
@@ -51,14 +65,44 @@ class ProposeAgreement(Creation, frozen=True, kw_only=True):
 
 
 class Amendment(Command, frozen=True, kw_only=True):
-    """New text, and why it changed."""
+    """New text, why it changed, the forum's decision rule in force it was decided under
+    (required while the forum has one) and the meeting it was decided at, if any."""
 
     text: Text
     reason: Reason
+    decision_rule_id: UUID | None = None
+    meeting_id: UUID | None = None
+
+
+class Rescission(Command, frozen=True, kw_only=True):
+    """Why, the forum's decision rule in force it was decided under (required while the forum
+    has one) and the meeting it was decided at, if any."""
+
+    reason: Reason
+    decision_rule_id: UUID | None = None
+    meeting_id: UUID | None = None
+
+
+class ChangeView(msgspec.Struct, frozen=True, kw_only=True):
+    """An amendment or rescission: why, the rule it was decided under (null if the forum had
+    none in force, or if recorded before amendments and rescissions named one) and where."""
+
+    reason: str
+    decision: DecisionView | None
+    meeting_id: UUID | None
+
+    @classmethod
+    def of(cls, c: Change | None) -> ChangeView | None:
+        """The change as the API shows it."""
+        if c is None:
+            return None
+        return cls(reason=c.reason, decision=DecisionView.of(c.decision), meeting_id=c.meeting_id)
 
 
 class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
-    """An agreement as it stands now; `amendments` counts the amendments of its text."""
+    """An agreement as it stands now; `amendments` counts the amendments of its text,
+    `last_amendment` is the latest (earlier ones are read with `as_of`), and `rescission` how
+    it was taken out of force."""
 
     id: UUID
     version: int
@@ -74,6 +118,8 @@ class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
     decision: DecisionView | None
     meeting_id: UUID | None
     amendments: int
+    last_amendment: ChangeView | None
+    rescission: ChangeView | None
     created_on: datetime
     modified_on: datetime
 
@@ -95,6 +141,8 @@ class AgreementState(msgspec.Struct, frozen=True, kw_only=True):
             decision=DecisionView.of(a.decision),
             meeting_id=a.meeting_id,
             amendments=a.amendments,
+            last_amendment=ChangeView.of(a.last_amendment),
+            rescission=ChangeView.of(a.rescission),
             created_on=a.created_on,
             modified_on=a.modified_on,
         )
@@ -166,7 +214,8 @@ class AgreementController(Controller):
     @post_command(
         "/{agreement_id:uuid}/amendments",
         operation_id="amendAgreement",
-        summary="Amend the text, with a reason (a steward)",
+        summary="Amend the text, with a reason, under the rule in force (a steward)",
+        description=CHANGE_RULE,
     )
     async def amend(
         self,
@@ -177,22 +226,32 @@ class AgreementController(Controller):
     ) -> Response[Recorded]:
         """Proposed or adopted agreements may be amended; the text must change."""
         command = agreements.AmendAgreement(
-            agreement_id=agreement_id, text=data.text, reason=data.reason
+            agreement_id=agreement_id,
+            text=data.text,
+            reason=data.reason,
+            decision_rule_id=data.decision_rule_id,
+            meeting_id=data.meeting_id,
         )
         return recorded(await agreements.amend(commands, call, command), agreement_id)
 
     @post_command(
         "/{agreement_id:uuid}/rescission",
         operation_id="rescindAgreement",
-        summary="Take an adopted agreement out of force, with a reason (a steward)",
+        summary="Take an adopted agreement out of force, under the rule in force (a steward)",
+        description=CHANGE_RULE + RESCIND_ONLY_RULE,
     )
     async def rescind(
         self,
         agreement_id: FromPath[UUID],
-        data: JSONBody[Reasoned],
+        data: JSONBody[Rescission],
         call: Call,
         commands: CommandsDep,
     ) -> Response[Recorded]:
         """Rescinding a forum's only decision rule lets bootstrap consent be used again."""
-        command = agreements.RescindAgreement(agreement_id=agreement_id, reason=data.reason)
+        command = agreements.RescindAgreement(
+            agreement_id=agreement_id,
+            reason=data.reason,
+            decision_rule_id=data.decision_rule_id,
+            meeting_id=data.meeting_id,
+        )
         return recorded(await agreements.rescind(commands, call, command), agreement_id)
