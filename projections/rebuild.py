@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -132,20 +131,10 @@ async def _build(
     fresh = [(p, g) for p, g in targets if await _is_empty(pool, p, g)]
     # Bulk builds vacuum each table as they finish it; replayed ones are vacuumed at the end.
     bulk = set(await build(runner.connect, fresh, progress)) if fresh else set()
-    if fresh:
-        release_freed_memory()
     for projection, generation in targets:
         await _replay(runner, projection, generation, progress)
     await asyncio.gather(*(_finish(runner, p, g, p.name not in bulk) for p, g in targets))
     return {p.name: g for p, g in targets}
-
-
-def release_freed_memory() -> None:
-    """Give the pages a bulk build freed back to the operating system."""
-    # A bulk build folds every row in memory at once. Python frees it afterwards, but glibc keeps
-    # the freed pages in the process unless asked, and a server would carry them all its life.
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 async def _is_empty(pool: asyncpg.Pool, projection: Projection, generation: int) -> bool:
