@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from projections.queries.names import actor_name, line_names
 from tracker.application.bounds import CHANGES as CHANGES_BOUND
 
 # In the order a chair reads them out; each commitment is in one group only, the first that fits.
@@ -94,7 +95,9 @@ GROUP_PAGES = (
 )
 SELECT counts.counts, g.grp, c.commitment_id, c.description, c.status, c.owner_id,
        c.owner_organisation_id, c.requester_id, c.due_on, c.progress, c.meeting_id,
-       c.updated_at, c.created_at
+       c.updated_at, c.created_at, """
+    + line_names()
+    + """
 FROM counts
 LEFT JOIN (listed g JOIN commitments c ON c.commitment_id = g.commitment_id)
     ON g.rn <= $6::integer + 1
@@ -104,7 +107,8 @@ ORDER BY g.grp, g.created_at, g.commitment_id
 # The latest CHANGES_BOUND changes each listed commitment had in the window, oldest first,
 # each row with how many it had in all.
 WINDOW_CHANGES = f"""
-SELECT commitment_id, version, type, actor, occurred_at, status, due_on, progress, total FROM (
+SELECT commitment_id, version, type, actor, {actor_name("actor")} AS actor_name, occurred_at,
+       status, due_on, progress, total FROM (
     SELECT ch.*, row_number() OVER (PARTITION BY commitment_id ORDER BY position DESC) AS n,
            count(*) OVER (PARTITION BY commitment_id) AS total
     FROM commitment_changes ch

@@ -12,8 +12,13 @@ import msgspec
 
 from projections.queries.meeting_changes import GROUPS, window_changes
 from projections.queries.meeting_view_pages import COUNTS, Counts, Cursors, Pages
+from projections.queries.names import leader_name
 from projections.queries.paging import PAGE
-from projections.queries.purpose_view_structs import AffiliationAtTheTime, CommitmentLine, summaries
+from projections.queries.purpose_view_structs import (
+    AffiliationAtTheTime,
+    NamedCommitmentLine,
+    summaries,
+)
 from projections.queries.sql import readable
 from tracker.application.bounds import ATTENDANCE as ATTENDANCE_BOUND
 from tracker.application.clock import Now, today_in
@@ -22,9 +27,10 @@ UNAFFILIATED = "unaffiliated"
 
 
 class MeetingAttendee(msgspec.Struct, frozen=True, kw_only=True):
-    """A leader who attended, with the title they gave on the day."""
+    """A leader who attended, with their current name and the title they gave on the day."""
 
     leader_id: UUID
+    leader_name: str | None
     title: str | None
 
 
@@ -37,9 +43,10 @@ class OrganisationGroup(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Apology(msgspec.Struct, frozen=True, kw_only=True):
-    """A leader who sent apologies, with their affiliation on the day."""
+    """A leader who sent apologies, with their current name and their affiliation on the day."""
 
     leader_id: UUID
+    leader_name: str | None
     affiliation: AffiliationAtTheTime | None
 
 
@@ -63,18 +70,19 @@ class MeetingRef(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CarriedChange(msgspec.Struct, frozen=True, kw_only=True):
-    """One event on a commitment and the state it left it in."""
+    """One event on a commitment, who did it (with their name) and the state it left it in."""
 
     version: int
     type: str
     actor: str
+    actor_name: str | None
     occurred_at: datetime
     status: str
     due_on: date | None
     progress: int | None
 
 
-class CarriedCommitment(CommitmentLine, frozen=True, kw_only=True):
+class CarriedCommitment(NamedCommitmentLine, frozen=True, kw_only=True):
     """A commitment as it is now, with every change it had between the two meetings."""
 
     changes: list[CarriedChange]
@@ -113,7 +121,7 @@ class MeetingView(msgspec.Struct, frozen=True, kw_only=True):
     section: str | None
     cursors: Cursors
     decisions: list[DecisionEntry]
-    commitments_made: list[CommitmentLine]
+    commitments_made: list[NamedCommitmentLine]
     previous_meeting: MeetingRef | None
     since_previous: SincePrevious
 
@@ -126,7 +134,8 @@ WHERE m.meeting_id = $1
 """
 # At most ATTENDANCE_BOUND of each presence, by leader id, each row with its presence's total.
 ATTENDANCE = f"""
-SELECT leader_id, presence, affiliation, total FROM (
+SELECT leader_id, {leader_name("a.leader_id")} AS leader_name, presence, affiliation, total
+FROM (
     SELECT leader_id, presence, affiliation,
            row_number() OVER (PARTITION BY presence ORDER BY leader_id) AS n,
            count(*) OVER (PARTITION BY presence) AS total
@@ -205,7 +214,9 @@ def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
         key = None if a is None else UUID(a["organisation_id"])
         name = UNAFFILIATED if a is None else a["organisation_name"]
         attendee = MeetingAttendee(
-            leader_id=r["leader_id"], title=None if a is None else a["title"]
+            leader_id=r["leader_id"],
+            leader_name=r["leader_name"],
+            title=None if a is None else a["title"],
         )
         groups.setdefault(key, (name, []))[1].append(attendee)
     ordered = sorted(groups.items(), key=lambda g: (g[0] is None, g[1][0], str(g[0])))
@@ -215,7 +226,9 @@ def by_organisation(rows: list[Any]) -> list[OrganisationGroup]:
     ]
 
 
-def with_changes(commitments: list[CommitmentLine], changes: list[Any]) -> list[CarriedCommitment]:
+def with_changes(
+    commitments: list[NamedCommitmentLine], changes: list[Any]
+) -> list[CarriedCommitment]:
     """Each commitment with its changes between the two meetings, oldest first."""
     by_commitment: dict[UUID, list[CarriedChange]] = {c.commitment_id: [] for c in commitments}
     totals: dict[UUID, int] = {}

@@ -10,6 +10,7 @@ import msgspec
 
 from projections.queries import paging
 from projections.queries.meeting_changes import GROUPS, changes_since
+from projections.queries.names import line_names
 from tracker.domain import InvalidValue
 
 SECTIONS = ("decisions", "commitments_made", *GROUPS)
@@ -28,9 +29,9 @@ WHERE meeting_id = $1 AND position > $2::bigint
 ORDER BY position
 LIMIT $3::integer + 1
 """
-COMMITMENTS_OF = """
+COMMITMENTS_OF = f"""
 SELECT commitment_id, description, status, owner_id, owner_organisation_id, requester_id,
-       due_on, progress, meeting_id, updated_at, created_at
+       due_on, progress, meeting_id, updated_at, created_at, {line_names("commitments")}
 FROM commitments
 WHERE meeting_id = $1
   AND ($2::timestamptz IS NULL OR (created_at, commitment_id) > ($2::timestamptz, $3::uuid))

@@ -51,6 +51,32 @@ def role_in(leader: str, organisation: str) -> str:
     )
 
 
+def line_names(c: str = "c") -> str:
+    """Select-list items naming a commitment line's owner, the owner's organisation and role
+    there, and its requester, for the commitments row aliased c."""
+    return (
+        f"{leader_name(f'{c}.owner_id')} AS owner_name, "
+        f"{organisation_name(f'{c}.owner_organisation_id')} AS owner_organisation_name, "
+        f"{role_in(f'{c}.owner_id', f'{c}.owner_organisation_id')} AS owner_role, "
+        f"{leader_name(f'{c}.requester_id')} AS requester_name"
+    )
+
+
+# A leader's actor string as the log records it; cast only when it is one, so others never fail.
+LEADER_ACTOR = "^leader:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def actor_name(column: str) -> str:
+    """The name to show for an actor column: a leader's display name (`leader:<id>`), anyone
+    else's the name after the kind (`integration:<name>`), as a commitment's history shows it."""
+    return (
+        f"(CASE WHEN {column} ~* '{LEADER_ACTOR}' "
+        f"THEN {leader_name(f'substr({column}, 8)::uuid')} "
+        f"ELSE coalesce(nullif(substr({column}, strpos({column}, ':') + 1), ''), "
+        f"split_part({column}, ':', 1)) END)"
+    )
+
+
 def names_json(c: str = "c") -> str:
     """A JSON object (text) of CommitmentNames for the commitments row aliased c."""
     # One subquery per row listed, its lookups by primary key; only a page's rows run it.

@@ -14,7 +14,7 @@ from projections.commitment_view import CommitmentViews
 from projections.governance_view import GovernanceViews
 from projections.queries.cache import Fresh, ViewCache
 from projections.queries.commitment_list import decode_cursor, encode_cursor
-from projections.queries.names import leader_name, organisation_name
+from projections.queries.names import leader_name, line_names, organisation_name
 from projections.queries.paging import PAGE
 from projections.queries.purpose_names import named
 from projections.queries.purpose_roll_ups import roll_ups
@@ -47,11 +47,7 @@ LINE_FIELDS = ", ".join(
     for name in CommitmentLine.__struct_fields__
 )
 # The names beside a listed line's ids, looked up for the page's rows only.
-LINE_NAMES = (
-    f"{leader_name('c.owner_id')} AS owner_name, "
-    f"{organisation_name('c.owner_organisation_id')} AS owner_organisation_name, "
-    f"{leader_name('c.requester_id')} AS requester_name"
-)
+LINE_NAMES = line_names()
 # The whole view in one statement, rendered as JSON where the rows are: the purpose, its
 # forum's date for overdue and whether the caller belongs to the forum; one pass over the
 # commitments citing it (its purpose_commitments rows, together in key order) for the counts,

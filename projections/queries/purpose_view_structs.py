@@ -55,11 +55,13 @@ class CommitmentLine(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool = False
 
 
-class PurposeCommitmentLine(CommitmentLine, frozen=True, kw_only=True):
-    """A commitment citing the purpose, with its owner's, organisation's and requester's names."""
+class NamedCommitmentLine(CommitmentLine, frozen=True, kw_only=True):
+    """A commitment line with its owner's, organisation's and requester's names, and the owner's
+    role with that organisation (null for one the views lack)."""
 
     owner_name: str | None
     owner_organisation_name: str | None
+    owner_role: str | None
     requester_name: str | None
 
 
@@ -74,7 +76,7 @@ class CommitmentLinePage(msgspec.Struct, frozen=True, kw_only=True):
     """A page of the purpose's commitments, oldest first; next_cursor (null: no more) is passed
     back as `cursor` for the next page."""
 
-    items: list[PurposeCommitmentLine]
+    items: list[NamedCommitmentLine]
     next_cursor: str | None
 
 
@@ -187,13 +189,13 @@ class PurposeView(msgspec.Struct, frozen=True, kw_only=True):
     commitments: CommitmentLinePage
 
 
-def summaries(rows: list[Any], today: date) -> list[CommitmentLine]:
-    """Commitment rows as summaries, with overdue computed for today."""
+def summaries(rows: list[Any], today: date) -> list[NamedCommitmentLine]:
+    """Commitment rows (with line_names) as summaries, with overdue computed for today."""
     return [
         msgspec.convert(
             dict(r)
             | {"overdue": r["status"] in OPEN and r["due_on"] is not None and r["due_on"] < today},
-            CommitmentLine,
+            NamedCommitmentLine,
         )
         for r in rows
     ]

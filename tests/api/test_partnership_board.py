@@ -45,8 +45,10 @@ class Board:
         r = await self.client.post(path, json=body or {}, headers=self.headers[who])
         assert r.status_code == status, (path, r.text)
         found = r.json()
-        # Read-your-writes: the view is read once it includes the latest write.
-        self.at = max(self.at, found.get("position", 0))
+        # Read-your-writes: the view is read once it includes the latest write (minutes land
+        # theirs under `meeting`).
+        landed = found.get("meeting") or found
+        self.at = max(self.at, found.get("position", 0), landed.get("position", 0))
         return found
 
     async def made(self, who: str, path: str, body: Any) -> str:
@@ -55,9 +57,6 @@ class Board:
     def rule(self) -> dict[str, str]:
         """The board's decision rule in force, as a decision names it."""
         return {"decision_rule_id": self.ids["rule"]}
-
-    def name_of(self, leader_id: str) -> str:
-        return next(n for n, i in self.ids.items() if i == leader_id)
 
 
 async def a_board(client: Client, issue: Tokens) -> Board:
@@ -203,12 +202,12 @@ async def test_the_chair_reads_out_what_changed_since_the_last_board(
         "November board",
     )
     assert [
-        (g["organisation_name"], [(b.name_of(a["leader_id"]), a["title"]) for a in g["attendees"]])
+        (g["organisation_name"], [(a["leader_name"], a["title"]) for a in g["attendees"]])
         for g in view["attendees"]
     ] == [
-        ("Carers Together", [("priya", "Chief Executive")]),
-        ("County Council", [("helen", "Director of Adult Social Care")]),
-        ("Riverside NHS Trust", [("raj", "Head of Patient Flow")]),
+        ("Carers Together", [("Priya", "Chief Executive")]),
+        ("County Council", [("Helen", "Director of Adult Social Care")]),
+        ("Riverside NHS Trust", [("Raj", "Head of Patient Flow")]),
     ]
     key = {v: k for k, v in c.items()}
     read_out = {
@@ -236,7 +235,12 @@ async def test_the_chair_reads_out_what_changed_since_the_last_board(
     )
     assert items["reviews"]["due_on"] == day(FIRST, 30)
     assert story("reviews") == ["made", "renegotiation_proposed", "renegotiation_agreed"]
-    assert b.name_of(items["flats"]["owner_id"]) == "priya"
+    # Handed over: named as its new owner, with the organisation and role they bring.
+    assert names(items["flats"]) == ("Priya", "Carers Together", "Chief Executive", "Helen")
+    assert [(ch["type"], ch["actor_name"]) for ch in items["flats"]["changes"][-2:]] == [
+        ("commitment.handover_offered", "Tom"),
+        ("commitment.handover_accepted", "Priya"),
+    ]
     assert {items[k]["status"] for k in ("welfare", "backlog")} == {"declined", "released"}
     assert story("welfare") == ["made", "declined"]
     assert (items["keysafes"]["status"], story("keysafes")[-2:]) == (
@@ -247,11 +251,27 @@ async def test_the_chair_reads_out_what_changed_since_the_last_board(
     # Made before the first meeting and untouched since: nothing to say but that it stands.
     assert items["pathway"]["changes"] == []
     assert items["report"]["due_on"] == day(FIRST, 14) < SECOND.date().isoformat()
-    assert b.name_of(items["report"]["owner_id"]) == "helen"
+    assert names(items["report"]) == ("Helen", "County Council", PARTNERS["helen"][2], None)
 
     first = await client.get(
         f"/meetings/{b.ids['first']}/view", params={"min_position": b.at}, headers=b.headers["tom"]
     )
+    before = first.json()
     assert [
-        (d["text"], d["decision_rule"], d["decision_rule_id"]) for d in first.json()["decisions"]
+        (d["text"], d["decision_rule"], d["decision_rule_id"]) for d in before["decisions"]
     ] == [("Adopt the shared discharge protocol", "Consent of partners present", b.ids["rule"])]
+    assert [a["leader_name"] for a in before["apologies"]] == ["Mark"]
+    made = {x["description"]: names(x) for x in before["commitments_made"]}
+    assert made["Welfare checks for people discharged alone"] == (
+        "Mark",
+        "County Police",
+        "Neighbourhood Inspector",
+        "Priya",
+    )
+
+
+def names(item: dict[str, Any]) -> tuple[str | None, ...]:
+    """The names a listed commitment shows beside its owner, organisation and requester."""
+    return tuple(
+        item[k] for k in ("owner_name", "owner_organisation_name", "owner_role", "requester_name")
+    )

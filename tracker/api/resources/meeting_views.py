@@ -54,6 +54,12 @@ the forum's time zone), `handed_over` (taken over in the window), `changed_terms
 A commitment finished before the window and untouched in it is not listed. Each entry is the
 commitment as it is now, with `changes`: every change it had in the window, oldest first.
 
+**Names beside ids**, looked up when read (so a corrected name shows at once, and a view
+`as_of` a past moment shows the names of then; null for one the views lack): each attendee's
+and apology's `leader_name`; each listed commitment's `owner_name`, `owner_organisation_name`,
+`owner_role` and `requester_name`; each change's `actor_name`. A decision's `decision_rule`
+is its rule's title.
+
 **A page of each list**: `decisions` (in the order recorded), `commitments_made` and each
 group (oldest first, then by id) list at most `limit` entries each (default {PAGE}, at most
 {MAX_PAGE}); `counts` holds how many each has in full, and `cursors` the cursor of each one's
