@@ -1,7 +1,7 @@
 """Views benchmark: rebuild speed and memory over ~1,000,000 events, and read latency.
 
     python bench/views.py [--scale 1.0] [--seconds 10] [--reuse] [--database NAME]
-                          [--only rebuild|reads] [--workers 1] [--writes 20]
+                          [--only rebuild|reads|lists] [--workers 1] [--writes 20]
 
 Loads a realistic store (bench/views_data.py) into a fresh database on
 TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
@@ -10,7 +10,8 @@ the API with `tracker serve` and reads the leader view, the purpose view and the
 the commitment list with wrk at 16 connections (p50/p99 latency, after a 2 s warm-up): with the
 view cache (the default) and without it, where every read computes its view; and both again
 while forums are renamed at --writes per second (each rename moves the commitment views'
-checkpoint, so no view kept before it may be served after it).
+checkpoint, so no view kept before it may be served after it). The lists' first pages, the
+lookup by external reference and /me are read the same way, beside `GET /commitments/{id}`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import uvloop
 
 from bench.common import SERVER, fresh_database, pool_for, url_for
 from bench.views_data import CTX, Store
+from bench.views_lists import list_latency
 from bench.views_reads import read_latency
 from bench.views_rebuild import rebuild_all
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
@@ -86,7 +88,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--database", default=DATABASE, help="name of the database to load")
     parser.add_argument(
-        "--only", choices=("rebuild", "reads"), help="measure only the rebuild or only the reads"
+        "--only",
+        choices=("rebuild", "reads", "lists"),
+        help="measure only the rebuild, the view reads or the lists' first pages",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -96,9 +100,11 @@ def main() -> None:
         url = uvloop.run(fresh_database(args.database))
         uvloop.run(load(url, args.scale))
     print(f"PostgreSQL at {SERVER.rsplit('/', 1)[0]}; {os.cpu_count()} cores", flush=True)
-    if args.only != "reads":
+    if args.only in (None, "rebuild"):
         rebuild_all(url)
-    if args.only != "rebuild":
+    if args.only in (None, "lists"):
+        list_latency(url, uvloop.run(busy_ids(url))[0], args.seconds, args.workers)
+    if args.only in (None, "reads"):
         leader, purpose = uvloop.run(busy_ids(url))
         for writes in (0, args.writes):
             for cache in (True, False):

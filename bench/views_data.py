@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from eventsourcing.domain import Aggregate
 
+from tracker.application.external import reference_id
 from tracker.application.ports import Context
 from tracker.domain import (
     Attendance,
@@ -26,6 +27,8 @@ from tracker.domain import (
 )
 
 CTX = Context(actor="system:bench", source="bench/views_data.py")
+# Commitment i has the id an integration recording it as "case-<i>" of this system gets.
+CASE_SYSTEM = "case-system"
 TODAY = date(2026, 11, 26)
 
 
@@ -105,7 +108,8 @@ class Store:
             owner = self.busy_leader if i < 50 else rng.choice(people)
             made_on = TODAY - timedelta(days=rng.randint(0, 60))
             c = Commitment.make(
-                uuid.uuid4(),
+                # Recorded by a case system, as an integration posting with a reference would.
+                reference_id(CASE_SYSTEM, f"case-{i}"),
                 forum_id=forum_id,
                 owner_id=owner,
                 by=owner,
