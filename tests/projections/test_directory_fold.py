@@ -32,14 +32,15 @@ def test_an_organisation_is_renamed_succeeded_and_archived() -> None:
 
 def test_a_leader_keeps_only_the_affiliations_not_yet_ended() -> None:
     log, leader, org, other = Log(), uuid.uuid4(), str(uuid.uuid4()), str(uuid.uuid4())
+    recorded, ended = "leader.affiliation_recorded", "leader.affiliation_ended"
     f = fold(
         log(leader, "leader.registered", name="Amina", email="a@example.org"),
-        log(leader, "leader.affiliation_recorded", organisation_id=org, title="GP Partner", from_on="2020-01-01"),
-        log(leader, "leader.affiliation_recorded", organisation_id=org, title="Clinical Director", from_on="2021-01-01"),
-        log(leader, "leader.affiliation_recorded", organisation_id=other, title="Trustee", from_on="2022-01-01"),
+        log(leader, recorded, organisation_id=org, title="GP Partner", from_on="2020-01-01"),
+        log(leader, recorded, organisation_id=org, title="Clinical Director", from_on="2021-01-01"),
+        log(leader, recorded, organisation_id=other, title="Trustee", from_on="2022-01-01"),
         # Titles match whatever their case and spaces; a v1 ending names no title.
-        log(leader, "leader.affiliation_ended", organisation_id=org, title=" gp partner ", to_on="2023-01-01"),
-        log(leader, "leader.affiliation_ended", organisation_id=other, to_on="2023-02-01"),
+        log(leader, ended, organisation_id=org, title=" gp partner ", to_on="2023-01-01"),
+        log(leader, ended, organisation_id=other, to_on="2023-02-01"),
         log(leader, "leader.details_corrected", name="Amina Okafor", email=None),
     )  # fmt: skip
     row = f.leaders[str(leader)]
@@ -55,7 +56,7 @@ def test_members_carry_their_roles_and_leaving_removes_the_membership() -> None:
     log, forum = Log(), uuid.uuid4()
     amina, ben = str(uuid.uuid4()), str(uuid.uuid4())
     f = fold(
-        log(forum, "forum.convened", name="Warm spaces", timezone="Europe/London", convenor_id=amina),
+        log(forum, "forum.convened", name="Warm", timezone="Europe/London", convenor_id=amina),
         log(forum, "forum.member_joined", leader_id=ben),
         log(forum, "forum.steward_appointed", leader_id=ben, role="recorder"),
         log(forum, "forum.steward_appointed", leader_id=ben, role="convenor"),
