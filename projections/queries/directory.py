@@ -23,6 +23,7 @@ from projections.queries.directory_structs import (
 )
 from projections.queries.sql import Args
 from tracker.application.directory import Sight
+from tracker.domain import InvalidValue
 
 T = TypeVar("T")
 
@@ -85,7 +86,7 @@ async def list_organisations(
     rows = await pool.fetch(
         ORGANISATIONS.format(where=" AND ".join(where), limit=int(limit)), *args.values
     )
-    items, next_cursor = _page(rows, limit, OrganisationItem)
+    items, next_cursor = _page(rows, limit, OrganisationItem, "o")
     return OrganisationPage(items=items, next_cursor=next_cursor)
 
 
@@ -123,7 +124,7 @@ async def list_leaders(
     where += _after(cursor, args, "l.name", "l.leader_id")
     sql = LEADERS.format(where=" AND ".join(where), limit=int(limit), email_seen=email_seen)
     rows = await pool.fetch(sql, *args.values)
-    items, next_cursor = _page(rows, limit, LeaderItem)
+    items, next_cursor = _page(rows, limit, LeaderItem, "l")
     return LeaderPage(items=items, next_cursor=next_cursor)
 
 
@@ -144,7 +145,7 @@ async def list_forums(
     rows = await pool.fetch(
         FORUMS.format(where=" AND ".join(where), limit=int(limit)), *args.values
     )
-    items, next_cursor = _page(rows, limit, ForumItem)
+    items, next_cursor = _page(rows, limit, ForumItem, "f")
     return ForumPage(items=items, next_cursor=next_cursor)
 
 
@@ -176,17 +177,19 @@ def _after(cursor: str | None, args: Args, column: str, id_column: str) -> list[
     """The keyset predicate for the rows after the cursor's, if there is one."""
     if cursor is None:
         return []
-    name, key = decode_cursor(cursor)
+    name, key = decode_cursor(cursor, column.split(".")[0])
     return [AFTER.format(args.add(name), args.add(key), column=column, id=id_column)]
 
 
-def _page(rows: Sequence[asyncpg.Record], limit: int, kind: type[T]) -> tuple[list[T], str | None]:
+def _page(
+    rows: Sequence[asyncpg.Record], limit: int, kind: type[T], table: str
+) -> tuple[list[T], str | None]:
     """The items of a page, and the cursor after its last row if another row follows."""
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = encode_cursor(last["sort_name"], last[0])
+        next_cursor = encode_cursor(table, last["sort_name"], last[0])
     return [_item(r, kind) for r in page], next_cursor
 
 
@@ -196,12 +199,16 @@ def _item(row: asyncpg.Record, kind: type[T]) -> T:
     return msgspec.convert(fields, kind, from_attributes=False, strict=False)
 
 
-def encode_cursor(sort_name: str, key: UUID) -> str:
-    """An opaque token for the position after this row."""
-    return paging.encode([sort_name, key])
+def encode_cursor(table: str, sort_name: str, key: UUID) -> str:
+    """An opaque token for the position after this row of one list (named by its table's alias
+    in the query, so that a cursor of another list is refused)."""
+    return paging.encode([table, sort_name, key])
 
 
-def decode_cursor(cursor: str) -> tuple[str, UUID]:
-    """The row a cursor points after; 422 naming `cursor` for anything this API did not hand out."""
-    name, key = paging.decode(cursor, tuple[str, UUID])
+def decode_cursor(cursor: str, table: str) -> tuple[str, UUID]:
+    """The row of this list a cursor points after; 422 naming `cursor` for anything this API
+    did not hand out for this list."""
+    of, name, key = paging.decode(cursor, tuple[str, str, UUID])
+    if of != table:
+        raise InvalidValue("cursor", paging.NOT_OURS)
     return name, key
