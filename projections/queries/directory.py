@@ -22,17 +22,20 @@ from projections.queries.directory_structs import (
     OrganisationPage,
 )
 from projections.queries.sql import Args
+from tracker.application import bounds
 from tracker.application.directory import Sight
 from tracker.domain import InvalidValue
 
 T = TypeVar("T")
 
-# A leader's current affiliations, each with its organisation's name, in the order recorded.
-AFFILIATIONS = """(
+# A leader's latest current affiliations, each with its organisation's name, oldest first;
+# then how many there are.
+AFFILIATIONS = f"""(
 SELECT coalesce(jsonb_agg(a || jsonb_build_object('organisation_name', o.name) ORDER BY n), '[]')
 FROM jsonb_array_elements(l.affiliations) WITH ORDINALITY AS x(a, n)
 LEFT JOIN directory_organisations o ON o.organisation_id = (a ->> 'organisation_id')::uuid
-)"""
+WHERE n > jsonb_array_length(l.affiliations) - {bounds.AFFILIATIONS}
+) AS affiliations, jsonb_array_length(l.affiliations) AS affiliations_total"""
 ORGANISATIONS = """
 SELECT o.organisation_id, o.name, o.kind, o.status, o.successor_id, s.name AS successor_name,
        o.registered_at, lower(o.name) AS sort_name
@@ -45,7 +48,7 @@ LIMIT {limit} + 1
 LEADERS = f"""
 SELECT l.leader_id, l.name, CASE WHEN {{email_seen}} THEN l.email END AS email,
        l.status, l.registered_at,
-       {AFFILIATIONS} AS affiliations, lower(l.name) AS sort_name
+       {AFFILIATIONS}, lower(l.name) AS sort_name
 FROM directory_leaders l
 WHERE {{where}}
 ORDER BY lower(l.name), l.leader_id

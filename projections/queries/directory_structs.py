@@ -32,7 +32,7 @@ class AffiliationItem(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LeaderItem(msgspec.Struct, frozen=True, kw_only=True):
-    """A leader, with their current affiliations in the order they were recorded."""
+    """A leader, with their latest current affiliations, oldest first, and how many they hold."""
 
     leader_id: UUID
     name: str
@@ -40,6 +40,7 @@ class LeaderItem(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     registered_at: datetime
     affiliations: list[AffiliationItem]
+    affiliations_total: int
 
 
 class ForumItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,14 +108,17 @@ class MyForum(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MyLeader(msgspec.Struct, frozen=True, kw_only=True):
-    """The leader a token acts as, with their affiliations and forums."""
+    """The leader a token acts as, with their current affiliations (the latest, with their
+    count) and the forums they belong to (the first by name, with their count)."""
 
     leader_id: UUID
     name: str
     email: str | None
     status: str
     affiliations: list[AffiliationItem]
+    affiliations_total: int
     forums: list[MyForum]
+    forums_total: int
 
 
 class ForumName(msgspec.Struct, frozen=True, kw_only=True):

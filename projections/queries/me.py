@@ -10,18 +10,20 @@ import msgspec
 
 from projections.queries.directory import AFFILIATIONS
 from projections.queries.directory_structs import ForumName, Me, MyForum, MyLeader
+from tracker.application import bounds
 from tracker.application.principal import INTEGRATION, Principal
 
 LEADER = f"""
-SELECT l.leader_id, l.name, l.email, l.status, {AFFILIATIONS} AS affiliations
+SELECT l.leader_id, l.name, l.email, l.status, {AFFILIATIONS}
 FROM directory_leaders l WHERE l.leader_id = $1
 """
-# Forums by name then id, as the forum list orders them.
-FORUMS = """
-SELECT m.forum_id, f.name, m.roles
+# The first forums by name then id, as the forum list orders them, and how many there are.
+FORUMS = f"""
+SELECT m.forum_id, f.name, m.roles, count(*) OVER () AS total
 FROM directory_members m LEFT JOIN directory_forums f USING (forum_id)
 WHERE m.leader_id = $1
 ORDER BY lower(f.name), m.forum_id
+LIMIT {bounds.FORUMS}
 """
 NAMED = """
 SELECT k.forum_id, f.name
@@ -52,7 +54,8 @@ async def _leader(pool: asyncpg.Pool, leader_id: UUID) -> MyLeader | None:
     row = await pool.fetchrow(LEADER, leader_id)
     if row is None:
         return None
-    forums = [
-        MyForum(forum_id=r[0], name=r[1], roles=r[2]) for r in await pool.fetch(FORUMS, leader_id)
-    ]
-    return msgspec.convert({**dict(row), "forums": forums}, MyLeader, strict=False)
+    rows = await pool.fetch(FORUMS, leader_id)
+    forums = [MyForum(forum_id=r[0], name=r[1], roles=r[2]) for r in rows]
+    total = rows[0]["total"] if rows else 0
+    fields = {**dict(row), "forums": forums, "forums_total": total}
+    return msgspec.convert(fields, MyLeader, strict=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -11,6 +12,7 @@ import pytest
 from tests.api.directory_world import Client, Directory
 from tests.api.seed import SEEDER
 from tracker import tokens
+from tracker.application import bounds
 from tracker.domain import Leader, Organisation
 from tracker.eventstore.repository import Repository
 
@@ -224,3 +226,19 @@ async def test_a_write_is_listed_at_once_with_its_min_position(d: Directory) -> 
     position = r.json()["position"]
     assert await d.names("/forums", "eve", min_position=position) == []
     assert "Eve" not in await d.names("/leaders", "amina", min_position=position)
+
+
+async def test_a_leader_lists_the_latest_affiliations_beside_how_many_are_current(
+    d: Directory, repository: Repository
+) -> None:
+    eve = await repository.read(Leader, d.id("eve"))
+    river = d.orgs["river"].id
+    for n in range(bounds.AFFILIATIONS + 2):
+        eve.record_affiliation(river, f"Role {n}", date(2020, 1, 1))
+    await repository.save(eve, context=SEEDER)
+    for path, who in (("/leaders", "eve"), ("/me", "eve")):
+        found = await d.get(path, who)
+        item = found["items"][0] if path == "/leaders" else found["leader"]
+        assert item["affiliations_total"] == bounds.AFFILIATIONS + 2
+        titles = [a["title"] for a in item["affiliations"]]
+        assert titles == [f"Role {n}" for n in range(2, bounds.AFFILIATIONS + 2)]

@@ -38,6 +38,7 @@ async def test_a_leader_sees_their_affiliations_forums_and_roles(d: Directory) -
         ("Riverside Council", "Director"),
         ("Northgate NHS Trust", "Trustee"),
     ]
+    assert (leader["affiliations_total"], leader["forums_total"]) == (2, 1)
     assert leader["forums"] == [
         {
             "forum_id": str(d.forums["a"].id),
