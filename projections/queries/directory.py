@@ -11,14 +11,14 @@ import msgspec
 
 from projections.queries import paging
 from projections.queries.directory_structs import (
+    DirectoryForum,
+    DirectoryLeader,
+    DirectoryOrganisation,
     ForumFilters,
-    ForumItem,
     ForumPage,
     LeaderFilters,
-    LeaderItem,
     LeaderPage,
     OrganisationFilters,
-    OrganisationItem,
     OrganisationPage,
 )
 from projections.queries.sql import Args
@@ -89,7 +89,7 @@ async def list_organisations(
     rows = await pool.fetch(
         ORGANISATIONS.format(where=" AND ".join(where), limit=int(limit)), *args.values
     )
-    items, next_cursor = _page(rows, limit, OrganisationItem, "o")
+    items, next_cursor = _page(rows, limit, DirectoryOrganisation, "o")
     return OrganisationPage(items=items, next_cursor=next_cursor)
 
 
@@ -127,7 +127,7 @@ async def list_leaders(
     where += _after(cursor, args, "l.name", "l.leader_id")
     sql = LEADERS.format(where=" AND ".join(where), limit=int(limit), email_seen=email_seen)
     rows = await pool.fetch(sql, *args.values)
-    items, next_cursor = _page(rows, limit, LeaderItem, "l")
+    items, next_cursor = _page(rows, limit, DirectoryLeader, "l")
     return LeaderPage(items=items, next_cursor=next_cursor)
 
 
@@ -148,7 +148,7 @@ async def list_forums(
     rows = await pool.fetch(
         FORUMS.format(where=" AND ".join(where), limit=int(limit)), *args.values
     )
-    items, next_cursor = _page(rows, limit, ForumItem, "f")
+    items, next_cursor = _page(rows, limit, DirectoryForum, "f")
     return ForumPage(items=items, next_cursor=next_cursor)
 
 

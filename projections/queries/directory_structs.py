@@ -10,7 +10,7 @@ import msgspec
 ORGANISATION_STATUSES = ("active", "archived")
 
 
-class OrganisationItem(msgspec.Struct, frozen=True, kw_only=True):
+class DirectoryOrganisation(msgspec.Struct, frozen=True, kw_only=True):
     """An organisation, and the name of the one that took over its work, if any."""
 
     organisation_id: UUID
@@ -31,7 +31,7 @@ class AffiliationItem(msgspec.Struct, frozen=True, kw_only=True):
     from_on: date
 
 
-class LeaderItem(msgspec.Struct, frozen=True, kw_only=True):
+class DirectoryLeader(msgspec.Struct, frozen=True, kw_only=True):
     """A leader, with their latest current affiliations, oldest first, and how many they hold."""
 
     leader_id: UUID
@@ -43,7 +43,7 @@ class LeaderItem(msgspec.Struct, frozen=True, kw_only=True):
     affiliations_total: int
 
 
-class ForumItem(msgspec.Struct, frozen=True, kw_only=True):
+class DirectoryForum(msgspec.Struct, frozen=True, kw_only=True):
     """A forum, and how many members it has now."""
 
     forum_id: UUID
@@ -56,21 +56,21 @@ class ForumItem(msgspec.Struct, frozen=True, kw_only=True):
 class OrganisationPage(msgspec.Struct, frozen=True, kw_only=True):
     """One page of organisations; pass next_cursor back as `cursor` for the next (null: no more)."""
 
-    items: list[OrganisationItem]
+    items: list[DirectoryOrganisation]
     next_cursor: str | None
 
 
 class LeaderPage(msgspec.Struct, frozen=True, kw_only=True):
     """One page of leaders; pass next_cursor back as `cursor` for the next (null: no more)."""
 
-    items: list[LeaderItem]
+    items: list[DirectoryLeader]
     next_cursor: str | None
 
 
 class ForumPage(msgspec.Struct, frozen=True, kw_only=True):
     """One page of forums; pass next_cursor back as `cursor` for the next (null: no more)."""
 
-    items: list[ForumItem]
+    items: list[DirectoryForum]
     next_cursor: str | None
 
 
