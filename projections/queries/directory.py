@@ -63,11 +63,11 @@ WHERE {where}
 ORDER BY lower(f.name), f.forum_id
 LIMIT {limit} + 1
 """
-# The forums a leader belongs to now, and those forums' members.
 # Whether a steward sees a leader's email: their own, or a member's of a forum they steward.
 STEWARD_SEES = """(l.leader_id = {me}::uuid OR EXISTS (
     SELECT 1 FROM directory_members s JOIN directory_members t USING (forum_id)
     WHERE s.leader_id = {me}::uuid AND s.roles @> '["steward"]' AND t.leader_id = l.leader_id))"""
+# The forums a leader belongs to now, and those forums' members.
 MY_FORUMS = "SELECT forum_id FROM directory_members WHERE leader_id = {}::uuid"
 MEMBERS_OF = "SELECT leader_id FROM directory_members WHERE forum_id = ANY({})"
 PREFIX = "starts_with(lower({column}), lower({}))"

@@ -70,7 +70,7 @@ ExternalId = Annotated[
     _q("With source_system: that system's own id for the resource", min_length=1, max_length=200),
 ]
 Cursor = Annotated[
-    str | None, _q("next_cursor from the previous page", min_length=1, max_length=1000)
+    str | None, _q("next_cursor from the previous page", min_length=1, max_length=2000)
 ]
 Limit = Annotated[int, _q(f"Items per page (at most {MAX_PAGE})", ge=1, le=MAX_PAGE)]
 
