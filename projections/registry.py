@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.commitment_view import CommitmentViews
+from projections.directory_view import DirectoryView
 from projections.governance_view import GovernanceViews
 
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every projection, in the order they are run."""
-    return [CommitmentViews(), GovernanceViews()]
+    return [CommitmentViews(), GovernanceViews(), DirectoryView()]
 
 
 def projection_names() -> set[str]:

@@ -30,6 +30,7 @@ SELECT_ALL = """
 SELECT id, name, kind, leader_id, created_at, revoked_at, forum_ids, expires_at FROM api_tokens
 ORDER BY created_at
 """
+EXPIRY = "SELECT expires_at FROM api_tokens WHERE id = $1"
 REVOKE = "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
 
 PREFIX = "trk_"
@@ -104,6 +105,12 @@ async def issue(
 async def list_tokens(db: asyncpg.Pool) -> list[TokenInfo]:
     """Every token ever issued, revoked ones included."""
     return [TokenInfo(*r) for r in await db.fetch(SELECT_ALL)]
+
+
+async def expiry(db: asyncpg.Pool, token_id: UUID) -> datetime | None:
+    """When a token stops working; None if it never does."""
+    expires_at: datetime | None = await db.fetchval(EXPIRY, token_id)
+    return expires_at
 
 
 async def revoke(db: asyncpg.Pool, token_id: UUID) -> bool:

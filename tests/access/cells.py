@@ -6,7 +6,12 @@ from typing import Any
 
 import asyncpg
 
-from tests.access import arrange_commitments, arrange_governance, arrange_registry
+from tests.access import (
+    arrange_commitments,
+    arrange_directory,
+    arrange_governance,
+    arrange_registry,
+)
 from tests.access.arrange import ARRANGE, Call
 from tests.access.world import Client, World, seed
 from tests.clock import Clock
@@ -17,7 +22,7 @@ from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
 
 # Imported for their registrations.
-MODULES = (arrange_commitments, arrange_governance, arrange_registry)
+MODULES = (arrange_commitments, arrange_directory, arrange_governance, arrange_registry)
 INTEGRATIONS = ("integration", "limited_here", "limited_other")
 
 

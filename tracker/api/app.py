@@ -37,6 +37,7 @@ from tracker.api.resources.audit import AuditController
 from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
+from tracker.api.resources.directory import DIRECTORY_LISTS
 from tracker.api.resources.event_export import EventExportController
 from tracker.api.resources.forums import ForumController
 from tracker.api.resources.history import (
@@ -46,6 +47,7 @@ from tracker.api.resources.history import (
 )
 from tracker.api.resources.leader_views import LeaderViewController
 from tracker.api.resources.leaders import LeaderController
+from tracker.api.resources.me import MeController
 from tracker.api.resources.meeting_minutes import MinutesController
 from tracker.api.resources.meeting_views import MeetingViewController
 from tracker.api.resources.meetings import MeetingController
@@ -94,6 +96,9 @@ CONTROLLERS = [
     EventExportController,
     StreamEventsController,
     CommitmentHistoryController,
+    MeController,
+    # After the controllers owning POST on their paths, so that they merge.
+    *DIRECTORY_LISTS,
 ]
 
 

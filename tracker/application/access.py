@@ -145,6 +145,12 @@ ROWS: dict[str, Row] = {
     "renameOrganisation": row(FORBIDDEN, "admin"),
     "archiveOrganisation": row(FORBIDDEN, "admin"),
     "recordOrganisationSuccessor": row(FORBIDDEN, "admin"),
+    # The directory: who the caller is, and who and what there is (lists show what the caller
+    # may see: every organisation; the leaders and forums of the caller's forums)
+    "getMe": row(FORBIDDEN, *EVERYONE),
+    "listOrganisations": row(FORBIDDEN, *EVERYONE),
+    "listLeaders": row(FORBIDDEN, *EVERYONE),
+    "listForums": row(FORBIDDEN, *EVERYONE),
     # The log and its proofs
     "listEvents": row(FORBIDDEN, *LOG),
     "exportEvents": row(FORBIDDEN, *LOG),

@@ -21,6 +21,7 @@ DECISIONS = 200  # the decisions a meeting resource lists
 AMENDMENTS = 20  # an agreement's latest amendments in the register
 AFFILIATIONS = 50  # a leader's latest affiliations
 MEMBERS = 500  # a forum's members, and its stewards
+FORUMS = 500  # the forums GET /me lists a leader in
 
 
 def latest(entries: Sequence[T], bound: int) -> list[T]:
