@@ -39,6 +39,12 @@ from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.event_export import EventExportController
 from tracker.api.resources.forums import ForumController
+from tracker.api.resources.governance_lists import (
+    AgreementListController,
+    ForumListController,
+    MeetingListController,
+    PurposeListController,
+)
 from tracker.api.resources.history import (
     CommitmentHistoryController,
     EventLogController,
@@ -88,6 +94,10 @@ CONTROLLERS = [
     PurposeViewController,
     MeetingViewController,
     AgreementRegisterController,
+    PurposeListController,
+    MeetingListController,
+    AgreementListController,
+    ForumListController,
     ProjectionStatusController,
     AuditController,
     EventLogController,
