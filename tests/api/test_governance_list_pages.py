@@ -234,3 +234,15 @@ async def test_a_list_read_after_a_write_includes_it(p: Partners) -> None:
     assert written in {i["purpose_id"] for i in page.json()["items"]}
     never = await p.get("/meetings", "ben", min_position=str(position + 1000))
     assert never.status_code == 422 and never.json()["errors"][0]["field"] == "min_position"
+
+
+async def test_a_list_as_of_a_past_moment_shows_what_there_was_then(p: Partners) -> None:
+    before = await last(p)
+    added = await p.created("/purposes", {"forum_id": p.forum_a(), "statement": "Later"}, "ben")
+    now = await p.get("/purposes", "ben", min_position=await last(p))
+    then = await p.get("/purposes", "ben", as_of=before)
+    assert added in {i["purpose_id"] for i in now.json()["items"]}
+    assert [i["purpose_id"] for i in then.json()["items"]] == [p.purpose_a()]
+    # Access to the past is judged as it is now: an outsider still sees nothing of forum A.
+    outsider = await p.get(f"/forums/{p.forum_a()}/purposes", "dev", as_of=before)
+    assert outsider.status_code == 404, outsider.text
