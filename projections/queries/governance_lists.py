@@ -21,7 +21,7 @@ from projections.queries.governance_items import (
     PurposePage,
 )
 from projections.queries.names import leader_name
-from projections.queries.sql import Args, Scope, readable, scope_predicate
+from projections.queries.sql import Args, Scope, readable, scope_forums
 from tracker.domain import InvalidValue
 
 __all__ = ["LISTINGS", "ListFilters", "list_page"]
@@ -42,45 +42,44 @@ class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(frozen=True)
 class Listing:
-    """One list: its rows' SELECT, the row alias, its key columns (time, id) and item type."""
+    """One list: its table and alias, the columns it shows, its key (time, id), its types."""
 
-    select: str
+    table: str
     alias: str
+    columns: str
     key: tuple[str, str]
     item: type[Any]
     page: type[Any]
 
 
 PURPOSES = Listing(
-    select=f"""
-SELECT p.purpose_id, p.forum_id, f.name AS forum_name, p.statement, p.status,
+    table="purposes",
+    alias="p",
+    columns=f"""p.purpose_id, p.forum_id, f.name AS forum_name, p.statement, p.status,
        p.decision_rule, p.adopted_meeting_id, p.proposed_by,
        {leader_name("p.proposed_by")} AS proposed_by_name, p.proposed_at, p.last_activity,
-       p.version
-FROM purposes p LEFT JOIN forums f ON f.forum_id = p.forum_id""",
-    alias="p",
+       p.version""",
     key=("proposed_at", "purpose_id"),
     item=PurposeItem,
     page=PurposePage,
 )
 # A time stored before the API bounded its input is shown at the nearest end of the span.
 MEETINGS = Listing(
-    select=f"""
-SELECT m.meeting_id, m.forum_id, f.name AS forum_name, m.title,
-       {readable("m.starts_at")} AS starts_at, m.location, m.status, m.record_version
-FROM meetings m LEFT JOIN forums f ON f.forum_id = m.forum_id""",
+    table="meetings",
     alias="m",
+    columns=f"""m.meeting_id, m.forum_id, f.name AS forum_name, m.title,
+       {readable("m.starts_at")} AS starts_at, m.location, m.status, m.record_version""",
     key=("starts_at", "meeting_id"),
     item=MeetingItem,
     page=MeetingPage,
 )
 AGREEMENTS = Listing(
-    select=f"""
-SELECT a.agreement_id, a.forum_id, f.name AS forum_name, a.scope, a.scope_id, a.kind, a.title,
-       a.text, a.status, a.decision_rule, a.adopted_meeting_id, a.adopted_at, a.proposed_by,
-       {leader_name("a.proposed_by")} AS proposed_by_name, a.proposed_at, a.rescinded_at
-FROM agreements a LEFT JOIN forums f ON f.forum_id = a.forum_id""",
+    table="agreements",
     alias="a",
+    columns=f"""a.agreement_id, a.forum_id, f.name AS forum_name, a.scope, a.scope_id, a.kind,
+       a.title, a.text, a.status, a.decision_rule, a.adopted_meeting_id, a.adopted_at,
+       a.proposed_by, {leader_name("a.proposed_by")} AS proposed_by_name, a.proposed_at,
+       a.rescinded_at""",
     key=("proposed_at", "agreement_id"),
     item=AgreementItem,
     page=AgreementPage,
@@ -94,23 +93,50 @@ PREDICATES = {
     "starts_from": "{t}.starts_at >= {v}::timestamptz",
     "starts_before": "{t}.starts_at < {v}::timestamptz",
 }
-# One row more than asked says whether there is a next page.
-PAGE_SQL = "{select}\nWHERE {where}\nORDER BY {order}\nLIMIT {limit} + 1"
+# One row more than asked says whether there is a next page. Across every forum, the key's own
+# index gives the rows in order.
+ALL_FORUMS = """
+SELECT {columns}
+FROM {table} {t} LEFT JOIN forums f ON f.forum_id = {t}.forum_id
+WHERE {where}
+ORDER BY {order}
+LIMIT {limit} + 1
+"""
+# Within some forums, each forum's first rows come from its (forum_id, key) index and only
+# those are merged: a leader of a small forum among many big ones never walks the others' rows.
+# Names are looked up for the page's rows alone, once they are chosen.
+SOME_FORUMS = """
+SELECT {columns}
+FROM (
+    SELECT r.* FROM unnest({forums}) AS s(forum_id), LATERAL (
+        SELECT * FROM {table} {t}
+        WHERE {t}.forum_id = s.forum_id AND {where}
+        ORDER BY {order}
+        LIMIT {limit} + 1
+    ) r
+    ORDER BY {merged}
+    LIMIT {limit} + 1
+) {t} LEFT JOIN forums f ON f.forum_id = {t}.forum_id
+ORDER BY {order}
+"""
 
 
-def _where(listing: Listing, filters: ListFilters, scope: Scope, args: Args) -> list[str]:
-    t = listing.alias
+def _where(listing: Listing, filters: ListFilters, cursor: str | None, args: Args) -> str:
+    t, (at, key) = listing.alias, listing.key
     where = ["true"]
     if filters.resource_id is not None:
-        where.append(f"{t}.{listing.key[1]} = {args.add(filters.resource_id)}::uuid")
+        where.append(f"{t}.{key} = {args.add(filters.resource_id)}::uuid")
     for name, template in PREDICATES.items():
         value = getattr(filters, name)
         if value is not None:
             value = list(value) if isinstance(value, tuple) else value
             where.append(template.format(t=t, v=args.add(value)))
-    if (visible := scope_predicate(scope, args, f"{t}.forum_id")) is not None:
-        where.append(visible)
-    return where
+    if cursor is not None:
+        moment, after = decode_cursor(cursor)
+        where.append(
+            f"({t}.{at}, {t}.{key}) > ({args.add(moment)}::timestamptz, {args.add(after)}::uuid)"
+        )
+    return " AND ".join(where)
 
 
 async def list_page(
@@ -121,19 +147,18 @@ async def list_page(
     cursor: str | None,
     limit: int,
 ) -> Any:
-    """One page of the listing's items in key order, after cursor."""
+    """One page of the listing's items in key order, after cursor, in the caller's forums."""
     args = Args()
-    where = _where(listing, filters, scope, args)
+    forums = scope_forums(scope, args)
     t, (at, key) = listing.alias, listing.key
-    if cursor is not None:
-        moment, after = decode_cursor(cursor)
-        where.append(
-            f"({t}.{at}, {t}.{key}) > ({args.add(moment)}::timestamptz, {args.add(after)}::uuid)"
-        )
-    sql = PAGE_SQL.format(
-        select=listing.select,
-        where=" AND ".join(where),
+    sql = (ALL_FORUMS if forums is None else SOME_FORUMS).format(
+        columns=listing.columns,
+        table=listing.table,
+        t=t,
+        forums=forums,
+        where=_where(listing, filters, cursor, args),
         order=f"{t}.{at}, {t}.{key}",
+        merged=f"r.{at}, r.{key}",
         limit=int(limit),
     )
     rows = await pool.fetch(sql, *args.values)
