@@ -38,10 +38,10 @@ from tracker.api.resources.commitment_list import CommitmentListController
 from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.event_export import EventExportController
+from tracker.api.resources.forum_lists import ForumListController
 from tracker.api.resources.forums import ForumController
 from tracker.api.resources.governance_lists import (
     AgreementListController,
-    ForumListController,
     MeetingListController,
     PurposeListController,
 )

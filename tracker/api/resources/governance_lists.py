@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any, cast
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import get
 from litestar.datastructures import State
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
-from projections.queries.agreements_register import forum_known
 from projections.queries.governance_items import AgreementPage, MeetingPage, PurposePage
 from projections.queries.governance_lists import LISTINGS, ListFilters, list_page
 from projections.queries.leader_view import READS
 from projections.queries.paging import PAGE
-from projections.queries.sql import Scope
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
 from tracker.api.resources.list_params import (
@@ -28,20 +26,17 @@ from tracker.api.resources.list_params import (
     chosen,
     time_range,
 )
-from tracker.api.resources.purpose_views import not_found
 from tracker.api.resources.view_support import (
     VIEW_ERRORS,
     MinPosition,
     consistent,
-    require_forum_view,
-    require_view_now,
     scope_now,
 )
 from tracker.api.schemas import time_query
 from tracker.api.time_travel import ViewReader, ViewsDep
 from tracker.application.external import referenced_id
 from tracker.application.principal import Principal
-from tracker.domain import Forum, agreement, meeting, purpose
+from tracker.domain import agreement, meeting, purpose
 
 # The cursor, limit and min_position a request asked for.
 PageAsked = tuple[str | None, int, int | None]
@@ -69,11 +64,6 @@ ACCESS = """
 **Access**: only those of forums the caller may see are listed (a filter naming another forum
 simply finds nothing): a leader sees forums they belong to; auditors and admins see all;
 integrations see the forums their token is limited to (all, if it is not limited)."""
-IN_FORUM = """
-
-**Access**: 404, the very answer an unknown forum gets, unless the caller may see the forum: a
-leader sees forums they belong to; auditors and admins see all; integrations see the forums
-their token is limited to (all, if it is not limited)."""
 PAGING = (
     "A page at a time: pass a response's `next_cursor` back as `cursor` for the next page; it "
     "is null on the last page. Filters combine with AND. "
@@ -107,31 +97,6 @@ async def listed(
     scope = await scope_now(state.pool, principal, views.past)
     async with views.read() as read:
         return await list_page(read.pool, LISTINGS[name], filters, scope, cursor, limit)
-
-
-async def forum_listed(
-    state: State,
-    principal: Principal,
-    views: ViewReader,
-    name: str,
-    filters: ListFilters,
-    page: PageAsked,
-) -> Any:
-    """A page of one list within one forum; 404, as an unknown forum, unless the caller sees
-    it."""
-    cursor, limit, min_position = page
-    forum_id = filters.forum_id
-    assert forum_id is not None
-    await consistent(state.pool, min_position, VIEWS)
-    if views.past:
-        # Access to the past is judged by today's membership, before the replay.
-        await require_view_now(state, principal, Forum, forum_id)
-    async with views.read() as read:
-        if not await forum_known(read.pool, forum_id):
-            raise not_found("forum", forum_id)
-        if not views.past:
-            await require_forum_view(state.pool, principal, forum_id, "forum", forum_id)
-        return await list_page(read.pool, LISTINGS[name], filters, Scope(), cursor, limit)
 
 
 @get(
@@ -229,80 +194,6 @@ async def list_agreements(
     )
     page = (cursor, limit, min_position)
     return cast(AgreementPage, await listed(state, principal, views, "agreements", filters, page))
-
-
-class ForumListController(Controller):
-    """A forum's purposes and meetings, a page at a time."""
-
-    path = "/forums"
-    tags = ("views",)
-
-    @get(
-        "/{forum_id:uuid}/purposes",
-        operation_id="listForumPurposes",
-        summary="List one forum's purposes, filtered, a page at a time",
-        description=PURPOSES + REFERENCE + IN_FORUM,
-        responses=ERRORS,
-    )
-    async def list_forum_purposes(
-        self,
-        forum_id: FromPath[UUID],
-        principal: PrincipalDep,
-        state: State,
-        views: ViewsDep,
-        status: PurposeStatuses = None,
-        source_system: SourceSystem = None,
-        external_id: ExternalId = None,
-        cursor: Cursor = None,
-        limit: Limit = PAGE,
-        min_position: MinPosition = None,
-    ) -> PurposePage:
-        """The forum's purposes, once the caller may see the forum."""
-        filters = ListFilters(
-            forum_id=forum_id,
-            resource_id=referenced_id(source_system, external_id),
-            statuses=chosen("status", status, PURPOSE_STATUSES),
-        )
-        page = (cursor, limit, min_position)
-        return cast(
-            PurposePage, await forum_listed(state, principal, views, "purposes", filters, page)
-        )
-
-    @get(
-        "/{forum_id:uuid}/meetings",
-        operation_id="listForumMeetings",
-        summary="List one forum's meetings, filtered by status and start, a page at a time",
-        description=MEETINGS + REFERENCE + IN_FORUM,
-        responses=ERRORS,
-    )
-    async def list_forum_meetings(
-        self,
-        forum_id: FromPath[UUID],
-        principal: PrincipalDep,
-        state: State,
-        views: ViewsDep,
-        status: MeetingStatuses = None,
-        starts_from: StartsFrom = None,
-        starts_before: StartsBefore = None,
-        source_system: SourceSystem = None,
-        external_id: ExternalId = None,
-        cursor: Cursor = None,
-        limit: Limit = PAGE,
-        min_position: MinPosition = None,
-    ) -> MeetingPage:
-        """The forum's meetings, once the caller may see the forum."""
-        since, until = time_range(("starts_from", starts_from), ("starts_before", starts_before))
-        filters = ListFilters(
-            forum_id=forum_id,
-            resource_id=referenced_id(source_system, external_id),
-            statuses=chosen("status", status, MEETING_STATUSES),
-            starts_from=since,
-            starts_before=until,
-        )
-        page = (cursor, limit, min_position)
-        return cast(
-            MeetingPage, await forum_listed(state, principal, views, "meetings", filters, page)
-        )
 
 
 # Litestar 2 cannot merge two Controllers on one path (each brings its own OPTIONS handler), and
