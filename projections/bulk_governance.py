@@ -1,4 +1,4 @@
-"""governance_views_v2 built from scratch: the governance fold over the whole log in memory."""
+"""governance_views_v3 built from scratch: the governance fold over the whole log in memory."""
 
 from __future__ import annotations
 

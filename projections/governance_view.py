@@ -1,4 +1,4 @@
-"""governance_views_v2: purposes and their endorsements, agreements, meetings with their
+"""governance_views_v3: purposes and their endorsements, agreements, meetings with their
 attendance and decisions, as the purpose view, meeting view and agreements register read them."""
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ CREATE TABLE purposes (
     last_activity      timestamptz NOT NULL,
     version            integer NOT NULL
 );
-CREATE INDEX purposes_forum ON purposes (forum_id);
+-- The purpose, meeting and agreement lists page in these orders, within a forum or across all.
+CREATE INDEX purposes_forum ON purposes (forum_id, proposed_at, purpose_id);
+CREATE INDEX purposes_proposed ON purposes (proposed_at, purpose_id);
 CREATE TABLE purpose_endorsements (
     purpose_id  uuid NOT NULL,
     leader_id   uuid NOT NULL,
@@ -55,6 +57,8 @@ CREATE TABLE agreements (
 );
 CREATE INDEX agreements_forum ON agreements (forum_id, status);
 CREATE INDEX agreements_scope ON agreements (scope_id, status);
+CREATE INDEX agreements_forum_proposed ON agreements (forum_id, proposed_at, agreement_id);
+CREATE INDEX agreements_proposed ON agreements (proposed_at, agreement_id);
 CREATE TABLE meetings (
     meeting_id     uuid PRIMARY KEY,
     forum_id       uuid NOT NULL,
@@ -64,7 +68,8 @@ CREATE TABLE meetings (
     status         text NOT NULL,
     record_version integer NOT NULL
 );
-CREATE INDEX meetings_forum ON meetings (forum_id, starts_at);
+CREATE INDEX meetings_forum ON meetings (forum_id, starts_at, meeting_id);
+CREATE INDEX meetings_starts ON meetings (starts_at, meeting_id);
 CREATE TABLE meeting_attendance (
     meeting_id  uuid NOT NULL,
     leader_id   uuid NOT NULL,
@@ -150,7 +155,7 @@ def _keys(events: Sequence[RecordedEvent]) -> dict[str, set[str]]:
 class GovernanceViews(Projection):
     """Purposes, agreements and meetings as partnerships look at them."""
 
-    name = "governance_views_v2"
+    name = "governance_views_v3"
     ddl = DDL
     tables = (
         "purposes",

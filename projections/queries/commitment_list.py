@@ -76,6 +76,8 @@ class CommitmentPage(msgspec.Struct, frozen=True, kw_only=True):
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
     """What the caller asked for; None means no filter."""
 
+    # The id an external reference derives: a lookup is a filter on it.
+    commitment_id: UUID | None = None
     owner_id: UUID | None = None
     requester_id: UUID | None = None
     purpose_id: UUID | None = None
@@ -103,6 +105,7 @@ LIMIT {limit} + 1
 """
 # Each filter's predicate; {} is its parameter. The planner sees only the filters in use.
 PREDICATES = {
+    "commitment_id": "c.commitment_id = {}::uuid",
     "owner_id": "c.owner_id = {}::uuid",
     "requester_id": "c.requester_id = {}::uuid",
     # The array is built once (an InitPlan), not again for every row the index finds.
@@ -136,6 +139,7 @@ async def list_commitments(
     args = Args(moment)
     where = ["true"]
     for name in (
+        "commitment_id",
         "owner_id",
         "requester_id",
         "forum_id",

@@ -49,15 +49,22 @@ class Args:
         return f"${len(self.values)}"
 
 
-def scope_predicate(scope: Scope, args: Args, forum_column: str = "c.forum_id") -> str | None:
-    """policy.sees_forum as a predicate on a forum id column, or None when all are visible."""
+def scope_forums(scope: Scope, args: Args) -> str | None:
+    """The caller's forums as an SQL uuid[] expression, or None when all are visible."""
     if scope.member is not None:
-        # The caller's forums are looked up once (an InitPlan on the members index), then
-        # compared per row: cheaper than testing forums.members for every row.
+        # Looked up once (an InitPlan on the members index), not for every row compared.
         return (
-            f"{forum_column} = ANY(ARRAY(SELECT forum_id FROM forums "
-            f"WHERE members @> (SELECT jsonb_build_array({args.add(str(scope.member))}::text))))"
+            "ARRAY(SELECT forum_id FROM forums "
+            f"WHERE members @> (SELECT jsonb_build_array({args.add(str(scope.member))}::text)))"
         )
     if scope.forum_ids is not None:
-        return f"{forum_column} = ANY({args.add(list(scope.forum_ids))}::uuid[])"
+        return f"{args.add(list(scope.forum_ids))}::uuid[]"
     return None
+
+
+def scope_predicate(scope: Scope, args: Args, forum_column: str = "c.forum_id") -> str | None:
+    """policy.sees_forum as a predicate on a forum id column, or None when all are visible."""
+    # The caller's forums are compared per row: cheaper than testing forums.members for every
+    # row.
+    forums = scope_forums(scope, args)
+    return None if forums is None else f"{forum_column} = ANY({forums})"

@@ -54,6 +54,16 @@ async def _propose_purpose(w: World) -> Call:
     return post("/purposes", {"forum_id": w.forum(), "statement": "Nobody goes hungry"})
 
 
+@arranges("listPurposes")
+async def _list_purposes(w: World) -> Call:
+    return await view(w, "/purposes", w.purpose())
+
+
+@arranges("listForumPurposes")
+async def _list_forum_purposes(w: World) -> Call:
+    return await view(w, f"/forums/{w.forum()}/purposes", w.purpose())
+
+
 @arranges("getPurpose")
 async def _get_purpose(w: World) -> Call:
     return get(f"/purposes/{w.purpose()}")
@@ -115,6 +125,11 @@ async def _propose_agreement(w: World) -> Call:
     return post("/agreements", agreement_body(w))
 
 
+@arranges("listAgreements")
+async def _list_agreements(w: World) -> Call:
+    return await view(w, "/agreements", await agreement(w))
+
+
 @arranges("getAgreement")
 async def _get_agreement(w: World) -> Call:
     return get(f"/agreements/{await agreement(w)}")
@@ -151,6 +166,16 @@ async def meeting(w: World, *steps: str) -> str:
 @arranges("scheduleMeeting")
 async def _schedule(w: World) -> Call:
     return post("/meetings", meeting_body(w))
+
+
+@arranges("listMeetings")
+async def _list_meetings(w: World) -> Call:
+    return await view(w, "/meetings", await meeting(w))
+
+
+@arranges("listForumMeetings")
+async def _list_forum_meetings(w: World) -> Call:
+    return await view(w, f"/forums/{w.forum()}/meetings", await meeting(w))
 
 
 @arranges("getMeeting")

@@ -39,7 +39,13 @@ from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.directory import DIRECTORY_LISTS
 from tracker.api.resources.event_export import EventExportController
+from tracker.api.resources.forum_lists import ForumListController
 from tracker.api.resources.forums import ForumController
+from tracker.api.resources.governance_lists import (
+    AgreementListController,
+    MeetingListController,
+    PurposeListController,
+)
 from tracker.api.resources.history import (
     CommitmentHistoryController,
     EventLogController,
@@ -90,6 +96,10 @@ CONTROLLERS = [
     PurposeViewController,
     MeetingViewController,
     AgreementRegisterController,
+    PurposeListController,
+    MeetingListController,
+    AgreementListController,
+    ForumListController,
     ProjectionStatusController,
     AuditController,
     EventLogController,

@@ -97,6 +97,8 @@ ROWS: dict[str, Row] = {
     "commentOnCommitment": forum_business(*RECORDERS, *MEMBERS),
     # Purposes
     "proposePurpose": creation(*RECORDERS, *MEMBERS),
+    "listPurposes": row(FORBIDDEN, *EVERYONE),
+    "listForumPurposes": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getPurpose": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getPurposeView": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "revisePurpose": forum_business(*RECORDERS, *MEMBERS),
@@ -106,6 +108,7 @@ ROWS: dict[str, Row] = {
     "retirePurpose": forum_business("admin", *RECORDERS, *STEWARDS),
     # Agreements
     "proposeAgreement": creation(*RECORDERS, *MEMBERS),
+    "listAgreements": row(FORBIDDEN, *EVERYONE),
     "getAgreement": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "adoptAgreement": forum_business("admin", *RECORDERS, *STEWARDS),
     "amendAgreement": forum_business("admin", *RECORDERS, *STEWARDS),
@@ -121,6 +124,8 @@ ROWS: dict[str, Row] = {
     "recordStewardDeparture": forum_business("admin", *STEWARDS),
     # Meetings
     "scheduleMeeting": creation("admin", *RECORDERS, *STEWARDS),
+    "listMeetings": row(FORBIDDEN, *EVERYONE),
+    "listForumMeetings": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getMeeting": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "getMeetingView": row(FORBIDDEN, *IN_FORUM, **HIDDEN),
     "openMeeting": forum_business("admin", *RECORDERS, *STEWARDS),

@@ -71,3 +71,13 @@ def creation_id(
         return derived, msgspec.structs.replace(call, reference=reference)
     chosen(requested, "id")
     return requested or keyed_id(call) or uuid.uuid4(), call
+
+
+def referenced_id(source_system: str | None, external_id: str | None) -> UUID | None:
+    """The id a lookup by external reference finds, if one is asked for; both halves or none."""
+    if source_system is None and external_id is None:
+        return None
+    if source_system is None or external_id is None:
+        field = "external_id" if external_id is None else "source_system"
+        raise InvalidValue(field, "source_system and external_id come together")
+    return reference_id(source_system, external_id)

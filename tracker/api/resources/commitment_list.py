@@ -20,6 +20,7 @@ from projections.queries.leader_view import READS
 from projections.queries.paging import MAX_PAGE, PAGE
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.common import COMMAND_ERRORS
+from tracker.api.resources.list_params import REFERENCE, ExternalId, SourceSystem
 from tracker.api.resources.view_support import (
     VIEW_ERRORS,
     MinPosition,
@@ -29,6 +30,7 @@ from tracker.api.resources.view_support import (
 )
 from tracker.api.schemas import day_query
 from tracker.api.time_travel import ViewsDep
+from tracker.application.external import referenced_id
 from tracker.domain import InvalidValue
 from tracker.domain.time_range import require_within
 
@@ -45,12 +47,12 @@ Statuses = Annotated[
     ),
 ]
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Commitments in the order they were made (`created_at`, then id), a page at a time: pass a
 response's `next_cursor` back as `cursor` for the next page; it is null on the last page.
 Filters combine with AND. `overdue` is computed at query time, never stored: a commitment is
 overdue when it is open (proposed or active) and due before today's date in its forum's time
-zone (default Europe/London) at `evaluated_at`.
+zone (default Europe/London) at `evaluated_at`. {REFERENCE}
 
 **Access**: only commitments in forums the caller may see are listed (a filter naming another
 forum simply finds nothing): a leader sees forums they belong to; auditors and admins see all;
@@ -98,6 +100,8 @@ async def list_page(
     overdue: Annotated[
         bool | None, _q("true: only overdue commitments; false: only those not overdue")
     ] = None,
+    source_system: SourceSystem = None,
+    external_id: ExternalId = None,
     cursor: Annotated[str | None, _q("next_cursor from the previous page")] = None,
     limit: Annotated[
         int,
@@ -110,6 +114,7 @@ async def list_page(
     require_within("due_after", due_after)
     await consistent(state.pool, min_position, VIEWS)
     filters = Filters(
+        commitment_id=referenced_id(source_system, external_id),
         owner_id=owner_id,
         requester_id=requester_id,
         purpose_id=purpose_id,
