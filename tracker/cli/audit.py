@@ -50,7 +50,9 @@ async def _seal(settings: Settings) -> None:
 
     async with migrated_pool(await resolved_url(settings), size=1) as pool:
         try:
-            head, new = await seal_now(pool, settings.data_dir, settings.signing_key_file)
+            head, new = await seal_now(
+                pool, settings.data_dir, settings.signing_key_file, settings.log_origin
+            )
         except (LookupError, SigningKeyError) as error:
             fail(str(error))
     click.echo(head_json(head))
@@ -91,14 +93,64 @@ def import_(settings: Settings, file: Path) -> None:
 
 
 @audit.command()
-@click.option("--against", type=FILE, help="Tree heads saved from GET /audit/seals.")
-@click.option("--public-key", type=FILE, help="The Ed25519 public key (PEM) kept too.")
+@click.option("--against", type=FILE, help="Tree heads or checkpoints kept outside the database.")
+@click.option(
+    "--public-key", type=FILE, help="The pinned Ed25519 public key(s), PEM: the only trust."
+)
+@click.option("--earlier", type=FILE, help="An export kept earlier, to name what changed.")
 @pass_settings
-def verify(settings: Settings, against: Path | None, public_key: Path | None) -> None:
+def verify(
+    settings: Settings, against: Path | None, public_key: Path | None, earlier: Path | None
+) -> None:
     """Recompute every chain, leaf and seal from the rows."""
     from tracker.audit.verify import verify_command
 
-    finish(asyncio.run(_trail(settings, lambda pool: verify_command(pool, against, public_key))))
+    finish(
+        asyncio.run(
+            _trail(settings, lambda pool: verify_command(pool, against, public_key, earlier))
+        )
+    )
+
+
+@audit.command()
+@click.option("--since", type=click.IntRange(min=0), default=0, help="Smallest tree size.")
+@pass_settings
+def checkpoints(settings: Settings, since: int) -> None:
+    """Print the signed checkpoints (C2SP signed notes) of seals of at least --since events."""
+    asyncio.run(_checkpoints(settings, since))
+
+
+async def _checkpoints(settings: Settings, since: int) -> None:
+    from tracker.audit.seals import checkpoints_since
+
+    async with migrated_pool(await resolved_url(settings), size=1) as pool:
+        notes = await checkpoints_since(pool, since)
+    # Notes are separated by one blank line, as a witness or an auditor's file keeps them.
+    click.echo("\n".join(notes), nl=False)
+
+
+@audit.command("rotate-key")
+@pass_settings
+def rotate_key(settings: Settings) -> None:
+    """Replace the signing key; the old key signs a statement introducing the new one."""
+    asyncio.run(_rotate(settings))
+
+
+async def _rotate(settings: Settings) -> None:
+    from tracker.application.clock import system_now
+    from tracker.audit.rotate import rotate_key as rotate
+
+    async with migrated_pool(await resolved_url(settings), size=1) as pool:
+        try:
+            old, new, _ = await rotate(
+                pool, settings.data_dir, settings.signing_key_file, system_now()
+            )
+        except SigningKeyError as error:
+            fail(str(error))
+    click.echo(new.public_pem, nl=False)
+    click.echo(
+        f"key {new.key_id} replaces {old.key_id}; restart the server to sign with it", err=True
+    )
 
 
 async def _trail(settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
