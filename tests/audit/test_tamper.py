@@ -4,6 +4,7 @@ the event that changed and fails."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import msgspec
 import pytest
 
 from tests.audit.test_export_import import exported
+from tests.audit.test_standalone import Auditor, run
 from tests.audit.test_verify import (
     Sealed,
     kinds,
@@ -25,6 +27,7 @@ from tests.audit.test_verify import (
     tamper,
     text,
 )
+from tracker.audit import seals
 from tracker.audit.findings import Finding, Report
 from tracker.audit.keys import SigningKey, public_pem
 from tracker.audit.locate_changes import Earlier
@@ -258,3 +261,72 @@ async def test_the_command_exits_non_zero_naming_the_event(
     done = tracker(database_url, "audit", "verify", *map(str, args))
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"stream {victim.stream_id} version {victim.version}" in done.stdout
+
+
+# --- The standalone verifier, given only files the auditor kept --------------------------------
+
+
+async def served_seals(pool: asyncpg.Pool, path: Path) -> Path:
+    """The seals the server serves now, saved as GET /audit/seals gives them."""
+    rows = await pool.fetch(f"SELECT {seals.SEAL_COLUMNS} FROM seals ORDER BY tree_size")
+    text = "[" + ",".join(head_json(seals.Seal(*r)) for r in rows) + "]"
+    await asyncio.to_thread(path.write_text, text)
+    return path
+
+
+async def test_the_standalone_verifier_names_the_event_a_resealed_log_changed(
+    history: Sealed, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    auditor = Auditor(history, tmp_path)
+    earlier = tmp_path / "earlier.ndjson"
+    earlier.write_bytes(await exported(pool, history.count))
+    victim = (await log(pool))[60]
+    await rewrite(pool, victim)
+    await pool.execute(RESEAL)
+    await sealed(pool, history.key, history.count)
+    now = tmp_path / "now.ndjson"
+    now.write_bytes(await exported(pool, history.count))
+
+    status, said = run(now, auditor.heads, auditor.key, "--earlier", earlier)
+    assert status == 1, said
+    named = f"stream {victim.stream_id} version {victim.version} (position {victim.position})"
+    assert f"(leaf 60): the earlier export has {named} there" in said
+
+
+async def test_the_standalone_verifier_names_the_newest_event_deleted(
+    history: Sealed, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    auditor = Auditor(history, tmp_path)
+    earlier = tmp_path / "earlier.ndjson"
+    earlier.write_bytes(await exported(pool, history.count))
+    newest = (await log(pool))[-1]
+    await tamper(pool, ("DELETE FROM events WHERE position = $1", newest.position))
+    await pool.execute(RESEAL)
+    await sealed(pool, history.key, history.count - 1)
+    now = tmp_path / "now.ndjson"
+    now.write_bytes(await exported(pool, history.count - 1))
+
+    status, said = run(now, auditor.heads, auditor.key, "--earlier", earlier)
+    assert status == 1, said
+    named = f"stream {newest.stream_id} version {newest.version} (position {newest.position})"
+    assert f"the earlier export has {named} there, this export has no event" in said
+
+
+async def test_the_standalone_verifier_catches_a_new_key_with_the_seals_deleted(
+    history: Sealed, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    auditor = Auditor(history, tmp_path)
+    await pool.execute(RESEAL)
+    mallory = SigningKey.generate()
+    await sealed(pool, mallory, history.count)
+    served = await served_seals(pool, tmp_path / "seals-now.json")
+    assert run(tmp_path / "x", auditor.heads, auditor.key)[0] == 2  # no export: cannot run
+
+    status, said = await auditor.check(pool)
+    assert status == 0, "the export and the saved heads alone still agree"
+    now = tmp_path / "export.ndjson"
+    status, said = run(now, auditor.heads, auditor.key, "--seals", served)
+    assert status == 1, said
+    assert f"names key {mallory.key_id}, not the given public key" in said
+    for head in history.heads[:-1]:
+        assert f"tree size {head.tree_size}" in said and "serves no seal" in said
