@@ -86,10 +86,12 @@ def export(settings: Settings, /, output: Path | None, **only: Any) -> None:
 @click.argument("file", type=FILE)
 @pass_settings
 def import_(settings: Settings, file: Path) -> None:
-    """Load an export into an empty store."""
+    """Load an export into an empty store; refused while anything else is connected."""
     from tracker.audit.importer import import_command
 
-    finish(asyncio.run(_trail(settings, lambda pool: import_command(pool, file))))
+    # One connection: the import's own second connection would count as another session.
+    command = _trail(settings, lambda pool: import_command(pool, file), size=1)
+    finish(asyncio.run(command))
 
 
 @audit.command()
@@ -153,7 +155,9 @@ async def _rotate(settings: Settings) -> None:
     )
 
 
-async def _trail(settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
-    """Run an export, import or verification on a migrated pool of two."""
-    async with migrated_pool(await resolved_url(settings), size=2) as pool:
+async def _trail(
+    settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]], size: int = 2
+) -> int:
+    """Run an export, import or verification on a migrated pool (of two by default)."""
+    async with migrated_pool(await resolved_url(settings), size=size) as pool:
         return await command(pool)
