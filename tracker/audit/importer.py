@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from tracker.audit.chains import Chains
+from tracker.database import Connection
 from tracker.eventstore import ExportedEvent, RecordedEvent
 from tracker.eventstore.log import has_events
 from tracker.eventstore.transfer import import_transaction, reset_positions
@@ -36,7 +37,7 @@ class ImportRefused(Exception):
     """The store is not empty, the database is in use, or the file is not a valid export."""
 
 
-async def refuse_if_in_use(conn: asyncpg.Connection) -> None:
+async def refuse_if_in_use(conn: Connection) -> None:
     """Refuse while any other session is connected: a server serving the database would
     append, project and seal around a half-restored log."""
     others = await conn.fetch(OTHER_SESSIONS)
