@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tests.audit.test_tamper import tracker
+from tests.audit.test_tamper import RESEAL, tracker
 from tests.audit.test_verify import Sealed, kinds, sealed, sealed_history, text
 from tests.clock import Clock
 from tests.eventstore.helpers import CTX, to_stream
@@ -138,3 +138,35 @@ async def test_a_rotated_key_is_trusted_through_the_statement_the_old_key_signed
     assert refused.ok and any(forged.key_id in n for n in refused.notes)
     # Pinning only the new key does not trust seals signed before it.
     assert "key" in kinds(await verify(pool, (), new.public_raw))
+
+
+async def test_kept_checkpoints_catch_a_resealed_log_and_a_foreign_key(
+    history: Sealed, pool: asyncpg.Pool, tmp_path: Path, database_url: str
+) -> None:
+    kept = tmp_path / "checkpoints.txt"
+    printed = tracker(database_url, "audit", "checkpoints")
+    kept.write_text(printed.stdout)
+    pinned = tmp_path / "pinned.pem"
+    pinned.write_text(history.key.public_pem)
+    untouched = tracker(
+        database_url, "audit", "verify", "--against", str(kept), "--public-key", str(pinned)
+    )
+    assert untouched.returncode == 0, untouched.stdout
+    assert f"{len(checkpoint.split_notes(printed.stdout))} saved heads" in untouched.stdout
+
+    # The same log, resealed by a key the auditor never pinned: every checkpoint it signs is
+    # refused, and the kept checkpoints' seals are gone.
+    await pool.execute(RESEAL)
+    mallory = SigningKey.generate()
+    await sealed(pool, mallory, history.count)
+    forged = tmp_path / "forged.txt"
+    forged.write_text("\n".join(await seals.checkpoints_since(pool, 0)))
+    report = tracker(
+        database_url, "audit", "verify", "--against", str(forged), "--public-key", str(pinned)
+    )
+    assert report.returncode == 1
+    assert f"saved checkpoint of size {history.count} is signed by no pinned" in report.stdout
+    again = tracker(
+        database_url, "audit", "verify", "--against", str(kept), "--public-key", str(pinned)
+    )
+    assert again.returncode == 1 and "seals were deleted or replaced" in again.stdout

@@ -12,8 +12,7 @@ import msgspec
 from tracker.audit import merkle, tree
 from tracker.audit.findings import Finding, Report
 from tracker.audit.locate import AsyncSubtree, Leaves, first_difference
-from tracker.audit.seals import Seal
-from tracker.audit.verify_heads import Heads
+from tracker.audit.verify_heads import Heads, Saved
 
 EVENT_AT = """
 SELECT position, stream_id, version FROM events ORDER BY transaction_id, position OFFSET $1 LIMIT 1
@@ -92,7 +91,7 @@ async def locate_changes(
 
 
 async def _authentic(
-    conn: Any, head: Seal, earlier: Earlier | None
+    conn: Any, head: Saved, earlier: Earlier | None
 ) -> tuple[str, AsyncSubtree] | None:
     """A copy of the sealed tree whose root at the head's size is the head's: the stored tree
     if it was left alone, else the export the auditor kept."""
@@ -121,7 +120,7 @@ def _text(named: Named | None) -> str:
 
 
 def _located(
-    head: Seal, index: int, now: Named | None, was: Named, subject: Named | None, source: str
+    head: Saved, index: int, now: Named | None, was: Named, subject: Named | None, source: str
 ) -> Finding:
     copy = "the stored tree" if source == "stored" else "the earlier export"
     position, stream, version = subject if subject is not None else (None, None, None)
@@ -137,7 +136,7 @@ def _located(
     )
 
 
-def _unlocated(head: Seal, matched: int) -> Finding:
+def _unlocated(head: Saved, matched: int) -> Finding:
     return Finding(
         kind="change",
         message=f"saved head of size {head.tree_size}: the first change is among events "

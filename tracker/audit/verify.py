@@ -22,7 +22,7 @@ from tracker.audit.rotate import rotations
 from tracker.audit.seals import Seal
 from tracker.audit.stored_leaves import StoredLeaves
 from tracker.audit.trust import Trust, load_pinned
-from tracker.audit.verify_heads import Heads, load_heads
+from tracker.audit.verify_heads import Heads, Saved, load_heads
 from tracker.eventstore import CopiedEvent
 from tracker.eventstore.transfer import copy_log
 
@@ -60,7 +60,7 @@ class Roots:
 
 async def verify(
     pool: asyncpg.Pool,
-    against: Iterable[Seal] = (),
+    against: Iterable[Saved] = (),
     trusted_key: bytes | Iterable[bytes] | None = None,
     earlier: Earlier | None = None,
 ) -> Report:

@@ -20,13 +20,30 @@ from tracker.audit.seals import Seal, verify_signature
 from tracker.audit.trust import Trust
 
 
-def load_heads(path: Path) -> list[Seal]:
+class Noted(msgspec.Struct, frozen=True):
+    """A checkpoint an auditor kept: a signed note (c2sp.org/tlog-checkpoint)."""
+
+    tree_size: int
+    root_hash: bytes
+    note: str
+
+
+Saved = Seal | Noted
+
+
+def load_heads(path: Path) -> list[Saved]:
     """Tree heads an auditor saved: a JSON list of {tree_size, root_hash, sealed_at, key_id,
-    signature}, hashes in hex (as `GET /audit/seals` serves them) or base64."""
-    data = msgspec.json.decode(path.read_bytes())
+    signature}, hashes in hex (as `GET /audit/seals` serves them) or base64; or signed
+    checkpoints one after another (as `tracker audit checkpoints` prints them)."""
+    raw = path.read_bytes()
+    if raw.lstrip()[:1] not in (b"[", b"{"):
+        notes = checkpoint.split_notes(raw.decode())
+        parsed = [checkpoint.parse(n).checkpoint for n in notes]
+        return [Noted(c.tree_size, c.root_hash, n) for c, n in zip(parsed, notes, strict=True)]
+    data = msgspec.json.decode(raw)
     if isinstance(data, dict):  # a saved page of GET /audit/seals, or a single head
         data = next((data[k] for k in ("seals", "heads", "items") if k in data), [data])
-    return [
+    heads: list[Saved] = [
         Seal(
             int(h["tree_size"]),
             _bytes(h["root_hash"], 32),
@@ -36,6 +53,7 @@ def load_heads(path: Path) -> list[Seal]:
         )
         for h in data
     ]
+    return heads
 
 
 def _bytes(text: str, size: int) -> bytes:
@@ -58,7 +76,7 @@ class Heads:
     def __init__(
         self,
         seals: Sequence[Seal],
-        saved: Sequence[Seal],
+        saved: Sequence[Saved],
         keys: dict[str, bytes],
         trust: Trust | None,
         checkpoints: dict[int, str] | None = None,
@@ -69,10 +87,10 @@ class Heads:
         self.trust = trust
         self.checkpoints = checkpoints or {}
         self.sizes = sorted({*self.stored, *(h.tree_size for h in self.saved)})
-        self._saved_at: dict[int, list[Seal]] = {}
+        self._saved_at: dict[int, list[Saved]] = {}
         for h in self.saved:
             self._saved_at.setdefault(h.tree_size, []).append(h)
-        self.mismatched: list[Seal] = []  # saved heads whose root the log does not reproduce
+        self.mismatched: list[Saved] = []  # saved heads whose root the log does not reproduce
         self.matched = 0  # the largest saved head that the log reproduces
 
     def check(self, size: int, root: bytes, report: Report) -> None:
@@ -146,12 +164,15 @@ class Heads:
                 )
             )
 
-    def _check_saved(self, head: Seal, root: bytes, report: Report) -> None:
+    def _check_saved(self, head: Saved, root: bytes, report: Report) -> None:
         if head.root_hash != root:
             report.add(_head_finding("head", head, root))
             self.mismatched.append(head)
         else:
             self.matched = max(self.matched, head.tree_size)
+        if isinstance(head, Noted):
+            self._check_noted(head, report)
+            return
         public = self._public(head.key_id, "saved head", head.tree_size, report)
         if public is None:
             note = (
@@ -171,6 +192,23 @@ class Heads:
                 )
             )
 
+    def _check_noted(self, head: Noted, report: Report) -> None:
+        """A kept checkpoint must be signed by a trusted key (or, unpinned, a stored one)."""
+        keys = self.trust.keys if self.trust is not None else self.keys
+        try:
+            origin = checkpoint.parse(head.note).checkpoint.origin
+        except checkpoint.NoteError:
+            origin = ""
+        if not any(checkpoint.verified_by(head.note, origin, raw) for raw in keys.values()):
+            whose = "no pinned or introduced key" if self.trust is not None else "no known key"
+            report.add(
+                Finding(
+                    kind="key",
+                    message=f"saved checkpoint of size {head.tree_size} is signed by {whose}",
+                    tree_size=head.tree_size,
+                )
+            )
+
     def missing_seals(self, report: Report) -> None:
         """Saved heads the database no longer holds a seal for: seals were deleted."""
         for head in self.saved:
@@ -180,9 +218,8 @@ class Heads:
                 report.add(
                     Finding(
                         kind="head",
-                        message=f"saved head of size {head.tree_size} (sealed "
-                        f"{head.sealed_at:%Y-%m-%d %H:%M:%S}): the database {gone} of that "
-                        "size: seals were deleted or replaced",
+                        message=f"saved head of size {head.tree_size} {_about(head)}: the "
+                        f"database {gone} of that size: seals were deleted or replaced",
                         tree_size=head.tree_size,
                     )
                 )
@@ -192,7 +229,9 @@ class Heads:
         for size in self.sizes:
             if size <= count:
                 continue
-            found = [("seal", self.stored[size])] if size in self.stored else []
+            found: list[tuple[str, Saved]] = (
+                [("seal", self.stored[size])] if size in self.stored else []
+            )
             found += [("head", h) for h in self._saved_at.get(size, [])]
             for kind, head in found:
                 if kind == "head":
@@ -212,12 +251,18 @@ def _what(kind: str) -> str:
     return "seal" if kind == "seal" else "saved head"
 
 
-def _head_finding(kind: str, head: Seal, root: bytes) -> Finding:
+def _about(head: Saved) -> str:
+    if isinstance(head, Noted):
+        return "(a checkpoint)"
+    return f"(sealed {head.sealed_at:%Y-%m-%d %H:%M:%S}, key {head.key_id})"
+
+
+def _head_finding(kind: str, head: Saved, root: bytes) -> Finding:
     return Finding(
         kind=kind,
-        message=f"{_what(kind)} of size {head.tree_size} (sealed {head.sealed_at:%Y-%m-%d %H:%M:%S}"
-        f", key {head.key_id}) has root {head.root_hash.hex()[:16]}… but the first "
-        f"{head.tree_size:,} events of the log hash to {root.hex()[:16]}…",
+        message=f"{_what(kind)} of size {head.tree_size} {_about(head)} has root "
+        f"{head.root_hash.hex()[:16]}… but the first {head.tree_size:,} events of the log "
+        f"hash to {root.hex()[:16]}…",
         tree_size=head.tree_size,
     )
 
