@@ -142,6 +142,11 @@ async def _grow(conn: Connection, batch: int) -> tree.Frontier:
     return grown
 
 
+async def grow(conn: Connection, leaves: int) -> tree.Frontier:
+    """The stored tree grown by up to this many events of the log, not yet written."""
+    return await _grow(conn, leaves)
+
+
 async def _resume(conn: Connection, size: int) -> Checkpoint:
     """Where the last sealed event sits in the global order."""
     if size == 0:

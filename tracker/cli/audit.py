@@ -84,14 +84,24 @@ def export(settings: Settings, /, output: Path | None, **only: Any) -> None:
 
 @audit.command("import")
 @click.argument("file", type=FILE)
+@click.option("--seals", type=FILE, help="The log's seals (JSON, as GET /audit/seals serves).")
+@click.option("--public-key", type=FILE, help="The public key(s) that signed them (PEM).")
 @pass_settings
-def import_(settings: Settings, file: Path) -> None:
+def import_(settings: Settings, file: Path, seals: Path | None, public_key: Path | None) -> None:
     """Load an export into an empty store; refused while anything else is connected."""
     from tracker.audit.importer import import_command
+    from tracker.audit.restore_seals import restore_command
+
+    if (seals is None) != (public_key is None):
+        fail("--seals and --public-key go together", status=2)
+
+    async def run(pool: asyncpg.Pool) -> int:
+        if seals is None or public_key is None:
+            return await import_command(pool, file)
+        return await restore_command(pool, file, seals, public_key)
 
     # One connection: the import's own second connection would count as another session.
-    command = _trail(settings, lambda pool: import_command(pool, file), size=1)
-    finish(asyncio.run(command))
+    finish(asyncio.run(_trail(settings, run, size=1)))
 
 
 @audit.command()
