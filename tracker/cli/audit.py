@@ -88,7 +88,10 @@ def export(settings: Settings, /, output: Path | None, **only: Any) -> None:
 @click.option("--public-key", type=FILE, help="The public key(s) that signed them (PEM).")
 @pass_settings
 def import_(settings: Settings, file: Path, seals: Path | None, public_key: Path | None) -> None:
-    """Load an export into an empty store; refused while anything else is connected."""
+    """Load an export (and its seals) into an empty store.
+
+    Refused while any other session is connected to the database.
+    """
     from tracker.audit.importer import import_command
     from tracker.audit.restore_seals import restore_command
 
@@ -128,7 +131,10 @@ def verify(
 @click.option("--since", type=click.IntRange(min=0), default=0, help="Smallest tree size.")
 @pass_settings
 def checkpoints(settings: Settings, since: int) -> None:
-    """Print the signed checkpoints (C2SP signed notes) of seals of at least --since events."""
+    """Print seals as signed checkpoints (C2SP notes).
+
+    Every seal of at least --since events, one note after another.
+    """
     asyncio.run(_checkpoints(settings, since))
 
 
@@ -144,7 +150,10 @@ async def _checkpoints(settings: Settings, since: int) -> None:
 @audit.command("rotate-key")
 @pass_settings
 def rotate_key(settings: Settings) -> None:
-    """Replace the signing key; the old key signs a statement introducing the new one."""
+    """Replace the signing key, vouched for by the old one.
+
+    The old key signs a rotation statement introducing the new one.
+    """
     asyncio.run(_rotate(settings))
 
 
