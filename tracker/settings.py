@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     run_projections: bool = True
     # Signs tree heads; generated into data_dir/signing-key.pem when not given.
     signing_key_file: Path | None = None
+    # Names the log in its published checkpoints (c2sp.org/tlog-checkpoint origin line) and
+    # names its key in their signature lines: a schema-less URL, unique to this log.
+    log_origin: Annotated[str, Meta(pattern=r"^[^\s+]+$")] = "commitment-tracker.invalid/log"
     # Seal new events this often in `tracker serve` (0: never; `tracker audit seal` still works).
     seal_seconds: Annotated[float, Meta(ge=0)] = 10.0
     # Memory per worker for computed views, reused until their projections move (0: none).

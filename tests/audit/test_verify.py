@@ -333,7 +333,7 @@ async def test_a_consistent_forgery_of_the_whole_log_and_its_seals_is_caught_by_
     assert alone.ok, "the database agrees with itself: only heads kept elsewhere can tell"
 
     report = await verify(pool, history.heads)
-    assert set(kinds(report)) == {"head"}
+    assert set(kinds(report)) == {"head", "change"}
     said = text(report)
     for head in history.heads:
         assert f"saved head of size {head.tree_size}" in said
@@ -365,9 +365,13 @@ async def test_a_tampered_seal_is_named(history: Sealed, pool: asyncpg.Pool) -> 
     first, second = history.heads[0].tree_size, history.heads[1].tree_size
     assert f"seal of size {first} (sealed" in said and "hash to" in said
     assert f"seal of size {second}: the signature does not verify" in said
-    # The saved heads still match the log: only the stored seals are named.
+    # The saved heads still match the log: the stored seals are named, and the saved head
+    # whose seal was replaced.
     against = await verify(pool, history.heads)
-    assert set(kinds(against)) == {"seal"}
+    assert set(kinds(against)) == {"seal", "head"}
+    replaced = [f.tree_size for f in against.findings if f.kind == "head"]
+    assert replaced == [first]
+    assert "holds another seal" in text(against)
 
 
 # --- Adversarial tests of the verifier itself -------------------------------------------------

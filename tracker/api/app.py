@@ -191,7 +191,9 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             async with (
                 watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
-                running_sealer(url, app.state.signing_key, settings.seal_seconds, now),
+                running_sealer(
+                    url, app.state.signing_key, settings.seal_seconds, now, settings.log_origin
+                ),
             ):
                 quiet_garbage_collector()
                 yield

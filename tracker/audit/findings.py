@@ -8,13 +8,13 @@ import msgspec
 
 MAX_FINDINGS = 50  # kept per kind, so a flood of failing seals cannot hide the first event
 # Findings that name an event come first: they say where the log was changed.
-KIND_ORDER = {"chain": 0, "leaf": 1, "seal": 2, "head": 3}
+KIND_ORDER = {"chain": 0, "leaf": 1, "change": 2, "key": 3, "seal": 4, "head": 5}
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One thing that does not match, with the event or head it concerns."""
 
-    kind: str  # chain | leaf | seal | head
+    kind: str  # chain | leaf | change | key | seal | head
     message: str
     stream_id: UUID | None = None
     version: int | None = None

@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from tracker.audit.chains import Chains
+from tracker.database import Connection
 from tracker.eventstore import ExportedEvent, RecordedEvent
 from tracker.eventstore.log import has_events
 from tracker.eventstore.transfer import import_transaction, reset_positions
@@ -21,8 +22,31 @@ LOCK = "SELECT pg_advisory_lock($1)"
 UNLOCK = "SELECT pg_advisory_unlock($1)"
 
 
+# Every other client session on the database: a server serving it (`tracker serve`, its
+# projection runner or sealer), or anyone else who would read or write while it is restored.
+OTHER_SESSIONS = """
+SELECT pid, coalesce(nullif(application_name, ''), 'unnamed') AS name,
+       coalesce(host(client_addr), 'local') AS client
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+ORDER BY pid
+"""
+
+
 class ImportRefused(Exception):
-    """The store is not empty, or the file is not a valid export."""
+    """The store is not empty, the database is in use, or the file is not a valid export."""
+
+
+async def refuse_if_in_use(conn: Connection) -> None:
+    """Refuse while any other session is connected: a server serving the database would
+    append, project and seal around a half-restored log."""
+    others = await conn.fetch(OTHER_SESSIONS)
+    if others:
+        named = ", ".join(f"{r['name']} (pid {r['pid']}, {r['client']})" for r in others[:5])
+        raise ImportRefused(
+            f"the database is in use by {len(others)} other session(s): {named}; stop the "
+            "server (and every other client) before importing"
+        )
 
 
 def read(path: Path) -> Iterator[ExportedEvent]:
@@ -125,8 +149,11 @@ async def import_log(pool: asyncpg.Pool, path: Path) -> int:
 
 
 async def import_command(pool: asyncpg.Pool, path: Path) -> int:
-    """`tracker audit import FILE`: say what was imported, or why not."""
+    """`tracker audit import FILE`: say what was imported, or why not. The pool must be of one
+    connection: any other session on the database refuses the import."""
     try:
+        async with pool.acquire() as conn:
+            await refuse_if_in_use(conn)
         count = await import_log(pool, path)
     except (ImportRefused, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

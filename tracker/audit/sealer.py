@@ -24,8 +24,8 @@ log = logging.getLogger("tracker.audit")
 class Sealing:
     """The sealer's own thread and event loop, stopped from the server's loop."""
 
-    def __init__(self, url: str, key: SigningKey, every: float, now: Now) -> None:
-        self.url, self.key, self.every, self.now = url, key, every, now
+    def __init__(self, url: str, key: SigningKey, every: float, now: Now, origin: str) -> None:
+        self.url, self.key, self.every, self.now, self.origin = url, key, every, now, origin
         self.thread = threading.Thread(target=self._main, name="sealer")
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -49,7 +49,7 @@ class Sealing:
         self._ready.set()
         while not self._stop.is_set():
             try:
-                head = await _seal_once(self.url, self.key, self.now)
+                head = await _seal_once(self.url, self.key, self.now, self.origin)
                 if head is not None:
                     log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
             except Exception:
@@ -62,18 +62,22 @@ class Sealing:
                 await asyncio.wait_for(self._stop.wait(), self.every)
 
 
-async def _seal_once(url: str, key: SigningKey, now: Now) -> Seal | None:
+async def _seal_once(url: str, key: SigningKey, now: Now, origin: str) -> Seal | None:
     pool = await create_pool(url, size=1)
     try:
         # wait=False: with several workers, whoever holds the lock seals for all of them.
-        return await seals.seal(pool, key, wait=False, now=now)
+        return await seals.seal(pool, key, wait=False, now=now, origin=origin)
     finally:
         await pool.close()
 
 
 @contextlib.asynccontextmanager
 async def running_sealer(
-    url: str, key: SigningKey, every: float, now: Now = system_now
+    url: str,
+    key: SigningKey,
+    every: float,
+    now: Now = system_now,
+    origin: str = seals.DEFAULT_ORIGIN,
 ) -> AsyncIterator[None]:
     """Seal in the background while the block runs; every <= 0 turns the sealer off."""
     if every <= 0:
@@ -81,7 +85,7 @@ async def running_sealer(
         return
     # A thread of its own, with its own loop and connection: hashing ten seconds of events on
     # the server's event loop held its requests up by 100-400 ms at p99 (bench/api.py).
-    sealing = Sealing(url, key, every, now)
+    sealing = Sealing(url, key, every, now, origin)
     sealing.start()
     try:
         yield
@@ -103,10 +107,15 @@ def head_json(head: Seal) -> str:
     )
 
 
-async def seal_now(pool: asyncpg.Pool, data_dir: Path, key_file: Path | None) -> tuple[Seal, bool]:
+async def seal_now(
+    pool: asyncpg.Pool,
+    data_dir: Path,
+    key_file: Path | None,
+    origin: str = seals.DEFAULT_ORIGIN,
+) -> tuple[Seal, bool]:
     """Seal now; the newest head, and whether it is new."""
     key = await asyncio.to_thread(signing_key, data_dir, key_file)
-    head = await seals.seal(pool, key)
+    head = await seals.seal(pool, key, origin=origin)
     if head is not None:
         return head, True
     newest = await seals.latest(pool)

@@ -14,7 +14,7 @@ import msgspec
 from cryptography.exceptions import InvalidSignature
 
 from tracker.application.clock import Now, system_now
-from tracker.audit import merkle, tree
+from tracker.audit import checkpoint, merkle, tree
 from tracker.audit.keys import SigningKey, public_key_of
 from tracker.audit.tree import Inclusion, OutsideTree, TreeDamaged, consistency, inclusion, subtree
 from tracker.database import MAX_BIGINT, Connection
@@ -40,12 +40,15 @@ PAGE = 5000
 # it writes, so a large backlog is sealed in several short transactions instead of one long one.
 BATCH = 100_000
 MESSAGE_PREFIX = b"commitment-tracker tree head v1\n"
+# The checkpoint origin when none is configured (TRACKER_LOG_ORIGIN): it names the log.
+DEFAULT_ORIGIN = "commitment-tracker.invalid/log"
 
 LOCK = "SELECT pg_advisory_xact_lock($1)"
 TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
 LEAF_POSITION = "SELECT position FROM merkle_leaves WHERE leaf_index = $1"
 INSERT_SEAL = """
-INSERT INTO seals (tree_size, root_hash, sealed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO seals (tree_size, root_hash, sealed_at, key_id, signature, checkpoint)
+VALUES ($1, $2, $3, $4, $5, $6)
 """
 INSERT_KEY = """
 INSERT INTO seal_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING
@@ -57,6 +60,9 @@ SEALS_BEFORE = f"""
 SELECT {SEAL_COLUMNS} FROM seals WHERE tree_size < $1 ORDER BY tree_size DESC LIMIT $2
 """
 PUBLIC_KEY = "SELECT public_key FROM seal_keys WHERE key_id = $1"
+CHECKPOINTS_SINCE = """
+SELECT checkpoint FROM seals WHERE tree_size >= $1 AND checkpoint IS NOT NULL ORDER BY tree_size
+"""
 
 
 class Seal(msgspec.Struct, frozen=True):
@@ -101,6 +107,7 @@ async def seal(
     wait: bool = True,
     batch: int = BATCH,
     now: Now = system_now,
+    origin: str = DEFAULT_ORIGIN,
 ) -> Seal | None:
     """Seal every event below the horizon; None if nothing is new or (wait=False) lock is busy."""
     newest = None
@@ -113,7 +120,7 @@ async def seal(
             grown = await _grow(conn, batch)
             if not grown.leaves:
                 return newest
-            newest = await _sign(conn, grown, key, now())
+            newest = await _sign(conn, grown, key, now(), origin)
         if len(grown.leaves) < batch:
             return newest
 
@@ -135,6 +142,11 @@ async def _grow(conn: Connection, batch: int) -> tree.Frontier:
     return grown
 
 
+async def grow(conn: Connection, leaves: int) -> tree.Frontier:
+    """The stored tree grown by up to this many events of the log, not yet written."""
+    return await _grow(conn, leaves)
+
+
 async def _resume(conn: Connection, size: int) -> Checkpoint:
     """Where the last sealed event sits in the global order."""
     if size == 0:
@@ -147,13 +159,14 @@ async def _resume(conn: Connection, size: int) -> Checkpoint:
 
 
 async def _sign(
-    conn: Connection, grown: tree.Frontier, key: SigningKey, sealed_at: datetime
+    conn: Connection, grown: tree.Frontier, key: SigningKey, sealed_at: datetime, origin: str
 ) -> Seal:
     head = Seal(grown.size, grown.root(), sealed_at, key.key_id, b"")
     head = msgspec.structs.replace(head, signature=key.sign(head.message))
+    note = checkpoint.sign(checkpoint.Checkpoint(origin, head.tree_size, head.root_hash), key)
     await tree.write(conn, grown)
     await conn.execute(INSERT_KEY, key.key_id, key.public_raw)
-    await conn.execute(INSERT_SEAL, *msgspec.structs.astuple(head))
+    await conn.execute(INSERT_SEAL, *msgspec.structs.astuple(head), note)
     return head
 
 
@@ -179,3 +192,8 @@ async def public_key(db: asyncpg.Pool | Connection, key_id: str) -> bytes | None
     """The raw public key that signed seals under key_id."""
     raw: bytes | None = await db.fetchval(PUBLIC_KEY, key_id)
     return raw
+
+
+async def checkpoints_since(db: asyncpg.Pool | Connection, tree_size: int) -> list[str]:
+    """The signed checkpoints of seals of at least tree_size events, smallest first."""
+    return [r[0] for r in await db.fetch(CHECKPOINTS_SINCE, tree_size)]

@@ -1,11 +1,17 @@
 """Verify a Commitment Tracker export against tree heads you kept, without trusting the server.
 
-    python standalone.py export.ndjson heads.json public-key.pem
+    python standalone.py export.ndjson heads.json public-key.pem [--earlier earlier.ndjson]
+                         [--seals seals-now.json]
 
 export.ndjson is a full `tracker audit export` (or `GET /events/export`); heads.json is a list
 of signed tree heads saved from `GET /audit/seals`; public-key.pem is the key served at
-`GET /audit/public-key`, kept since. It recomputes every stream's hash chain, the Merkle tree
-head (RFC 9162) at each saved head's size, and checks each head's Ed25519 signature.
+`GET /audit/public-key`, pinned since (several PEM keys: a key history, each one trusted).
+It recomputes every stream's hash chain, the Merkle tree head (RFC 9162) at each saved head's
+size, and checks each head's Ed25519 signature against the pinned keys only.
+--earlier: an export kept earlier; when a saved head does not match, the first event that
+differs is named by comparing subtree roots with that copy (if it reproduces the head).
+--seals: the seals the server serves now; each must be signed by a pinned key and match the
+export, and every saved head must still be among them.
 Exit status: 0 when everything matches, 1 when something does not, 2 when it cannot run.
 
 One module, Python 3.9 or later with the standard library and `cryptography` only: read it,
@@ -192,6 +198,7 @@ class Head:
     sealed_at: datetime
     key_id: str
     signature: bytes
+    label: str = "tree size"  # how problems name it: a saved head, or a seal served now
 
     def message(self) -> bytes:
         """The bytes the signature covers."""
@@ -212,7 +219,7 @@ def _bytes(text: str, size: int) -> bytes:
         raise ValueError(f"{text!r} is neither hex nor base64") from None
 
 
-def load_heads(path: Path) -> list[Head]:
+def load_heads(path: Path, label: str = "tree size") -> list[Head]:
     """The saved heads, smallest tree first."""
     data = json.loads(path.read_text())
     if isinstance(data, dict):
@@ -224,19 +231,29 @@ def load_heads(path: Path) -> list[Head]:
             _time(h["sealed_at"]),
             str(h["key_id"]),
             _bytes(h["signature"], 64),
+            label,
         )
         for h in data
     ]
     return sorted(heads, key=lambda h: h.tree_size)
 
 
-def load_public_key(path: Path) -> tuple[Ed25519PublicKey, str]:
-    """The Ed25519 public key (PEM) and its key id: 16 hex digits of SHA-256 of its raw bytes."""
-    key = serialization.load_pem_public_key(path.read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 public key")
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return key, hashlib.sha256(raw).hexdigest()[:16]
+PEM_END = b"-----END PUBLIC KEY-----"
+
+
+def load_public_keys(path: Path) -> dict[str, Ed25519PublicKey]:
+    """The pinned Ed25519 public keys (one or more PEM blocks), by key id: the first 16 hex
+    digits of SHA-256 of each key's raw bytes."""
+    keys = {}
+    for block in path.read_bytes().split(PEM_END)[:-1]:
+        key = serialization.load_pem_public_key(block.strip() + b"\n" + PEM_END + b"\n")
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError(f"{path} holds a key that is not Ed25519")
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        keys[hashlib.sha256(raw).hexdigest()[:16]] = key
+    if not keys:
+        raise ValueError(f"{path} holds no PEM public key")
+    return keys
 
 
 # --- Verification ---------------------------------------------------------------------------
@@ -253,6 +270,7 @@ class Result:
     more: int = 0
     matched: int = 0  # the largest head size that matched so far
     located: bool = False  # whether the first mismatching head was narrowed down already
+    mismatched: Head | None = None  # the smallest saved head the export does not reproduce
 
     def problem(self, text: str) -> None:
         """Record a problem (the first MAX_PROBLEMS of each kind: chain, order, format, head)."""
@@ -269,7 +287,7 @@ class Result:
 
     def ordered(self) -> list[str]:
         """Problems that name an event first: they say where the log was changed."""
-        rank = {"chain": 0, "order": 1, "format": 2, "head": 3}
+        rank = {"chain": 0, "order": 1, "format": 2, "change": 3, "key": 4, "head": 5}
         return sorted(self.problems, key=lambda p: rank.get(p.split(":")[0], 4))
 
 
@@ -327,16 +345,100 @@ def read_export(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
+Named = tuple[int, str, int]  # position, stream, version
+
+
+class Leaves:
+    """Leaf hashes in log order (32 bytes each) and the events they stand for."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.names: list[Named] = []
+
+    def add(self, leaf: bytes, e: dict[str, Any]) -> None:
+        """Append an event's leaf."""
+        self.data += leaf
+        self.names.append((e.get("position", -1), str(e.get("stream_id")), e.get("version", -1)))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def root(self, start: int, end: int) -> bytes | None:
+        """The tree head of leaves [start, end); None when there are fewer leaves."""
+        if end > len(self):
+            return None
+        tree = Tree()
+        for i in range(start, end):
+            tree.add(bytes(self.data[32 * i : 32 * i + 32]))
+        return tree.root()
+
+    @classmethod
+    def of(cls, events: Iterable[dict[str, Any]]) -> Leaves:
+        """The leaves of an export."""
+        leaves = cls()
+        for e in events:
+            leaves.add(leaf_hash(leaf_bytes(e)), e)
+        return leaves
+
+
+def split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def first_difference(size: int, ours: Leaves, theirs: Leaves) -> int:
+    """The first leaf below size where two logs differ, by descending into the left half of
+    the RFC 9162 tree when its subtree roots differ, else into the right."""
+    start, end = 0, size
+    while end - start > 1:
+        k = split(end - start)
+        if ours.root(start, start + k) != theirs.root(start, start + k):
+            end = start + k
+        else:
+            start += k
+    return start
+
+
+def _named(name: Named | None) -> str:
+    if name is None:
+        return "no event"
+    return f"stream {name[1]} version {name[2]} (position {name[0]})"
+
+
+def locate(result: Result, ours: Leaves, earlier: Leaves) -> None:
+    """Name the first event that differs from the smallest saved head that does not match."""
+    head = result.mismatched
+    if head is None:
+        return
+    if earlier.root(0, head.tree_size) != head.root_hash:
+        result.problem(
+            f"change: the earlier export does not reproduce the head of tree size "
+            f"{head.tree_size:,} either, so it cannot name the event that changed"
+        )
+        return
+    index = first_difference(head.tree_size, ours, earlier)
+    now = ours.names[index] if index < len(ours) else None
+    result.problem(
+        f"change: the first event that differs from the head of tree size {head.tree_size:,} "
+        f"is number {index + 1:,} of the log (leaf {index}): the earlier export has "
+        f"{_named(earlier.names[index])} there, this export has {_named(now)}"
+    )
+
+
 def verify(
     events: Iterable[dict[str, Any]],
     heads: list[Head],
-    public_key: Ed25519PublicKey,
-    key_id: str,
+    keys: dict[str, Ed25519PublicKey],
+    earlier: Leaves | None = None,
 ) -> Result:
-    """Check every chain, every saved head's root at its size, and every signature."""
-    result = Result(heads=len(heads))
-    chains, tree = Chains(result), Tree()
-    pending = list(heads)
+    """Check every chain, every head's root at its size, and every signature against the
+    pinned keys; with earlier, name the first event that differs from a head."""
+    result = Result(heads=sum(h.label == "tree size" for h in heads))
+    chains, tree, leaves = Chains(result), Tree(), Leaves()
+    pending = sorted(heads, key=lambda h: h.tree_size)
     previous = (-1, -1)
     for e in events:
         here = (e["transaction_id"], e["position"])
@@ -345,77 +447,114 @@ def verify(
         previous = here
         try:
             chains.add(e)
-            tree.add(leaf_hash(leaf_bytes(e)))
+            leaf = leaf_hash(leaf_bytes(e))
         except (KeyError, TypeError, ValueError) as error:
             result.problem(f"format: {_name(e) if 'position' in e else e}: {error!r}")
-            tree.add(hashlib.sha256(b"unreadable").digest())
+            leaf = hashlib.sha256(b"unreadable").digest()
+        tree.add(leaf)
+        leaves.add(leaf, e)
         while pending and pending[0].tree_size == tree.size:
-            _check_head(pending.pop(0), tree.root(), public_key, key_id, result)
+            _check_head(pending.pop(0), tree.root(), keys, result)
     result.events = tree.size
     chains.finish()
     for head in pending:
-        _signature(head, public_key, key_id, result)
+        _signature(head, keys, result)
+        if head.label == "tree size" and result.mismatched is None:
+            result.mismatched = head
         result.problem(
-            f"head: tree size {head.tree_size:,} (sealed {_datetime(head.sealed_at)}) covers "
+            f"head: {head.label} {head.tree_size:,} (sealed {_datetime(head.sealed_at)}) covers "
             f"more events than the export holds ({tree.size:,}): events were removed"
         )
+    if earlier is not None:
+        locate(result, leaves, earlier)
     return result
 
 
-def _check_head(
-    head: Head, root: bytes, public_key: Ed25519PublicKey, key_id: str, result: Result
-) -> None:
-    _signature(head, public_key, key_id, result)
+def still_served(saved: list[Head], served: list[Head], result: Result) -> None:
+    """Every saved head must still be among the seals the server serves: else seals were
+    deleted or replaced."""
+    roots = {h.tree_size: h.root_hash for h in served}
+    for head in saved:
+        if roots.get(head.tree_size) != head.root_hash:
+            gone = "serves no seal" if head.tree_size not in roots else "serves another seal"
+            result.problem(
+                f"head: tree size {head.tree_size:,} (sealed {_datetime(head.sealed_at)}): the "
+                f"server {gone} of that size: seals were deleted or replaced"
+            )
+
+
+def _check_head(head: Head, root: bytes, keys: dict[str, Ed25519PublicKey], result: Result) -> None:
+    _signature(head, keys, result)
     if head.root_hash == root:
-        result.matched = head.tree_size
+        if head.label == "tree size":
+            result.matched = head.tree_size
         return
     where = ""
-    if not result.located:
+    if head.label == "tree size" and not result.located:
         # Heads kept at many sizes narrow the search: the earlier one still matched.
         where = (
             f"; the first change is among events {result.matched + 1:,} to "
             f"{head.tree_size:,} of the export"
         )
         result.located = True
+        result.mismatched = head
     result.problem(
-        f"head: tree size {head.tree_size:,} (sealed {_datetime(head.sealed_at)}) has root "
+        f"head: {head.label} {head.tree_size:,} (sealed {_datetime(head.sealed_at)}) has root "
         f"{head.root_hash.hex()} but the first {head.tree_size:,} events of the export "
         f"hash to {root.hex()}: the log was altered, reordered or replaced{where}"
     )
 
 
-def _signature(head: Head, public_key: Ed25519PublicKey, key_id: str, result: Result) -> None:
-    if head.key_id != key_id:
+def _signature(head: Head, keys: dict[str, Ed25519PublicKey], result: Result) -> None:
+    key = keys.get(head.key_id)
+    if key is None:
         result.problem(
-            f"head: tree size {head.tree_size:,} names key {head.key_id}, not the given "
-            f"public key {key_id}"
+            f"key: {head.label} {head.tree_size:,} names key {head.key_id}, not the given "
+            f"public key ({', '.join(keys)})"
         )
+        return
     try:
-        public_key.verify(head.signature, head.message())
+        key.verify(head.signature, head.message())
     except InvalidSignature:
         result.problem(
-            f"head: tree size {head.tree_size:,}: the signature does not verify with the "
+            f"head: {head.label} {head.tree_size:,}: the signature does not verify with the "
             "given public key"
         )
 
 
+def _options(args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Positional arguments, and the values of --earlier and --seals."""
+    positional, options = [], {}
+    it = iter(args)
+    for arg in it:
+        if arg in ("--earlier", "--seals"):
+            options[arg[2:]] = next(it, "")
+        else:
+            positional.append(arg)
+    return positional, options
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run from the command line; print a report."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
+    args, options = _options(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3 or "" in options.values():
         print(__doc__, file=sys.stderr)
         return 2
     export, heads_file, key_file = (Path(a) for a in args)
     try:
-        heads = load_heads(heads_file)
-        public_key, key_id = load_public_key(key_file)
-        result = verify(read_export(export), heads, public_key, key_id)
+        saved = load_heads(heads_file)
+        served = load_heads(Path(options["seals"]), "seal") if "seals" in options else []
+        keys = load_public_keys(key_file)
+        earlier = Leaves.of(read_export(Path(options["earlier"]))) if "earlier" in options else None
+        result = verify(read_export(export), saved + served, keys, earlier)
+        if "seals" in options:
+            still_served(saved, served, result)
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"cannot verify: {error}", file=sys.stderr)
         return 2
     print(
         f"checked {result.events:,} events in {result.streams:,} streams against "
-        f"{result.heads:,} saved heads (key {key_id})"
+        f"{result.heads:,} saved heads (keys {', '.join(keys)})"
     )
     if result.ok:
         print("OK: every hash chain, tree head and signature matches")

@@ -16,13 +16,19 @@ import msgspec
 from tracker.audit import merkle, tree
 from tracker.audit.chains import Chains, canonical_of_row, leaf_of_row
 from tracker.audit.findings import KIND_ORDER, Finding, Report
+from tracker.audit.locate import Leaves
+from tracker.audit.locate_changes import Earlier, locate_changes
+from tracker.audit.rotate import rotations
 from tracker.audit.seals import Seal
 from tracker.audit.stored_leaves import StoredLeaves
-from tracker.audit.verify_heads import Heads, load_heads, load_public_key
+from tracker.audit.trust import Trust, load_pinned
+from tracker.audit.verify_heads import Heads, Saved, load_heads
 from tracker.eventstore import CopiedEvent
 from tracker.eventstore.transfer import copy_log
 
-SEALS = "SELECT tree_size, root_hash, sealed_at, key_id, signature FROM seals ORDER BY tree_size"
+SEALS = """
+SELECT tree_size, root_hash, sealed_at, key_id, signature, checkpoint FROM seals ORDER BY tree_size
+"""
 KEYS = "SELECT key_id, public_key FROM seal_keys"
 EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
 
@@ -53,10 +59,15 @@ class Roots:
 
 
 async def verify(
-    pool: asyncpg.Pool, against: Iterable[Seal] = (), trusted_key: bytes | None = None
+    pool: asyncpg.Pool,
+    against: Iterable[Saved] = (),
+    trusted_key: bytes | Iterable[bytes] | None = None,
+    earlier: Earlier | None = None,
 ) -> Report:
-    """Check the whole log in one consistent snapshot; trusted_key (raw Ed25519 public key)
-    checks saved heads' signatures instead of the keys stored in the database."""
+    """Check the whole log in one consistent snapshot. trusted_key (raw Ed25519 public keys:
+    one pinned key or a key history) is the only source of trust for signatures, extended by
+    rotation statements those keys signed; earlier is a copy of the log the auditor kept,
+    used to name the first event that differs from a saved head."""
     started = time.monotonic()
     report = Report()
     async with pool.acquire() as events_conn, pool.acquire() as leaves_conn:
@@ -69,11 +80,15 @@ async def verify(
             snapshot = await events_conn.fetchval(EXPORT_SNAPSHOT)
             await tx2.start()
             await leaves_conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            seals = [Seal(*r) for r in await events_conn.fetch(SEALS)]
+            rows = await events_conn.fetch(SEALS)
+            seals = [Seal(*r[:5]) for r in rows]
             keys = {r[0]: r[1] for r in await events_conn.fetch(KEYS)}
-            heads = Heads(seals, list(against), keys, trusted_key)
+            trust = await _trust(events_conn, trusted_key, report)
+            notes = {r[0]: r[5] for r in rows if r[5] is not None}
+            heads = Heads(seals, list(against), keys, trust, notes)
             report.seals, report.heads = len(seals), len(heads.saved)
-            await _check_log(events_conn, StoredLeaves(leaves_conn), heads, report)
+            run = await _check_log(events_conn, StoredLeaves(leaves_conn), heads, report)
+            await locate_changes(events_conn, leaves_conn, run.leaves, heads, report, earlier)
             report.findings.sort(key=lambda f: KIND_ORDER[f.kind])
         finally:
             await tx2.rollback()
@@ -91,6 +106,7 @@ class _Pass:
         self._sizes = iter(heads.sizes)
         self._next_size = next(self._sizes, None)
         self.count = 0
+        self.leaves = Leaves()
         self._decode = msgspec.json.Decoder(list[CopiedEvent]).decode
         self._rest = b""
 
@@ -119,11 +135,27 @@ class _Pass:
             self.heads.check(self._next_size, self.roots.root(), self.report)
             done, self._next_size = cut, next(self._sizes, None)
         self.roots.extend(leaves[done:])
+        self.leaves.extend(leaves)
         await self.stored.extend(leaves, events)
         self.count += len(events)
 
 
-async def _check_log(conn: Any, stored: StoredLeaves, heads: Heads, report: Report) -> None:
+async def _trust(
+    conn: Any, trusted_key: bytes | Iterable[bytes] | None, report: Report
+) -> Trust | None:
+    """The pinned keys, extended by the rotation statements they vouch for."""
+    if trusted_key is None:
+        return None
+    trust = Trust([trusted_key] if isinstance(trusted_key, bytes) else trusted_key)
+    for refused in trust.follow(await rotations(conn)):
+        report.notes.append(
+            f"a rotation statement introducing key {refused.key_id} is not signed by a "
+            f"trusted key (it names {refused.previous_key_id})"
+        )
+    return trust
+
+
+async def _check_log(conn: Any, stored: StoredLeaves, heads: Heads, report: Report) -> _Pass:
     run = _Pass(stored, heads, report)
     await copy_log(conn, run.feed)
     await run.feed(b"\n")  # COPY ends every row with one; this only guards a missing last one
@@ -142,21 +174,25 @@ async def _check_log(conn: Any, stored: StoredLeaves, heads: Heads, report: Repo
     report.streams = run.chains.streams
     await stored.finish(run.count, report)
     heads.beyond(run.count, report)
+    heads.missing_seals(report)
+    return run
 
 
 async def verify_command(
-    pool: asyncpg.Pool, against: Path | None = None, public_key: Path | None = None
+    pool: asyncpg.Pool,
+    against: Path | None = None,
+    public_key: Path | None = None,
+    earlier: Path | None = None,
 ) -> int:
-    """`tracker audit verify [--against heads.json] [--public-key key.pem]`: 0 when
-    everything matches, 1 naming what does not, 2 when the inputs cannot be read."""
+    """`tracker audit verify [--against heads] [--public-key keys.pem] [--earlier export]`:
+    0 when everything matches, 1 naming what does not, 2 when the inputs cannot be read."""
     try:
         heads = [] if against is None else await asyncio.to_thread(load_heads, against)
-        trusted = (
-            None if public_key is None else await asyncio.to_thread(load_public_key, public_key)
-        )
+        trusted = None if public_key is None else await asyncio.to_thread(load_pinned, public_key)
+        kept = None if earlier is None else await asyncio.to_thread(Earlier.read, earlier)
     except (OSError, ValueError, KeyError, TypeError, msgspec.DecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = await verify(pool, heads, trusted)
+    report = await verify(pool, heads, trusted, kept)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1

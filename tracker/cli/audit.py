@@ -50,7 +50,9 @@ async def _seal(settings: Settings) -> None:
 
     async with migrated_pool(await resolved_url(settings), size=1) as pool:
         try:
-            head, new = await seal_now(pool, settings.data_dir, settings.signing_key_file)
+            head, new = await seal_now(
+                pool, settings.data_dir, settings.signing_key_file, settings.log_origin
+            )
         except (LookupError, SigningKeyError) as error:
             fail(str(error))
     click.echo(head_json(head))
@@ -82,26 +84,99 @@ def export(settings: Settings, /, output: Path | None, **only: Any) -> None:
 
 @audit.command("import")
 @click.argument("file", type=FILE)
+@click.option("--seals", type=FILE, help="The log's seals (JSON, as GET /audit/seals serves).")
+@click.option("--public-key", type=FILE, help="The public key(s) that signed them (PEM).")
 @pass_settings
-def import_(settings: Settings, file: Path) -> None:
-    """Load an export into an empty store."""
-    from tracker.audit.importer import import_command
+def import_(settings: Settings, file: Path, seals: Path | None, public_key: Path | None) -> None:
+    """Load an export (and its seals) into an empty store.
 
-    finish(asyncio.run(_trail(settings, lambda pool: import_command(pool, file))))
+    Refused while any other session is connected to the database.
+    """
+    from tracker.audit.importer import import_command
+    from tracker.audit.restore_seals import restore_command
+
+    if (seals is None) != (public_key is None):
+        fail("--seals and --public-key go together", status=2)
+
+    async def run(pool: asyncpg.Pool) -> int:
+        if seals is None or public_key is None:
+            return await import_command(pool, file)
+        return await restore_command(pool, file, seals, public_key)
+
+    # One connection: the import's own second connection would count as another session.
+    finish(asyncio.run(_trail(settings, run, size=1)))
 
 
 @audit.command()
-@click.option("--against", type=FILE, help="Tree heads saved from GET /audit/seals.")
-@click.option("--public-key", type=FILE, help="The Ed25519 public key (PEM) kept too.")
+@click.option("--against", type=FILE, help="Tree heads or checkpoints kept outside the database.")
+@click.option(
+    "--public-key", type=FILE, help="The pinned Ed25519 public key(s), PEM: the only trust."
+)
+@click.option("--earlier", type=FILE, help="An export kept earlier, to name what changed.")
 @pass_settings
-def verify(settings: Settings, against: Path | None, public_key: Path | None) -> None:
+def verify(
+    settings: Settings, against: Path | None, public_key: Path | None, earlier: Path | None
+) -> None:
     """Recompute every chain, leaf and seal from the rows."""
     from tracker.audit.verify import verify_command
 
-    finish(asyncio.run(_trail(settings, lambda pool: verify_command(pool, against, public_key))))
+    finish(
+        asyncio.run(
+            _trail(settings, lambda pool: verify_command(pool, against, public_key, earlier))
+        )
+    )
 
 
-async def _trail(settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
-    """Run an export, import or verification on a migrated pool of two."""
-    async with migrated_pool(await resolved_url(settings), size=2) as pool:
+@audit.command()
+@click.option("--since", type=click.IntRange(min=0), default=0, help="Smallest tree size.")
+@pass_settings
+def checkpoints(settings: Settings, since: int) -> None:
+    """Print seals as signed checkpoints (C2SP notes).
+
+    Every seal of at least --since events, one note after another.
+    """
+    asyncio.run(_checkpoints(settings, since))
+
+
+async def _checkpoints(settings: Settings, since: int) -> None:
+    from tracker.audit.seals import checkpoints_since
+
+    async with migrated_pool(await resolved_url(settings), size=1) as pool:
+        notes = await checkpoints_since(pool, since)
+    # Notes are separated by one blank line, as a witness or an auditor's file keeps them.
+    click.echo("\n".join(notes), nl=False)
+
+
+@audit.command("rotate-key")
+@pass_settings
+def rotate_key(settings: Settings) -> None:
+    """Replace the signing key, vouched for by the old one.
+
+    The old key signs a rotation statement introducing the new one.
+    """
+    asyncio.run(_rotate(settings))
+
+
+async def _rotate(settings: Settings) -> None:
+    from tracker.application.clock import system_now
+    from tracker.audit.rotate import rotate_key as rotate
+
+    async with migrated_pool(await resolved_url(settings), size=1) as pool:
+        try:
+            old, new, _ = await rotate(
+                pool, settings.data_dir, settings.signing_key_file, system_now()
+            )
+        except SigningKeyError as error:
+            fail(str(error))
+    click.echo(new.public_pem, nl=False)
+    click.echo(
+        f"key {new.key_id} replaces {old.key_id}; restart the server to sign with it", err=True
+    )
+
+
+async def _trail(
+    settings: Settings, command: Callable[[asyncpg.Pool], Awaitable[int]], size: int = 2
+) -> int:
+    """Run an export, import or verification on a migrated pool (of two by default)."""
+    async with migrated_pool(await resolved_url(settings), size=size) as pool:
         return await command(pool)
