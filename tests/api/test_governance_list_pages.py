@@ -100,7 +100,7 @@ async def test_a_cursor_this_api_did_not_hand_out_is_a_422(
     p: Partners, path: str, cursor: str
 ) -> None:
     path = f"/forums/{p.forum_a()}/meetings" if path == "forum" else path
-    r = await p.get(path, "auditor", cursor=cursor)
+    r = await p.get(path, "auditor", cursor=cursor, min_position=await last(p))
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "cursor"
 
