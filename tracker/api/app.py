@@ -12,7 +12,6 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from projections.queries.cache import ViewCache
@@ -27,6 +26,7 @@ from tracker.api.dependencies import (
     provide_principal,
     provide_repository,
 )
+from tracker.api.docs_page import ScalarPage, docs_router
 from tracker.api.health import HealthController
 from tracker.api.methods import answer_head_and_options
 from tracker.api.openapi import finish
@@ -202,7 +202,8 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             version="0.1.0",
             description=DESCRIPTION,
             path="/docs",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[ScalarPage()],
+            openapi_router=docs_router("/docs"),
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
