@@ -12,7 +12,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, License, SecurityScheme
 
 from projections.queries.cache import ViewCache
 from projections.rebuild import build_new
@@ -201,6 +201,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             title="Commitment Tracker",
             version="0.1.0",
             description=DESCRIPTION,
+            license=License(name="MIT", identifier="MIT"),  # as pyproject.toml and LICENSE
             path="/docs",
             render_plugins=[ScalarPage()],
             openapi_router=docs_router("/docs"),
