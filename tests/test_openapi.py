@@ -20,7 +20,7 @@ def document() -> dict[str, Any]:
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     found = []
     for path, item in document["paths"].items():
-        if path.startswith(("/docs", "/swagger")):
+        if path.startswith("/docs"):
             continue
         found += [(path, m, item[m]) for m in METHODS if m in item]
     return found

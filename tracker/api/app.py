@@ -12,8 +12,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, License, SecurityScheme
 
 from projections.queries.cache import ViewCache
 from projections.rebuild import build_new
@@ -27,6 +26,7 @@ from tracker.api.dependencies import (
     provide_principal,
     provide_repository,
 )
+from tracker.api.docs_page import ScalarPage, docs_router
 from tracker.api.health import HealthController
 from tracker.api.methods import answer_head_and_options
 from tracker.api.openapi import finish
@@ -218,8 +218,10 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             title="Commitment Tracker",
             version="0.1.0",
             description=DESCRIPTION,
+            license=License(name="MIT", identifier="MIT"),  # as pyproject.toml and LICENSE
             path="/docs",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[ScalarPage()],
+            openapi_router=docs_router("/docs"),
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

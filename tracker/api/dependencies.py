@@ -28,7 +28,7 @@ MAX_SOURCE = 200
 # An entity tag as the API hands it out ("3"), or the bare digits; at most a bigint's digits.
 _VERSION = re.compile(r'"([0-9]{1,18})"|([0-9]{1,18})')
 # The interactive API documentation and the OpenAPI document are public.
-PUBLIC_PATHS = ("/docs", "/swagger")
+PUBLIC_PATHS = ("/docs",)
 
 # Handlers name their dependencies explicitly (inferred ones go away in Litestar 3).
 PrincipalDep = NamedDependency[Principal]

@@ -51,6 +51,16 @@ FORMATS = {
     "email": "amina.khan@example.org",
 }
 
+NUMBERS = {"events_per_second": 412.5, "lag_seconds": 0.4, "mean_progress": 62.5}
+# Values for fields of any JSON type (an event's payload, a field's value before and after).
+ANY_JSON: dict[str, Any] = {
+    "payload": {"percent": 40, "note": "Two of three sites open"},
+    "before": "2026-12-18",
+    "after": "2027-01-15",
+}
+# Deep enough for the deepest body (a meeting's view); a guard against a schema that nests itself.
+MAX_DEPTH = 12
+
 # Bodies whose fields exclude one another, where an example of every field would be refused.
 UNDER_RULE = {"decision_rule_id": SAMPLE_ID, "meeting_id": SAMPLE_ID}
 BODY_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
@@ -216,10 +226,14 @@ def _operation(operation: Operation, schemas: dict[str, Schema]) -> None:
 def _value(
     schema: Schema | Reference, schemas: dict[str, Schema], name: str, depth: int = 0
 ) -> Any:
-    """A plausible value for a schema, chosen by the field's name where that helps."""
+    """A plausible value for a schema, chosen by the field's name where that helps.
+
+    Never null: the document leaves null example values out, which would leave a required
+    field missing; a nullable field gets a value of its other type.
+    """
     if isinstance(schema, Reference):
         schema = schemas[schema.ref.rsplit("/", 1)[-1]]
-    if depth > 6:
+    if depth > MAX_DEPTH:
         return None
     if schema.examples:
         return schema.examples[0] if isinstance(schema.examples, list) else None
@@ -240,13 +254,15 @@ def _value(
         return [_value(item, schemas, name.removesuffix("s"), depth + 1)]
     if kind == "integer":
         return {"percent": 40, "status": 422}.get(name, 3)
+    if kind == "number":
+        return NUMBERS.get(name, 1.5)
     if kind == "boolean":
         return False
     if kind == "string":
         if schema.format is not None:
             return FORMATS.get(schema.format.value, "")
         return STRINGS.get(name, name.replace("_", " ") or "text")
-    return None
+    return ANY_JSON.get(name, name.replace("_", " ") or "text") if kind is None else None
 
 
 def _is_null(schema: Schema | Reference) -> bool:

@@ -41,6 +41,8 @@ tree heads saved from `GET /audit/seals`.
 """
 
 
+# The document leaves out null example values, so the nullable fields every line carries are
+# shown set: a line without them would not match its own schema.
 LINE = {
     "position": 1077,
     "transaction_id": 48213,
@@ -52,11 +54,11 @@ LINE = {
     "payload": {"percent": 40, "note": "Two of three sites open"},
     "occurred_at": "2026-11-26T10:00:00Z",
     "recorded_at": "2026-11-26T10:00:00.120000Z",
-    "actor": "leader:3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17",
-    "on_behalf_of": None,
-    "source": "api:leader",
-    "correlation_id": None,
-    "causation_id": None,
+    "actor": "integration:minutes-tool",
+    "on_behalf_of": "leader:3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17",
+    "source": "api:integration:minutes-tool",
+    "correlation_id": "b7e4a2d9-1c3f-4a8e-9d60-5f2e8c7b1a34",
+    "causation_id": "e1d95c3a-7b2f-4c68-8a14-9f3d6b2e0c75",
     "hash": "9c1f0e2b7d8a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a",
     "idempotency_key": None,
     "request_digest": None,
