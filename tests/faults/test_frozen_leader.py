@@ -12,9 +12,11 @@ from projections.rebuild import rebuild
 from projections.registry import all_projections, projection_names
 from projections.runner import ProjectionRunner
 from tests.faults.conftest import start
+from tests.faults.test_connections import sessions
 from tests.faults.views import Writer, applied_counts, caught_up, leader_pids
 from tests.faults.workers import Worker, poll
 from tests.projections.test_runner import snapshot
+from tracker.connections import PROJECTIONS
 from tracker.eventstore import EventStore
 
 LEASE_AGE = "SELECT expires_at, taken_at FROM projection_leases WHERE name = $1"
@@ -34,6 +36,8 @@ async def test_a_frozen_leader_is_replaced_and_commits_nothing_when_it_wakes(
     await poll(a_leads_all, 10)
     b = start(workers, fault_url, tmp_path, "b")
     await b.said("running projections")
+    # Both workers' sessions say what they are.
+    assert await sessions(pool, PROJECTIONS) >= 4
     await writer.write(150)
     await poll(lambda: caught_up(pool), 10)
 
