@@ -16,7 +16,10 @@ from tests.faults.workers import Worker, poll
 from tracker.eventstore import EventStore, NewEvent, StreamAppend
 
 VIEWS = "commitment_views_v4"
-TABLES = "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = $1"
+TABLES = """
+SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables
+WHERE schemaname = $1
+"""
 
 
 async def status_of(pool: asyncpg.Pool, name: str) -> ProjectionStatus:
