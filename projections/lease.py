@@ -97,6 +97,9 @@ class Leases:
         if await conn.fetchrow(FENCE, name, self.holder) is None:
             self.drop(name)
             raise LostLease(name)
+
+    async def limit_idling(self, conn: Connection) -> None:
+        """In a batch's transaction: the server ends it if it idles as long as a lease."""
         await conn.execute(IDLE_LIMIT, str(round(self.lease_seconds * 1000)))
 
     def drop(self, name: str) -> None:

@@ -152,6 +152,9 @@ class ProjectionRunner:
         return await self._isolate_failure(projection, generation, leased)
 
     async def _lock(self, conn: Connection, projection: Projection, leased: bool) -> None:
+        if leased:
+            # First, so that a leader frozen anywhere in the batch holds no lock for long.
+            await self.leases.limit_idling(conn)
         # Serialises with a rebuild's switch-over, which moves the live generation.
         await conn.execute(LOCK_BATCH, BATCH, projection.name)
         if leased:

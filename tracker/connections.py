@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -38,6 +39,12 @@ def session_settings(
         "tcp_keepalives_interval": str(s.tcp_keepalives_interval_seconds),
         "tcp_keepalives_count": str(s.tcp_keepalives_count),
     }
+
+
+def for_url(url: str, params: dict[str, str]) -> dict[str, str]:
+    """The parameters less any the URL sets itself: an operator's choice there wins."""
+    given = set(parse_qs(urlsplit(url).query))
+    return {k: v for k, v in params.items() if k not in given}
 
 
 def _milliseconds(seconds: float) -> str:
@@ -78,6 +85,5 @@ async def connect(
     url: str, role: str, settings: Settings | None = None, statement_timeout: float | None = None
 ) -> asyncpg.Connection:
     """One connection of role, outside any pool, with the same settings as the pools'."""
-    return await keepalive_connect(settings)(
-        url, server_settings=session_settings(role, settings, statement_timeout)
-    )
+    params = session_settings(role, settings, statement_timeout)
+    return await keepalive_connect(settings)(url, server_settings=for_url(url, params))

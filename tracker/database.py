@@ -11,7 +11,7 @@ from typing import Any, cast
 import asyncpg
 import msgspec
 
-from tracker.connections import CLI, keepalive_connect, session_settings
+from tracker.connections import CLI, for_url, keepalive_connect, session_settings
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ async def create_pool(
         max_size=size,
         init=init_connection,
         reset=_skip_reset,
-        server_settings=session_settings(role, settings),
+        server_settings=for_url(url, session_settings(role, settings)),
         # Typed by the stubs as asyncpg.connect's full signature, which this passes through.
         connect=cast(Any, keepalive_connect(settings)),
     )

@@ -60,6 +60,14 @@ async def test_a_pool_carries_its_roles_limits(fault_url: str, fault_pool: async
             assert await conn.fetchval("SHOW idle_in_transaction_session_timeout") == "11s"
     finally:
         await pool.close()
+    # A name given in the URL is the operator's choice, and wins.
+    named = fault_url + ("&" if "?" in fault_url else "?") + "application_name=mine"
+    pool = await create_pool(named, size=1, role=API, settings=LIMITS)
+    try:
+        assert await pool.fetchval("SHOW application_name") == "mine"
+        assert await pool.fetchval("SHOW statement_timeout") == "7s"
+    finally:
+        await pool.close()
     # The command line's long work (rebuilds, imports, verification) has no statement limit.
     async with fault_pool.acquire() as conn:
         assert await conn.fetchval("SHOW statement_timeout") == "0"
