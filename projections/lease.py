@@ -116,7 +116,7 @@ class Leases:
                 try:
                     if conn is None or conn.is_closed():
                         conn = await connect()
-                    await self._round(conn, names)
+                    await self.renew_and_take(conn, names)
                 except Exception:
                     log.warning("projection leases: lost the database; retrying", exc_info=True)
                     if conn is not None:
@@ -128,7 +128,8 @@ class Leases:
         finally:
             await self._release(conn)
 
-    async def _round(self, conn: asyncpg.Connection, names: Sequence[str]) -> None:
+    async def renew_and_take(self, conn: asyncpg.Connection, names: Sequence[str]) -> None:
+        """One round: renew the leases held (dropping those lost), take up lapsed ones."""
         if self.held:
             renewed = await conn.fetch(RENEW, list(self.held), self.holder, self.lease_seconds)
             for name in self.held - {r[0] for r in renewed}:

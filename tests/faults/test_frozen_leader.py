@@ -6,19 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from projections.commitment_view import CommitmentViews
+from projections.lease import LostLease
 from projections.rebuild import rebuild
 from projections.registry import all_projections, projection_names
 from projections.runner import ProjectionRunner
+from tests.eventstore.helpers import CTX, to_stream
 from tests.faults.conftest import start
 from tests.faults.test_connections import sessions
 from tests.faults.views import Writer, applied_counts, caught_up, leader_pids
 from tests.faults.workers import Worker, poll
+from tests.projections.probe import Probe
 from tests.projections.test_runner import snapshot
 from tracker.connections import PROJECTIONS
 from tracker.eventstore import EventStore
 
+LAPSED = "SELECT expires_at <= clock_timestamp() FROM projection_leases WHERE name = $1"
 LEASE_AGE = "SELECT expires_at, taken_at FROM projection_leases WHERE name = $1"
 
 
@@ -72,3 +77,33 @@ async def test_a_frozen_leader_is_replaced_and_commits_nothing_when_it_wakes(
     )
     await rebuild(runner, CommitmentViews())
     assert await snapshot(pool) == live
+
+
+async def test_a_batch_checks_its_lease_in_its_own_transaction(
+    fault_url: str, fault_pool: asyncpg.Pool
+) -> None:
+    store, probe = EventStore(fault_pool), Probe()
+    first, second = (
+        ProjectionRunner(store, [probe], lambda: asyncpg.connect(fault_url), lease_seconds=0.4)
+        for _ in range(2)
+    )
+    await first.ensure()
+    conn = await asyncpg.connect(fault_url)
+    try:
+        await first.leases.renew_and_take(conn, [probe.name])
+        assert first.leases.held == {probe.name}
+
+        async def lapsed() -> bool:
+            return bool(await conn.fetchval(LAPSED, probe.name))
+
+        await poll(lapsed, 5)  # the first stopped renewing, as a frozen process does
+        await second.leases.renew_and_take(conn, [probe.name])
+        assert second.leases.held == {probe.name}
+    finally:
+        await conn.close()
+    await store.append(to_stream(n=3), context=CTX)
+    with pytest.raises(LostLease):
+        await first.step(probe, leased=True)
+    assert first.leases.held == set()
+    assert await fault_pool.fetchval("SELECT count(*) FROM probe_seen") == 0
+    assert await second.step(probe, leased=True) == 3
