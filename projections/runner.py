@@ -11,14 +11,18 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 
 from projections.base import Projection
+from projections.faults import transient
+from projections.horizon import HorizonWatch
+from projections.lease import Leases, LostLease
 from tracker.database import Connection
 from tracker.eventstore import Checkpoint, EventStore
 from tracker.eventstore.log import newest
 
 log = logging.getLogger(__name__)
 
-# Advisory lock namespaces (first key); the second key is hashtext(projection name).
-LEAD, BATCH, REBUILD = 7301, 7302, 7303
+# Advisory lock namespaces (first key); the second key is hashtext(projection name). Leadership
+# is a lease (projections/lease.py), not a lock: a frozen process keeps its locks.
+BATCH, REBUILD = 7302, 7303
 
 CREATED = "SELECT live_generation FROM projections WHERE name = $1"
 ANY_GENERATION = "SELECT EXISTS (SELECT FROM projection_generations WHERE name = $1)"
@@ -31,7 +35,6 @@ SEARCH_PATH = "SELECT set_config('search_path', $1, true)"
 CREATE_SCHEMA = "SELECT format('CREATE SCHEMA %I', $1::text)"
 DROP_SCHEMA = "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)"
 LOCK_BATCH = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-TRY_LEAD = "SELECT pg_try_advisory_lock($1, hashtext($2))"
 LIVE = """
 SELECT g.generation, g.transaction_id, g.position, g.state
 FROM projections p JOIN projection_generations g
@@ -109,12 +112,16 @@ class ProjectionRunner:
         connect: Connect,
         batch_size: int = 1000,
         takeover_seconds: float = 1.0,
+        lease_seconds: float = 3.0,
+        horizon_warning_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.projections = list(projections)
         self.connect = connect
         self.batch_size = batch_size
         self.takeover_seconds = takeover_seconds
+        self.leases = Leases(lease_seconds, renew_seconds=takeover_seconds)
+        self.horizon = HorizonWatch(horizon_warning_seconds)
 
     async def ensure(self) -> None:
         """Create generation 1 of every projection that has never run."""
@@ -122,19 +129,36 @@ class ProjectionRunner:
             async with self.store.pool.acquire() as conn, conn.transaction():
                 await ensure_projection(conn, projection)
 
-    async def step(self, projection: Projection, generation: int | None = None) -> int:
-        """Apply the next batch to the live (or a given) generation; return how many events."""
+    async def step(
+        self, projection: Projection, generation: int | None = None, leased: bool = False
+    ) -> int:
+        """Apply the next batch to the live (or a given) generation; return how many events.
+
+        With leased, each transaction first checks that this runner still holds the
+        projection's lease (LostLease if not). The database's passing troubles propagate for
+        the caller to retry; any other error is looked for event by event.
+        """
         async with self.store.pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    # Serialises with a rebuild's switch-over, which moves the live generation.
-                    await conn.execute(LOCK_BATCH, BATCH, projection.name)
+                    await self._lock(conn, projection, leased)
                     return await self.step_in(conn, projection, generation)
-            except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
+            except LostLease:
                 raise
-            except Exception:
+            except Exception as error:
+                if transient(error):
+                    raise
                 log.exception("projection %s failed; finding the event", projection.name)
-        return await self._isolate_failure(projection, generation)
+        return await self._isolate_failure(projection, generation, leased)
+
+    async def _lock(self, conn: Connection, projection: Projection, leased: bool) -> None:
+        if leased:
+            # First, so that a leader frozen anywhere in the batch holds no lock for long.
+            await self.leases.limit_idling(conn)
+        # Serialises with a rebuild's switch-over, which moves the live generation.
+        await conn.execute(LOCK_BATCH, BATCH, projection.name)
+        if leased:
+            await self.leases.fence(conn, projection.name)
 
     async def step_in(
         self,
@@ -164,20 +188,25 @@ class ProjectionRunner:
         )
         return len(page.events)
 
-    async def _isolate_failure(self, projection: Projection, generation: int | None) -> int:
-        """Apply the failed batch one event at a time, keep the good ones, stop at the bad one."""
+    async def _isolate_failure(
+        self, projection: Projection, generation: int | None, leased: bool
+    ) -> int:
+        """Apply the failed batch one event at a time, keep the good ones, stop at the bad one:
+        an error the event reproduces alone, and not one of the database's passing troubles."""
         applied = 0
         while True:
             async with self.store.pool.acquire() as conn:
                 try:
                     async with conn.transaction():
-                        await conn.execute(LOCK_BATCH, BATCH, projection.name)
+                        await self._lock(conn, projection, leased)
                         if await self.step_in(conn, projection, generation, limit=1) == 0:
                             return applied
                         applied += 1
-                except (asyncpg.InterfaceError, OSError, asyncpg.PostgresConnectionError):
+                except LostLease:
                     raise
                 except Exception as error:
+                    if transient(error):
+                        raise
                     await self._record_failure(conn, projection, generation, error)
                     return applied
 
@@ -217,41 +246,86 @@ class ProjectionRunner:
         return Checkpoint(row["transaction_id"], row["position"]) >= head
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
-        """Lead whichever projections no other process leads, and keep them current; a lost
-        database connection is retried after a pause, never the end of the runner."""
-        while not stop.is_set():
-            try:
-                await self._lead(stop, poll_seconds)
-            except Exception:
-                log.warning("projection runner lost the database; retrying", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.takeover_seconds):
-                        await stop.wait()
-
-    async def _lead(self, stop: asyncio.Event, poll_seconds: float) -> None:
-        """Until stop is set or the database goes away: take up leadership of projections
-        nobody leads (the lock lives as long as the leader connection) and apply batches."""
-        await self.ensure()
-        leader = await self.connect()
-        led: set[str] = set()
-        next_try = 0.0
+        """Lead whichever projections nobody else leads, and keep them current; a lost
+        database is retried after a pause, never the end of the runner."""
+        names = [p.name for p in self.projections]
+        keeper = asyncio.create_task(self.leases.keep(stop, self.connect, names))
         try:
             while not stop.is_set():
-                if leader.is_closed():
-                    # The server dropped it, and the leadership locks with it.
-                    raise ConnectionError("lost the connection that holds the leadership")
-                if len(led) < len(self.projections) and time.monotonic() >= next_try:
-                    for p in self.projections:
-                        if p.name not in led and await leader.fetchval(TRY_LEAD, LEAD, p.name):
-                            log.info("leading projection %s", p.name)
-                            led.add(p.name)
-                    next_try = time.monotonic() + self.takeover_seconds
-                busy = False
-                for p in self.projections:
-                    if p.name in led:
-                        busy = await self.step(p) == self.batch_size or busy
-                if not busy:
-                    await self.store.watcher.wait(poll_seconds)
+                try:
+                    await self.ensure()
+                    await self._follow(stop, poll_seconds)
+                except Exception:
+                    log.warning("projection runner lost the database; retrying", exc_info=True)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.takeover_seconds):
+                            await stop.wait()
         finally:
-            # No need to wait for the server: the locks go as soon as the socket closes.
-            leader.terminate()
+            if not stop.is_set():
+                keeper.cancel()  # cancelled or failed: the keeper does not outlive the runner
+            await asyncio.gather(keeper, return_exceptions=True)
+
+    async def _follow(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Until stop: apply batches to the projections this runner holds the lease of."""
+        retries = Backoff()
+        while not stop.is_set():
+            busy = False
+            for p in self.projections:
+                if p.name in self.leases.held and retries.due(p.name):
+                    busy = await self._batch(p, retries) or busy
+            if not busy:
+                if self.leases.held:
+                    await self.horizon.check(self.store.pool)
+                await self.store.watcher.wait(min(poll_seconds, retries.next_in()))
+
+    async def _batch(self, projection: Projection, retries: Backoff) -> bool:
+        """One leased batch; the database's passing troubles are retried with a backoff and
+        shown as the projection's state meanwhile. Whether a full batch was applied."""
+        name = projection.name
+        try:
+            applied = await self.step(projection, leased=True)
+        except LostLease:
+            return False
+        except Exception as error:
+            if not transient(error):
+                raise
+            delay = retries.failed(name)
+            log.warning("projection %s: %s; retrying in %.1f s", name, error, delay)
+            await self.leases.retrying(self.store.pool, name, error)
+            return False
+        if retries.succeeded(name):
+            log.info("projection %s: running again", name)
+            await self.leases.recovered(self.store.pool, name)
+        return applied == self.batch_size
+
+
+class Backoff:
+    """Per projection: when to try again after a transient error, doubling up to a cap."""
+
+    def __init__(self, first: float = 0.1, cap: float = 5.0) -> None:
+        self.first, self.cap = first, cap
+        self._attempts: dict[str, int] = {}
+        self._next: dict[str, float] = {}
+
+    def due(self, name: str) -> bool:
+        """Whether the projection may be tried now."""
+        return time.monotonic() >= self._next.get(name, 0.0)
+
+    def next_in(self) -> float:
+        """Seconds until the next projection waiting on a retry is due (inf if none)."""
+        if not self._next:
+            return float("inf")
+        return max(0.0, min(self._next.values()) - time.monotonic())
+
+    def failed(self, name: str) -> float:
+        """Record a failure; return the delay before the next attempt."""
+        attempts = self._attempts.get(name, 0) + 1
+        self._attempts[name] = attempts
+        delay: float = min(self.cap, self.first * 2.0 ** (attempts - 1))
+        self._next[name] = time.monotonic() + delay
+        return delay
+
+    def succeeded(self, name: str) -> bool:
+        """Record a success; whether the projection had been retrying."""
+        self._next.pop(name, None)
+        return self._attempts.pop(name, None) is not None

@@ -8,8 +8,9 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from projections.runner import LEAD, REBUILD
+from projections.runner import REBUILD
 from tracker.eventstore import Checkpoint
+from tracker.eventstore.horizon import HeldBackBy, held_back_by
 from tracker.eventstore.log import lag
 
 STATUS = """
@@ -17,13 +18,12 @@ SELECT g.name, g.generation, p.live_generation, g.transaction_id, g.position, g.
        g.state, g.error, g.failed_position, g.updated_at,
        CASE WHEN g.updated_at > now() - interval '10 seconds' THEN g.events_per_second ELSE 0 END
            AS rate,
-       EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-               AND l.classid = $1 AND l.objid = (hashtext(g.name)::bigint & 4294967295)::oid)
-           AS leading,
-       EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-               AND l.classid = $2 AND l.objid = (hashtext(g.name)::bigint & 4294967295)::oid)
+       coalesce(l.expires_at > clock_timestamp(), false) AS leading, l.holder, l.retry_error,
+       EXISTS (SELECT FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted
+               AND k.classid = $1 AND k.objid = (hashtext(g.name)::bigint & 4294967295)::oid)
            AS rebuilding
 FROM projection_generations g LEFT JOIN projections p ON p.name = g.name
+LEFT JOIN projection_leases l ON l.name = g.name
 ORDER BY g.name, g.generation
 """
 
@@ -43,21 +43,29 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None
     failed_position: int | None
     updated_at: datetime
+    # The process holding the projection's lease, while it is live.
+    leader: str | None = None
+    # While retrying: the transient error being retried.
+    retrying_error: str | None = None
+    # While an open transaction holds the log back past the warning threshold (and events wait).
+    held_back_by: HeldBackBy | None = None
 
 
 async def statuses(
-    pool: asyncpg.Pool, running: Collection[str] | None = None
+    pool: asyncpg.Pool, running: Collection[str] | None = None, horizon_warning: float = 5.0
 ) -> list[ProjectionStatus]:
     """Every projection generation with its lag and state (running, rebuilding, failed...).
 
     A name not in running (the projections this release runs, if given) shows as retired: an
-    upgrade left it behind, and its lag only grows until it is dropped.
+    upgrade left it behind, and its lag only grows until it is dropped. A generation with lag
+    names the transaction holding the log back, if one has for over horizon_warning seconds.
     """
     now = await pool.fetchval("SELECT now()")
-    rows = await pool.fetch(STATUS, LEAD, REBUILD)
+    rows = await pool.fetch(STATUS, REBUILD)
     lags = await lag(pool, [Checkpoint(r["transaction_id"], r["position"]) for r in rows])
+    blocker = await held_back_by(pool, horizon_warning)
     return [
-        _status(r, count, _seconds(now, oldest), running)
+        _status(r, count, _seconds(now, oldest), running, blocker if count else None)
         for r, (count, oldest) in zip(rows, lags, strict=True)
     ]
 
@@ -67,7 +75,11 @@ def _seconds(now: datetime, oldest: datetime | None) -> float:
 
 
 def _status(
-    r: asyncpg.Record, lag_events: int, lag_seconds: float, running: Collection[str] | None
+    r: asyncpg.Record,
+    lag_events: int,
+    lag_seconds: float,
+    running: Collection[str] | None,
+    blocker: HeldBackBy | None,
 ) -> ProjectionStatus:
     """One row of STATUS, its lag, and the state to show."""
     name, generation, live_generation = r["name"], r["generation"], r["live_generation"]
@@ -77,8 +89,10 @@ def _status(
         shown = "failed"
     elif generation != live_generation:
         shown = "rebuilding" if r["rebuilding"] else "rebuild interrupted"
+    elif not r["leading"]:
+        shown = "stopped"
     else:
-        shown = "running" if r["leading"] else "stopped"
+        shown = "retrying" if r["retry_error"] else "running"
     return ProjectionStatus(
         name=name,
         generation=generation,
@@ -92,4 +106,7 @@ def _status(
         error=r["error"],
         failed_position=r["failed_position"],
         updated_at=r["updated_at"],
+        leader=r["holder"] if r["leading"] else None,
+        retrying_error=r["retry_error"] if r["leading"] else None,
+        held_back_by=blocker,
     )

@@ -120,9 +120,11 @@ async def empty_tables(session_pool: asyncpg.Pool) -> None:
         for projection in all_projections():
             await conn.execute(LOCK_BATCH, BATCH, projection.name)
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SEAL_LOCK)
+        # The leases are the running processes' state, not data: runners started by earlier
+        # tests keep leading from one test to the next.
         tables = await conn.fetch(
-            "SELECT quote_ident(tablename) AS t FROM pg_tables "
-            "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            "SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename NOT IN ('schema_migrations', 'projection_leases')"
         )
         await conn.execute(f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE")
         # Projection tables live in one schema per generation; each test starts at generation 1.

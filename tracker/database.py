@@ -6,10 +6,12 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any, cast
 
 import asyncpg
 import msgspec
 
+from tracker.connections import CLI, for_url, keepalive_connect, session_settings
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,9 @@ async def _skip_reset(conn: asyncpg.Connection) -> None:
     """Skip the default reset query: it costs a round trip per use and we leave no session state."""
 
 
-async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
+async def create_pool(
+    url: str, size: int = 8, role: str = CLI, settings: Settings | None = None
+) -> asyncpg.Pool:
     """Open a small pool: throughput saturates at about 8 connections on 2 cores."""
     pool = await asyncpg.create_pool(
         url,
@@ -84,6 +88,9 @@ async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
         max_size=size,
         init=init_connection,
         reset=_skip_reset,
+        server_settings=for_url(url, session_settings(role, settings)),
+        # Typed by the stubs as asyncpg.connect's full signature, which this passes through.
+        connect=cast(Any, keepalive_connect(settings)),
     )
     assert pool is not None
     return pool

@@ -55,6 +55,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     as_of_apart: bool = True
     # Live view reads one token may have in flight in a process before more are answered 429.
     view_reads_per_token: Annotated[int, Meta(ge=1, le=10_000)] = 16
+    # Every connection the service opens: the longest a statement may run (0: no limit; long
+    # work such as rebuilds, imports and as_of replays sets its own), and the longest a session
+    # may sit idle inside an open transaction, which holds locks and the log's horizon.
+    statement_timeout_seconds: Annotated[float, Meta(ge=0, le=86_400)] = 60.0
+    idle_in_transaction_seconds: Annotated[float, Meta(ge=0, le=86_400)] = 30.0
+    # TCP keepalives on both ends of every connection, so a peer that vanished without closing
+    # (a cut network, a host gone) is noticed in idle + interval * count seconds.
+    tcp_keepalives_idle_seconds: Annotated[int, Meta(ge=1, le=7200)] = 30
+    tcp_keepalives_interval_seconds: Annotated[int, Meta(ge=1, le=600)] = 10
+    tcp_keepalives_count: Annotated[int, Meta(ge=1, le=100)] = 3
+    # A projection's leader holds a lease it renews this often; a standby takes over once the
+    # lease has gone unrenewed for lease_seconds.
+    lease_seconds: Annotated[float, Meta(gt=0, le=600)] = 3.0
+    lease_renew_seconds: Annotated[float, Meta(gt=0, le=600)] = 1.0
+    # A transaction holding the log's horizon back longer than this is named in GET
+    # /projections and in a warning.
+    horizon_warning_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

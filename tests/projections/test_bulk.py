@@ -360,6 +360,8 @@ async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
             await pool.fetchval(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND backend_xid IS NOT NULL"
+                # The API tests' runner renewing its leases, for a few milliseconds a second.
+                " AND application_name <> 'tracker-projections'"
             )
         )
 

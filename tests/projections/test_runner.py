@@ -13,7 +13,7 @@ import pytest
 from projections.base import Projection
 from projections.commitment_view import CommitmentViews
 from projections.rebuild import RebuildRunning, rebuild
-from projections.runner import LEAD, REBUILD, ProjectionRunner
+from projections.runner import REBUILD, ProjectionRunner
 from projections.status import statuses
 from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
@@ -159,7 +159,7 @@ async def test_a_standby_runner_takes_over_from_the_checkpoint(
         await store.append(to_stream(n=4), context=CTX)
     await wait_for(lambda: probe_caught_up(pool))
     first.set()
-    await task_a  # a stops; its leadership lock goes with its connection
+    await task_a  # a stops and releases its lease
     for _ in range(5):
         await store.append(to_stream(n=4), context=CTX)
     await wait_for(lambda: probe_caught_up(pool))
@@ -201,13 +201,11 @@ async def test_a_runner_whose_connections_are_cut_reconnects_and_carries_on(
 
 
 async def led(pool: asyncpg.Pool, projection: str) -> bool:
-    """Whether some runner holds the projection's leadership lock in this database."""
+    """Whether some runner holds a live lease of the projection in this database."""
     return bool(
         await pool.fetchval(
-            "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND classid = $1 AND objid = hashtext($2)::oid AND objsubid = 2"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
-            LEAD,
+            "SELECT EXISTS (SELECT FROM projection_leases"
+            " WHERE name = $1 AND expires_at > clock_timestamp())",
             projection,
         )
     )

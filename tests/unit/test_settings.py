@@ -34,6 +34,14 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_AS_OF_WAIT_SECONDS": "0.5",
         "TRACKER_AS_OF_APART": "off",
         "TRACKER_VIEW_READS_PER_TOKEN": "4",
+        "TRACKER_STATEMENT_TIMEOUT_SECONDS": "0",
+        "TRACKER_IDLE_IN_TRANSACTION_SECONDS": "12.5",
+        "TRACKER_TCP_KEEPALIVES_IDLE_SECONDS": "60",
+        "TRACKER_TCP_KEEPALIVES_INTERVAL_SECONDS": "5",
+        "TRACKER_TCP_KEEPALIVES_COUNT": "4",
+        "TRACKER_LEASE_SECONDS": "4",
+        "TRACKER_LEASE_RENEW_SECONDS": "0.5",
+        "TRACKER_HORIZON_WARNING_SECONDS": "30",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -58,6 +66,14 @@ def test_every_setting_is_read_from_its_variable() -> None:
         as_of_wait_seconds=0.5,
         as_of_apart=False,
         view_reads_per_token=4,
+        statement_timeout_seconds=0.0,
+        idle_in_transaction_seconds=12.5,
+        tcp_keepalives_idle_seconds=60,
+        tcp_keepalives_interval_seconds=5,
+        tcp_keepalives_count=4,
+        lease_seconds=4.0,
+        lease_renew_seconds=0.5,
+        horizon_warning_seconds=30.0,
     )
 
 

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -16,8 +15,7 @@ from litestar.openapi.spec import Components, License, SecurityScheme
 
 from projections.queries.cache import ViewCache
 from projections.rebuild import build_new
-from projections.registry import all_projections
-from projections.runner import ProjectionRunner
+from projections.registry import projection_runner
 from tracker.api import problems
 from tracker.api.dependencies import (
     authenticate,
@@ -66,6 +64,7 @@ from tracker.api.view_limits import Admissions, ViewLimits
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
+from tracker.connections import API
 from tracker.database import create_pool, database_url
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
@@ -120,7 +119,7 @@ async def running_projections(
     if not settings.run_projections:
         yield
         return
-    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(url))
+    runner = projection_runner(settings, store, url)
     # Before serving: a projection new in this release is built from the log, not shown empty.
     await build_new(runner)
     await runner.ensure()
@@ -168,7 +167,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         url = await asyncio.to_thread(database_url, settings)  # may start the embedded server
-        pool = await create_pool(url, size=settings.pool_size)
+        pool = await create_pool(url, size=settings.pool_size, role=API, settings=settings)
         try:
             async with pool.acquire() as conn:
                 applied = await migrate(conn)
@@ -183,6 +182,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 ViewCache(pool, settings.view_cache_mb * 2**20) if settings.view_cache_mb else None
             )
             app.state.now = now
+            app.state.horizon_warning = settings.horizon_warning_seconds
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(
@@ -192,7 +192,12 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
                 running_sealer(
-                    url, app.state.signing_key, settings.seal_seconds, now, settings.log_origin
+                    url,
+                    app.state.signing_key,
+                    settings.seal_seconds,
+                    now,
+                    settings.log_origin,
+                    settings,
                 ),
             ):
                 quiet_garbage_collector()

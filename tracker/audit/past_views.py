@@ -33,6 +33,7 @@ _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 )
 # Events per page of the replay: a bulk build's page size (1,000 took a quarter longer).
 BATCH = 10_000
+NO_STATEMENT_LIMIT = "SET statement_timeout = 0"
 
 
 class PinnedConnection:
@@ -103,6 +104,9 @@ async def views_as_of(
     async with _waited(replay_slot(), wait), pool.acquire() as conn:
         schema = await scratch_name(conn)
         try:
+            # The pool's statement limit is lifted for the replay, whose own time_limit bounds
+            # it as a whole and cancels it on the server; RESET below restores it.
+            await conn.execute(NO_STATEMENT_LIMIT)
             async with asyncio.timeout(time_limit):
                 await drop_stale(conn)
                 cut = await resolve(conn, as_of)
@@ -120,6 +124,7 @@ async def views_as_of(
                     yield Views(cast(asyncpg.Pool, PinnedConnection(conn)), lambda: moment, cut)
         finally:
             try:
+                await conn.execute("RESET statement_timeout")
                 await conn.execute(await conn.fetchval(DROP_SCHEMA, schema))
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 log.warning("could not drop %s; a replay a day from now will", schema)

@@ -14,6 +14,7 @@ from projections.base import Projection
 from projections.registry import all_projections
 from tracker.audit.as_of import Cut
 from tracker.audit.replay import replay
+from tracker.connections import connect
 from tracker.database import Connection, init_connection
 
 # The fold and the COPY of a replay are seconds of Python work. In the server's process they
@@ -88,7 +89,8 @@ async def _run(job: Job) -> None:
     """The replay itself, in the child."""
     wanted = {p.name: p for p in all_projections()}
     projections = [wanted[name] for name in job.projections]
-    conn = await asyncpg.connect(job.url, server_settings={"application_name": job.schema})
+    # No statement limit: the parent bounds the whole replay and kills this process past it.
+    conn = await connect(job.url, job.schema, statement_timeout=0)
     try:
         await init_connection(conn)
         await replay(conn, projections, job.schema, job.cut, job.below, job.batch_size)

@@ -16,7 +16,9 @@ from tracker.application.clock import Now, system_now
 from tracker.audit import seals
 from tracker.audit.keys import SigningKey, signing_key
 from tracker.audit.seals import Seal
+from tracker.connections import SEALER
 from tracker.database import create_pool
+from tracker.settings import Settings
 
 log = logging.getLogger("tracker.audit")
 
@@ -24,8 +26,17 @@ log = logging.getLogger("tracker.audit")
 class Sealing:
     """The sealer's own thread and event loop, stopped from the server's loop."""
 
-    def __init__(self, url: str, key: SigningKey, every: float, now: Now, origin: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: SigningKey,
+        every: float,
+        now: Now,
+        origin: str,
+        settings: Settings | None = None,
+    ) -> None:
         self.url, self.key, self.every, self.now, self.origin = url, key, every, now, origin
+        self.settings = settings
         self.thread = threading.Thread(target=self._main, name="sealer")
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -49,7 +60,7 @@ class Sealing:
         self._ready.set()
         while not self._stop.is_set():
             try:
-                head = await _seal_once(self.url, self.key, self.now, self.origin)
+                head = await _seal_once(self.url, self.key, self.now, self.origin, self.settings)
                 if head is not None:
                     log.info("sealed %d events: %s", head.tree_size, head.root_hash.hex())
             except Exception:
@@ -62,8 +73,10 @@ class Sealing:
                 await asyncio.wait_for(self._stop.wait(), self.every)
 
 
-async def _seal_once(url: str, key: SigningKey, now: Now, origin: str) -> Seal | None:
-    pool = await create_pool(url, size=1)
+async def _seal_once(
+    url: str, key: SigningKey, now: Now, origin: str, settings: Settings | None = None
+) -> Seal | None:
+    pool = await create_pool(url, size=1, role=SEALER, settings=settings)
     try:
         # wait=False: with several workers, whoever holds the lock seals for all of them.
         return await seals.seal(pool, key, wait=False, now=now, origin=origin)
@@ -78,6 +91,7 @@ async def running_sealer(
     every: float,
     now: Now = system_now,
     origin: str = seals.DEFAULT_ORIGIN,
+    settings: Settings | None = None,
 ) -> AsyncIterator[None]:
     """Seal in the background while the block runs; every <= 0 turns the sealer off."""
     if every <= 0:
@@ -85,7 +99,7 @@ async def running_sealer(
         return
     # A thread of its own, with its own loop and connection: hashing ten seconds of events on
     # the server's event loop held its requests up by 100-400 ms at p99 (bench/api.py).
-    sealing = Sealing(url, key, every, now, origin)
+    sealing = Sealing(url, key, every, now, origin, settings)
     sealing.start()
     try:
         yield

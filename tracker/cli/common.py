@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 import click
 
+from tracker.connections import CLI
 from tracker.database import create_pool, database_url
 from tracker.migrate import migrate
 from tracker.settings import Settings
@@ -58,9 +59,11 @@ async def resolved_url(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def migrated_pool(url: str, size: int) -> AsyncIterator[asyncpg.Pool]:
+async def migrated_pool(
+    url: str, size: int, role: str = CLI, settings: Settings | None = None
+) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a database brought up to the current migrations, closed after."""
-    pool = await create_pool(url, size=size)
+    pool = await create_pool(url, size=size, role=role, settings=settings)
     try:
         async with pool.acquire() as conn:
             await migrate(conn)

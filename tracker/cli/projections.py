@@ -10,7 +10,7 @@ import asyncpg
 import click
 
 from projections.rebuild import RebuildRunning, build_new, rebuild_many
-from projections.registry import all_projections, by_name, projection_names
+from projections.registry import all_projections, by_name, projection_names, projection_runner
 from projections.retire import Rebuilding, drop_projection
 from projections.runner import ProjectionRunner
 from projections.status import ProjectionStatus, statuses
@@ -24,6 +24,7 @@ from tracker.cli.common import (
     run_fast,
 )
 from tracker.cli.progress import EventProgress
+from tracker.connections import CLI, PROJECTIONS
 from tracker.eventstore import EventStore
 from tracker.settings import Settings
 
@@ -43,18 +44,18 @@ def projections() -> None:
     """Run, inspect and rebuild projections."""
 
 
-def _run(settings: Settings, command: Command) -> None:
+def _run(settings: Settings, command: Command, role: str = CLI) -> None:
     """Run a sub-command with a pool and a runner of every projection, then exit with its status."""
     # uvloop: a rebuild spends much of its time receiving rows, where it is the faster loop.
-    finish(run_fast(_with_runner(settings, command)))
+    finish(run_fast(_with_runner(settings, command, role)))
 
 
-async def _with_runner(settings: Settings, command: Command) -> int:
+async def _with_runner(settings: Settings, command: Command, role: str) -> int:
     """Run command on a migrated pool and a runner of every projection; a wrong name exits 2."""
     url = await resolved_url(settings)
-    async with migrated_pool(url, size=settings.pool_size) as pool:
+    async with migrated_pool(url, settings.pool_size, role, settings) as pool:
         store = EventStore(pool, poll_interval=settings.poll_interval)
-        runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(url))
+        runner = projection_runner(settings, store, url)
         try:
             return await command(pool, runner)
         except KeyError as error:
@@ -65,7 +66,7 @@ async def _with_runner(settings: Settings, command: Command) -> int:
 @pass_settings
 def run(settings: Settings) -> None:
     """Keep every projection current (until interrupted)."""
-    _run(settings, lambda pool, runner: _follow(runner, settings.poll_interval))
+    _run(settings, lambda pool, runner: _follow(runner, settings.poll_interval), PROJECTIONS)
 
 
 async def _follow(runner: ProjectionRunner, poll_seconds: float) -> int:
@@ -88,11 +89,11 @@ async def _follow(runner: ProjectionRunner, poll_seconds: float) -> int:
 @pass_settings
 def status(settings: Settings) -> None:
     """Checkpoint, lag and state of every projection."""
-    _run(settings, lambda pool, runner: _status(pool))
+    _run(settings, lambda pool, runner: _status(pool, settings.horizon_warning_seconds))
 
 
-async def _status(pool: asyncpg.Pool) -> int:
-    _print_status(await statuses(pool, projection_names()))
+async def _status(pool: asyncpg.Pool, horizon_warning: float) -> int:
+    _print_status(await statuses(pool, projection_names(), horizon_warning))
     return 0
 
 
@@ -175,3 +176,11 @@ def _print_status(rows: list[ProjectionStatus]) -> None:
         )
         if s.error:
             click.echo(f"    failed at position {s.failed_position}: {s.error}")
+        if s.retrying_error:
+            click.echo(f"    retrying: {s.retrying_error}")
+        if s.held_back_by:
+            b = s.held_back_by
+            click.echo(
+                f"    held back by pid {b.pid} ({b.application_name!r}, database "
+                f"{b.database!r}, {b.state}), open {b.transaction_age_seconds:.0f} s"
+            )
