@@ -29,6 +29,8 @@ COMMANDS = [
     "audit export",
     "audit import",
     "audit verify",
+    "db status",
+    "db stop",
 ]
 
 

@@ -70,7 +70,7 @@ from tracker.tokens import Authenticator
 log = logging.getLogger("tracker")
 
 # Reachable without a token (their handlers carry opt={"public": True}).
-PUBLIC_OPERATIONS = {"getHealth"}
+PUBLIC_OPERATIONS = {"getHealth", "getReadiness", "getLiveness"}
 
 CONTROLLERS = [
     HealthController,
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
                 ViewCache(pool, settings.view_cache_mb * 2**20) if settings.view_cache_mb else None
             )
             app.state.now = now
+            app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(
