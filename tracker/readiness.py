@@ -9,7 +9,6 @@ import asyncpg
 import msgspec
 
 from projections.lag import oldest_unapplied
-from tracker.application.clock import Now
 from tracker.database import Connection
 from tracker.migrate import MigrationState, migration_state
 
@@ -53,12 +52,12 @@ class Readiness(msgspec.Struct, frozen=True):
 
 
 async def readiness(
-    pool: asyncpg.Pool, now: Now, max_lag_seconds: float, projections: Collection[str]
+    pool: asyncpg.Pool, max_lag_seconds: float, projections: Collection[str]
 ) -> Readiness:
     """Run every check; one that cannot run says why it was not checked."""
     try:
         async with pool.acquire(timeout=TIMEOUT_SECONDS) as conn:
-            return await _checks(conn, now, max_lag_seconds, projections)
+            return await _checks(conn, max_lag_seconds, projections)
     except UNREACHABLE as error:
         return _unreachable(error)
     except asyncpg.PostgresError as error:  # refused at connection: no such database, too many
@@ -66,13 +65,13 @@ async def readiness(
 
 
 async def _checks(
-    conn: Connection, now: Now, max_lag_seconds: float, projections: Collection[str]
+    conn: Connection, max_lag_seconds: float, projections: Collection[str]
 ) -> Readiness:
     """The checks on one connection: reads in one transaction, then the write in another."""
     async with conn.transaction(readonly=True):
         await conn.execute(f"SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)}")
         state = await migration_state(conn)
-        lag = await _projections(conn, now, max_lag_seconds, projections)
+        lag = await _projections(conn, max_lag_seconds, projections)
     pending = len(state.pending)
     migrations = (
         Check(False, f"{pending} migration{'s' * (pending > 1)} not applied")
@@ -110,12 +109,13 @@ async def _writable(conn: Connection) -> Check:
 
 
 async def _projections(
-    conn: Connection, now: Now, max_lag_seconds: float, projections: Collection[str]
+    conn: Connection, max_lag_seconds: float, projections: Collection[str]
 ) -> Check:
     """How long ago the oldest event a live projection has not applied was recorded."""
     if not max_lag_seconds:
         return Check(True, "not checked: TRACKER_READY_MAX_LAG_SECONDS is 0")
-    moment = now()
+    # The database's clock, which stamped recorded_at.
+    moment = await conn.fetchval("SELECT now()")
     behind = {
         name: (moment - oldest).total_seconds()
         for name, oldest in (await oldest_unapplied(conn, projections)).items()

@@ -101,7 +101,7 @@ class HealthController(Controller):
 async def _ready(state: State, request: Request[Any, Any, Any]) -> Response[Health]:
     """Run the checks and answer them, in detail to a caller with a valid token."""
     detailed = "principal" in request.scope.get("state", {})
-    found = await readiness(state.pool, state.now, state.ready_max_lag_seconds, projection_names())
+    found = await readiness(state.pool, state.ready_max_lag_seconds, projection_names())
     body = _body(found, detailed)
     return Response(body, status_code=503 if body.failed else 200)
 
