@@ -52,12 +52,18 @@ class Readiness(msgspec.Struct, frozen=True):
 
 
 async def readiness(
-    pool: asyncpg.Pool, max_lag_seconds: float, projections: Collection[str]
+    pool: asyncpg.Pool,
+    max_lag_seconds: float,
+    projections: Collection[str],
+    refused: tuple[float, str] | None = None,
 ) -> Readiness:
-    """Run every check; one that cannot run says why it was not checked."""
+    """Run every check; one that cannot run says why it was not checked.
+
+    refused: seconds since a request's write was last refused, and its SQLSTATE, if lately.
+    """
     try:
         async with pool.acquire(timeout=TIMEOUT_SECONDS) as conn:
-            return await _checks(conn, max_lag_seconds, projections)
+            return await _checks(conn, max_lag_seconds, projections, refused)
     except UNREACHABLE as error:
         return _unreachable(error)
     except asyncpg.PostgresError as error:  # refused at connection: no such database, too many
@@ -65,7 +71,10 @@ async def readiness(
 
 
 async def _checks(
-    conn: Connection, max_lag_seconds: float, projections: Collection[str]
+    conn: Connection,
+    max_lag_seconds: float,
+    projections: Collection[str],
+    refused: tuple[float, str] | None,
 ) -> Readiness:
     """The checks on one connection: reads in one transaction, then the write in another."""
     async with conn.transaction(readonly=True):
@@ -80,15 +89,15 @@ async def _checks(
     )
     checks = {
         "database": Check(True),
-        "writable": await _writable(conn),
+        "writable": await _writable(conn, refused),
         "migrations": migrations,
         "projections": lag,
     }
     return Readiness(checks, state)
 
 
-async def _writable(conn: Connection) -> Check:
-    """Commit the heartbeat; a refusal is named by its SQLSTATE."""
+async def _writable(conn: Connection, refused: tuple[float, str] | None) -> Check:
+    """Commit the heartbeat, and look back at requests' writes; a refusal names its SQLSTATE."""
     try:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)}")
@@ -105,6 +114,9 @@ async def _writable(conn: Connection) -> Check:
         if isinstance(error, UNREACHABLE):
             raise
         return Check(False, f"the database refused a write (SQLSTATE {error.sqlstate})", str(error))
+    if refused is not None:
+        seconds, state = refused
+        return Check(False, f"a request's write was refused {seconds:.1f} s ago (SQLSTATE {state})")
     return Check(True)
 
 

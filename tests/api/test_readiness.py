@@ -19,6 +19,7 @@ from tests.clock import Clock
 from tests.conftest import with_database
 from tracker import tokens
 from tracker.api.app import create_app
+from tracker.api.write_refusals import WINDOW_SECONDS
 from tracker.eventstore import EventStore
 from tracker.readiness import CHECKS
 from tracker.settings import Settings
@@ -122,9 +123,46 @@ async def test_a_database_that_refuses_writes_fails_the_writable_check(own: Own)
     assert body["failed"] == ["writable"]
     assert "read-only" in body["checks"]["writable"]["reason"]
     assert body["checks"]["database"] == {"ok": True}
+    # A request's write refused too: a 503 the client may retry.
+    token = await _token_while_read_only(own)
+    body = {"name": "Riverside Council", "kind": "council"}
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = await own.client.post("/organisations", json=body, headers=headers)
+    assert refused.status_code == 503, refused.text
     await own.admin(f'ALTER DATABASE "{own.name}" RESET default_transaction_read_only')
     await own.renew_connections()
+    # The heartbeat passes again, but a request's write was refused lately: still not ready.
+    status, body = await own.ready()
+    assert status == 503 and body["failed"] == ["writable"]
+    assert "a request's write was refused" in body["checks"]["writable"]["reason"]
+    assert "(SQLSTATE 25006)" in body["checks"]["writable"]["reason"]
+    refusals = own.client.app.state.write_refusals
+    later = refusals.clock() + WINDOW_SECONDS
+    refusals.clock = lambda: later
     assert (await own.ready())[0] == 200
+
+
+async def test_a_write_refused_for_a_full_disk_fails_readiness_for_a_while(own: Own) -> None:
+    refusals = own.client.app.state.write_refusals
+    refusals.note(asyncpg.DiskFullError("could not extend file: No space left on device"))
+    status, body = await own.ready()
+    assert status == 503 and body["failed"] == ["writable"]
+    assert "(SQLSTATE 53100)" in body["checks"]["writable"]["reason"]
+    refusals.note(asyncpg.UniqueViolationError("a request's own fault"))
+    later = refusals.clock() + WINDOW_SECONDS
+    refusals.clock = lambda: later
+    assert (await own.ready())[0] == 200
+
+
+async def _token_while_read_only(own: Own) -> str:
+    """An admin token, written in a transaction that may write."""
+    conn = await asyncpg.connect(own.url)
+    try:
+        async with conn.transaction(readonly=False):
+            await conn.execute("SET TRANSACTION READ WRITE")
+            return await tokens.issue(conn, "readiness-test", "admin")  # type: ignore[arg-type]
+    finally:
+        await conn.close()
 
 
 async def test_a_migration_not_applied_fails_readiness_and_a_token_sees_which(own: Own) -> None:

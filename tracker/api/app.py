@@ -55,6 +55,7 @@ from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
+from tracker.api.write_refusals import WriteRefusals
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             )
             app.state.now = now
             app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
+            app.state.write_refusals = WriteRefusals()
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(

@@ -101,7 +101,8 @@ class HealthController(Controller):
 async def _ready(state: State, request: Request[Any, Any, Any]) -> Response[Health]:
     """Run the checks and answer them, in detail to a caller with a valid token."""
     detailed = "principal" in request.scope.get("state", {})
-    found = await readiness(state.pool, state.ready_max_lag_seconds, projection_names())
+    refused = state.write_refusals.recent()
+    found = await readiness(state.pool, state.ready_max_lag_seconds, projection_names(), refused)
     body = _body(found, detailed)
     return Response(body, status_code=503 if body.failed else 200)
 
