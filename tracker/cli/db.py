@@ -17,7 +17,7 @@ def db() -> None:
 @db.command()
 @pass_settings
 def status(settings: Settings) -> None:
-    """Where the embedded database lives, whether it runs, and who uses it."""
+    """Show the embedded database: where, if up, who uses it."""
     if settings.database_url:
         click.echo("database: external (TRACKER_DATABASE_URL); nothing embedded to show")
         return
@@ -42,7 +42,7 @@ def status(settings: Settings) -> None:
 @click.option("--force", is_flag=True, help="Stop it even while processes use it.")
 @pass_settings
 def stop(settings: Settings, force: bool) -> None:
-    """Stop the embedded database (refused while processes use it, unless --force)."""
+    """Stop the embedded database (in use: only with --force)."""
     if settings.database_url:
         fail("TRACKER_DATABASE_URL is set: there is no embedded database to stop")
     state = embedded.status(settings.data_dir)
