@@ -6,15 +6,18 @@ messages and the names of the migrations are shown only to a caller with a valid
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from msgspec import Meta
 
 from projections.registry import projection_names
 from tracker.api.resources.common import problem_response
-from tracker.readiness import Check, Readiness, readiness
+from tracker.readiness import CHECKS, Check, Readiness, readiness
 
 REFUSED_TOKEN = {401: problem_response("A token was sent, and it is unknown, revoked or expired")}
 READY_DESCRIPTION = (
@@ -30,30 +33,55 @@ READY_DESCRIPTION = (
 class Liveness(msgspec.Struct, frozen=True):
     """The process answers: its event loop runs."""
 
-    status: str
+    status: Annotated[str, Meta(examples=["ok"])]
 
 
 class DatabaseHealth(msgspec.Struct, frozen=True):
     """Database reachability."""
 
-    reachable: bool
+    reachable: Annotated[bool, Meta(examples=[True])]
 
 
 class MigrationsHealth(msgspec.Struct, frozen=True):
     """Which migration files are applied, and which are not yet."""
 
-    applied: list[str]
-    pending: list[str]
+    applied: Annotated[list[str], Meta(examples=[["0001_event_store.sql"]])]
+    pending: Annotated[list[str], Meta(examples=[[]])]
 
 
 class Health(msgspec.Struct, frozen=True, omit_defaults=True):
     """Readiness: `ok` when every check passes, `unavailable` otherwise, with each check."""
 
-    status: str
-    failed: list[str]
-    checks: dict[str, Check]
+    status: Annotated[str, Meta(examples=["ok"])]
+    failed: Annotated[list[str], Meta(examples=[[]])]
+    checks: Annotated[dict[str, Check], Meta(examples=[{name: {"ok": True} for name in CHECKS}])]
     database: DatabaseHealth
     migrations: MigrationsHealth | None = None
+
+
+NOT_READY_EXAMPLE = {
+    "status": "unavailable",
+    "failed": ["writable"],
+    "checks": {
+        "database": {"ok": True},
+        "writable": {
+            "ok": False,
+            "reason": "the database refuses writes: read-only (SQLSTATE 25006)",
+        },
+        "migrations": {"ok": True},
+        "projections": {"ok": True},
+    },
+    "database": {"reachable": True},
+}
+# The same body as 200, with `status` `unavailable` and the failed checks named.
+NOT_READY = {
+    503: ResponseSpec(
+        data_container=Health,
+        description="Not ready: `failed` names each check that did not pass, `reason` says why",
+        generate_examples=False,
+        examples=[Example(value=NOT_READY_EXAMPLE)],
+    )
+}
 
 
 class HealthController(Controller):
@@ -67,7 +95,7 @@ class HealthController(Controller):
         summary="Readiness, as at GET /health/ready (kept for existing clients)",
         description=READY_DESCRIPTION,
         opt={"public": True},
-        responses=REFUSED_TOKEN,
+        responses=REFUSED_TOKEN | NOT_READY,
     )
     async def health(self, state: State, request: Request[Any, Any, Any]) -> Response[Health]:
         """200 when ready, 503 naming the failed checks."""
@@ -79,7 +107,7 @@ class HealthController(Controller):
         summary="Report whether this process may take traffic, check by check",
         description=READY_DESCRIPTION,
         opt={"public": True},
-        responses=REFUSED_TOKEN,
+        responses=REFUSED_TOKEN | NOT_READY,
     )
     async def ready(self, state: State, request: Request[Any, Any, Any]) -> Response[Health]:
         """200 when ready, 503 naming the failed checks."""
