@@ -33,6 +33,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_AS_OF_WAIT_SECONDS": "0.5",
         "TRACKER_AS_OF_APART": "off",
         "TRACKER_VIEW_READS_PER_TOKEN": "4",
+        "TRACKER_EMBEDDED_KEEP": "yes",
+        "TRACKER_READY_MAX_LAG_SECONDS": "15",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -56,6 +58,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         as_of_wait_seconds=0.5,
         as_of_apart=False,
         view_reads_per_token=4,
+        embedded_keep=True,
+        ready_max_lag_seconds=15.0,
     )
 
 
