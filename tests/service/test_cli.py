@@ -31,6 +31,8 @@ COMMANDS = [
     "audit verify",
     "audit checkpoints",
     "audit rotate-key",
+    "db status",
+    "db stop",
 ]
 
 

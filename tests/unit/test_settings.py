@@ -42,6 +42,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_LEASE_SECONDS": "4",
         "TRACKER_LEASE_RENEW_SECONDS": "0.5",
         "TRACKER_HORIZON_WARNING_SECONDS": "30",
+        "TRACKER_EMBEDDED_KEEP": "yes",
+        "TRACKER_READY_MAX_LAG_SECONDS": "15",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -74,6 +76,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         lease_seconds=4.0,
         lease_renew_seconds=0.5,
         horizon_warning_seconds=30.0,
+        embedded_keep=True,
+        ready_max_lag_seconds=15.0,
     )
 
 

@@ -61,6 +61,7 @@ from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
+from tracker.api.write_refusals import WriteRefusals
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
 from tracker.audit.sealer import running_sealer
@@ -77,7 +78,7 @@ from tracker.tokens import Authenticator
 log = logging.getLogger("tracker")
 
 # Reachable without a token (their handlers carry opt={"public": True}).
-PUBLIC_OPERATIONS = {"getHealth"}
+PUBLIC_OPERATIONS = {"getHealth", "getReadiness", "getLiveness"}
 
 CONTROLLERS = [
     HealthController,
@@ -183,6 +184,8 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             )
             app.state.now = now
             app.state.horizon_warning = settings.horizon_warning_seconds
+            app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
+            app.state.write_refusals = WriteRefusals()
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(

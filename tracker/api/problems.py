@@ -33,6 +33,8 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    # A database that turned read-only (a standby after failover) cannot take commands for now.
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
 )
@@ -188,6 +190,9 @@ def _validation(error: ValidationException, aliases: dict[str, str]) -> Problem:
 
 def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """The one exception handler the app installs."""
+    refusals = getattr(request.app.state, "write_refusals", None)
+    if refusals is not None:
+        refusals.note(error)  # readiness fails while the database refuses writes
     p, headers = to_problem(
         error, _aliases(request) if isinstance(error, ValidationException) else None
     )

@@ -167,6 +167,8 @@ ROWS: dict[str, Row] = {
     # The service: health answers without a token, but not with a refused one
     "listProjections": row(FORBIDDEN, *EVERYONE),
     "getHealth": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
+    "getReadiness": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
+    "getLiveness": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
 }
 
 

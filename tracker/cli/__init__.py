@@ -12,6 +12,7 @@ import click
 
 from tracker.cli.audit import audit
 from tracker.cli.common import Ordered
+from tracker.cli.db import db
 from tracker.cli.projections import projections
 from tracker.cli.service import (
     ACCESS_PATH,
@@ -62,7 +63,7 @@ def tracker(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
-for command in (serve, migrate_command, openapi, access_command, tokens, projections, audit):
+for command in (serve, migrate_command, openapi, access_command, tokens, projections, audit, db):
     tracker.add_command(command)
 
 

@@ -39,7 +39,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int |
     # Resolve once here so every worker process shares one database (and one embedded server).
     os.environ["TRACKER_DATABASE_URL"] = database_url(settings)
     Granian(
-        "tracker.api.app:create_app",
+        "tracker.api.served:create_served_app",
         factory=True,
         interface=Interfaces.ASGI,
         address=host or settings.host,
