@@ -23,6 +23,8 @@ class Projection:
     ddl: ClassVar[str]
     # The tables readers see, as views in the public schema.
     tables: ClassVar[tuple[str, ...]]
+    # Whether any view reads it as of a past moment: if not, an as_of replay leaves it out.
+    replayed_as_of: ClassVar[bool] = True
 
     def __init_subclass__(cls) -> None:
         if not NAME.match(cls.name):

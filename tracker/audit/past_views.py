@@ -100,7 +100,10 @@ async def views_as_of(
     # No transaction stays open while the log is replayed: its id would hold back the horizon
     # every live reader stops at, and the live views would stand still for as long. Rows go in
     # by short transactions; the views are read in a read-only one, which takes no id.
-    wanted = all_projections() if projections is None else list(projections)
+    if projections is None:
+        wanted = [p for p in all_projections() if p.replayed_as_of]
+    else:
+        wanted = list(projections)
     async with _waited(replay_slot(), wait), pool.acquire() as conn:
         schema = await scratch_name(conn)
         try:
