@@ -166,7 +166,7 @@ async def _token_while_read_only(own: Own) -> str:
 
 
 async def test_a_migration_not_applied_fails_readiness_and_a_token_sees_which(own: Own) -> None:
-    await own.sql("DELETE FROM schema_migrations WHERE name = '0008_health_heartbeat.sql'")
+    await own.sql("DELETE FROM schema_migrations WHERE name = '0010_health_heartbeat.sql'")
     status, body = await own.ready()
     assert status == 503
     assert body["failed"] == ["migrations"]
@@ -174,7 +174,7 @@ async def test_a_migration_not_applied_fails_readiness_and_a_token_sees_which(ow
     token = await _token(own.url)
     status, detailed = await own.ready(Authorization=f"Bearer {token}")
     assert status == 503
-    assert detailed["migrations"]["pending"] == ["0008_health_heartbeat.sql"]
+    assert detailed["migrations"]["pending"] == ["0010_health_heartbeat.sql"]
 
 
 async def test_views_lagging_beyond_the_limit_fail_readiness(own: Own) -> None:
