@@ -14,6 +14,7 @@ from projections.base import Projection
 from tracker.database import Connection
 from tracker.eventstore import Checkpoint, EventStore
 from tracker.eventstore.log import newest
+from tracker.observability.instruments import RUNNER_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,7 @@ class ProjectionRunner:
                 await self._lead(stop, poll_seconds)
             except Exception:
                 log.warning("projection runner lost the database; retrying", exc_info=True)
+                RUNNER_RETRIES.inc()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.takeover_seconds):
                         await stop.wait()

@@ -139,3 +139,8 @@ async def _projections(w: World) -> Call:
 @arranges("getHealth")
 async def _health(w: World) -> Call:
     return get("/health")
+
+
+@arranges("getMetrics")
+async def _metrics(w: World) -> Call:
+    return get("/metrics")

@@ -29,8 +29,10 @@ from tracker.api.dependencies import (
 )
 from tracker.api.health import HealthController
 from tracker.api.methods import answer_head_and_options
+from tracker.api.metrics import REQUESTS, metrics_controller
 from tracker.api.openapi import finish
 from tracker.api.request import TrackerRequest
+from tracker.api.request_log import log_requests
 from tracker.api.resources.agreement_register import AgreementRegisterController
 from tracker.api.resources.agreements import AgreementController
 from tracker.api.resources.audit import AuditController
@@ -184,8 +186,9 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             await pool.close()
 
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, metrics_controller(settings)],
         lifespan=[lifespan],
+        middleware=[REQUESTS.middleware],
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             "call": Provide(provide_call),
@@ -215,8 +218,10 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             security=[{"bearer": []}],
         ),
     )
-    finish(app.openapi_schema, PUBLIC_OPERATIONS)
+    public = PUBLIC_OPERATIONS | ({"getMetrics"} if settings.metrics_public else set())
+    finish(app.openapi_schema, public)
     answer_head_and_options(app)
+    log_requests(app)
     return app
 
 

@@ -156,6 +156,9 @@ ROWS: dict[str, Row] = {
     # The service: health answers without a token, but not with a refused one
     "listProjections": row(FORBIDDEN, *EVERYONE),
     "getHealth": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
+    # Metrics name no forum's business, but show the whole service's load and backlog
+    # (public instead with TRACKER_METRICS_PUBLIC=true, for scrapers on a trusted network)
+    "getMetrics": row(FORBIDDEN, *LOG),
 }
 
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 
 import click
@@ -23,6 +22,7 @@ from tracker.cli.service import (
     serve,
 )
 from tracker.cli.tokens import tokens
+from tracker.observability import logs
 from tracker.settings import Settings, SettingsError
 
 __all__ = ["ACCESS_PATH", "OPENAPI_PATH", "main", "openapi_document", "tracker"]
@@ -56,9 +56,7 @@ def tracker(ctx: click.Context) -> None:
     except SettingsError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 

@@ -1,0 +1,58 @@
+"""The transaction horizon: which open transaction holds the readable log back, and how much."""
+
+from __future__ import annotations
+
+import msgspec
+
+from tracker.eventstore.log import Executor
+
+# Transaction ids are shared by every database of the server, so a transaction in another
+# database holds this log back too. Only transactions that were given an id (they wrote) hold
+# the snapshot's xmin; the oldest of them by id is the one the horizon waits for. Without the
+# pg_read_all_stats role, other users' rows show no xid, and the blocker cannot be named.
+BLOCKER = """
+SELECT pid, coalesce(datname, '') AS database, coalesce(usename, '') AS user_name,
+       coalesce(application_name, '') AS application, coalesce(state, '') AS state,
+       greatest(extract(epoch FROM clock_timestamp() - xact_start), 0)::float8 AS age_seconds,
+       left(coalesce(query, ''), 200) AS query
+FROM pg_stat_activity
+WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+ORDER BY age(backend_xid) DESC
+LIMIT 1
+"""
+# Committed events that readers may not pass yet: written by transactions at or above the
+# oldest one still open.
+HELD_BACK = """
+SELECT count(*) FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+"""
+
+
+class Blocker(msgspec.Struct, frozen=True, kw_only=True):
+    """The oldest open transaction that was given an id: the horizon stops below it."""
+
+    pid: int
+    database: str
+    user_name: str
+    application: str
+    state: str
+    age_seconds: float
+    query: str
+
+
+class Horizon(msgspec.Struct, frozen=True, kw_only=True):
+    """How far the readable log trails what is committed, and who it waits for."""
+
+    held_back: int
+    blocker: Blocker | None
+
+    @property
+    def age_seconds(self) -> float:
+        """How long the horizon has waited for its blocker (0 with none)."""
+        return 0.0 if self.blocker is None else self.blocker.age_seconds
+
+
+async def horizon(db: Executor) -> Horizon:
+    """The horizon now: the events it holds back and the transaction it waits for."""
+    row = await db.fetchrow(BLOCKER)
+    held_back = int(await db.fetchval(HELD_BACK))
+    return Horizon(held_back=held_back, blocker=None if row is None else Blocker(**dict(row)))
