@@ -12,12 +12,14 @@ import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from projections.status import statuses
 from tracker.audit.backlog import backlog
+from tracker.database import Connection
 from tracker.eventstore.horizon import horizon
 
 log = logging.getLogger("tracker.metrics")
@@ -26,7 +28,11 @@ log = logging.getLogger("tracker.metrics")
 TIMEOUT_SECONDS = 2.0
 # Every state a projection generation can show (projections/status.py), each exposed 0 or 1.
 STATES = ("running", "stopped", "rebuilding", "rebuild interrupted", "failed", "retired")
-Reader = Callable[[asyncpg.Pool], Awaitable[list[Metric]]]
+Reader = Callable[[Connection], Awaitable[list[Metric]]]
+LIMITS = f"""
+SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)};
+SET LOCAL lock_timeout = {int(TIMEOUT_SECONDS * 1000)}
+"""
 
 
 class Sources:
@@ -61,7 +67,9 @@ async def read(pool: asyncpg.Pool, sources: Sources) -> list[Metric]:
         up.add_metric([name], 0 if found is None else 1)
         took.add_metric([name], seconds)
         families += found or []
-    return [*families, up, took]
+    answered = results[0][0] is not None
+    reachable = _gauge("tracker_database_up", "1 if the database answered this scrape", answered)
+    return [*families, reachable, up, took]
 
 
 async def _timed(
@@ -70,8 +78,15 @@ async def _timed(
     """The reader's families and its duration; None for families if it failed or timed out."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(TIMEOUT_SECONDS):
-            found = await reader(pool)
+        # The server cancels a slow statement itself, which leaves the connection clean; the
+        # client's timeout is the backstop for a pool with no connection to lend.
+        async with (
+            asyncio.timeout(TIMEOUT_SECONDS * 2),
+            pool.acquire(timeout=TIMEOUT_SECONDS) as conn,
+            conn.transaction(readonly=True),
+        ):
+            await conn.execute(LIMITS)
+            found = await reader(conn)
     except Exception as error:
         log.warning("metrics reader %s failed: %s: %s", name, type(error).__name__, error)
         found = None
@@ -114,15 +129,15 @@ def embedded(data: Path | None) -> list[Metric]:
     return families
 
 
-async def database_up(pool: asyncpg.Pool) -> list[Metric]:
-    """1 when the database answers a query (a failure leaves this reader's up at 0)."""
-    await pool.fetchval("SELECT 1")
-    return [_gauge("tracker_database_up", "1 if the database answered this scrape", 1)]
+async def database_up(conn: Connection) -> list[Metric]:
+    """Nothing but an answer: read() turns it into tracker_database_up."""
+    await conn.fetchval("SELECT 1")
+    return []
 
 
-async def horizon_lag(pool: asyncpg.Pool) -> list[Metric]:
+async def horizon_lag(conn: Connection) -> list[Metric]:
     """The transaction horizon: how long it has waited, and what it holds back."""
-    now = await horizon(pool)
+    now = await horizon(conn)
     families = [
         _gauge(
             "tracker_horizon_age_seconds",
@@ -145,7 +160,7 @@ async def horizon_lag(pool: asyncpg.Pool) -> list[Metric]:
     return [*families, blocker]
 
 
-async def projection_lag(pool: asyncpg.Pool, running: Sequence[str]) -> list[Metric]:
+async def projection_lag(conn: Connection, running: Sequence[str]) -> list[Metric]:
     """Each projection generation's checkpoint, lag and state."""
     labels = ["projection", "generation"]
     position = GaugeMetricFamily(
@@ -165,7 +180,8 @@ async def projection_lag(pool: asyncpg.Pool, running: Sequence[str]) -> list[Met
     state = GaugeMetricFamily(
         "tracker_projection_state", "1 for the generation's state", labels=[*labels, "state"]
     )
-    for s in await statuses(pool, running):
+    # statuses() runs only fetch and fetchval, which a connection has as a pool does.
+    for s in await statuses(cast(asyncpg.Pool, conn), running):
         key = [s.name, str(s.generation)]
         position.add_metric(key, int(s.checkpoint.partition(":")[2]))
         events.add_metric(key, s.lag_events)
@@ -176,9 +192,9 @@ async def projection_lag(pool: asyncpg.Pool, running: Sequence[str]) -> list[Met
     return [position, events, seconds, applied, state]
 
 
-async def sealer_lag(pool: asyncpg.Pool) -> list[Metric]:
+async def sealer_lag(conn: Connection) -> list[Metric]:
     """Events no seal covers yet, the sealed tree's size and when it was sealed."""
-    now = await backlog(pool)
+    now = await backlog(conn)
     sealed_at = 0.0 if now.sealed_at is None else now.sealed_at.timestamp()
     return [
         _gauge(
