@@ -29,6 +29,7 @@ COMMANDS = [
     "audit export",
     "audit import",
     "audit verify",
+    "doctor",
 ]
 
 

@@ -11,6 +11,7 @@ import click
 
 from tracker.cli.audit import audit
 from tracker.cli.common import Ordered
+from tracker.cli.doctor import doctor
 from tracker.cli.projections import projections
 from tracker.cli.service import (
     ACCESS_PATH,
@@ -60,7 +61,16 @@ def tracker(ctx: click.Context) -> None:
     ctx.obj = settings
 
 
-for command in (serve, migrate_command, openapi, access_command, tokens, projections, audit):
+for command in (
+    serve,
+    migrate_command,
+    openapi,
+    access_command,
+    tokens,
+    projections,
+    audit,
+    doctor,
+):
     tracker.add_command(command)
 
 
