@@ -21,7 +21,7 @@ CONNECT_SECONDS = 10
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too, not only failures.")
 @pass_settings
 def doctor(settings: Settings, strict: bool) -> None:
-    """Check the database, migrations, projections, horizon, key, sealer, disk and tokens."""
+    """Check the deployment and explain each problem found."""
     checks = asyncio.run(_examine(settings))
     width = max(len(c.name) for c in checks)
     for check in checks:
