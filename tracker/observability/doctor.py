@@ -23,8 +23,8 @@ from tracker.settings import Settings
 from tracker.tokens import list_tokens
 
 Level = Literal["ok", "warn", "fail"]
-# PostgreSQL 13 brought xid8 and pg_current_snapshot(), which the log's horizon reads.
-OLDEST_SERVER = 130000
+# The oldest server the migrations and the log's horizon are tested on.
+OLDEST_SERVER = 150000
 HORIZON_WARN, HORIZON_FAIL = 10.0, 300.0  # seconds an open transaction may hold the log back
 LAG_EVENTS, LAG_SECONDS = 1000, 60.0
 TOKEN_NOTICE = timedelta(days=14)
@@ -65,7 +65,7 @@ async def database(p: Patient) -> list[Check]:
     assert s is not None  # a SELECT without FROM always answers one row
     version = f"PostgreSQL {s['version']}"
     if s["version_num"] < OLDEST_SERVER:
-        return [Check("database", "fail", f"{version}: the service needs PostgreSQL 13 or newer")]
+        return [Check("database", "fail", f"{version}: the service needs PostgreSQL 15 or newer")]
     needed = p.settings.workers * (p.settings.pool_size + EXTRA_CONNECTIONS)
     found = [Check("database", "ok", f"{version}, reachable")]
     if needed > s["max_connections"]:
