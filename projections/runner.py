@@ -14,7 +14,7 @@ from projections.base import Projection
 from tracker.database import Connection
 from tracker.eventstore import Checkpoint, EventStore
 from tracker.eventstore.log import newest
-from tracker.observability.instruments import RUNNER_RETRIES
+from tracker.observability.instruments import runner_retried
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class ProjectionRunner:
                 await self._lead(stop, poll_seconds)
             except Exception:
                 log.warning("projection runner lost the database; retrying", exc_info=True)
-                RUNNER_RETRIES.inc()
+                runner_retried()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.takeover_seconds):
                         await stop.wait()

@@ -11,16 +11,23 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import cast
 
 import asyncpg
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from projections.status import statuses
 from tracker.audit.backlog import backlog
 from tracker.database import Connection
 from tracker.eventstore.horizon import horizon
+from tracker.observability.instruments import BATCH_BOUNDS, COUNTS
 
 log = logging.getLogger("tracker.metrics")
 
@@ -45,7 +52,7 @@ class Sources:
 
 async def read(pool: asyncpg.Pool, sources: Sources) -> list[Metric]:
     """Every reading; the pool's usage first, before the readers borrow connections."""
-    families = pool_usage(pool) + embedded(sources.embedded_data)
+    families = counted() + pool_usage(pool) + embedded(sources.embedded_data)
     readers: dict[str, Reader] = {
         "database": database_up,
         "horizon": horizon_lag,
@@ -91,6 +98,32 @@ async def _timed(
         log.warning("metrics reader %s failed: %s: %s", name, type(error).__name__, error)
         found = None
     return found, time.perf_counter() - started
+
+
+def counted() -> list[Metric]:
+    """What this process counted as it went: appends, events, batches, runner restarts."""
+    c = COUNTS
+    bounds = [*(str(float(b)) for b in BATCH_BOUNDS), "+Inf"]
+    batches = HistogramMetricFamily(
+        "tracker_group_commit_batch_size",
+        "Single-event appends written together by one group-commit statement",
+        buckets=list(zip(bounds, accumulate(c.batch_buckets), strict=True)),
+        sum_value=c.batched,
+    )
+    return [
+        CounterMetricFamily(
+            "tracker_appends", "Appends committed to the event store (each atomic)", c.appends
+        ),
+        CounterMetricFamily(
+            "tracker_events_appended", "Events committed to the event store", c.events
+        ),
+        batches,
+        CounterMetricFamily(
+            "tracker_projection_runner_retries",
+            "Times the projection runner lost the database and started over after a pause",
+            c.runner_retries,
+        ),
+    ]
 
 
 def pool_usage(pool: asyncpg.Pool) -> list[Metric]:
