@@ -13,6 +13,7 @@ from projections.registry import projection_names
 from tracker.api.dependencies import provide_principal
 from tracker.api.resources.common import problem_response
 from tracker.application import reads
+from tracker.observability.embedded import embedded_data
 from tracker.observability.readings import Snapshot, Sources, read
 from tracker.settings import Settings
 
@@ -25,8 +26,7 @@ REQUESTS = PrometheusConfig(app_name="tracker", prefix="tracker_http", group_pat
 
 def metrics_controller(settings: Settings) -> type[Controller]:
     """The /metrics controller; public when TRACKER_METRICS_PUBLIC is set."""
-    embedded = None if settings.database_url else settings.data_dir / "pgdata"
-    sources = Sources(sorted(projection_names()), embedded)
+    sources = Sources(sorted(projection_names()), embedded_data(settings))
 
     class MetricsController(Controller):
         """Operators' monitoring scrapes the service here."""

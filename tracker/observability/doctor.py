@@ -19,6 +19,7 @@ from tracker.audit.backlog import backlog
 from tracker.audit.keys import KEY_FILE, SigningKeyError, load
 from tracker.eventstore.horizon import horizon
 from tracker.migrate import MigrationChanged, migration_state
+from tracker.observability.embedded import embedded_data
 from tracker.settings import Settings
 from tracker.tokens import list_tokens
 
@@ -178,9 +179,9 @@ async def sealer(p: Patient) -> list[Check]:
 
 async def disk(p: Patient) -> list[Check]:
     """Free space where the embedded database keeps its data."""
-    if p.settings.database_url:
+    data = embedded_data(p.settings)
+    if data is None:
         return [Check("disk", "ok", "the database is not embedded: its server's disk is not seen")]
-    data = p.settings.data_dir
     usage = await asyncio.to_thread(_usage, data)
     free = f"{usage.free / 2**30:.1f} GiB free of {usage.total / 2**30:.1f} GiB under {data}"
     if usage.free < DISK_FAIL:
