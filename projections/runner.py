@@ -17,6 +17,7 @@ from projections.lease import Leases, LostLease
 from tracker.database import Connection
 from tracker.eventstore import Checkpoint, EventStore
 from tracker.eventstore.log import newest
+from tracker.observability.instruments import runner_retried
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,7 @@ class ProjectionRunner:
                     await self._follow(stop, poll_seconds)
                 except Exception:
                     log.warning("projection runner lost the database; retrying", exc_info=True)
+                    runner_retried()
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.takeover_seconds):
                             await stop.wait()
@@ -290,6 +292,7 @@ class ProjectionRunner:
             if not transient(error):
                 raise
             delay = retries.failed(name)
+            runner_retried()
             log.warning("projection %s: %s; retrying in %.1f s", name, error, delay)
             await self.leases.retrying(self.store.pool, name, error)
             return False

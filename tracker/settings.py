@@ -13,6 +13,7 @@ from msgspec import Meta
 # Each setting is read from this prefix and its field name in capitals: port is TRACKER_PORT.
 PREFIX = "TRACKER_"
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+LogFormat = Literal["text", "json"]
 # Flags also take the words people write in shells; msgspec knows true/false and 1/0.
 FLAG_WORDS = {"on": "true", "yes": "true", "off": "false", "no": "false"}
 
@@ -37,6 +38,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_size: Annotated[int, Meta(ge=1, le=1000)] = 8
     poll_interval: Annotated[float, Meta(gt=0)] = 0.05
     log_level: LogLevel = "info"
+    # text: readable lines; json: one object a line, for log collectors (docs/operations.md).
+    log_format: LogFormat = "text"
+    # Serve GET /metrics without a token, to scrapers on a trusted network (else admin/auditor).
+    metrics_public: bool = False
     # Run the projection runner inside the API process (off when workers run it apart).
     run_projections: bool = True
     # Signs tree heads; generated into data_dir/signing-key.pem when not given.

@@ -149,3 +149,8 @@ async def _readiness(w: World) -> Call:
 @arranges("getLiveness")
 async def _liveness(w: World) -> Call:
     return get("/health/live")
+
+
+@arranges("getMetrics")
+async def _metrics(w: World) -> Call:
+    return get("/metrics")

@@ -33,6 +33,7 @@ COMMANDS = [
     "audit rotate-key",
     "db status",
     "db stop",
+    "doctor",
 ]
 
 

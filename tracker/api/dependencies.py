@@ -16,6 +16,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from tracker.api.access_log import log_auditor_access
 from tracker.api.problems import FieldError, Refused, problem
+from tracker.api.request_log import correlation_id
 from tracker.application.admission import admit
 from tracker.application.commands import Commands
 from tracker.application.commands import Request as CommandRequest
@@ -113,6 +114,8 @@ async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep)
         b"\n".join([request.method.encode(), request.scope["path"].encode(), body])
     ).digest()
     correlation = headers.get("x-correlation-id")
+    if correlation:
+        _uuid_header("X-Correlation-Id", correlation)  # a malformed one is refused, not replaced
     return CommandRequest(
         principal=principal,
         if_match=_if_match(headers.get("if-match")),
@@ -120,7 +123,8 @@ async def provide_call(request: Request[Any, Any, Any], principal: PrincipalDep)
         fingerprint=fingerprint,
         # From the token, never from a header, so that no client can claim another source.
         source=source(principal),
-        correlation_id=_uuid_header("X-Correlation-Id", correlation) if correlation else None,
+        # The id the request is logged under: the caller's, its trace id, or a new one.
+        correlation_id=correlation_id(request.scope),
     )
 
 

@@ -169,6 +169,9 @@ ROWS: dict[str, Row] = {
     "getHealth": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
     "getReadiness": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
     "getLiveness": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),
+    # Metrics name no forum's business, but show the whole service's load and backlog
+    # (public instead with TRACKER_METRICS_PUBLIC=true, for scrapers on a trusted network)
+    "getMetrics": row(FORBIDDEN, *LOG),
 }
 
 

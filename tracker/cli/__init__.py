@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 
 import click
@@ -13,6 +12,7 @@ import click
 from tracker.cli.audit import audit
 from tracker.cli.common import Ordered
 from tracker.cli.db import db
+from tracker.cli.doctor import doctor
 from tracker.cli.projections import projections
 from tracker.cli.service import (
     ACCESS_PATH,
@@ -24,6 +24,7 @@ from tracker.cli.service import (
     serve,
 )
 from tracker.cli.tokens import tokens
+from tracker.observability import logs
 from tracker.settings import Settings, SettingsError
 
 __all__ = ["ACCESS_PATH", "OPENAPI_PATH", "main", "openapi_document", "tracker"]
@@ -57,13 +58,21 @@ def tracker(ctx: click.Context) -> None:
     except SettingsError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 
-for command in (serve, migrate_command, openapi, access_command, tokens, projections, audit, db):
+for command in (
+    serve,
+    migrate_command,
+    openapi,
+    access_command,
+    tokens,
+    projections,
+    audit,
+    db,
+    doctor,
+):
     tracker.add_command(command)
 
 

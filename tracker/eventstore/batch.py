@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from tracker.observability.instruments import batch_written
+
 # Each row is written or skipped on its own: a row whose version or idempotency key is taken,
 # or whose read guard ($16-$18, by row number) no longer holds, is left out and the rest land.
 # That is all-or-nothing per append only because every append in a batch is a single event.
@@ -127,6 +129,7 @@ class AppendBatcher:
             # caller hears of it, as it would have alone, and its retry key decides.
             _settle(batch, error)
             return
+        batch_written(len(batch))
         landed = {(r[0], r[1]): r for r in rows}
         for row in batch:
             if not row.written.done():

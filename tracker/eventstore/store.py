@@ -31,6 +31,7 @@ from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import COLUMNS, Executor
 from tracker.eventstore.rows import Rows
 from tracker.eventstore.rows import fingerprint as _fingerprint
+from tracker.observability.instruments import appended
 
 # The idempotency key and request digest ride on the first event ($9, $10), so the unique
 # index on the key refuses a second attempt in the same statement that writes the events.
@@ -147,6 +148,7 @@ class EventStore:
         for stream_id, version, hash_ in rows.heads():
             self._heads.remember(stream_id, version, hash_)
         self.watcher.log_grew()
+        appended(len(inserted))
         return AppendResult(sorted((Appended(*r) for r in inserted), key=lambda e: e.position))
 
     async def _write(
