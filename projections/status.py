@@ -19,7 +19,9 @@ SELECT g.name, g.generation, p.live_generation, g.transaction_id, g.position, g.
        CASE WHEN g.updated_at > now() - interval '10 seconds' THEN g.events_per_second ELSE 0 END
            AS rate,
        coalesce(l.expires_at > clock_timestamp(), false) AS leading, l.holder, l.retry_error,
+       -- Advisory locks are per database, but pg_locks lists every database's.
        EXISTS (SELECT FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted
+               AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND k.classid = $1 AND k.objid = (hashtext(g.name)::bigint & 4294967295)::oid)
            AS rebuilding
 FROM projection_generations g LEFT JOIN projections p ON p.name = g.name
