@@ -20,6 +20,7 @@ from projections.rebuild import build_new
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tracker.api import problems
+from tracker.api.contract import command_operations, complete
 from tracker.api.dependencies import (
     authenticate,
     provide_call,
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             security=[{"bearer": []}],
         ),
     )
+    complete(app.openapi_schema, command_operations(app))
     finish(app.openapi_schema, PUBLIC_OPERATIONS)
     answer_head_and_options(app)
     return app
