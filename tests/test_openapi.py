@@ -224,6 +224,7 @@ def test_no_parameter_is_nullable_and_integers_stay_within_a_bigint(
         ("123456789012345678", True),
         ("1234567890123456789", False),
         ("0", False),
+        ("007", False),  # taken by the server, left out of the pattern
         ("2026-11-26T10:00:00Z", True),
         ("2026-11-26T10:00:00.5+01:00", True),
         ("2026-11-26T10:00:00", False),  # no offset
@@ -242,13 +243,13 @@ def test_as_of_is_described_as_the_server_parses_it(
         if p["name"] == "as_of"
     }
     assert len(patterns) == 1
-    assert bool(re.match(patterns.pop(), value)) is taken
+    matches = bool(re.match(patterns.pop(), value))
+    assert matches is taken
     try:
         parse_as_of(value)
     except InvalidValue:
-        assert not taken
-    else:
-        assert taken
+        # The pattern may be narrower than the server, never wider.
+        assert not matches
 
 
 def test_nullable_enums_are_one_enum_or_null(document: dict[str, Any]) -> None:

@@ -88,15 +88,18 @@ CORRELATION_ID = Parameter(
 )
 
 ETAG = OpenAPIHeader(
+    required=True,
     description='The resource\'s version, quoted (`"3"`): send it as If-Match to make a '
     "command conditional",
     schema=Schema(type=OpenAPIType.STRING, pattern=VERSION_TAG),
 )
 CURRENT_ETAG = OpenAPIHeader(
+    required=True,
     description='The resource\'s current version, quoted (`"4"`)',
     schema=Schema(type=OpenAPIType.STRING, pattern=VERSION_TAG),
 )
 LOCATION = OpenAPIHeader(
+    required=True,
     description="The new resource's path (`/meetings/{id}`), also for a replayed creation",
     schema=Schema(type=OpenAPIType.STRING, pattern=r"^/[a-z-]+/[0-9a-f-]{36}$"),
 )
