@@ -63,7 +63,7 @@ IF_MATCH = Parameter(
         '(`W/"3"`, `*`, a list) is a 400 naming `If-Match`. Without it the command applies to '
         "the latest state."
     ),
-    schema=Schema(type=OpenAPIType.STRING, pattern=r'^\s*("[0-9]{1,18}"|[0-9]{1,18})\s*$'),
+    schema=Schema(type=OpenAPIType.STRING, pattern=r'^[ \t]*("[0-9]{1,18}"|[0-9]{1,18})[ \t]*$'),
 )
 ON_BEHALF_OF = Parameter(
     name="On-Behalf-Of",
