@@ -175,8 +175,8 @@ def fuzz(url: str, settings: Path, report: Path) -> str:
     return run.stdout
 
 
-# Each run takes about a minute and a half on two cores (the declared headers add test cases
-# to every command); the limits leave room for a loaded machine.
+# Each run took about a minute on two cores before the commands declared their headers, which
+# add test cases to every command; the limits leave room for those and for a loaded machine.
 @pytest.mark.timeout(1000)
 async def test_no_operation_fails_a_check_as_a_leader_or_an_admin(
     repository: Repository, pool: asyncpg.Pool, server: str, tmp_path: Path
