@@ -17,6 +17,7 @@ from projections.queries.cache import ViewCache
 from projections.rebuild import build_new
 from projections.registry import projection_runner
 from tracker.api import problems
+from tracker.api.contract import command_operations, complete
 from tracker.api.dependencies import (
     authenticate,
     provide_call,
@@ -251,6 +252,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
         ),
     )
     public = PUBLIC_OPERATIONS | ({"getMetrics"} if settings.metrics_public else set())
+    complete(app.openapi_schema, command_operations(app))
     finish(app.openapi_schema, public)
     answer_head_and_options(app)
     log_requests(app)

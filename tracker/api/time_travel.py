@@ -30,6 +30,14 @@ AS_OF = (
     "Overdue is judged at that moment. 404 if the resource did not exist then. A timestamp is "
     f"{TIME_RULE}."
 )
+# What parse_as_of() accepts: a positive global position of at most 18 digits (leading zeros
+# too, which the pattern leaves out), or an ISO 8601 time with a UTC offset whose year is in
+# the span (tracker/domain/time_range.py); the server strips surrounding spaces.
+AS_OF_PATTERN = (
+    r"^\s*([1-9][0-9]{0,17}"
+    r"|(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}[T ][0-9]{2}"
+    r"(:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?))\s*$"
+)
 AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1, max_length=64)]
 
 
