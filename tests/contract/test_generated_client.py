@@ -3,7 +3,8 @@
 The client is generated the way a partner would make one, and the test fails on any warning
 from the generator, since a warning means part of the API is missing from the client. Every
 step of the workflow goes through the generated client against a real `tracker serve`; only
-the world it starts from (leaders, a forum, a purpose, tokens) is set up directly.
+the world it starts from (leaders, a forum, a purpose, tokens) is set up directly, and the
+workflow knows none of its ids: it finds each through the API, starting from `GET /me`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,47 @@ class Workflow:
     def model(self, name: str) -> Any:
         """A model class of the generated client."""
         return getattr(self.api.models, name)
+
+
+def discover_yourself(flow: Workflow) -> None:
+    """A leader's token says who they are and which forums they are in, with their roles."""
+    # The world was written just now: min_position waits until the views have it.
+    answer = flow.call("directory.get_me", "amina", min_position=flow.seen["seeded"])
+    assert answer.status_code == 200, answer.content
+    me = answer.parsed
+    assert me.kind == "leader" and me.leader.name == "Amina"
+    flow.ids["amina"] = me.leader.leader_id
+    (forum,) = me.leader.forums
+    assert "convenor" in forum.roles
+    flow.seen["forum name"] = forum.name
+
+
+def find_your_forum(flow: Workflow) -> None:
+    """The forum list, by default the caller's own, gives the forum's id."""
+    answer = flow.call("directory.list_forums", "amina", name="Warm")
+    assert answer.status_code == 200, answer.content
+    (forum,) = answer.parsed.items
+    assert forum.name == flow.seen["forum name"]
+    flow.ids["forum"] = forum.forum_id
+
+
+def find_the_members_and_the_purpose(flow: Workflow) -> None:
+    """The forum's members and purposes are listed by name, a page at a time."""
+    answer = flow.call("directory.list_leaders", "amina", forum_id=flow.ids["forum"], limit=1)
+    assert answer.status_code == 200, answer.content
+    found = list(answer.parsed.items)
+    while isinstance(answer.parsed.next_cursor, str):
+        arguments = {"forum_id": flow.ids["forum"], "limit": 1, "cursor": answer.parsed.next_cursor}
+        answer = flow.call("directory.list_leaders", "amina", **arguments)
+        assert answer.status_code == 200, answer.content
+        found += answer.parsed.items
+    names = [leader.name for leader in found]
+    assert names == sorted(names) and {"Amina", "Ben"} <= set(names)
+    flow.ids |= {leader.name.lower(): leader.leader_id for leader in found}
+    answer = flow.call("views.list_forum_purposes", "amina", forum_id=flow.ids["forum"])
+    assert answer.status_code == 200, answer.content
+    (purpose,) = answer.parsed.items
+    flow.ids["purpose"] = purpose.purpose_id
 
 
 def schedule_meeting(flow: Workflow) -> None:
@@ -246,6 +288,9 @@ def refusals_are_problems(flow: Workflow) -> None:
 
 # In order: each step may use what the ones before it found.
 STEPS: list[Callable[[Workflow], None]] = [
+    discover_yourself,
+    find_your_forum,
+    find_the_members_and_the_purpose,
     schedule_meeting,
     record_minutes_and_replay,
     stale_if_match_is_a_412_problem,
@@ -282,9 +327,9 @@ async def test_a_workflow_through_the_generated_client(
         for name in world.leaders
     }
     secrets["integration"] = await tokens.issue(pool, "minutes-tool", "integration")
-    ids = {name: world.id(name) for name in world.leaders}
-    ids |= {"forum": world.forum.id, "purpose": world.purpose.id}
-    flow = Workflow(api=generated[0], server=server, secrets=secrets, ids=ids)
+    # The workflow starts from the tokens alone: every id it uses, it finds through the API.
+    flow = Workflow(api=generated[0], server=server, secrets=secrets, ids={})
+    flow.seen["seeded"] = await pool.fetchval("SELECT max(position) FROM events")
     try:
         for step in STEPS:
             step(flow)
