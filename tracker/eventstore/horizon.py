@@ -14,7 +14,7 @@ BLOCKER = """
 SELECT pid, coalesce(datname, '') AS database, coalesce(usename, '') AS user_name,
        coalesce(application_name, '') AS application, coalesce(state, '') AS state,
        greatest(extract(epoch FROM clock_timestamp() - xact_start), 0)::float8 AS age_seconds,
-       left(coalesce(query, ''), 200) AS query
+       left(coalesce(query, ''), 200) AS query, backend_xid::text AS transaction_id
 FROM pg_stat_activity
 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
 ORDER BY age(backend_xid) DESC
