@@ -17,9 +17,7 @@ from projections.queries.sql import Scope
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.governance_lists import (
     ERRORS,
-    MEETING_STATUSES,
     MEETINGS,
-    PURPOSE_STATUSES,
     PURPOSES,
     VIEWS,
     MeetingStatuses,
@@ -27,6 +25,8 @@ from tracker.api.resources.governance_lists import (
     PurposeStatuses,
     StartsBefore,
     StartsFrom,
+    meeting_filters,
+    purpose_filters,
 )
 from tracker.api.resources.list_params import (
     REFERENCE,
@@ -34,8 +34,6 @@ from tracker.api.resources.list_params import (
     ExternalId,
     Limit,
     SourceSystem,
-    chosen,
-    time_range,
 )
 from tracker.api.resources.purpose_views import not_found
 from tracker.api.resources.view_support import (
@@ -45,7 +43,6 @@ from tracker.api.resources.view_support import (
     require_view_now,
 )
 from tracker.api.time_travel import ViewReader, ViewsDep
-from tracker.application.external import referenced_id
 from tracker.application.principal import Principal
 from tracker.domain import Forum
 
@@ -109,11 +106,7 @@ class ForumListController(Controller):
         min_position: MinPosition = None,
     ) -> PurposePage:
         """The forum's purposes, once the caller may see the forum."""
-        filters = ListFilters(
-            forum_id=forum_id,
-            resource_id=referenced_id(source_system, external_id),
-            statuses=chosen("status", status, PURPOSE_STATUSES),
-        )
+        filters = purpose_filters(forum_id, status, source_system, external_id)
         page = (cursor, limit, min_position)
         return cast(
             PurposePage, await forum_listed(state, principal, views, "purposes", filters, page)
@@ -142,14 +135,8 @@ class ForumListController(Controller):
         min_position: MinPosition = None,
     ) -> MeetingPage:
         """The forum's meetings, once the caller may see the forum."""
-        since, until = time_range(("starts_from", starts_from), ("starts_before", starts_before))
-        filters = ListFilters(
-            forum_id=forum_id,
-            resource_id=referenced_id(source_system, external_id),
-            statuses=chosen("status", status, MEETING_STATUSES),
-            starts_from=since,
-            starts_before=until,
-        )
+        starts = (starts_from, starts_before)
+        filters = meeting_filters(forum_id, status, starts, source_system, external_id)
         page = (cursor, limit, min_position)
         return cast(
             MeetingPage, await forum_listed(state, principal, views, "meetings", filters, page)

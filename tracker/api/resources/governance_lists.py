@@ -82,6 +82,38 @@ AGREEMENTS = (
 )
 
 
+def purpose_filters(
+    forum_id: UUID | None,
+    status: list[str] | None,
+    source_system: str | None,
+    external_id: str | None,
+) -> ListFilters:
+    """What a purpose list asked for; 422 naming a bad status or half a reference."""
+    return ListFilters(
+        forum_id=forum_id,
+        resource_id=referenced_id(source_system, external_id),
+        statuses=chosen("status", status, PURPOSE_STATUSES),
+    )
+
+
+def meeting_filters(
+    forum_id: UUID | None,
+    status: list[str] | None,
+    starts: tuple[datetime | None, datetime | None],
+    source_system: str | None,
+    external_id: str | None,
+) -> ListFilters:
+    """What a meeting list asked for; 422 naming a bad status, range or half a reference."""
+    since, until = time_range(("starts_from", starts[0]), ("starts_before", starts[1]))
+    return ListFilters(
+        forum_id=forum_id,
+        resource_id=referenced_id(source_system, external_id),
+        statuses=chosen("status", status, MEETING_STATUSES),
+        starts_from=since,
+        starts_before=until,
+    )
+
+
 async def listed(
     state: State,
     principal: Principal,
@@ -120,11 +152,7 @@ async def list_purposes(
     min_position: MinPosition = None,
 ) -> PurposePage:
     """Filter the purposes the caller may see; page by an opaque cursor."""
-    filters = ListFilters(
-        forum_id=forum_id,
-        resource_id=referenced_id(source_system, external_id),
-        statuses=chosen("status", status, PURPOSE_STATUSES),
-    )
+    filters = purpose_filters(forum_id, status, source_system, external_id)
     page = (cursor, limit, min_position)
     return cast(PurposePage, await listed(state, principal, views, "purposes", filters, page))
 
@@ -152,14 +180,8 @@ async def list_meetings(
     min_position: MinPosition = None,
 ) -> MeetingPage:
     """Filter the meetings the caller may see; page by an opaque cursor."""
-    since, until = time_range(("starts_from", starts_from), ("starts_before", starts_before))
-    filters = ListFilters(
-        forum_id=forum_id,
-        resource_id=referenced_id(source_system, external_id),
-        statuses=chosen("status", status, MEETING_STATUSES),
-        starts_from=since,
-        starts_before=until,
-    )
+    starts = (starts_from, starts_before)
+    filters = meeting_filters(forum_id, status, starts, source_system, external_id)
     page = (cursor, limit, min_position)
     return cast(MeetingPage, await listed(state, principal, views, "meetings", filters, page))
 
