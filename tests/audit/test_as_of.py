@@ -367,7 +367,7 @@ async def test_the_bulk_folds_build_the_same_past_tables_as_apply(
     assert [t for t in built if not folded[t]] == []
 
 
-# Servers of other tests, still running in this session, take ids for a few milliseconds to
+# Servers of other tests, still running in this test run, take ids for a few milliseconds to
 # renew leases, apply batches (on their API pool) and seal; the replay runs on none of those.
 HOLDING = """
 SELECT count(*) FROM pg_stat_activity

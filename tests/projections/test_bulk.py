@@ -360,7 +360,7 @@ async def test_a_bulk_build_holds_no_transaction_open_while_it_reads(
             await pool.fetchval(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND backend_xid IS NOT NULL"
-                # Servers of other tests, still running in this session, renew leases, apply
+                # Servers of other tests, still running in this test run, renew leases, apply
                 # batches (on their API pool) and seal; the rebuild uses none of those roles.
                 " AND application_name NOT IN"
                 " ('tracker-projections', 'tracker-api', 'tracker-sealer')"
