@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -94,15 +94,20 @@ async def new_database(admin_url: str) -> AsyncIterator[object]:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-async def database_url(new_database) -> str:  # type: ignore[no-untyped-def]
-    url: str = await new_database()
+async def migrated(new_database: Callable[[], Awaitable[str]]) -> str:
+    """A new database, built by the real migrations; its URL."""
+    url = await new_database()
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
     finally:
         await conn.close()
     return url
+
+
+@pytest.fixture(scope="session")
+async def database_url(new_database) -> str:  # type: ignore[no-untyped-def]
+    return await migrated(new_database)
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,12 @@ from projections.registry import all_projections, projection_names
 from projections.runner import ProjectionRunner
 from tests.api.conftest import Tokens
 from tests.clock import Clock
-from tests.conftest import empty_tables
+from tests.conftest import empty_tables, migrated
 from tracker.api.app import create_app
 from tracker.audit import seals
 from tracker.audit.keys import SigningKey
 from tracker.database import create_pool
 from tracker.eventstore import EventStore
-from tracker.migrate import migrate
 from tracker.settings import Settings
 
 Client = AsyncTestClient[Litestar]
@@ -31,13 +30,7 @@ PROJECTIONS = sorted(projection_names())
 @pytest.fixture(scope="module")
 async def own_url(new_database: Callable[[], Awaitable[str]]) -> str:
     """A database of this module's own: no other app's projection runner moves its views."""
-    url = await new_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url
+    return await migrated(new_database)
 
 
 @pytest.fixture(scope="module")

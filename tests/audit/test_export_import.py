@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from tests.conftest import migrated
 from tests.eventstore.helpers import CTX, to_stream
 from tests.projections.history import History
 from tracker import tokens
@@ -33,7 +34,6 @@ from tracker.audit.verify import verify
 from tracker.database import create_pool
 from tracker.eventstore import EventStore
 from tracker.eventstore.repository import Repository
-from tracker.migrate import migrate
 from tracker.settings import Settings
 
 ROWS = """
@@ -87,12 +87,7 @@ async def caught_up(pool: asyncpg.Pool, url: str) -> dict[str, list[Any]]:
 @pytest.fixture
 async def empty(new_database: NewDatabase) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
     """A pool over a new, migrated, empty database."""
-    url = await new_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    url = await migrated(new_database)
     pool = await create_pool(url, size=4)
     yield pool, url
     await pool.close()

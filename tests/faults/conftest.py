@@ -9,21 +9,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import empty_tables
+from tests.conftest import empty_tables, migrated
 from tests.faults.workers import Worker
 from tracker.database import create_pool
-from tracker.migrate import migrate
 
 
 @pytest.fixture(scope="session")
 async def fault_url(new_database) -> str:  # type: ignore[no-untyped-def]
-    url: str = await new_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url
+    return await migrated(new_database)
 
 
 @pytest.fixture(scope="session")
