@@ -28,11 +28,25 @@ async def wal_bytes(server: str) -> int:
     return int(await fetch_value(server, "SELECT wal_bytes FROM pg_stat_wal"))
 
 
-def database_cpu_seconds() -> float:
+def database_cpu_seconds(database: str | None = None) -> float:
     """CPU time used so far by the PostgreSQL server's processes (on this machine): backends,
-    WAL writer and the rest, since commits cost there too."""
-    ticks = sum(t for _, name, _, t in _processes() if name == "postgres")
+    WAL writer and the rest, since commits cost there too; or only one database's backends,
+    which other work on the machine (other clusters, other databases) leaves out."""
+    ticks = sum(
+        t
+        for pid, name, _, t in _processes()
+        if name == "postgres" and (database is None or _serves(pid, database))
+    )
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _serves(pid: int, database: str) -> bool:
+    """Whether a backend is connected to the database (its title is "postgres: user db ...")."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
+    except OSError:
+        return False
+    return len(title) > 2 and title[0] == "postgres:" and title[2] == database
 
 
 def cpu_seconds(roots: list[int]) -> float:

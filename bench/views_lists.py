@@ -10,6 +10,7 @@ import sys
 from uuid import UUID
 
 from bench.common import pool_for
+from bench.usage import cpu_seconds, database_cpu_seconds
 from bench.views_data import CASE_SYSTEM
 from bench.views_reads import WARM_UP_SECONDS, _wait_for, free_port, wrk
 from tracker import tokens
@@ -73,16 +74,21 @@ def list_latency(url: str, leader: str, seconds: int, workers: int) -> None:
         print(f"\nlists, first page, {workers} worker(s), 16 connections, {seconds} s each:")
         print(
             f"{'read':<30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x baseline':>10} "
-            f"{'target p99':>10} {'non-2xx':>8}"
+            f"{'target p99':>10} {'non-2xx':>8} {'server CPU ms/req':>17} {'db CPU ms/req':>13}"
         )
         baseline = None
+        database = url.rsplit("/", 1)[1].split("?")[0]
         for name, token, path in cases:
             wrk(base + path, token, WARM_UP_SECONDS)
+            cpu, db = cpu_seconds([server.pid]), database_cpu_seconds(database)
             rate, p50, p99, bad = wrk(base + path, token, seconds)
+            cpu, db = cpu_seconds([server.pid]) - cpu, database_cpu_seconds(database) - db
             baseline = baseline or p99
+            n = rate * seconds
             print(
                 f"{name:<30} {rate:8,.0f} {p50:8.1f} {p99:8.1f} {p99 / baseline:10.2f} "
-                f"{f'< {TARGET_P99_MS:.0f}':>10} {bad:>8}",
+                f"{f'< {TARGET_P99_MS:.0f}':>10} {bad:>8} {cpu * 1000 / n:17.2f} "
+                f"{db * 1000 / n:13.2f}",
                 flush=True,
             )
     finally:

@@ -29,11 +29,13 @@ from tracker.domain import InvalidValue
 T = TypeVar("T")
 
 # A leader's latest current affiliations, each with its organisation's name, oldest first;
-# then how many there are.
+# then how many there are. The name is a lookup by key: as a join, the planner hashed every
+# organisation once per leader listed (2.5 ms of a 3 ms first page at 300 organisations).
 AFFILIATIONS = f"""(
-SELECT coalesce(jsonb_agg(a || jsonb_build_object('organisation_name', o.name) ORDER BY n), '[]')
+SELECT coalesce(jsonb_agg(a || jsonb_build_object('organisation_name', (
+    SELECT o.name FROM directory_organisations o
+    WHERE o.organisation_id = (a ->> 'organisation_id')::uuid)) ORDER BY n), '[]')
 FROM jsonb_array_elements(l.affiliations) WITH ORDINALITY AS x(a, n)
-LEFT JOIN directory_organisations o ON o.organisation_id = (a ->> 'organisation_id')::uuid
 WHERE n > jsonb_array_length(l.affiliations) - {bounds.AFFILIATIONS}
 ) AS affiliations, jsonb_array_length(l.affiliations) AS affiliations_total"""
 ORGANISATIONS = """
@@ -70,6 +72,9 @@ STEWARD_SEES = """(l.leader_id = {me}::uuid OR EXISTS (
 # The forums a leader belongs to now, and those forums' members.
 MY_FORUMS = "SELECT forum_id FROM directory_members WHERE leader_id = {}::uuid"
 MEMBERS_OF = "SELECT leader_id FROM directory_members WHERE forum_id = ANY({})"
+# Leaders among a set of ids, as an array rather than IN (subquery): given IN, the planner walks
+# the name index over every leader and filters (7 ms at 10,000 leaders, against 1.3 ms).
+AMONG = "l.leader_id = ANY(ARRAY({}))"
 PREFIX = "starts_with(lower({column}), lower({}))"
 AFTER = "(lower({column}), {id}) > ({}::text, {}::uuid)"
 
@@ -121,9 +126,9 @@ async def list_leaders(
     if scope.member is not None:
         me = args.add(scope.member)
         mine = MEMBERS_OF.format(f"ARRAY({MY_FORUMS.format(me)})")
-        where.append(f"(l.leader_id = {me}::uuid OR l.leader_id IN ({mine}))")
+        where.append(AMONG.format(f"SELECT {me}::uuid UNION ALL {mine}"))
     elif scope.forum_ids is not None:
-        where.append(f"l.leader_id IN ({MEMBERS_OF.format(_ids(scope, args))})")
+        where.append(AMONG.format(MEMBERS_OF.format(_ids(scope, args))))
     where += _after(cursor, args, "l.name", "l.leader_id")
     sql = LEADERS.format(where=" AND ".join(where), limit=int(limit), email_seen=email_seen)
     rows = await pool.fetch(sql, *args.values)
@@ -155,7 +160,7 @@ async def list_forums(
 def _forum_members(forum_id: UUID, scope: Sight, args: Args) -> str:
     """The members of one forum, or none unless the scope shows that forum."""
     forum = args.add(forum_id)
-    members = f"l.leader_id IN ({MEMBERS_OF.format(f'ARRAY[{forum}::uuid]')})"
+    members = AMONG.format(MEMBERS_OF.format(f"ARRAY[{forum}::uuid]"))
     if scope.member is not None:
         return f"{members} AND {forum}::uuid IN ({MY_FORUMS.format(args.add(scope.member))})"
     if scope.forum_ids is not None:
