@@ -51,10 +51,14 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self.pg_ctl("stop", "-m", mode)
 
-    def remove(self) -> None:
-        """Stop the server if it runs, and delete its folder."""
+    def halt(self) -> None:
+        """Stop the server at once if it runs."""
         if (self.pgdata / "postmaster.pid").exists():
             self.stop("immediate")
+
+    def remove(self) -> None:
+        """Stop the server if it runs, and delete its folder."""
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def pg_ctl(self, *args: str | Path) -> None:

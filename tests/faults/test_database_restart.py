@@ -36,6 +36,7 @@ async def cluster() -> AsyncIterator[Cluster]:
         await asyncio.to_thread(cluster.remove)
 
 
+@pytest.mark.timeout(120)
 async def test_restarts_under_load_lose_and_repeat_no_acknowledged_command(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.now = now
             app.state.horizon_warning = settings.horizon_warning_seconds
             app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
-            app.state.write_refusals = WriteRefusals()
+            app.state.write_refusals = WriteRefusals(settings.ready_refused_write_seconds)
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(
