@@ -96,6 +96,7 @@ class Client:
         self.refused: set[str] = set()  # keys answered 503 at least once before their 2xx
         self.statuses: Counter[int] = Counter()
         self.unexpected: list[str] = []  # anything but a 2xx or a documented 503
+        self.details: set[str] = set()  # the 503s' explanations
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -111,6 +112,7 @@ class Client:
                 return answer
             if answer.status_code == 503 and _documented_503(answer):
                 self.refused.add(key)
+                self.details.add(answer.json()["detail"])
                 await asyncio.sleep(RETRY_PAUSE)
                 continue
             self.unexpected.append(f"{answer.status_code} {answer.text}")

@@ -24,6 +24,8 @@ CLIENTS = 4
 # Acknowledged commands to wait for after each recovery: the service answers writes again.
 AFTER_EACH = 40
 SECONDS = 30.0
+LOST = "projection runner lost the database"
+DOWN_RETRIES = 3
 
 
 @pytest.fixture
@@ -56,14 +58,22 @@ async def test_restarts_under_load_lose_and_repeat_no_acknowledged_command(
 
         # Down a while: clients are refused, and readiness says why, until it is back.
         await asyncio.to_thread(cluster.stop, "fast")
-        refused = load.statuses()[503]
+        refused = [c.statuses[503] for c in load.clients]
+        lost = service.output().count(LOST)
 
         async def down() -> bool:
             load.healthy()
             answer = await service.health("ready")  # type: ignore[union-attr]
-            return answer is not None and answer[0] == 503 and load.statuses()[503] > refused
+            return (
+                answer is not None
+                and answer[0] == 503
+                and all(c.statuses[503] > r for c, r in zip(load.clients, refused, strict=True))
+                and service.output().count(LOST) >= lost + DOWN_RETRIES  # type: ignore[union-attr]
+            )
 
-        await poll(down, SECONDS, "no client was refused while the database was down")
+        # Down a few seconds: until every client has been refused, and the projection runner,
+        # which tries again every second, has found the database gone three times.
+        await poll(down, SECONDS, "not every client was refused while the database was down")
         ready = await service.health("ready")
         assert ready is not None and ready[1]["failed"][0] == "database"
         assert await service.health("live") == (200, {"status": "ok"})

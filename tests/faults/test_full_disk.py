@@ -130,6 +130,8 @@ async def test_a_full_disk_refuses_writes_and_recovers_when_space_is_freed(
         assert ready is not None and ready[1]["failed"] == ["writable"], ready
         assert "SQLSTATE 53100" in ready[1]["checks"]["writable"]["reason"]
         assert await service.health("live") == (200, {"status": "ok"})
+        said = {d for c in load.clients for d in c.details}
+        assert any("its disk is full (SQLSTATE 53100)" in d for d in said), said
 
         await holding.rollback()
         await blocker.close()
