@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +20,8 @@ CLI = "tracker-cli"
 # Roles whose work is long by nature (rebuilds, imports, exports, verification): no statement
 # limit, so that a large log is never cut short halfway.
 UNLIMITED_ROLES = frozenset({CLI})
+
+NO_SOCKET = "no server is listening: its Unix socket is missing"
 
 Connect = Callable[..., Awaitable[asyncpg.Connection]]
 
@@ -56,7 +59,12 @@ def keepalive_connect(settings: Settings | None = None) -> Connect:
     s = settings or Settings()
 
     async def connect_with_keepalives(*args: Any, **kwargs: Any) -> asyncpg.Connection:
-        conn: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
+        try:
+            conn: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
+        except FileNotFoundError as error:
+            # A server stopped cleanly removes its Unix socket: as unreachable as a refused port,
+            # and answered as such (503, retried), not as a missing file.
+            raise ConnectionRefusedError(errno.ECONNREFUSED, NO_SOCKET) from error
         _keepalives(conn, s)
         return conn
 

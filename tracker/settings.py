@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     # GET /health/ready answers 503 while a live projection lags more than this (0: not checked).
     ready_max_lag_seconds: Annotated[float, Meta(ge=0)] = 60.0
+    # ... and for this long after the database last refused a request's write (a full disk).
+    ready_refused_write_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
     port: Annotated[int, Meta(ge=1, le=65535)] = 8000
     workers: Annotated[int, Meta(ge=1)] = 1
     # More than PostgreSQL's usual max_connections per process is a typo, not a tuning.

@@ -95,8 +95,11 @@ async def test_sealing_again_without_new_events_does_nothing(
     assert await seals.seal(pool, key) is None  # an empty log has no head
     await append(store, 3)
     first = await sealed(pool, key, 6)
+    # Seals on the way to the first are possible: the horizon may have held events back.
+    before = await seals.seals_before(pool, None, 10)
+    assert first in before
     assert await seals.seal(pool, key) is None
-    assert await seals.seals_before(pool, None, 10) == [first]
+    assert await seals.seals_before(pool, None, 10) == before
 
 
 async def test_a_later_head_is_consistent_with_an_earlier_one(

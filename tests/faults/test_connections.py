@@ -14,7 +14,7 @@ from tests.faults.views import Writer
 from tests.faults.workers import poll
 from tracker.api.app import create_app
 from tracker.audit.past_views import views_as_of
-from tracker.connections import API, CLI, PROJECTIONS, session_settings
+from tracker.connections import API, CLI, PROJECTIONS, connect, session_settings
 from tracker.database import create_pool
 from tracker.eventstore import EventStore
 from tracker.settings import Settings
@@ -118,3 +118,9 @@ async def test_an_as_of_replay_lifts_the_statement_limit_and_restores_it(
         assert await pool.fetchval("SHOW statement_timeout") == "7s"
     finally:
         await pool.close()
+
+
+async def test_a_missing_unix_socket_is_a_refused_connection(tmp_path: Path) -> None:
+    # A server stopped cleanly removes its socket; the API answers that 503, as a refused port.
+    with pytest.raises(ConnectionRefusedError, match="socket is missing"):
+        await connect(f"postgresql://postgres@/tracker?host={tmp_path}", API)

@@ -46,6 +46,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_HORIZON_WARNING_SECONDS": "30",
         "TRACKER_EMBEDDED_KEEP": "yes",
         "TRACKER_READY_MAX_LAG_SECONDS": "15",
+        "TRACKER_READY_REFUSED_WRITE_SECONDS": "5",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -82,6 +83,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         horizon_warning_seconds=30.0,
         embedded_keep=True,
         ready_max_lag_seconds=15.0,
+        ready_refused_write_seconds=5.0,
     )
 
 

@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.now = now
             app.state.horizon_warning = settings.horizon_warning_seconds
             app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
-            app.state.write_refusals = WriteRefusals()
+            app.state.write_refusals = WriteRefusals(settings.ready_refused_write_seconds)
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(
@@ -275,8 +275,9 @@ and answer with the stream's new `version` and the event's global `position`.
   without it the server applies the command to the latest state, retrying a few times.
 * **Errors** are RFC 9457 problem details: `errors` names each invalid field, `rule` names
   the rule that refused a caller (403), `current_state` and `command` explain a 409. A 503
-  with `Retry-After` means the database could not be reached: retry a command with the same
-  `Idempotency-Key` to learn whether it was applied.
+  with `Retry-After` means the database could not be reached, or refuses writes for now (a full
+  disk: `detail` says why): retry a command with the same `Idempotency-Key` to learn whether it
+  was applied.
 * **Access**: leaders act as themselves; integrations record, and may name a leader with
   `On-Behalf-Of`; auditors read everything and write nothing; admins register
   organisations, leaders and forums.

@@ -116,8 +116,9 @@ REPLAYED = OpenAPIHeader(
 TOKEN_ERRORS = {
     "400": "A malformed header: On-Behalf-Of from a caller that is not an integration, or any "
     "header the server reads that is not in its documented form; `errors` names it",
-    "503": "The database could not be reached; retry after Retry-After seconds (a command with "
-    "the same Idempotency-Key, to learn whether it was applied)",
+    "503": "The database could not be reached, or refuses writes for now (a full disk, read-only: "
+    "`detail` says which); retry after Retry-After seconds (a command with the same "
+    "Idempotency-Key, to learn whether it was applied)",
 }
 BODY_ERRORS = {
     "400": "The body is not JSON, not UTF-8 or nested too deeply (`errors` names `body`), or a "

@@ -33,11 +33,21 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    # A system or I/O error (a failing disk) is the server's trouble too, not the request's.
+    asyncpg.exceptions.PostgresSystemError,
     # A database that turned read-only (a standby after failover) cannot take commands for now.
     asyncpg.exceptions.ReadOnlySQLTransactionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
 )
+# Why a database that answers refuses to write, by SQLSTATE (58: by class), for the problem's
+# detail: the operator's cause, and the client's cue that retrying later is all it can do.
+WRITE_REFUSALS = {
+    "53100": "its disk is full",
+    "53200": "it is out of memory",
+    "25006": "it is read-only",
+    "58": "of a system or I/O error",
+}
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -139,16 +149,27 @@ def to_problem(
             )
     if isinstance(error, UNAVAILABLE):
         log.warning("database unavailable: %r", error)
-        return problem(
-            503,
-            "database-unavailable",
-            "Database unavailable",
-            "the database could not be reached, or went away during the request: a command "
-            "may or may not have been applied; retry it with the same Idempotency-Key to "
-            "learn its outcome without applying it twice",
-        ), {"Retry-After": "1"}
+        return problem(503, "database-unavailable", "Database unavailable", _unavailable(error)), {
+            "Retry-After": "1"
+        }
     log.exception("unexpected error", exc_info=error)
     return problem(500, "internal", "Internal error", "the server failed; nothing was written"), {}
+
+
+def _unavailable(error: Exception) -> str:
+    """The detail of a 503: why the database refused, when it said so."""
+    code = getattr(error, "sqlstate", None) or ""
+    why = WRITE_REFUSALS.get(code) or WRITE_REFUSALS.get(code[:2] if code[:2] == "58" else "")
+    if why:
+        return (
+            f"the database refuses writes for now, because {why} (SQLSTATE {code}); retry "
+            "after Retry-After seconds with the same Idempotency-Key, which applies a command once"
+        )
+    return (
+        "the database could not be reached, or went away during the request: a command may or "
+        "may not have been applied; retry it with the same Idempotency-Key to learn its outcome "
+        "without applying it twice"
+    )
 
 
 def _items(items: list[ItemError]) -> Problem:

@@ -14,16 +14,18 @@ import asyncpg
 # Insufficient resources (53: disk full, out of memory), system errors (58: I/O), read-only (25006).
 REFUSED_CLASSES = ("53", "58")
 READ_ONLY = "25006"
-# How long after the last refused write readiness stays failed: long enough for a load balancer
-# to notice, short enough to try again soon once the cause is fixed.
+# How long after the last refused write readiness stays failed, unless configured: long enough
+# for a load balancer to notice, short enough to try again soon once the cause is fixed.
 WINDOW_SECONDS = 30.0
 
 
 class WriteRefusals:
     """The last write this process saw refused, and when."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
+    def __init__(
+        self, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.window, self.clock = window, clock
         self.last: tuple[float, str] | None = None
 
     def note(self, error: BaseException) -> None:
@@ -39,4 +41,4 @@ class WriteRefusals:
         if self.last is None:
             return None
         age = self.clock() - self.last[0]
-        return (age, self.last[1]) if age < WINDOW_SECONDS else None
+        return (age, self.last[1]) if age < self.window else None
