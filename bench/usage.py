@@ -41,12 +41,13 @@ def database_cpu_seconds(database: str | None = None) -> float:
 
 
 def _serves(pid: int, database: str) -> bool:
-    """Whether a backend is connected to the database (its title is "postgres: user db ...")."""
+    """Whether a backend is connected to the database: its title is "postgres: user db host",
+    or "postgres: cluster: user db host" where the server has a cluster_name."""
     try:
         title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
     except OSError:
         return False
-    return len(title) > 2 and title[0] == "postgres:" and title[2] == database
+    return title[:1] == ["postgres:"] and database in title[2:4]
 
 
 def cpu_seconds(roots: list[int]) -> float:
