@@ -46,6 +46,11 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_HORIZON_WARNING_SECONDS": "30",
         "TRACKER_EMBEDDED_KEEP": "yes",
         "TRACKER_READY_MAX_LAG_SECONDS": "15",
+        "TRACKER_RUN_DELIVERIES": "off",
+        "TRACKER_WEBHOOK_ALLOW_PRIVATE": "on",
+        "TRACKER_WEBHOOK_TIMEOUT_SECONDS": "5",
+        "TRACKER_WEBHOOK_RETRY_HOURS": "48",
+        "TRACKER_WEBHOOK_SECRET_GRACE_HOURS": "2",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -82,6 +87,11 @@ def test_every_setting_is_read_from_its_variable() -> None:
         horizon_warning_seconds=30.0,
         embedded_keep=True,
         ready_max_lag_seconds=15.0,
+        run_deliveries=False,
+        webhook_allow_private=True,
+        webhook_timeout_seconds=5.0,
+        webhook_retry_hours=48.0,
+        webhook_secret_grace_hours=2.0,
     )
 
 

@@ -62,6 +62,7 @@ from tracker.api.resources.organisations import OrganisationController
 from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
+from tracker.api.resources.subscriptions import SubscriptionController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
 from tracker.api.write_refusals import WriteRefusals
@@ -74,6 +75,7 @@ from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
+from tracker.feed.running import feed_policy, running_deliveries
 from tracker.migrate import migrate
 from tracker.observability import logs
 from tracker.settings import Settings
@@ -111,6 +113,7 @@ CONTROLLERS = [
     StreamEventsController,
     CommitmentHistoryController,
     MeController,
+    SubscriptionController,
     # After the controllers owning POST on their paths, so that they merge.
     *DIRECTORY_LISTS,
 ]
@@ -195,12 +198,14 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.write_refusals = WriteRefusals()
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
+            app.state.feed_policy = feed_policy(settings)
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file
             )
             async with (
                 watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
+                running_deliveries(settings, pool, app.state.repository, url, now),
                 running_sealer(
                     url,
                     app.state.signing_key,
