@@ -144,6 +144,8 @@ async def test_a_day_of_failures_dead_letters_pauses_and_redelivery_sends_them_a
     assert len(letters["dead_letters"]) == 2 and letters["dead_letters"][0]["last_status"] == 500
     metrics = (await client.get("/metrics", headers=headers)).text
     assert 'tracker_subscriptions{status="paused"} 1.0' in metrics
+    me = (await client.get("/me", headers=headers)).json()
+    assert me["subscriptions"] == {"total": 1, "paused": 1, "paused_failing": 1}
     up[0] = True
     r = await client.post(f"/subscriptions/{sid}/redeliveries", json={}, headers=headers)
     assert r.json() == {"redelivered": 2}

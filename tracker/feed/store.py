@@ -178,8 +178,9 @@ DELETE FROM subscription_attempts WHERE subscription_id = $1 AND id < (
     ORDER BY id DESC OFFSET $2 LIMIT 1)
 """
 PAUSED_OF = """
-SELECT count(*) FILTER (WHERE status = 'paused'), count(*) FROM subscriptions
-WHERE ($1::text IS NULL OR owner = $1)
+SELECT count(*), count(*) FILTER (WHERE status = 'paused'),
+       count(*) FILTER (WHERE status = 'paused' AND paused_reason = 'failing')
+FROM subscriptions WHERE owner = $1
 """
 
 STATE = """
@@ -426,11 +427,11 @@ async def prune(db: Executor, subscription_id: UUID, keep: int) -> None:
     await db.execute(PRUNE, subscription_id, keep)
 
 
-async def paused_count(db: Executor, owned_by: str | None) -> tuple[int, int]:
-    """How many of an owner's (everyone's, for None) subscriptions are paused, of how many."""
+async def paused_count(db: Executor, owned_by: str) -> tuple[int, int, int]:
+    """An owner's subscriptions: how many, how many paused, how many paused by failures."""
     row = await db.fetchrow(PAUSED_OF, owned_by)
     assert row is not None
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def retry_delay(attempts: int, jitter: float) -> timedelta:
