@@ -87,6 +87,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 10.0
     # How long a failing delivery is retried before it goes to the dead-letter list.
     webhook_retry_hours: Annotated[float, Meta(ge=24, le=720)] = 24.0
+    # GET /events/stream sends a comment line after this long without a message.
+    sse_heartbeat_seconds: Annotated[float, Meta(gt=0, le=300)] = 15.0
     # How long a rotated-out signing secret still signs beside the new one.
     webhook_secret_grace_hours: Annotated[float, Meta(ge=0, le=720)] = 24.0
     # A transaction holding the log's horizon back longer than this is named in GET

@@ -20,6 +20,12 @@ async def path(w: World, tail: str = "") -> str:
     return f"/subscriptions/{await subscription(w)}{tail}"
 
 
+@arranges("streamEvents")
+async def _stream(w: World) -> Call:
+    # To its end and no further: forum A's events name forum A, which outsiders never see.
+    return get("/events/stream", w.forum(), follow="false", start="beginning")
+
+
 @arranges("createSubscription")
 async def _create(w: World) -> Call:
     return post("/subscriptions", {"target_url": TARGET}, None)

@@ -40,6 +40,7 @@ from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.directory import DIRECTORY_LISTS
 from tracker.api.resources.event_export import EventExportController
+from tracker.api.resources.event_stream import EventStreamController
 from tracker.api.resources.forum_lists import ForumListController
 from tracker.api.resources.forums import ForumController
 from tracker.api.resources.governance_lists import (
@@ -110,6 +111,7 @@ CONTROLLERS = [
     AuditController,
     EventLogController,
     EventExportController,
+    EventStreamController,
     StreamEventsController,
     CommitmentHistoryController,
     MeController,
@@ -199,6 +201,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
             app.state.feed_policy = feed_policy(settings)
+            app.state.heartbeat = settings.sse_heartbeat_seconds
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file
             )

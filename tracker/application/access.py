@@ -167,6 +167,7 @@ ROWS: dict[str, Row] = {
     # Subscriptions to the change feed: each is its owner's (here the owner leader's); admins
     # manage all; to everyone else another's is an unknown id. What a subscription carries is
     # listStreamEvents' row (tests/access/test_feed.py)
+    "streamEvents": row(FORBIDDEN, *EVERYONE),
     "createSubscription": row(FORBIDDEN, *EVERYONE),
     "listSubscriptions": row(FORBIDDEN, *EVERYONE),
     "getSubscription": row(NOT_FOUND, "admin", "owner"),
