@@ -66,6 +66,7 @@ from tracker.api.resources.purposes import PurposeController
 from tracker.api.resources.subscriptions import SubscriptionController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
+from tracker.api.webhooks_doc import add_webhooks
 from tracker.api.write_refusals import WriteRefusals
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
@@ -262,6 +263,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
     public = PUBLIC_OPERATIONS | ({"getMetrics"} if settings.metrics_public else set())
     complete(app.openapi_schema, command_operations(app))
     finish(app.openapi_schema, public)
+    add_webhooks(app.openapi_schema)
     answer_head_and_options(app)
     log_requests(app)
     return app
