@@ -40,11 +40,12 @@ async def stream(
     principal: Principal,
     only: Filter,
     after: Checkpoint,
-    follow: bool,
+    until: Checkpoint | None,
     heartbeat: float,
 ) -> AsyncIterator[bytes]:
-    """The readable, selected events after a checkpoint; then, if following, new ones as they
-    come, with a comment line whenever `heartbeat` seconds pass without a message."""
+    """The readable, selected events after a checkpoint, up to `until` if given (then the
+    stream ends), or else forever as they come, with a comment line whenever `heartbeat`
+    seconds pass without a message."""
     loop = asyncio.get_running_loop()
     cursor = after
     # A first line at once, so that clients and proxies see the stream open.
@@ -67,10 +68,10 @@ async def stream(
                 event_id = f"{event.transaction_id}:{event.position}"
                 yield message(event_id, event.type, msgspec.json.encode(feed_event(event)))
                 last = loop.time()
+        if until is not None and cursor >= until:
+            return
         if len(page.events) == PAGE:
             continue
-        if not follow:
-            return
         wait = max(0.0, min(store.poll_interval, last + heartbeat - loop.time()))
         await store.watcher.wait(wait)
         if loop.time() - last >= heartbeat:

@@ -125,8 +125,9 @@ class EventStreamController(Controller):
             after = Checkpoint()
         else:
             after = await newest(state.pool) or Checkpoint()
-        body = stream(
-            state.store, state.repository, principal, only, after, follow, state.heartbeat
-        )
+        # Not following, the stream ends at the newest event committed when it was asked for,
+        # once no open transaction holds that event back any more.
+        until = None if follow else (await newest(state.pool) or Checkpoint())
+        body = stream(state.store, state.repository, principal, only, after, until, state.heartbeat)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return Stream(body, media_type=MEDIA_TYPE, headers=headers)
