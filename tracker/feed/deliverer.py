@@ -11,7 +11,6 @@ queue, holding back that stream alone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,6 +23,7 @@ from projections.lease import Leases
 from tracker.application.clock import Now, system_now
 from tracker.application.subscriptions import receives
 from tracker.eventstore import Checkpoint, RecordedEvent
+from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
 from tracker.feed import payload, store
@@ -68,10 +68,15 @@ class Deliverer:
         self.wall = wall
         self.jitter = jitter
         self.leases: Leases | None = None
+        self.watcher: LogWatcher | None = None
+        self._bodies: dict[int, bytes] = {}
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
         subscriptions = await store.runnable(self.pool)
+        # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
+        # once per subscription.
+        self._bodies = {}
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
         return any(done)
 
@@ -100,13 +105,23 @@ class Deliverer:
                     except Exception:
                         log.warning("webhook deliveries: a round failed; retrying", exc_info=True)
                 if not worked:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(poll_seconds):
-                            await stop.wait()
+                    # An append in this process wakes the round at once; others' are polled.
+                    await self._grown(stop, poll_seconds)
         finally:
             if not keeper.done():
                 await asyncio.gather(keeper, return_exceptions=True)
             self.client.close()
+
+    async def _grown(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until the log grows in this process, stop is set, or seconds pass."""
+        waits: list[asyncio.Future[bool]] = [asyncio.ensure_future(stop.wait())]
+        if self.watcher is not None:
+            waits.append(asyncio.ensure_future(self.watcher.wait(seconds)))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _serve(self, subscription: Subscription) -> bool:
         retried = await self._retry(subscription)
@@ -246,7 +261,9 @@ class Deliverer:
 
     async def _send(self, subscription: Subscription, event: RecordedEvent) -> Outcome:
         """Sign and post one event."""
-        body = payload.body(event, self.source)
+        body = self._bodies.get(event.position)
+        if body is None:
+            body = self._bodies[event.position] = payload.body(event, self.source)
         message_id = payload.webhook_id(event)
         timestamp = int(self.wall().timestamp())
         headers = {

@@ -59,9 +59,9 @@ async def deliver(
         return connect(url, PROJECTIONS, settings)
 
     leases = Leases(settings.lease_seconds, renew_seconds=settings.lease_renew_seconds)
-    await deliverer(settings, pool, repository, now).run(
-        stop, lease_connection, settings.poll_interval, leases
-    )
+    made = deliverer(settings, pool, repository, now)
+    made.watcher = repository.store.watcher
+    await made.run(stop, lease_connection, settings.poll_interval, leases)
 
 
 @asynccontextmanager
