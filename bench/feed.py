@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
-import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -52,60 +49,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# The receiver: a process of its own, recording each delivery's id, stream, version and time.
-
-
-def receive(port: int, out: str) -> None:
-    """Serve 204 to every POST on the port, appending `id stream version t` lines to out."""
-
-    async def main() -> None:
-        lines: list[str] = []
-
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                while True:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":")[1])
-                    body = json.loads(await reader.readexactly(length))
-                    data = body["data"]
-                    lines.append(
-                        f"{body['id']} {data['stream_id']} {data['version']} "
-                        f"{data['recorded_at']} {time.time()}\n"
-                    )
-                    writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-                writer.close()
-
-        server = await asyncio.start_server(serve, HOST, port)
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        async with server:
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.5)
-                append(out, lines)
-                lines.clear()
-
-    asyncio.run(main())
-
-
-def append(out: str, lines: list[str]) -> None:
-    """Add the lines to the receiver's file."""
-    with Path(out).open("a") as f:
-        f.writelines(lines)
-
-
 def spawn_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tracker", "serve"], env=env)
 
 
 def start_receiver(port: int, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bench.feed", "--receiver", str(port), str(out)],
+        [sys.executable, "-m", "bench.feed_receiver", str(port), str(out)],
         cwd=Path(__file__).resolve().parent.parent,
     )
 
@@ -309,7 +259,7 @@ async def run(args: argparse.Namespace, database: str, folder: Path) -> None:
 
 async def listening(port: int) -> None:
     """Wait until a receiver accepts connections (its process takes a second to start)."""
-    for _ in range(300):
+    for _ in range(1200):
         try:
             _, writer = await asyncio.open_connection(HOST, port)
         except OSError:
@@ -354,11 +304,7 @@ def main() -> None:
     parser.add_argument("--down", type=float, default=30)
     parser.add_argument("--throughput-seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured seconds first")
-    parser.add_argument("--receiver", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.receiver:
-        receive(int(args.receiver[0]), args.receiver[1])
-        return
     with in_memory() as server, TemporaryDirectory() as folder:
         name = f"feed_{uuid.uuid4().hex[:8]}"
         asyncio.run(create_and_run(args, server, name, Path(folder)))

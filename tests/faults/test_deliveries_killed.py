@@ -16,6 +16,7 @@ from tests.clock import Clock
 from tests.faults.workers import Worker, poll
 from tests.feed.receivers import HANG, OK, Message, Receiver
 from tests.feed.streams import commitments
+from tracker import tokens
 from tracker.application.principal import ADMIN, Principal
 from tracker.application.subscriptions import Filter
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
@@ -39,7 +40,9 @@ async def test_a_deliverer_killed_mid_batch_loses_nothing(
 
     receiver = await Receiver(decide=decide).start()
     try:
-        admin = Principal(kind=ADMIN, token_id=uuid.uuid4(), name="admin")
+        await tokens.issue(fault_pool, "admin", "admin", None)
+        token_id = await fault_pool.fetchval("SELECT id FROM api_tokens")
+        admin = Principal(kind=ADMIN, token_id=token_id, name="admin")
         await store.create(
             fault_pool,
             uuid.uuid4(),

@@ -18,6 +18,7 @@ from tests.api.seed import seed_world
 from tests.clock import Clock
 from tests.feed.receivers import FAIL, HANG, OK, Message, Receiver, fails_times
 from tests.feed.streams import commitments
+from tracker import tokens
 from tracker.eventstore.repository import Repository
 from tracker.feed.deliverer import Deliverer
 
@@ -243,3 +244,26 @@ async def test_a_retried_command_replays_its_first_answer(
     again = await client.post("/subscriptions", json=body, headers=headers)
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert len((await client.get("/subscriptions", headers=headers)).json()) == 1
+
+
+async def test_a_subscription_stops_with_its_creators_token_and_resumes_with_none_lost(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    receiver = await receivers()
+    token = await tokens.issue(pool, "case-system", "integration", None)
+    headers = {"Authorization": f"Bearer {token}"}
+    made = await subscribe(client, headers, receiver.url, types=["commitment.made"])
+    assert made["subscription"]["status"] == "active"
+    assert await tokens.revoke(
+        pool, uuid.UUID(str(await pool.fetchval("SELECT id FROM api_tokens")))
+    )
+    world = await seed_world(repository)
+    await commitments(world, clock, 2, progress=0)
+    await deliverer.run_until_idle()
+    assert receiver.messages == [], "a revoked token's subscription reads nothing"

@@ -21,7 +21,10 @@ import asyncpg
 
 from projections.lease import Leases
 from tracker.application.clock import Now, system_now
+from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
+from tracker.domain import Leader
+from tracker.domain.leader import DEACTIVATED
 from tracker.eventstore import Checkpoint, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 LEASE = "webhook_deliveries"
 BATCH = 500
 STREAMS_AT_ONCE = 16
+CHUNK = 100  # waiting deliveries of one stream read at once
 KEEP_ATTEMPTS = 10_000
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -73,7 +77,7 @@ class Deliverer:
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
-        subscriptions = await store.runnable(self.pool)
+        subscriptions = await store.runnable(self.pool, self.now())
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
         self._bodies = {}
@@ -86,7 +90,7 @@ class Deliverer:
         target = await newest(self.pool) or Checkpoint()
         async with asyncio.timeout(seconds):
             while await self.step() or any(
-                s.cursor < target for s in await store.runnable(self.pool)
+                s.cursor < target for s in await store.runnable(self.pool, self.now())
             ):
                 pass
 
@@ -124,6 +128,8 @@ class Deliverer:
                 wait.cancel()
 
     async def _serve(self, subscription: Subscription) -> bool:
+        if not await self._may_read(subscription):
+            return False
         retried = await self._retry(subscription)
         fed = await self._feed(subscription)
         return retried or fed
@@ -191,35 +197,57 @@ class Deliverer:
         return [], attempts
 
     async def _retry(self, subscription: Subscription) -> bool:
-        """Retry each stream's oldest waiting delivery that is due, and its followers after it."""
+        """Retry each stream's oldest waiting delivery that is due, and its followers after it.
+
+        Once one goes through, the target is back: every waiting delivery becomes due at once
+        rather than at its backoff's time, so a receiver that was down catches up promptly.
+        """
         now = self.now()
         heads = await store.due_heads(self.pool, subscription.id, now, BATCH)
         gate = asyncio.Semaphore(STREAMS_AT_ONCE)
 
-        async def drain(head: Queued) -> None:
+        async def drain(head: Queued) -> bool:
             async with gate:
-                queued: Queued | None = head
-                while queued is not None and await self._retry_one(subscription, queued, now):
-                    queued = await store.next_of_stream(self.pool, subscription.id, head.stream_id)
+                return await self._drain(subscription, head.stream_id, now)
 
-        await asyncio.gather(*(drain(h) for h in heads))
+        answered = await asyncio.gather(*(drain(h) for h in heads))
+        if any(answered):
+            await store.wake(self.pool, subscription.id, now)
         return bool(heads)
 
-    async def _retry_one(self, subscription: Subscription, queued: Queued, now: datetime) -> bool:
-        """One retry; whether it went through (a vanished event counts as delivered)."""
-        found = await events_at(self.pool, [queued.position])
-        if not found:
-            await store.delivered(self.pool, subscription.id, queued.position, now)
-            return True
-        event = found[0]
-        outcome = await self._send(subscription, event)
-        attempt = queued.attempts + 1
-        if outcome.ok:
-            await store.delivered(self.pool, subscription.id, queued.position, now)
-            await store.log_attempts(
-                self.pool, subscription.id, [_attempt(event, attempt, now, outcome, None)]
-            )
-            return True
+    async def _drain(self, subscription: Subscription, stream_id: UUID, now: datetime) -> bool:
+        """Send a stream's waiting deliveries in order, a chunk at a time, until one fails;
+        whether any went through."""
+        answered = False
+        while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
+            found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+            done: list[int] = []
+            attempts: list[Attempt] = []
+            for queued in rows:
+                event = found.get(queued.position)
+                if event is None:  # gone from the log (an import replaced it): nothing to send
+                    done.append(queued.position)
+                    continue
+                outcome = await self._send(subscription, event)
+                if not outcome.ok:
+                    await store.settle(self.pool, subscription.id, done, attempts, now)
+                    await self._failed_again(subscription, queued, event, outcome, now)
+                    return answered or bool(attempts)
+                done.append(queued.position)
+                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+            await store.settle(self.pool, subscription.id, done, attempts, now)
+            answered = answered or bool(attempts)
+        return answered
+
+    async def _failed_again(
+        self,
+        subscription: Subscription,
+        queued: Queued,
+        event: RecordedEvent,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        """Schedule the next attempt, or at the retry period's end make it a dead letter."""
         first = queued.first_failed_at or now
         # The last attempt falls when the retry period ends; failing then, it is a dead letter.
         dead = now - first >= self.retry_for
@@ -229,14 +257,18 @@ class Deliverer:
         await store.reschedule(
             self.pool, subscription.id, queued, now, next_at, outcome.status, outcome.error, dead
         )
-        await store.log_attempts(
-            self.pool,
-            subscription.id,
-            [_attempt(event, attempt, now, outcome, None if dead else next_at)],
-        )
+        attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
+        await store.log_attempts(self.pool, subscription.id, [attempt])
         if dead:
             await self._dead_lettered(subscription, first)
-        return False
+
+    async def _may_read(self, subscription: Subscription) -> bool:
+        """A deactivated leader's subscriptions wait: such a leader reads nothing."""
+        principal = subscription.principal
+        if principal.kind != LEADER or principal.leader_id is None:
+            return True
+        leader = await self.repository.read(Leader, principal.leader_id)
+        return bool(leader.status != DEACTIVATED)
 
     async def _dead_lettered(self, subscription: Subscription, first_failed: datetime) -> None:
         """Pause a subscription whose target has answered no 2xx since the delivery first failed."""

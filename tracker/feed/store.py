@@ -85,7 +85,17 @@ ONE = f"SELECT {COLUMNS} FROM subscriptions WHERE id = $1"
 OWNED = f"""
 SELECT {COLUMNS} FROM subscriptions WHERE ($1::text IS NULL OR owner = $1) ORDER BY created_at, id
 """
-RUNNABLE = f"SELECT {COLUMNS} FROM subscriptions WHERE status = 'active' ORDER BY id"
+# Active, and its creator can still read through the API: the creating token (for a leader,
+# any token of theirs) is neither revoked nor expired.
+RUNNABLE = f"""
+SELECT {COLUMNS} FROM subscriptions s
+WHERE status = 'active' AND EXISTS (
+    SELECT FROM api_tokens t
+    WHERE (t.id = (s.principal->>'token_id')::uuid
+           OR (t.kind = 'leader' AND t.leader_id = (s.principal->>'leader_id')::uuid))
+      AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1))
+ORDER BY id
+"""
 DELETE = "DELETE FROM subscriptions WHERE id = $1"
 SET_STATUS = f"""
 UPDATE subscriptions SET status = $2, paused_reason = $3, version = version + 1,
@@ -131,12 +141,18 @@ SELECT {QUEUE_COLUMNS} FROM (
     ORDER BY stream_id, transaction_id, position
 ) heads WHERE next_attempt_at <= $2 ORDER BY transaction_id, position LIMIT $3
 """
-NEXT_OF_STREAM = f"""
+STREAM_QUEUE = f"""
 SELECT {QUEUE_COLUMNS} FROM subscription_queue
 WHERE subscription_id = $1 AND stream_id = $2 AND dead_at IS NULL
-ORDER BY transaction_id, position LIMIT 1
+ORDER BY transaction_id, position LIMIT $3
 """
-DELIVERED = "DELETE FROM subscription_queue WHERE subscription_id = $1 AND position = $2"
+WAKE = """
+UPDATE subscription_queue SET next_attempt_at = $2
+WHERE subscription_id = $1 AND dead_at IS NULL AND next_attempt_at > $2
+"""
+DELIVERED = """
+DELETE FROM subscription_queue WHERE subscription_id = $1 AND position = ANY($2::bigint[])
+"""
 RESCHEDULE = """
 UPDATE subscription_queue SET attempts = attempts + 1,
     first_failed_at = coalesce(first_failed_at, $3), next_attempt_at = $4, last_status = $5,
@@ -210,8 +226,8 @@ class Reply(msgspec.Struct, frozen=True):
 
 def _subscription(row: asyncpg.Record) -> Subscription:
     fields: dict[str, Any] = dict(row)
-    fields["principal"] = msgspec.json.decode(row["principal"], type=Principal)
-    fields["filter"] = msgspec.json.decode(row["filter"], type=Filter)
+    fields["principal"] = msgspec.convert(row["principal"], Principal)
+    fields["filter"] = msgspec.convert(row["filter"], Filter)
     fields["cursor"] = Checkpoint(fields.pop("transaction_id"), fields.pop("position"))
     return Subscription(**fields)
 
@@ -237,9 +253,9 @@ async def create(
         INSERT,
         subscription_id,
         owned_by,
-        msgspec.json.encode(principal).decode(),
+        msgspec.to_builtins(principal),
         target_url,
-        msgspec.json.encode(only).decode(),
+        msgspec.to_builtins(only),
         description,
         secret,
         start.transaction_id,
@@ -261,9 +277,9 @@ async def owned(db: Executor, owned_by: str | None) -> list[Subscription]:
     return [_subscription(r) for r in await db.fetch(OWNED, owned_by)]
 
 
-async def runnable(db: Executor) -> list[Subscription]:
-    """The active subscriptions, which the deliverer serves."""
-    return [_subscription(r) for r in await db.fetch(RUNNABLE)]
+async def runnable(db: Executor, now: datetime) -> list[Subscription]:
+    """The active subscriptions whose creators may still read, which the deliverer serves."""
+    return [_subscription(r) for r in await db.fetch(RUNNABLE, now)]
 
 
 async def delete(db: Executor, subscription_id: UUID) -> None:
@@ -353,17 +369,33 @@ async def due_heads(db: Executor, subscription_id: UUID, now: datetime, limit: i
     return [_queued(r) for r in await db.fetch(DUE_HEADS, subscription_id, now, limit)]
 
 
-async def next_of_stream(db: Executor, subscription_id: UUID, stream_id: UUID) -> Queued | None:
-    """The oldest waiting delivery of one stream."""
-    row = await db.fetchrow(NEXT_OF_STREAM, subscription_id, stream_id)
-    return None if row is None else _queued(row)
+async def stream_queue(
+    db: Executor, subscription_id: UUID, stream_id: UUID, limit: int
+) -> list[Queued]:
+    """The oldest waiting deliveries of one stream, in order."""
+    return [_queued(r) for r in await db.fetch(STREAM_QUEUE, subscription_id, stream_id, limit)]
 
 
-async def delivered(db: Executor, subscription_id: UUID, position: int, now: datetime) -> None:
-    """A queued delivery got its 2xx."""
+async def settle(
+    db: Executor,
+    subscription_id: UUID,
+    positions: Sequence[int],
+    answered: Sequence[Attempt],
+    now: datetime,
+) -> None:
+    """Queued deliveries that went through (or whose event is gone), with their attempts."""
+    if not positions:
+        return
     async with _transaction(db) as conn:
-        await conn.execute(DELIVERED, subscription_id, position)
-        await conn.execute(SUCCEEDED, subscription_id, now)
+        await conn.execute(DELIVERED, subscription_id, list(positions))
+        await log_attempts(conn, subscription_id, answered)
+        if answered:
+            await conn.execute(SUCCEEDED, subscription_id, now)
+
+
+async def wake(db: Executor, subscription_id: UUID, now: datetime) -> None:
+    """Make every waiting delivery of a subscription due now: its target answers again."""
+    await db.execute(WAKE, subscription_id, now)
 
 
 async def reschedule(
