@@ -67,13 +67,14 @@ async def receives(
     """
     if only.types is not None and event_type not in only.types:
         return False
-    forum_id = await forum_of_stream(reader, stream_type, stream_id)
-    if principal.kind not in (AUDITOR, ADMIN) and (
-        forum_id is None or not await sees_forum(reader, principal, forum_id)
-    ):
-        return False
-    if only.forum_ids is not None and forum_id not in only.forum_ids:
-        return False
+    sees_all = principal.kind in (AUDITOR, ADMIN)
+    if not sees_all or only.forum_ids is not None:
+        # Auditors and admins read every stream: only a forum filter needs the stream's forum.
+        forum_id = await forum_of_stream(reader, stream_type, stream_id)
+        if not sees_all and (forum_id is None or not await sees_forum(reader, principal, forum_id)):
+            return False
+        if only.forum_ids is not None and forum_id not in only.forum_ids:
+            return False
     if only.purpose_ids is not None and not await _about_purposes(
         reader, only.purpose_ids, stream_type, stream_id
     ):
