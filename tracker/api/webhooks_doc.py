@@ -29,7 +29,7 @@ treat a repeat as done. Events of one stream come in order.
 Answer 2xx within 10 seconds (`TRACKER_WEBHOOK_TIMEOUT_SECONDS`). Anything else (another
 status, a redirect, which is never followed, or no answer) is retried with exponential
 backoff and jitter for 24 hours, then the delivery is a dead letter. At most 64 KiB of the
-answer is read; bodies are at most 1 MiB.
+answer is read. Each request carries one event.
 """
 HEADERS = {
     "webhook-id": "The message id, the same on every attempt: `msg_<transaction_id>_<position>`",

@@ -11,8 +11,6 @@ import msgspec
 from tracker.eventstore import RecordedEvent
 
 SPEC_VERSION = "1.0"
-# A delivery's body is one event: well below what any receiver should need to accept.
-MAX_BODY = 1024 * 1024
 
 
 class FeedEvent(RecordedEvent, frozen=True):

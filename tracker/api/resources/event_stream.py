@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
@@ -14,6 +14,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from tracker.api.dependencies import PrincipalDep
+from tracker.api.methods import HEAD_KEY
 from tracker.api.resources.common import COMMAND_ERRORS, READ_ERRORS
 from tracker.application.subscriptions import Filter, limited
 from tracker.eventstore import Checkpoint
@@ -75,6 +76,7 @@ class EventStreamController(Controller):
     )
     async def stream_events(
         self,
+        request: Request[Any, Any, Any],
         principal: PrincipalDep,
         state: State,
         last_event_id: Annotated[
@@ -127,6 +129,7 @@ class EventStreamController(Controller):
             after = await newest(state.pool) or Checkpoint()
         # Not following, the stream ends at the newest event committed when it was asked for,
         # once no open transaction holds that event back any more.
+        follow = follow and not request.scope.get(HEAD_KEY, False)
         until = None if follow else (await newest(state.pool) or Checkpoint())
         body = stream(state.store, state.repository, principal, only, after, until, state.heartbeat)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
