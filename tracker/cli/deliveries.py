@@ -25,7 +25,7 @@ def deliveries() -> None:
 @deliveries.command()
 @pass_settings
 def run(settings: Settings) -> None:
-    """Deliver every subscription's events (until interrupted), under the deliveries' lease."""
+    """Deliver webhooks of every subscription (until stopped)."""
     finish(run_fast(_run(settings)))
 
 
