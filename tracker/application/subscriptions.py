@@ -40,8 +40,6 @@ def require_owner(principal: Principal, subscription_id: UUID, owned_by: str) ->
 def limited(principal: Principal, only: Filter) -> Filter:
     """The filter within the creator's forum limit: an integration limited to some forums
     cannot subscribe to others, and subscribes to its own forums when it names none."""
-    if principal.kind == AUDITOR and only.forum_ids is None and only.purpose_ids is None:
-        return only
     if principal.kind != INTEGRATION or principal.forum_ids is None:
         return only
     if only.forum_ids is None:
