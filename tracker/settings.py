@@ -80,6 +80,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # lease has gone unrenewed for lease_seconds.
     lease_seconds: Annotated[float, Meta(gt=0, le=600)] = 3.0
     lease_renew_seconds: Annotated[float, Meta(gt=0, le=600)] = 1.0
+    # Deliver webhooks inside `tracker serve` (off when `tracker deliveries run` does it apart).
+    run_deliveries: bool = True
+    # Let webhook targets be private and loopback addresses (on-premises deployments); link-local
+    # and metadata addresses and the service itself are refused whatever this says.
+    webhook_allow_private: bool = False
+    # The longest one delivery may take, connecting included.
+    webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 10.0
+    # How long a failing delivery is retried before it goes to the dead-letter list.
+    webhook_retry_hours: Annotated[float, Meta(ge=24, le=720)] = 24.0
+    # GET /events/stream sends a comment line after this long without a message.
+    sse_heartbeat_seconds: Annotated[float, Meta(gt=0, le=300)] = 15.0
+    # How long a rotated-out signing secret still signs beside the new one.
+    webhook_secret_grace_hours: Annotated[float, Meta(ge=0, le=720)] = 24.0
     # A transaction holding the log's horizon back longer than this is named in GET
     # /projections and in a warning.
     horizon_warning_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 5.0

@@ -9,6 +9,7 @@ import asyncpg
 from tests.access import (
     arrange_commitments,
     arrange_directory,
+    arrange_feed,
     arrange_governance,
     arrange_registry,
 )
@@ -22,7 +23,13 @@ from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
 
 # Imported for their registrations.
-MODULES = (arrange_commitments, arrange_directory, arrange_governance, arrange_registry)
+MODULES = (
+    arrange_commitments,
+    arrange_directory,
+    arrange_feed,
+    arrange_governance,
+    arrange_registry,
+)
 INTEGRATIONS = ("integration", "limited_here", "limited_other")
 
 

@@ -72,14 +72,21 @@ class World:
         return int(await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
 
     async def footprint(self) -> tuple[Any, ...]:
-        """What a refused request must leave unchanged: the log and the tokens."""
+        """What a refused request must leave unchanged: the log, the tokens, the subscriptions."""
         events = await self.pool.fetchrow(
             "SELECT count(*), coalesce(max(position), 0), coalesce(max(version), 0) FROM events"
         )
         token_rows = await self.pool.fetch(
             "SELECT id, kind, revoked_at, expires_at FROM api_tokens ORDER BY id"
         )
-        return tuple(events), tuple(tuple(t) for t in token_rows)
+        subscriptions = await self.pool.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM subscriptions),
+                   (SELECT coalesce(sum(version), 0) FROM subscriptions),
+                   (SELECT count(*) FROM subscription_queue WHERE dead_at IS NOT NULL)
+            """
+        )
+        return tuple(events), tuple(tuple(t) for t in token_rows), tuple(subscriptions)
 
 
 def _leader(world: World, key: str) -> Leader:

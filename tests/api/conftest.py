@@ -25,6 +25,10 @@ def app(database_url: str, clock: Clock, tmp_path_factory: pytest.TempPathFactor
         pool_size=4,
         data_dir=tmp_path_factory.mktemp("data"),
         seal_seconds=0,
+        # Tests deliver webhooks with a deliverer of their own, stepped to a known state, to
+        # receivers they start on loopback.
+        run_deliveries=False,
+        webhook_allow_private=True,
     )
     return create_app(settings, now=clock)
 

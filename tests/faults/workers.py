@@ -1,4 +1,5 @@
-"""`tracker projections run` workers as real processes, and polling with a deadline."""
+"""`tracker projections run` (or `deliveries run`) workers as real processes, and polling with a
+deadline."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ T = TypeVar("T")
 
 
 class Worker:
-    """One `tracker projections run` process, its standard error kept in a file."""
+    """One `tracker projections run` process (or another command), its output kept in a file."""
 
-    def __init__(self, url: str, folder: Path, name: str, **settings: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        folder: Path,
+        name: str,
+        command: tuple[str, ...] = ("projections", "run"),
+        **settings: str,
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
         env |= {
             "TRACKER_DATABASE_URL": url,
@@ -29,7 +37,7 @@ class Worker:
         self.log_file = folder / f"{name}.log"
         with self.log_file.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tracker", "projections", "run"],
+                [sys.executable, "-m", "tracker", *command],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -25,6 +25,7 @@ COMMANDS = [
     "projections rebuild",
     "projections retry",
     "projections drop",
+    "deliveries run",
     "audit seal",
     "audit export",
     "audit import",

@@ -47,6 +47,12 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_EMBEDDED_KEEP": "yes",
         "TRACKER_READY_MAX_LAG_SECONDS": "15",
         "TRACKER_READY_REFUSED_WRITE_SECONDS": "5",
+        "TRACKER_RUN_DELIVERIES": "off",
+        "TRACKER_WEBHOOK_ALLOW_PRIVATE": "on",
+        "TRACKER_WEBHOOK_TIMEOUT_SECONDS": "5",
+        "TRACKER_WEBHOOK_RETRY_HOURS": "48",
+        "TRACKER_WEBHOOK_SECRET_GRACE_HOURS": "2",
+        "TRACKER_SSE_HEARTBEAT_SECONDS": "5",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
 
@@ -84,6 +90,12 @@ def test_every_setting_is_read_from_its_variable() -> None:
         embedded_keep=True,
         ready_max_lag_seconds=15.0,
         ready_refused_write_seconds=5.0,
+        run_deliveries=False,
+        webhook_allow_private=True,
+        webhook_timeout_seconds=5.0,
+        webhook_retry_hours=48.0,
+        webhook_secret_grace_hours=2.0,
+        sse_heartbeat_seconds=5.0,
     )
 
 

@@ -40,6 +40,7 @@ from tracker.api.resources.commitment_steps import CommitmentStepController
 from tracker.api.resources.commitments import CommitmentController
 from tracker.api.resources.directory import DIRECTORY_LISTS
 from tracker.api.resources.event_export import EventExportController
+from tracker.api.resources.event_stream import EventStreamController
 from tracker.api.resources.forum_lists import ForumListController
 from tracker.api.resources.forums import ForumController
 from tracker.api.resources.governance_lists import (
@@ -62,8 +63,10 @@ from tracker.api.resources.organisations import OrganisationController
 from tracker.api.resources.projection_status import ProjectionStatusController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.resources.purposes import PurposeController
+from tracker.api.resources.subscriptions import SubscriptionController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
+from tracker.api.webhooks_doc import add_webhooks
 from tracker.api.write_refusals import WriteRefusals
 from tracker.application.clock import Now, system_now
 from tracker.audit.keys import signing_key
@@ -74,6 +77,7 @@ from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
 from tracker.eventstore.mapper import EventMapper
 from tracker.eventstore.repository import Repository
+from tracker.feed.running import feed_policy, running_deliveries
 from tracker.migrate import migrate
 from tracker.observability import logs
 from tracker.settings import Settings
@@ -108,9 +112,11 @@ CONTROLLERS = [
     AuditController,
     EventLogController,
     EventExportController,
+    EventStreamController,
     StreamEventsController,
     CommitmentHistoryController,
     MeController,
+    SubscriptionController,
     # After the controllers owning POST on their paths, so that they merge.
     *DIRECTORY_LISTS,
 ]
@@ -195,12 +201,15 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.write_refusals = WriteRefusals(settings.ready_refused_write_seconds)
             app.state.admissions = Admissions(ViewLimits.of(settings))
             app.state.replay_url = url if settings.as_of_apart else None
+            app.state.feed_policy = feed_policy(settings)
+            app.state.heartbeat = settings.sse_heartbeat_seconds
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file
             )
             async with (
                 watching_other_writers(app.state.repository, settings.poll_interval),
                 running_projections(settings, store, url),
+                running_deliveries(settings, pool, app.state.repository, url, now),
                 running_sealer(
                     url,
                     app.state.signing_key,
@@ -254,6 +263,7 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
     public = PUBLIC_OPERATIONS | ({"getMetrics"} if settings.metrics_public else set())
     complete(app.openapi_schema, command_operations(app))
     finish(app.openapi_schema, public)
+    add_webhooks(app.openapi_schema)
     answer_head_and_options(app)
     log_requests(app)
     return app

@@ -12,6 +12,7 @@ from litestar.types import ASGIApp, Receive, Send
 # Scopes and messages are read as plain dicts: litestar's TypedDicts separate HTTP from
 # websocket scopes, and this code looks only at HTTP ones.
 Message = dict[str, Any]
+HEAD_KEY = "tracker.head"
 
 
 def answer_head_and_options(app: Litestar) -> None:
@@ -40,8 +41,10 @@ def _wrapped(inner: ASGIApp, allowed: dict[str, str]) -> ASGIApp:
         head = scope["method"] == "HEAD"
         options = scope["method"] == "OPTIONS"
         if head:
-            # Routed and answered as GET; only the body is left out.
+            # Routed and answered as GET; only the body is left out. A handler whose body never
+            # ends (the event stream) reads HEAD here and ends it at once.
             scope["method"] = "GET"
+            scope[HEAD_KEY] = True
 
         async def sending(message: Any) -> None:
             # Only OPTIONS answers and 405s carry Allow: other responses pass untouched.

@@ -164,6 +164,20 @@ ROWS: dict[str, Row] = {
     "getConsistencyProof": row(FORBIDDEN, *LOG),
     "getInclusionProof": row(FORBIDDEN, *LOG),
     "getAuditPublicKey": row(FORBIDDEN, *EVERYONE),
+    # Subscriptions to the change feed: each is its owner's (here the owner leader's); admins
+    # manage all; to everyone else another's is an unknown id. What a subscription carries is
+    # listStreamEvents' row (tests/access/test_feed.py)
+    "streamEvents": row(FORBIDDEN, *EVERYONE),
+    "createSubscription": row(FORBIDDEN, *EVERYONE),
+    "listSubscriptions": row(FORBIDDEN, *EVERYONE),
+    "getSubscription": row(NOT_FOUND, "admin", "owner"),
+    "pauseSubscription": row(NOT_FOUND, "admin", "owner"),
+    "resumeSubscription": row(NOT_FOUND, "admin", "owner"),
+    "rotateSubscriptionSecret": row(NOT_FOUND, "admin", "owner"),
+    "deleteSubscription": row(NOT_FOUND, "admin", "owner"),
+    "listSubscriptionDeliveries": row(NOT_FOUND, "admin", "owner"),
+    "listDeadLetters": row(NOT_FOUND, "admin", "owner"),
+    "redeliverDeadLetters": row(NOT_FOUND, "admin", "owner"),
     # The service: health answers without a token, but not with a refused one
     "listProjections": row(FORBIDDEN, *EVERYONE),
     "getHealth": row(FORBIDDEN, *EVERYONE, anonymous=ALLOWED),

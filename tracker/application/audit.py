@@ -37,7 +37,7 @@ async def check_stream_reader(
     """Auditors and admins read any stream; others only streams of a forum they can see."""
     if principal.kind in (AUDITOR, ADMIN):
         return
-    forum_id = await _forum_of(repository, stream_type, stream_id)
+    forum_id = await forum_of_stream(repository, stream_type, stream_id)
     if forum_id is None:
         raise NotAllowed(STREAM_RULE, principal.leader_id)
     if not await sees_forum(repository, principal, forum_id):
@@ -60,7 +60,7 @@ async def sees_forum(repository: Reader, principal: Principal, forum_id: UUID) -
     return policy.sees_forum(principal, forum.id, list(forum.members))
 
 
-async def _forum_of(repository: Reader, stream_type: str, stream_id: UUID) -> UUID | None:
+async def forum_of_stream(repository: Reader, stream_type: str, stream_id: UUID) -> UUID | None:
     """The forum a stream belongs to, from its aggregate; None for leaders, organisations."""
     match stream_type:
         case "forum":

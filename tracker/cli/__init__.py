@@ -12,6 +12,7 @@ import click
 from tracker.cli.audit import audit
 from tracker.cli.common import Ordered
 from tracker.cli.db import db
+from tracker.cli.deliveries import deliveries
 from tracker.cli.doctor import doctor
 from tracker.cli.projections import projections
 from tracker.cli.service import (
@@ -69,6 +70,7 @@ for command in (
     access_command,
     tokens,
     projections,
+    deliveries,
     audit,
     db,
     doctor,

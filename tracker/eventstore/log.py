@@ -194,3 +194,11 @@ async def first_unapplied(db: Executor, checkpoints: Sequence[Checkpoint]) -> li
 
 def _checkpoint(row: asyncpg.Record | None) -> Checkpoint | None:
     return None if row is None else Checkpoint(row[0], row[1])
+
+
+AT_POSITIONS = f"SELECT {COLUMNS} FROM events WHERE position = ANY($1::bigint[]) ORDER BY position"
+
+
+async def events_at(db: Executor, positions: Sequence[int]) -> list[RecordedEvent]:
+    """The events at these global positions (those that exist), by position."""
+    return [RecordedEvent(*r) for r in await db.fetch(AT_POSITIONS, list(positions))]

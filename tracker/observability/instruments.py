@@ -20,6 +20,8 @@ class Counts:
         self.appends = 0
         self.events = 0
         self.runner_retries = 0
+        self.webhooks_delivered = 0
+        self.webhooks_failed = 0
         self.batches = 0
         self.batched = 0
         # Batches per bucket (not cumulative), the last for anything above the largest bound.
@@ -45,3 +47,11 @@ def batch_written(size: int) -> None:
 def runner_retried() -> None:
     """Count one retry of the projection runner after a database error."""
     COUNTS.runner_retries += 1
+
+
+def webhook_attempted(ok: bool) -> None:
+    """Count one webhook delivery attempt: answered 2xx, or failed."""
+    if ok:
+        COUNTS.webhooks_delivered += 1
+    else:
+        COUNTS.webhooks_failed += 1

@@ -27,6 +27,7 @@ from projections.status import statuses
 from tracker.audit.backlog import backlog
 from tracker.database import Connection
 from tracker.eventstore.horizon import horizon
+from tracker.feed.store import feed_state
 from tracker.observability.instruments import BATCH_BOUNDS, COUNTS
 
 log = logging.getLogger("tracker.metrics")
@@ -58,6 +59,7 @@ async def read(pool: asyncpg.Pool, sources: Sources) -> list[Metric]:
         "horizon": horizon_lag,
         "projections": lambda p: projection_lag(p, sources.projections),
         "sealer": sealer_lag,
+        "subscriptions": subscription_states,
     }
     results = await asyncio.gather(*(_timed(n, r, pool) for n, r in readers.items()))
     up = GaugeMetricFamily(
@@ -110,6 +112,13 @@ def counted() -> list[Metric]:
         buckets=list(zip(bounds, accumulate(c.batch_buckets), strict=True)),
         sum_value=c.batched,
     )
+    webhooks = CounterMetricFamily(
+        "tracker_webhook_deliveries",
+        "Webhook delivery attempts by this process, by outcome (ok: a 2xx)",
+        labels=["outcome"],
+    )
+    webhooks.add_metric(["ok"], c.webhooks_delivered)
+    webhooks.add_metric(["failed"], c.webhooks_failed)
     return [
         CounterMetricFamily(
             "tracker_appends", "Appends committed to the event store (each atomic)", c.appends
@@ -117,6 +126,7 @@ def counted() -> list[Metric]:
         CounterMetricFamily(
             "tracker_events_appended", "Events committed to the event store", c.events
         ),
+        webhooks,
         batches,
         CounterMetricFamily(
             "tracker_projection_runner_retries",
@@ -240,6 +250,24 @@ async def sealer_lag(conn: Connection) -> list[Metric]:
             sealed_at,
         ),
     ]
+
+
+async def subscription_states(conn: Connection) -> list[Metric]:
+    """Subscriptions by status, and the deliveries waiting on a retry or dead-lettered."""
+    active, paused, waiting, dead = await feed_state(conn)
+    subscriptions = GaugeMetricFamily(
+        "tracker_subscriptions", "Webhook subscriptions by status", labels=["status"]
+    )
+    subscriptions.add_metric(["active"], active)
+    subscriptions.add_metric(["paused"], paused)
+    queued = GaugeMetricFamily(
+        "tracker_webhook_queue",
+        "Webhook deliveries waiting on a retry (waiting) or in the dead-letter lists (dead)",
+        labels=["state"],
+    )
+    queued.add_metric(["waiting"], waiting)
+    queued.add_metric(["dead"], dead)
+    return [subscriptions, queued]
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

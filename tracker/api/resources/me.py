@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
 
@@ -10,6 +11,8 @@ from projections.queries.me import me
 from tracker.api.dependencies import PrincipalDep
 from tracker.api.resources.directory import ERRORS, directory
 from tracker.api.resources.view_support import MinPosition
+from tracker.application.subscriptions import owner
+from tracker.feed.store import paused_count
 from tracker.tokens import expiry
 
 DESCRIPTION = """\
@@ -18,10 +21,26 @@ id and expiry (null: it never expires). For a leader token, `leader` holds the l
 email, current affiliations with their organisations' names, and the forums they belong to now
 with their names and the leader's roles there (`member`; `steward` with each steward role held,
 `convenor` and `recorder`). For an integration, `forum_limit` lists the forums its token is
-limited to, with their names; null means every forum.
+limited to, with their names; null means every forum. `subscriptions` counts the caller's
+webhook subscriptions and how many are paused (`paused_failing`: paused because their target
+kept failing; `GET /subscriptions` says which).
 
 **Access**: every authenticated caller, about themselves.
 """
+
+
+class Subscriptions(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller's webhook subscriptions: how many, how many paused, and by failure."""
+
+    total: int
+    paused: int
+    paused_failing: int
+
+
+class MeAndFeed(Me, frozen=True, kw_only=True):
+    """The caller, and the state of their subscriptions."""
+
+    subscriptions: Subscriptions
 
 
 class MeController(Controller):
@@ -38,8 +57,11 @@ class MeController(Controller):
     )
     async def get_me(
         self, principal: PrincipalDep, state: State, min_position: MinPosition = None
-    ) -> Me:
+    ) -> MeAndFeed:
         """The caller, from the directory and the token's own record."""
         expires_at = await expiry(state.pool, principal.token_id)
         async with directory(state, principal, min_position) as views:
-            return await me(views.pool, principal, expires_at)
+            found = await me(views.pool, principal, expires_at)
+        total, paused, failing = await paused_count(state.pool, owner(principal))
+        counts = Subscriptions(total=total, paused=paused, paused_failing=failing)
+        return MeAndFeed(**msgspec.structs.asdict(found), subscriptions=counts)

@@ -1,0 +1,340 @@
+"""Deliver each subscription's events: at least once, in order per stream, retried with
+backoff, then dead-lettered; one deliverer at a time, under a lease like the projections'.
+
+A batch is delivered before its cursor moves: the cursor and the retry queue commit together
+after the receiver's answers, so a deliverer killed mid-batch sends the batch again (with the
+same webhook-ids) and loses nothing. Streams of a batch go out concurrently, each stream's
+events one after another; a failed delivery parks itself and its stream's later events in the
+queue, holding back that stream alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from projections.lease import Leases
+from tracker.application.clock import Now, system_now
+from tracker.application.principal import LEADER
+from tracker.application.subscriptions import receives
+from tracker.domain import Leader
+from tracker.domain.leader import DEACTIVATED
+from tracker.eventstore import Checkpoint, RecordedEvent
+from tracker.eventstore.live import LogWatcher
+from tracker.eventstore.log import events_at, newest, read_all
+from tracker.eventstore.repository import Repository
+from tracker.feed import payload, store
+from tracker.feed.outbound import Client, Outcome
+from tracker.feed.signing import signatures
+from tracker.feed.store import Attempt, Queued, Subscription
+from tracker.feed.targets import Target
+from tracker.observability.instruments import webhook_attempted
+
+log = logging.getLogger(__name__)
+
+LEASE = "webhook_deliveries"
+BATCH = 500
+STREAMS_AT_ONCE = 16
+CHUNK = 100  # waiting deliveries of one stream read at once
+KEEP_ATTEMPTS = 10_000
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class Deliverer:
+    """Delivers every active subscription's events to its target."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        repository: Repository,
+        client: Client,
+        *,
+        source: str,
+        retry_for: timedelta,
+        now: Now = system_now,
+        wall: Now = system_now,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.pool = pool
+        self.repository = repository
+        self.client = client
+        self.source = source
+        self.retry_for = retry_for
+        self.now = now
+        # Receivers compare webhook-timestamp with their own clock: it is the real time of
+        # sending, whatever moment the service's clock stands at.
+        self.wall = wall
+        self.jitter = jitter
+        self.leases: Leases | None = None
+        self.watcher: LogWatcher | None = None
+        self._bodies: dict[int, bytes] = {}
+
+    async def step(self) -> bool:
+        """One round over every active subscription; whether anything was delivered or parked."""
+        subscriptions = await store.runnable(self.pool, self.now())
+        # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
+        # once per subscription.
+        self._bodies = {}
+        done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
+        return any(done)
+
+    async def run_until_idle(self, seconds: float = 30.0) -> None:
+        """Step until every active subscription has read the log as it stands now and nothing
+        is due (tests wait on this, never on time)."""
+        target = await newest(self.pool) or Checkpoint()
+        async with asyncio.timeout(seconds):
+            while await self.step() or any(
+                s.cursor < target for s in await store.runnable(self.pool, self.now())
+            ):
+                pass
+
+    async def run(
+        self, stop: asyncio.Event, connect: Connect, poll_seconds: float, leases: Leases
+    ) -> None:
+        """Deliver while this process holds the deliveries' lease, until stop."""
+        self.leases = leases
+        keeper = asyncio.create_task(self.leases.keep(stop, connect, [LEASE]))
+        try:
+            while not stop.is_set():
+                worked = False
+                if LEASE in self.leases.held:
+                    try:
+                        worked = await self.step()
+                    except Exception:
+                        log.warning("webhook deliveries: a round failed; retrying", exc_info=True)
+                if not worked:
+                    # An append in this process wakes the round at once; others' are polled.
+                    await self._grown(stop, poll_seconds)
+        finally:
+            if not keeper.done():
+                await asyncio.gather(keeper, return_exceptions=True)
+            self.client.close()
+
+    async def _grown(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until the log grows in this process, stop is set, or seconds pass."""
+        waits: list[asyncio.Future[bool]] = [asyncio.ensure_future(stop.wait())]
+        if self.watcher is not None:
+            waits.append(asyncio.ensure_future(self.watcher.wait(seconds)))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _serve(self, subscription: Subscription) -> bool:
+        if not await self._may_read(subscription):
+            return False
+        retried = await self._retry(subscription)
+        fed = await self._feed(subscription)
+        return retried or fed
+
+    async def _feed(self, subscription: Subscription) -> bool:
+        """Deliver the next batch after the cursor, then move the cursor past it."""
+        # The whole log, filtered here: the cursor moves over the events nobody selects too.
+        page = await read_all(self.pool, subscription.cursor, BATCH)
+        if not page.events:
+            return False
+        held = await store.held_streams(self.pool, subscription.id)
+        streams: dict[UUID, list[RecordedEvent]] = {}
+        for event in page.events:
+            if await self._selects(subscription, event):
+                streams.setdefault(event.stream_id, []).append(event)
+        now = self.now()
+        gate = asyncio.Semaphore(STREAMS_AT_ONCE)
+
+        async def one_stream(events: list[RecordedEvent]) -> tuple[list[Queued], list[Attempt]]:
+            async with gate:
+                return await self._deliver_stream(subscription, events, events[0].stream_id in held)
+
+        results = await asyncio.gather(*(one_stream(es) for es in streams.values()))
+        parked = [q for r in results for q in r[0]]
+        attempts = [a for r in results for a in r[1]]
+        succeeded = any(a.status_code is not None and a.status_code < 300 for a in attempts)
+        failed = any(a.attempt == 1 and a.next_attempt_at is not None for a in attempts)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if self.leases is not None:
+                await self.leases.fence(conn, LEASE)
+            await store.park(conn, subscription.id, parked)
+            await store.advance(
+                conn, subscription.id, page.checkpoint, now if succeeded else None, failed, now
+            )
+            await store.log_attempts(conn, subscription.id, attempts)
+        return True
+
+    async def _deliver_stream(
+        self, subscription: Subscription, events: Sequence[RecordedEvent], held: bool
+    ) -> tuple[list[Queued], list[Attempt]]:
+        """One stream's events in order; from the first failure on, they queue for a retry."""
+        now = self.now()
+        attempts: list[Attempt] = []
+        for i, event in enumerate(events):
+            if held:
+                return [_waiting(e, now) for e in events[i:]], attempts
+            outcome = await self._send(subscription, event)
+            if outcome.ok:
+                attempts.append(_attempt(event, 1, now, outcome, None))
+                continue
+            next_at = now + store.retry_delay(0, self.jitter())
+            attempts.append(_attempt(event, 1, now, outcome, next_at))
+            first = Queued(
+                position=event.position,
+                transaction_id=event.transaction_id,
+                stream_id=event.stream_id,
+                attempts=1,
+                first_failed_at=now,
+                next_attempt_at=next_at,
+                last_status=outcome.status,
+                last_error=outcome.error,
+                dead_at=None,
+            )
+            return [first, *(_waiting(e, now) for e in events[i + 1 :])], attempts
+        return [], attempts
+
+    async def _retry(self, subscription: Subscription) -> bool:
+        """Retry each stream's oldest waiting delivery that is due, and its followers after it.
+
+        Once one goes through, the target is back: every waiting delivery becomes due at once
+        rather than at its backoff's time, so a receiver that was down catches up promptly.
+        """
+        now = self.now()
+        heads = await store.due_heads(self.pool, subscription.id, now, BATCH)
+        gate = asyncio.Semaphore(STREAMS_AT_ONCE)
+
+        async def drain(head: Queued) -> bool:
+            async with gate:
+                return await self._drain(subscription, head.stream_id, now)
+
+        answered = await asyncio.gather(*(drain(h) for h in heads))
+        if any(answered):
+            await store.wake(self.pool, subscription.id, now)
+        return bool(heads)
+
+    async def _drain(self, subscription: Subscription, stream_id: UUID, now: datetime) -> bool:
+        """Send a stream's waiting deliveries in order, a chunk at a time, until one fails;
+        whether any went through."""
+        answered = False
+        while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
+            found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+            done: list[int] = []
+            attempts: list[Attempt] = []
+            for queued in rows:
+                event = found.get(queued.position)
+                if event is None:  # gone from the log (an import replaced it): nothing to send
+                    done.append(queued.position)
+                    continue
+                outcome = await self._send(subscription, event)
+                if not outcome.ok:
+                    await store.settle(self.pool, subscription.id, done, attempts, now)
+                    await self._failed_again(subscription, queued, event, outcome, now)
+                    return answered or bool(attempts)
+                done.append(queued.position)
+                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+            await store.settle(self.pool, subscription.id, done, attempts, now)
+            answered = answered or bool(attempts)
+        return answered
+
+    async def _failed_again(
+        self,
+        subscription: Subscription,
+        queued: Queued,
+        event: RecordedEvent,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        """Schedule the next attempt, or at the retry period's end make it a dead letter."""
+        first = queued.first_failed_at or now
+        # The last attempt falls when the retry period ends; failing then, it is a dead letter.
+        dead = now - first >= self.retry_for
+        next_at = min(
+            now + store.retry_delay(queued.attempts, self.jitter()), first + self.retry_for
+        )
+        await store.reschedule(
+            self.pool, subscription.id, queued, now, next_at, outcome.status, outcome.error, dead
+        )
+        attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
+        await store.log_attempts(self.pool, subscription.id, [attempt])
+        if dead:
+            await self._dead_lettered(subscription, first)
+
+    async def _may_read(self, subscription: Subscription) -> bool:
+        """A deactivated leader's subscriptions wait: such a leader reads nothing."""
+        principal = subscription.principal
+        if principal.kind != LEADER or principal.leader_id is None:
+            return True
+        leader = await self.repository.read(Leader, principal.leader_id)
+        return bool(leader.status != DEACTIVATED)
+
+    async def _dead_lettered(self, subscription: Subscription, first_failed: datetime) -> None:
+        """Pause a subscription whose target has answered no 2xx since the delivery first failed."""
+        fresh = await store.one(self.pool, subscription.id)
+        if fresh is None:
+            return
+        if fresh.last_success_at is None or fresh.last_success_at < first_failed:
+            await store.set_status(self.pool, subscription.id, store.PAUSED, "failing")
+            log.warning("paused subscription %s: its target kept failing", subscription.id)
+
+    async def _selects(self, subscription: Subscription, event: RecordedEvent) -> bool:
+        only = subscription.filter
+        return await receives(
+            self.repository,
+            subscription.principal,
+            only,
+            event.stream_type,
+            event.stream_id,
+            event.type,
+            (event.actor, event.on_behalf_of),
+        )
+
+    async def _send(self, subscription: Subscription, event: RecordedEvent) -> Outcome:
+        """Sign and post one event."""
+        body = self._bodies.get(event.position)
+        if body is None:
+            body = self._bodies[event.position] = payload.body(event, self.source)
+        message_id = payload.webhook_id(event)
+        timestamp = int(self.wall().timestamp())
+        headers = {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signatures(
+                subscription.keys(self.now()), message_id, timestamp, body
+            ),
+        }
+        outcome = await self.client.post(Target(subscription.target_url), headers, body)
+        webhook_attempted(outcome.ok)
+        return outcome
+
+
+def _waiting(event: RecordedEvent, now: datetime) -> Queued:
+    """An event queued behind its stream's failed delivery."""
+    return Queued(
+        position=event.position,
+        transaction_id=event.transaction_id,
+        stream_id=event.stream_id,
+        attempts=0,
+        first_failed_at=None,
+        next_attempt_at=now,
+        last_status=None,
+        last_error=None,
+        dead_at=None,
+    )
+
+
+def _attempt(
+    event: RecordedEvent, number: int, at: datetime, outcome: Outcome, next_at: datetime | None
+) -> Attempt:
+    return Attempt(
+        webhook_id=payload.webhook_id(event),
+        position=event.position,
+        attempt=number,
+        attempted_at=at,
+        status_code=outcome.status,
+        duration_ms=round(outcome.seconds * 1000, 3),
+        error=outcome.error,
+        next_attempt_at=next_at,
+    )

@@ -1,0 +1,157 @@
+"""The HTTP client of webhook deliveries: one POST, bounded in time and size, to a checked
+address, reusing one kept-alive connection per target.
+
+Redirects are not followed (a 3xx is a failed attempt), and at most RESPONSE_LIMIT bytes of
+an answer are read: a receiver owes nothing but its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import ssl
+import time
+
+import msgspec
+
+from tracker.feed.targets import Target, refusal
+
+RESPONSE_LIMIT = 64 * 1024
+HEAD_LIMIT = 16 * 1024
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """What one attempt came to: a status (None if none came back), its time, any error."""
+
+    status: int | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx: the receiver has the message."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+class RefusedAddress(Exception):
+    """The target's name resolves to an address deliveries may not call."""
+
+
+class Connection:
+    """One kept-alive connection to a target."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Client:
+    """Posts to targets; each call is bounded by `timeout` seconds, connecting included."""
+
+    def __init__(self, timeout: float, allow_private: bool, user_agent: str) -> None:
+        self.timeout = timeout
+        self.allow_private = allow_private
+        self.user_agent = user_agent
+        self._idle: dict[tuple[str, int, bool], list[Connection]] = {}
+        self._tls = ssl.create_default_context()
+
+    async def post(self, target: Target, headers: dict[str, str], body: bytes) -> Outcome:
+        """POST body to the target; never raises for anything the network or receiver does."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                status = await self._exchange(target, headers, body)
+        except TimeoutError:
+            return Outcome(None, time.perf_counter() - started, f"no answer in {self.timeout} s")
+        except RefusedAddress as refused:
+            return Outcome(None, time.perf_counter() - started, f"refused: {refused}")
+        except (OSError, ValueError, asyncio.IncompleteReadError, ssl.SSLError) as error:
+            message = f"{type(error).__name__}: {error}"[:500]
+            return Outcome(None, time.perf_counter() - started, message)
+        return Outcome(status, time.perf_counter() - started)
+
+    async def _exchange(self, target: Target, headers: dict[str, str], body: bytes) -> int:
+        key = (target.host, target.port, target.tls)
+        idle = self._idle.setdefault(key, [])
+        conn = idle.pop() if idle else await self._connect(target)
+        try:
+            status, reusable = await self._send(conn, target, headers, body)
+        except BaseException:
+            conn.close()
+            raise
+        if reusable:
+            idle.append(conn)
+        else:
+            conn.close()
+        return status
+
+    async def _connect(self, target: Target) -> Connection:
+        """Resolve, check every address, and connect to the first that answers."""
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(
+            target.host.strip("[]"), target.port, type=socket.SOCK_STREAM
+        )
+        addresses = [str(info[4][0]) for info in infos]
+        for address in addresses:
+            why = refusal(ipaddress.ip_address(address.split("%")[0]), self.allow_private)
+            if why is not None:
+                raise RefusedAddress(f"{target.host} resolves to {why}")
+        last: OSError = OSError(f"{target.host} has no address")
+        for address in addresses:
+            try:
+                reader, writer = await asyncio.open_connection(
+                    address,
+                    target.port,
+                    ssl=self._tls if target.tls else None,
+                    server_hostname=target.host if target.tls else None,
+                    limit=HEAD_LIMIT,
+                )
+                return Connection(reader, writer)
+            except OSError as error:
+                last = error
+        raise last
+
+    async def _send(
+        self, conn: Connection, target: Target, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bool]:
+        """One request and its answer: the status, and whether the connection can be reused."""
+        host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+        lines = [
+            f"POST {target.path} HTTP/1.1",
+            f"Host: {host}",
+            f"User-Agent: {self.user_agent}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
+        conn.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await conn.writer.drain()
+        head = await conn.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+            raise ValueError(f"not an HTTP answer: {status_line[:100]!r}")
+        status = int(parts[1])
+        fields = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        length = fields.get("content-length")
+        keep = "close" not in fields.get("connection", "").lower() and parts[0] == "HTTP/1.1"
+        if length is not None and length.isdigit() and int(length) <= RESPONSE_LIMIT:
+            await conn.reader.readexactly(int(length))
+            return status, keep
+        # No length, chunked, or too long: read no further, and start afresh next time.
+        return status, False
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        for connections in self._idle.values():
+            for conn in connections:
+                with contextlib.suppress(Exception):
+                    conn.close()
+        self._idle.clear()
