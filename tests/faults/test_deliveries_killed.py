@@ -76,6 +76,7 @@ async def test_a_deliverer_killed_mid_batch_loses_nothing(
         first.process.wait()
         released[0] = True
         workers.append(Worker(fault_url, tmp_path, "second", ("deliveries", "run"), **settings))
+
         # Until every event has arrived at least once: how many the first run sent before it
         # died, and so how many come twice, depends on when the kill lands.
         async def all_seen() -> bool:
