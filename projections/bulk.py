@@ -91,7 +91,7 @@ def events_of(rows: Iterable[asyncpg.Record], dated: Container[str]) -> Iterator
     for r in rows:
         at = from_count(r[6]) if r[2] in dated else r[6]
         yield RecordedEvent(
-            r[0], 0, r[1], r[2], r[3], r[4], 1, decode(r[5]), at, at, r[7],
+            r[0], r[8], r[1], r[2], r[3], r[4], 1, decode(r[5]), at, at, r[7],
             None, None, None, None, b"",
         )  # fmt: skip
 

@@ -79,7 +79,7 @@ class PrivateViews(CommitmentViews):
     """The real commitment views under a name of their own, unpublished, so the service's
     own runner (running in API tests of the same session) never touches them."""
 
-    name = "private_commitment_views_v4"
+    name = "private_commitment_views_v5"
     tables = ()
 
 
@@ -142,7 +142,7 @@ async def test_a_handler_error_stops_that_projection_at_the_event_without_spinni
     assert status.state == "failed" and status.failed_position == bad.events[0].position
     assert "cannot handle thing.unreadable" in (status.error or "")
     assert await runner.step(probe) == 0  # stopped: it neither advances nor retries
-    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v4"]
+    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v5"]
     assert other.state != "failed" and other.lag_events == 0
 
 
@@ -234,12 +234,12 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     live = await snapshot(pool)
     async with pool.acquire() as other:
         assert await other.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v4"
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v5"
         )
         with pytest.raises(RebuildRunning):
             await rebuild(runner, CommitmentViews())
         await other.fetchval(
-            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v4"
+            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v5"
         )
     seen: list[int] = []
 
@@ -255,6 +255,6 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     generation = await rebuild(runner, CommitmentViews(), interrupt)
     assert generation == 2 and await snapshot(pool) == live
     names = await pool.fetch(
-        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v4'"
+        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v5'"
     )
     assert [tuple(r) for r in names] == [(2, "live")]

@@ -194,7 +194,6 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
             app.state.write_refusals = WriteRefusals()
             app.state.admissions = Admissions(ViewLimits.of(settings))
-            app.state.replay_url = url if settings.as_of_apart else None
             app.state.signing_key = await asyncio.to_thread(
                 signing_key, settings.data_dir, settings.signing_key_file
             )
