@@ -10,10 +10,12 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import asyncpg
 import psutil
@@ -210,3 +212,90 @@ async def _admin_token(url: str) -> str:
         return await tokens.issue(pool, "bench-views", "admin")
     finally:
         await pool.close()
+
+
+AS_OF_TARGET_MS, AS_OF_RATIO = 50.0, 2.0
+REQUESTS = Path(__file__).resolve().parent / "requests.lua"
+
+
+def as_of_latency(url: str, leader: str, purpose: str, seconds: int, workers: int) -> None:
+    """Read the leader, purpose and meeting views live, then as of random past positions, at
+    16 concurrent connections on one server (view cache off, so every live read computes too)."""
+    token = asyncio.run(_admin_token(url))
+    meeting, positions = asyncio.run(_meeting_and_positions(url))
+    port = free_port()
+    env = os.environ | {
+        "TRACKER_VIEW_CACHE_MB": "0",
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_PORT": str(port),
+        "TRACKER_WORKERS": str(workers),
+        "TRACKER_LOG_LEVEL": "warning",
+        "TRACKER_SEAL_SECONDS": "0",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/health")
+        cases = {
+            "leader view": f"/leaders/{leader}/commitments",
+            "purpose view": f"/purposes/{purpose}/view",
+            "meeting view": f"/meetings/{meeting}/view",
+        }
+        print(f"\nreads as of random past positions, {workers} worker(s), view cache off:")
+        print(
+            f"{'view':<14} {'live p50':>9} {'live p99':>9} {'as_of p50':>9} {'as_of p99':>9} "
+            f"{'target':>7} {'ratio':>6} {'non-2xx':>8}"
+        )
+        for name, path in cases.items():
+            live = _script_run(base, [path], token, seconds)
+            past = _script_run(base, [f"{path}?as_of={p}" for p in positions], token, seconds)
+            ratio = past[2] / live[2]
+            print(
+                f"{name:<14} {live[1]:9.1f} {live[2]:9.1f} {past[1]:9.1f} {past[2]:9.1f} "
+                f"{f'< {AS_OF_TARGET_MS:.0f}':>7} {ratio:6.2f} {live[3] + past[3]:>8}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _script_run(
+    base: str, paths: list[str], token: str, seconds: int
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and non-2xx, of wrk cycling through paths (after a
+    warm-up)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as lines:
+        for path in paths:
+            lines.write(f"GET\t{path}\t{token}\t\n")
+    try:
+        for duration in (WARM_UP_SECONDS, seconds):
+            command = ["wrk", "-t2", "-c16", f"-d{duration}s", "-s", str(REQUESTS), base]
+            out = subprocess.run(
+                [*command, "--", lines.name, "2"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        found = re.search(
+            r"bench: requests=(\d+) micros=(\d+) p50=(\d+) p99=(\d+) non2xx=(\d+)", out
+        )
+        assert found is not None, out
+        requests, micros, p50, p99, bad = (int(g) for g in found.groups())
+        return requests / (micros / 1e6), p50 / 1000, p99 / 1000, bad
+    finally:
+        os.unlink(lines.name)
+
+
+async def _meeting_and_positions(url: str) -> tuple[str, list[int]]:
+    """The meeting with the most commitments made at it, and 500 random positions of the log."""
+    conn = await asyncpg.connect(url)
+    try:
+        meeting = await conn.fetchval(
+            "SELECT meeting_id::text FROM commitments WHERE meeting_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )
+        rows = await conn.fetch("SELECT position FROM events ORDER BY random() LIMIT 500")
+    finally:
+        await conn.close()
+    return meeting, [r[0] for r in rows]
