@@ -167,7 +167,7 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
     leaders = [leader.id for leader in rng.sample(history.leaders, 5)]
     captures: list[Capture] = []
     for _ in range(15):
-        for _ in range(rng.randint(600, 3000)):
+        for _ in range(rng.randint(700, 3300)):
             history.step()
         last = await history.flush(repository)
         await settled(pool)
