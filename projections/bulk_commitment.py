@@ -65,7 +65,7 @@ class CommitmentBulk(BulkFold):
     def __init__(self) -> None:
         super().__init__()
         self.fold = _Fold(commitments=CompactRows(SHARED, key="commitment_id", split=True))
-        self.history = History(KEYS)
+        self.history = History(KEYS, live=False)
 
     def apply(self, event: RecordedEvent) -> None:
         record(self.fold, event, self.history)

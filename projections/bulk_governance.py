@@ -24,7 +24,7 @@ class GovernanceBulk(BulkFold):
             meetings=CompactRows(("forum_id", "location"), key="meeting_id"),
             attendance=CompactRows(("leader_id", "presence")),
         )
-        self.history = History(KEYS)
+        self.history = History(KEYS, live=False)
 
     def apply(self, event: RecordedEvent) -> None:
         record(self.fold, event, self.history)

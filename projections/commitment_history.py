@@ -26,5 +26,6 @@ def record(fold: CommitmentFold, event: RecordedEvent, history: History) -> None
     for kind, key in record_dirty(fold, event):
         row = fold.table(kind)[key]
         if kind == "commitment":
-            row = {**row, "item": render_item(row)}
-        history.put(TABLES[kind], event, row)
+            history.put("commitments", event, {**row, "item": render_item(row)}, copy=False)
+        else:
+            history.put(TABLES[kind], event, row)

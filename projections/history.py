@@ -57,9 +57,11 @@ async def create_history(conn: Connection, schema: str, tables: Sequence[str]) -
 class History:
     """The versions a fold made of some tables' rows, event by event, ready to write."""
 
-    def __init__(self, keys: Mapping[str, Key]) -> None:
+    def __init__(self, keys: Mapping[str, Key], live: bool = True) -> None:
         # The columns that name a row of each table.
         self.keys = keys
+        # A bulk build starts from empty tables: it has no stored versions to close.
+        self.live = live
         # The newest version of each row seen, not yet written: the next one closes it.
         self.last: dict[str, dict[Key, Version]] = {t: {} for t in keys}
         # Where each row was first changed here: the version stored before then closes there.
@@ -67,9 +69,15 @@ class History:
         self.closed: dict[str, list[Row]] = {t: [] for t in keys}
 
     def put(
-        self, table: str, event: RecordedEvent, row: Row | None, key: Key | None = None
+        self,
+        table: str,
+        event: RecordedEvent,
+        row: Row | None,
+        key: Key | None = None,
+        copy: bool = True,
     ) -> None:
-        """A new version of a row as of the event (a copy of row), or its end (row None)."""
+        """A new version of a row as of the event, or its end (row None). The version is a
+        copy of row, or without copy row itself, which the caller must not change again."""
         if key is None:
             assert row is not None
             key = tuple(str(row[k]) for k in self.keys[table])
@@ -77,13 +85,14 @@ class History:
         last = self.last[table]
         before = last.get(key)
         if before is None:
-            self.first[table].setdefault(key, at)
-        elif before[2] is not None:
+            if self.live:
+                self.first[table].setdefault(key, at)
+        elif before[2] is not None and before[:2] != at:
             self.closed[table].append(_ranged(before, at))
         if row is None:
             last.pop(key, None)
         else:
-            last[key] = (*at, dict(row))
+            last[key] = (*at, dict(row) if copy else row)
 
     def take(self, table: str) -> list[Row]:
         """The versions of a table closed so far (each once)."""
@@ -115,25 +124,33 @@ class History:
 
 
 def _ranged(version: Version, closed: tuple[int, int] | None) -> Row:
+    """The version's row with its range (the row is the version's own copy: changed in place)."""
     tx, pos, row = version
     assert row is not None
-    return {
-        **row,
-        "opened_tx": tx,
-        "opened_pos": pos,
-        "closed_tx": None if closed is None else closed[0],
-        "closed_pos": None if closed is None else closed[1],
-    }
+    row["opened_tx"], row["opened_pos"] = tx, pos
+    row["closed_tx"], row["closed_pos"] = (None, None) if closed is None else closed
+    return row
 
 
-def record_dirty(fold: Any, event: RecordedEvent) -> set[tuple[str, str]]:
+class Marks(set[tuple[str, str]]):
+    """A fold's set of changed rows that also lists those the current event marked."""
+
+    def __init__(self, marked: set[tuple[str, str]]) -> None:
+        super().__init__(marked)
+        self.latest: list[tuple[str, str]] = []
+
+    def add(self, mark: tuple[str, str]) -> None:
+        """Mark a row as changed, by the current event too."""
+        set.add(self, mark)
+        self.latest.append(mark)
+
+
+def record_dirty(fold: Any, event: RecordedEvent) -> list[tuple[str, str]]:
     """Apply one event to a fold with a dirty set, and return the rows this event changed."""
-    before = fold.dirty
-    fold.dirty = set()
-    try:
-        fold.apply(event)
-        changed: set[tuple[str, str]] = fold.dirty
-    finally:
-        before.update(fold.dirty)
-        fold.dirty = before
-    return changed
+    marks = fold.dirty
+    if type(marks) is not Marks:
+        marks = fold.dirty = Marks(marks)
+    marks.latest = []
+    fold.apply(event)
+    latest = marks.latest
+    return latest if len(latest) < 2 else list(dict.fromkeys(latest))
