@@ -245,7 +245,7 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     assert events > 0 and [tuple(c) for c in checkpoints] == [tuple(head)] * 2
 
 
-async def test_a_bulk_build_vacuums_and_analyses_every_table_before_it_is_published(
+async def test_a_bulk_build_vacuums_and_analyses_its_tables_before_they_are_published(
     store: EventStore, pool: asyncpg.Pool, repository: Repository, database_url: str
 ) -> None:
     await generate(repository, seed=7, steps=600)
@@ -260,7 +260,10 @@ async def test_a_bulk_build_vacuums_and_analyses_every_table_before_it_is_publis
         )
         kept = {f"{t}_history" for t in projection.history}
         assert {t["relname"] for t in tables} == set(projection.tables) | kept
-        assert all(t["last_vacuum"] and t["last_analyze"] for t in tables), tables
+        assert all(t["last_analyze"] for t in tables), tables
+        # Histories are analysed only: past reads fetch their rows' ranges from the heap.
+        vacuumed = {t["relname"] for t in tables if t["last_vacuum"]}
+        assert vacuumed == set(projection.tables), tables
 
 
 async def test_a_rebuild_builds_in_bulk_then_catches_up_what_came_later(
