@@ -38,7 +38,7 @@ from tracker.api.resources.forums import ForumState
 from tracker.api.time_travel import AsOfQuery, ViewsDep
 from tracker.application.ports import NotFound
 from tracker.audit.as_of import AsOf, get_as_of, parse_as_of, version_at
-from tracker.audit.past_views import views_as_of
+from tracker.audit.past_views import NotReached, views_as_of
 from tracker.domain import Agreement, Commitment, Forum, InvalidValue, Meeting
 from tracker.eventstore import EventStore
 from tracker.eventstore.repository import Repository
@@ -345,6 +345,20 @@ async def test_a_past_read_leaves_its_connection_as_it_was(
     async with pool.acquire() as conn:
         assert await conn.fetchval("SHOW search_path") == '"$user", public'
         assert await conn.fetchval(CUT) in (None, "")
+
+
+async def test_a_cut_the_views_have_not_reached_waits_for_them_then_is_refused(
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
+) -> None:
+    await seed_world(repository)
+    await settled(pool)
+    newest = await pool.fetchval("SELECT max(position) FROM events")
+    with pytest.raises(NotReached):
+        async with views_as_of(pool, newest, wait=0.05):
+            pass
+    await caught_up(store, database_url)
+    async with views_as_of(pool, newest, wait=0.05) as views:
+        assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
 
 
 async def test_a_past_view_is_an_indexed_read_of_the_history(
