@@ -38,14 +38,21 @@ async def all_positions(pool: asyncpg.Pool) -> list[int]:
 
 
 async def snapshot(pool: asyncpg.Pool, schema: str = "public") -> dict[str, list[Any]]:
-    """Every row of the commitment views (published, or in one generation's schema)."""
+    """Every row of the commitment views (published, or in one generation's schema, with
+    their history)."""
     out = {}
-    for table, key in [
+    tables = [
         ("commitments", "commitment_id"),
         ("commitment_changes", "commitment_id, version"),
         ("forums", "forum_id"),
         ("leader_organisations", "leader_id"),
-    ]:
+    ]
+    if schema != "public":
+        tables += [
+            ("commitments_history", "commitment_id, opened_tx, opened_pos"),
+            ("purpose_commitments_history", "purpose_id, commitment_id, opened_tx, opened_pos"),
+        ]
+    for table, key in tables:
         sql = f"SELECT to_jsonb(t) FROM {schema}.{table} t ORDER BY {key}"
         out[table] = [r[0] for r in await pool.fetch(sql)]
     return out
@@ -105,10 +112,11 @@ async def test_events_are_applied_exactly_once_across_crashes_inside_batches(
     await history.flush(repository)
     crashes = 0
     while True:
-        # A batch makes up to eight statements (three loads, three saves, the purpose links
-        # unlinked and linked again): the crash falls before any one of them, or never.
+        # A batch makes up to twenty statements (four loads, four saves, the purpose links
+        # unlinked and linked again, and for the history a close and an insert per table and
+        # the purpose links' two): the crash falls before any one of them, or never.
         runner = runner_for(
-            store, database_url, CrashingViews(rng.randint(0, 9)), batch_size=rng.randint(5, 60)
+            store, database_url, CrashingViews(rng.randint(0, 20)), batch_size=rng.randint(5, 60)
         )
         try:
             await runner.run_until_caught_up()
