@@ -1,7 +1,7 @@
 """Views benchmark: rebuild speed and memory over ~1,000,000 events, and read latency.
 
     python bench/views.py [--scale 1.0] [--seconds 10] [--reuse] [--database NAME]
-                          [--only rebuild|reads|lists] [--workers 1] [--writes 20]
+                          [--only rebuild|reads|lists|as_of] [--workers 1] [--writes 20]
 
 Loads a realistic store (bench/views_data.py) into a fresh database on
 TRACKER_BENCH_DATABASE_URL's server (default: the local PostgreSQL), rebuilds every projection
@@ -12,6 +12,7 @@ view cache (the default) and without it, where every read computes its view; and
 while forums are renamed at --writes per second (each rename moves the commitment views'
 checkpoint, so no view kept before it may be served after it). The lists' first pages, the
 lookup by external reference and /me are read the same way, beside `GET /commitments/{id}`.
+The leader, purpose and meeting views are read live and as_of random past positions in one run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import uvloop
 from bench.common import SERVER, fresh_database, pool_for, url_for
 from bench.views_data import CTX, Store
 from bench.views_lists import list_latency
-from bench.views_reads import read_latency
+from bench.views_reads import as_of_latency, read_latency
 from bench.views_rebuild import rebuild_all
 from tracker.domain import EVENT_TYPES, STREAM_TYPES
 from tracker.eventstore import EventStore
@@ -89,8 +90,8 @@ def main() -> None:
     parser.add_argument("--database", default=DATABASE, help="name of the database to load")
     parser.add_argument(
         "--only",
-        choices=("rebuild", "reads", "lists"),
-        help="measure only the rebuild, the view reads or the lists' first pages",
+        choices=("rebuild", "reads", "lists", "as_of"),
+        help="measure only the rebuild, the view reads, the lists' first pages or the views as_of",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -104,6 +105,9 @@ def main() -> None:
         rebuild_all(url)
     if args.only in (None, "lists"):
         list_latency(url, uvloop.run(busy_ids(url))[0], args.seconds, args.workers)
+    if args.only in (None, "as_of"):
+        leader, purpose = uvloop.run(busy_ids(url))
+        as_of_latency(url, leader, purpose, args.seconds, args.workers)
     if args.only in (None, "reads"):
         leader, purpose = uvloop.run(busy_ids(url))
         for writes in (0, args.writes):

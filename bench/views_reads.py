@@ -10,10 +10,12 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import asyncpg
 import psutil
@@ -210,3 +212,119 @@ async def _admin_token(url: str) -> str:
         return await tokens.issue(pool, "bench-views", "admin")
     finally:
         await pool.close()
+
+
+AS_OF_TARGET_MS, AS_OF_RATIO = 50.0, 2.0
+REQUESTS = Path(__file__).resolve().parent / "requests.lua"
+
+
+def as_of_latency(url: str, leader: str, purpose: str, seconds: int, workers: int) -> None:
+    """Read the leader, purpose and meeting views live, then as of random past positions, at
+    16 concurrent connections on one server (view cache off, so every live read computes too)."""
+    token = asyncio.run(_admin_token(url))
+    meeting = asyncio.run(_meeting(url))
+    port = free_port()
+    env = os.environ | {
+        "TRACKER_VIEW_CACHE_MB": "0",
+        # wrk's 16 connections may each have a read under way and the next one sent.
+        "TRACKER_VIEW_READS_PER_TOKEN": "64",
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_PORT": str(port),
+        "TRACKER_WORKERS": str(workers),
+        "TRACKER_LOG_LEVEL": "warning",
+        "TRACKER_SEAL_SECONDS": "0",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/health")
+        cases = {
+            "leader view": (leader, f"/leaders/{leader}/commitments"),
+            "purpose view": (purpose, f"/purposes/{purpose}/view"),
+            "meeting view": (meeting, f"/meetings/{meeting}/view"),
+        }
+        print(f"\nreads as of random past positions, {workers} worker(s), view cache off:")
+        print(
+            f"{'view':<14} {'live p50':>9} {'live p99':>9} {'as_of p50':>9} {'as_of p99':>9} "
+            f"{'target':>7} {'ratio':>6} {'non-2xx':>8}"
+        )
+        for name, (stream_id, path) in cases.items():
+            positions = asyncio.run(_positions(url, stream_id))
+            live = _script_run(base, [path], token, seconds)
+            past = _script_run(base, [f"{path}?as_of={p}" for p in positions], token, seconds)
+            ratio = past[2] / live[2] if live[2] else float("nan")
+            print(
+                f"{name:<14} {live[1]:9.1f} {live[2]:9.1f} {past[1]:9.1f} {past[2]:9.1f} "
+                f"{f'< {AS_OF_TARGET_MS:.0f}':>7} {ratio:6.2f} {live[3] + past[3]:>8}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _script_run(
+    base: str, paths: list[str], token: str, seconds: int
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and non-2xx, of wrk cycling through paths (after a
+    warm-up)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as lines:
+        for path in paths:
+            lines.write(f"GET\t{path}\t{token}\t\n")
+    try:
+        for duration in (WARM_UP_SECONDS, seconds):
+            command = [
+                "wrk",
+                "-t2",
+                "-c16",
+                f"-d{duration}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(REQUESTS),
+            ]
+            out = subprocess.run(
+                [*command, base, "--", lines.name, "2"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        found = re.search(
+            r"bench: requests=(\d+) micros=(\d+) p50=(\d+) p99=(\d+) non2xx=(\d+)", out
+        )
+        assert found is not None, out
+        requests, micros, p50, p99, bad = (int(g) for g in found.groups())
+        first = re.search(r"bench-first-error: (.*)", out)
+        if first:
+            print(f"  first non-2xx of {paths[0]}: {first.group(1)[:200]}", flush=True)
+        return requests / (micros / 1e6), p50 / 1000, p99 / 1000, bad
+    finally:
+        os.unlink(lines.name)
+
+
+async def _meeting(url: str) -> str:
+    """A meeting with attendance recorded, the first by id: a typical one (the largest forum's
+    latest meeting reads a year of its changes, over a second live)."""
+    conn = await asyncpg.connect(url)
+    try:
+        meeting: str = await conn.fetchval(
+            "SELECT meeting_id::text FROM meeting_attendance ORDER BY meeting_id LIMIT 1"
+        )
+    finally:
+        await conn.close()
+    return meeting
+
+
+async def _positions(url: str, stream_id: str) -> list[int]:
+    """500 random positions of the log after the stream's first event (it existed then)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT position FROM events WHERE (transaction_id, position) > "
+            "(SELECT transaction_id, position FROM events WHERE stream_id = $1::uuid "
+            " ORDER BY transaction_id, position LIMIT 1) ORDER BY random() LIMIT 500",
+            stream_id,
+        )
+    finally:
+        await conn.close()
+    return [r[0] for r in rows]

@@ -23,8 +23,8 @@ class Projection:
     ddl: ClassVar[str]
     # The tables readers see, as views in the public schema.
     tables: ClassVar[tuple[str, ...]]
-    # Whether any view reads it as of a past moment: if not, an as_of replay leaves it out.
-    replayed_as_of: ClassVar[bool] = True
+    # The tables that keep every past version of their rows in <table>_history, beside them.
+    history: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls) -> None:
         if not NAME.match(cls.name):

@@ -1,4 +1,4 @@
-"""commitment_views_v4 built from scratch: the commitment fold over the whole log in memory."""
+"""commitment_views_v5 built from scratch: the commitment fold over the whole log in memory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import ClassVar
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, Row, render_item
-from projections.purpose_links import LINK_ALL
+from projections.commitment_history import KEYS, record
+from projections.history import History
+from projections.purpose_links import LINK_ALL, LINK_HISTORY_ALL
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -43,6 +45,8 @@ class _Fold(CommitmentFold):
                 row["status"],
                 None if due is None else date.fromisoformat(due),
                 row["progress"],
+                event.transaction_id,
+                event.position,
             )
         )
 
@@ -53,20 +57,26 @@ class CommitmentBulk(BulkFold):
     streams = ("forum", "leader", "organisation", "commitment")
     copies_times = True
     # From the commitments rows once written, by the live path's own statement.
-    derived: ClassVar[dict[str, str]] = {"purpose_commitments": LINK_ALL}
+    derived: ClassVar[dict[str, str]] = {
+        "purpose_commitments": LINK_ALL,
+        "purpose_commitments_history": LINK_HISTORY_ALL,
+    }
 
     def __init__(self) -> None:
         super().__init__()
         self.fold = _Fold(commitments=CompactRows(SHARED, key="commitment_id", split=True))
+        self.history = History(KEYS, live=False)
 
     def apply(self, event: RecordedEvent) -> None:
-        self.fold.apply(event)
+        record(self.fold, event, self.history)
 
     def take(self) -> Callable[[Connection], Awaitable[None]] | None:
         self.fold.dirty.clear()  # every row is written at the end anyway
-        if not self.fold.changes:
-            return None
+        # Each past version of a row is written once the next one has closed it.
+        past = {table: self.history.take(table) for table in KEYS}
         records, self.fold.changes = self.fold.changes, []
+        if not records and not any(past.values()):
+            return None
 
         async def write(conn: Connection) -> None:
             await conn.copy_records_to_table(
@@ -75,6 +85,8 @@ class CommitmentBulk(BulkFold):
                 columns=CHANGE_COLUMNS,
                 schema_name=self.schema,
             )
+            for table, rows in past.items():
+                await self.table[f"{table}_history"].copy(conn, rows)
 
         return write
 
@@ -87,3 +99,6 @@ class CommitmentBulk(BulkFold):
         await self.table["commitments"].copy(
             conn, ({**row, "item": render_item(row)} for row in self.fold.commitments.values())
         )
+        for table in KEYS:
+            history = self.table[f"{table}_history"]
+            await history.copy(conn, [*self.history.take(table), *self.history.current(table)])

@@ -38,6 +38,8 @@ CHANGE_COLUMNS = (
     "status",
     "due_on",
     "progress",
+    "opened_tx",
+    "opened_pos",
 )
 
 
@@ -357,15 +359,21 @@ class CommitmentFold:
                 "status": row["status"],
                 "due_on": row["due_on"],
                 "progress": row["progress"],
+                "opened_tx": event.transaction_id,
+                "opened_pos": event.position,
             }
         )
 
-    def touched(self, kind: str) -> list[Row]:
-        """The rows of one kind that events changed."""
-        table = {
+    def table(self, kind: str) -> dict[str, Row]:
+        """The rows of one kind."""
+        return {
             "forum": self.forums,
             "leader": self.leaders,
             "organisation": self.organisations,
             "commitment": self.commitments,
         }[kind]
+
+    def touched(self, kind: str) -> list[Row]:
+        """The rows of one kind that events changed."""
+        table = self.table(kind)
         return [table[key] for k, key in self.dirty if k == kind]

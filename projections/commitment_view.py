@@ -1,4 +1,4 @@
-"""commitment_views_v4: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v5: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from typing import Any
 from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, render_item
-from projections.purpose_links import RELINK, UNLINK_DROPPED
+from projections.commitment_history import KEYS, record
+from projections.history import History
+from projections.purpose_links import RELINK, RELINK_HISTORY, UNLINK_DROPPED, UNLINK_HISTORY
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -103,6 +105,9 @@ CREATE TABLE commitment_changes (
     status        text    NOT NULL,
     due_on        date,
     progress      integer,
+    -- Where in the log it was made: a past view lists the changes made by then.
+    opened_tx     bigint  NOT NULL,
+    opened_pos    bigint  NOT NULL,
     PRIMARY KEY (commitment_id, version)
 );
 """
@@ -148,7 +153,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v4"
+    name = "commitment_views_v5"
     ddl = DDL
     tables = (
         "forums",
@@ -158,6 +163,7 @@ class CommitmentViews(Projection):
         "purpose_commitments",
         "commitment_changes",
     )
+    history = (*KEYS, "purpose_commitments")
 
     def bulk(self) -> CommitmentBulk:
         """The same fold over the whole log in memory, each table written with COPY."""
@@ -183,8 +189,9 @@ class CommitmentViews(Projection):
         await _load(conn, LOAD_LEADERS, leaders, fold.leaders, "leader_id")
         await _load(conn, LOAD_ORGANISATIONS, organisations, fold.organisations, "organisation_id")
         await _load(conn, LOAD_COMMITMENTS, commitments, fold.commitments, "commitment_id")
+        history = History(KEYS)
         for e in events:
-            fold.apply(e)
+            record(fold, e, history)
         await _save(conn, SAVE_FORUMS, fold.touched("forum"))
         await _save(conn, SAVE_LEADERS, fold.touched("leader"))
         await _save(conn, SAVE_ORGANISATIONS, fold.touched("organisation"))
@@ -192,10 +199,14 @@ class CommitmentViews(Projection):
         for row in touched:
             row["item"] = render_item(row)
         await _save(conn, SAVE_COMMITMENTS, touched)
-        if touched:
-            ids = [row["commitment_id"] for row in touched]
+        ids = [row["commitment_id"] for row in touched]
+        if ids:
             await conn.execute(UNLINK_DROPPED, ids)
             await conn.execute(RELINK, ids)
+        await history.write(conn)
+        if ids:
+            await conn.execute(UNLINK_HISTORY, ids)
+            await conn.execute(RELINK_HISTORY, ids, events[0].transaction_id, events[0].position)
         # Changes are append-only, one per event: COPY is the cheapest way in.
         await conn.copy_records_to_table(
             "commitment_changes", records=[_change(c) for c in fold.changes], columns=CHANGE_COLUMNS
@@ -226,4 +237,6 @@ def _change(row: dict[str, Any]) -> tuple[Any, ...]:
         row["status"],
         None if due is None else date.fromisoformat(due),
         row["progress"],
+        row["opened_tx"],
+        row["opened_pos"],
     )

@@ -114,8 +114,6 @@ class DirectoryView(Projection):
 
     name = "directory_v1"
     ddl = DDL
-    # No directory list takes as_of: past views need not replay it.
-    replayed_as_of = False
     tables = (
         "directory_organisations",
         "directory_leaders",

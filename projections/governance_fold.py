@@ -188,6 +188,8 @@ class GovernanceFold:
                     "text": p["text"],
                     "recorded_at": _at(event),
                     "position": event.position,
+                    "opened_tx": event.transaction_id,
+                    "opened_pos": event.position,
                     # Decisions recorded before they named a rule carry neither.
                     "decision_rule": p.get("decision_rule"),
                     "decision_rule_id": p.get("decision_rule_id"),
@@ -204,7 +206,13 @@ class GovernanceFold:
             return  # invitations are not part of these views
         self.dirty.add(("meeting", key))
 
+    def table(self, kind: str) -> dict[str, Row]:
+        """The rows of one kind."""
+        return {"purpose": self.purposes, "agreement": self.agreements, "meeting": self.meetings}[
+            kind
+        ]
+
     def touched(self, kind: str) -> list[Row]:
         """The rows of one kind that events changed."""
-        table = {"purpose": self.purposes, "agreement": self.agreements, "meeting": self.meetings}
-        return [table[kind][key] for k, key in self.dirty if k == kind]
+        table = self.table(kind)
+        return [table[key] for k, key in self.dirty if k == kind]

@@ -1,4 +1,4 @@
-"""governance_views_v3: purposes and their endorsements, agreements, meetings with their
+"""governance_views_v4: purposes and their endorsements, agreements, meetings with their
 attendance and decisions, as the purpose view, meeting view and agreements register read them."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from typing import Any
 from projections.base import Projection
 from projections.bulk_governance import GovernanceBulk
 from projections.governance_fold import GovernanceFold
+from projections.governance_history import KEYS, record
+from projections.history import History
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -86,6 +88,9 @@ CREATE TABLE meeting_decisions (
     -- The rule in force it was made under (its title then, and id); null: under none.
     decision_rule    text,
     decision_rule_id uuid,
+    -- Where in the log it was recorded: a past view lists the decisions recorded by then.
+    opened_tx   bigint NOT NULL,
+    opened_pos  bigint NOT NULL,
     PRIMARY KEY (meeting_id, decision_id)
 );
 """
@@ -155,7 +160,7 @@ def _keys(events: Sequence[RecordedEvent]) -> dict[str, set[str]]:
 class GovernanceViews(Projection):
     """Purposes, agreements and meetings as partnerships look at them."""
 
-    name = "governance_views_v3"
+    name = "governance_views_v4"
     ddl = DDL
     tables = (
         "purposes",
@@ -165,6 +170,7 @@ class GovernanceViews(Projection):
         "meeting_attendance",
         "meeting_decisions",
     )
+    history = tuple(KEYS)
 
     def bulk(self) -> GovernanceBulk:
         """The same fold over the whole log in memory, each table written with COPY."""
@@ -177,8 +183,9 @@ class GovernanceViews(Projection):
         await _load(conn, LOAD_PURPOSES, keys["purpose"], fold.purposes, "purpose_id")
         await _load(conn, LOAD_AGREEMENTS, keys["agreement"], fold.agreements, "agreement_id")
         await _load(conn, LOAD_MEETINGS, keys["meeting"], fold.meetings, "meeting_id")
+        history = History(KEYS)
         for e in events:
-            fold.apply(e)
+            record(fold, e, history)
         await _save(conn, SAVE_PURPOSES, fold.touched("purpose"))
         withdrawn = [{"purpose_id": p, "leader_id": by} for p, by in fold.withdrawn]
         await _save(conn, DELETE_ENDORSEMENTS, withdrawn)
@@ -187,6 +194,7 @@ class GovernanceViews(Projection):
         await _save(conn, SAVE_MEETINGS, fold.touched("meeting"))
         await _save(conn, SAVE_ATTENDANCE, list(fold.attendance.values()))
         await _save(conn, SAVE_DECISIONS, fold.decisions)
+        await history.write(conn)
 
 
 async def _load(conn: Connection, sql: str, keys: set[str], into: dict[str, Any], key: str) -> None:

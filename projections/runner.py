@@ -12,6 +12,7 @@ import asyncpg
 
 from projections.base import Projection
 from projections.faults import transient
+from projections.history import create_history
 from projections.horizon import HorizonWatch
 from projections.lease import Leases, LostLease
 from tracker.database import Connection
@@ -76,6 +77,7 @@ async def create_tables(conn: Connection, projection: Projection, generation: in
     await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
     await conn.execute(SEARCH_PATH, f"{schema}, public")
     await conn.execute(projection.ddl)
+    await create_history(conn, schema, projection.history)
     await conn.execute(SEARCH_PATH, "public")
 
 

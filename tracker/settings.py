@@ -57,17 +57,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     view_cache_mb: Annotated[int, Meta(ge=0)] = 32
     # Longest a view read may take before it is cancelled and answered 503 view-timeout.
     view_timeout_seconds: Annotated[float, Meta(gt=0, le=600)] = 10.0
-    # Longest an as_of replay and its read may take, and how long one waits for the process's
-    # replay slot before it is answered 503 busy.
-    as_of_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    # How long a view as_of one of the newest events waits for the projections to apply it
+    # before it is answered 503 behind.
     as_of_wait_seconds: Annotated[float, Meta(gt=0, le=600)] = 5.0
-    # Replay as_of views in a child process, so the server's event loop answers other requests
-    # while the log is folded (off: on the event loop, between slices of 200 events).
-    as_of_apart: bool = True
     # Live view reads one token may have in flight in a process before more are answered 429.
     view_reads_per_token: Annotated[int, Meta(ge=1, le=10_000)] = 16
     # Every connection the service opens: the longest a statement may run (0: no limit; long
-    # work such as rebuilds, imports and as_of replays sets its own), and the longest a session
+    # work such as rebuilds and imports sets its own), and the longest a session
     # may sit idle inside an open transaction, which holds locks and the log's horizon.
     statement_timeout_seconds: Annotated[float, Meta(ge=0, le=86_400)] = 60.0
     idle_in_transaction_seconds: Annotated[float, Meta(ge=0, le=86_400)] = 30.0

@@ -39,7 +39,6 @@ from tracker.api.resources.meeting_views import MeetingViewController
 from tracker.api.resources.purpose_views import PurposeViewController
 from tracker.api.time_travel import provide_views
 from tracker.api.view_limits import Admissions, ViewLimits
-from tracker.audit.past_views import replay_slot
 from tracker.domain import Commitment, Leader, Meeting
 from tracker.eventstore import EventStore
 from tracker.eventstore.repository import Repository
@@ -53,16 +52,13 @@ WAITING = """
 SELECT EXISTS (SELECT FROM pg_stat_activity
                WHERE $1 = ANY(pg_blocking_pids(pid)) AND strpos(query, $2) > 0)
 """
-# What the view queries and a replay's read of the log say, and nothing else does.
+# What the view queries say, and nothing else does.
 LEADER_VIEW_QUERY = "FROM commitments c"
-REPLAY_QUERY = "AND recorded_at <= $3"
 Opened = Callable[[ViewLimits], Any]
 
 
-def views_app(
-    pool: asyncpg.Pool, repository: Repository, limits: ViewLimits, replay_url: str | None = None
-) -> Litestar:
-    """The view controllers with create_app's wiring, the given limits and replays."""
+def views_app(pool: asyncpg.Pool, repository: Repository, limits: ViewLimits) -> Litestar:
+    """The view controllers with create_app's wiring and the given limits."""
     state = State(
         {
             "pool": pool,
@@ -72,7 +68,6 @@ def views_app(
             "view_cache": ViewCache(pool),
             "now": Clock(),
             "admissions": Admissions(limits),
-            "replay_url": replay_url,
         }
     )
     return Litestar(
@@ -120,13 +115,10 @@ class Partnership:
         return f"/leaders/{self.world.id(name)}/commitments"
 
     @asynccontextmanager
-    async def client(
-        self, limits: ViewLimits, apart: bool = False
-    ) -> AsyncIterator[httpx.AsyncClient]:
+    async def client(self, limits: ViewLimits) -> AsyncIterator[httpx.AsyncClient]:
         """A client of the views on this test's event loop, so the test can hold what they
-        wait for (the replay slot, a lock) and see how they wait; apart, replays run in a
-        child process."""
-        app = views_app(self.pool, self.repository, limits, self.url if apart else None)
+        wait for (a lock) and see how they wait."""
+        app = views_app(self.pool, self.repository, limits)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             self.admissions = app.state.admissions
@@ -190,37 +182,32 @@ async def in_background(request: Awaitable[httpx.Response]) -> asyncio.Task[http
     return asyncio.ensure_future(request)
 
 
-# Access is decided before any replay
+# Access is decided before the past is read
 
 
 @pytest.mark.parametrize("view", ["purpose", "meeting", "register"])
-async def test_an_outsider_is_refused_a_past_view_without_a_replay(
+async def test_an_outsider_is_refused_a_past_view_before_it_is_read(
     partnership: Partnership, view: str
 ) -> None:
-    """With the replay slot held, a request that replayed first would wait, then be busy."""
     path = partnership.paths[view]
     outsider = await partnership.tokens.headers("leader", partnership.outsider.id)
     member = await partnership.tokens.headers("leader", partnership.world.id("ben"))
     async with partnership.client(ViewLimits(as_of_wait=0.05)) as client:
-        async with replay_slot():
-            refused = await client.get(path, params={"as_of": LATER}, headers=outsider)
-            waited = await client.get(path, params={"as_of": LATER}, headers=member)
-            malformed = await client.get(path, params={"as_of": "soon"}, headers=outsider)
+        refused = await client.get(path, params={"as_of": LATER}, headers=outsider)
+        malformed = await client.get(path, params={"as_of": "soon"}, headers=outsider)
         # An outsider is told what an unknown id is told, and nothing about as_of.
         assert refused.status_code == 404, refused.text
         assert refused.json()["type"].endswith("/not-found")
         assert malformed.status_code == 404
-        assert waited.status_code == 503 and waited.json()["type"].endswith("/busy")
         answered = await client.get(path, params={"as_of": LATER}, headers=member)
         assert answered.status_code == 200, answered.text
-    assert await partnership.pool.fetchval(LEFTOVERS) == 0
 
 
-async def test_an_unknown_resource_is_not_found_before_any_replay(
+async def test_an_unknown_resource_is_not_found_before_its_past_is_read(
     partnership: Partnership,
 ) -> None:
     member = await partnership.tokens.headers("leader", partnership.world.id("ben"))
-    async with partnership.client(ViewLimits(as_of_wait=0.05)) as client, replay_slot():
+    async with partnership.client(ViewLimits(as_of_wait=0.05)) as client:
         for kind in ("purposes", "meetings"):
             path = f"/{kind}/{uuid.uuid4()}/view"
             missing = await client.get(path, params={"as_of": LATER}, headers=member)
@@ -278,68 +265,7 @@ async def test_a_view_query_over_its_time_limit_is_cancelled_and_answered_503(
         assert len(after.json()["groups"]["no_due_date"]) == 1
 
 
-async def test_a_replay_over_its_time_limit_is_cancelled_and_leaves_nothing(
-    partnership: Partnership,
-) -> None:
-    auditor = await partnership.tokens.headers("auditor")
-    path = partnership.leader_view()
-    pool = partnership.pool
-    # Long enough to have created the scratch tables (DDL) before it waits to read the log.
-    async with partnership.client(ViewLimits(as_of_timeout=3)) as client:
-        async with locked(pool, "events") as holder:
-            pid = holder.get_server_pid()
-            slow = await in_background(client.get(path, params={"as_of": LATER}, headers=auditor))
-            await until_waiting(pool, pid, REPLAY_QUERY)
-            assert await pool.fetchval(LEFTOVERS) == 1
-            answer = await slow
-            assert not await pool.fetchval(WAITING, pid, REPLAY_QUERY)
-        assert answer.status_code == 503, answer.text
-        assert answer.json()["type"].endswith("/view-timeout")
-        assert await pool.fetchval(LEFTOVERS) == 0
-        await _every_connection_reads_times_as_datetimes(pool)
-        after = await client.get(path, params={"as_of": LATER}, headers=auditor)
-        assert after.status_code == 200, after.text
-
-
-async def test_a_replay_that_waits_too_long_for_the_slot_is_answered_busy(
-    partnership: Partnership,
-) -> None:
-    auditor = await partnership.tokens.headers("auditor")
-    path = partnership.paths["purpose"]
-    async with partnership.client(ViewLimits(as_of_wait=0.1)) as client:
-        async with replay_slot():
-            busy = await client.get(path, params={"as_of": LATER}, headers=auditor)
-            live = await client.get(path, headers=auditor)
-        assert busy.status_code == 503, busy.text
-        assert busy.json()["type"].endswith("/busy")
-        assert int(busy.headers["retry-after"]) > 0
-        assert live.status_code == 200  # live views never wait for the slot
-        assert partnership.admissions.replays.under_way(await _token_id(partnership.pool)) == 0
-        after = await client.get(path, params={"as_of": LATER}, headers=auditor)
-        assert after.status_code == 200, after.text
-
-
 # A token's share
-
-
-async def test_a_token_has_one_replay_under_way_at_a_time(partnership: Partnership) -> None:
-    auditor = await partnership.tokens.headers("auditor")
-    path = partnership.leader_view()
-    async with partnership.client(ViewLimits(as_of_wait=60)) as client:
-        admissions = partnership.admissions
-        token = await _token_id(partnership.pool)
-        async with replay_slot():
-            first = await in_background(client.get(path, params={"as_of": LATER}, headers=auditor))
-            await until(lambda: admissions.replays.under_way(token) == 1)
-            second = await client.get(path, params={"as_of": LATER}, headers=auditor)
-            live = await client.get(path, headers=auditor)
-        assert second.status_code == 429, second.text
-        assert int(second.headers["retry-after"]) > 0
-        assert live.status_code == 200  # only replays are one at a time
-        assert (await first).status_code == 200
-        assert admissions.replays.under_way(token) == 0
-        again = await client.get(path, params={"as_of": LATER}, headers=auditor)
-        assert again.status_code == 200
 
 
 async def test_a_token_over_its_share_of_live_reads_is_answered_429(

@@ -1,5 +1,5 @@
-"""Time travel: as_of answers equal the live answers captured at that moment, for views (run
-through the projections' own apply()) and for single resources (their streams replayed)."""
+"""Time travel: as_of answers equal the live answers captured at that moment, for views (read
+from the projections' history) and for single resources (their streams replayed)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ import pytest
 from litestar import Response, get
 from litestar.params import FromPath
 
-from projections.commitment_view import CommitmentViews
-from projections.governance_view import GovernanceViews
 from projections.queries.agreements_register import agreements_register, forum_known
 from projections.queries.commitment_list import Filters, Scope, list_commitments
 from projections.queries.leader_view import LeaderCommitments, Options, leader_view
@@ -33,23 +31,28 @@ from tests.audit.test_history import history_app, settled
 from tests.clock import Clock
 from tests.decisions import RULED
 from tests.projections.history import History
-from tests.projections.test_bulk import GovernedHistory
 from tracker.api.dependencies import RepositoryDep
 from tracker.api.resources.commitments import CommitmentState
 from tracker.api.resources.common import state
 from tracker.api.resources.forums import ForumState
 from tracker.api.time_travel import AsOfQuery, ViewsDep
 from tracker.application.ports import NotFound
-from tracker.audit import scratch
 from tracker.audit.as_of import AsOf, get_as_of, parse_as_of, version_at
-from tracker.audit.past_views import views_as_of
+from tracker.audit.past_views import NotReached, views_as_of
 from tracker.domain import Agreement, Commitment, Forum, InvalidValue, Meeting
-from tracker.eventstore import EventStore, past
+from tracker.eventstore import EventStore
 from tracker.eventstore.repository import Repository
 
 NOW = "SELECT clock_timestamp()"
 RECORDED_AT = "SELECT recorded_at FROM events WHERE position = $1"
-LEFTOVERS = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'as\\_of\\_%'"
+CUT = "SELECT current_setting('tracker.cut_tx', true)"
+
+
+async def caught_up(store: EventStore, database_url: str) -> None:
+    """Every projection applied up to the end of the log, its history with it."""
+    await settled(store.pool)
+    runner = ProjectionRunner(store, all_projections(), lambda: asyncpg.connect(database_url))
+    await runner.run_until_caught_up()
 
 
 # Parsing
@@ -81,7 +84,7 @@ def test_anything_else_is_an_invalid_as_of(text: str) -> None:
 
 
 async def test_positions_compare_in_global_order_not_by_number(
-    store: EventStore, repository: Repository, pool: asyncpg.Pool
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
 ) -> None:
     """A transaction that took its id first but wrote last comes first in the log."""
     first, second = Forum.convene(uuid.uuid4(), "First", uuid.uuid4()), None
@@ -96,7 +99,7 @@ async def test_positions_compare_in_global_order_not_by_number(
         await transaction.commit()
     a = (await pool.fetchrow("SELECT position FROM events WHERE stream_id = $1", first.id))[0]
     assert a > b.position  # later by number, yet earlier in the log
-    await settled(pool)
+    await caught_up(store, database_url)
 
     assert await version_at(pool, first.id, b.position) == 1
     assert await version_at(pool, second.id, a) is None
@@ -122,7 +125,6 @@ async def test_an_unknown_position_is_an_invalid_as_of(
     with pytest.raises(InvalidValue, match="no event at global position"):
         async with views_as_of(pool, 10**12):
             pass
-    assert await pool.fetchval(LEFTOVERS) == 0
 
 
 # The as_of answer equals the live answer captured at that moment
@@ -165,7 +167,7 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
     leaders = [leader.id for leader in rng.sample(history.leaders, 5)]
     captures: list[Capture] = []
     for _ in range(15):
-        for _ in range(rng.randint(20, 300)):
+        for _ in range(rng.randint(700, 3300)):
             history.step()
         last = await history.flush(repository)
         await settled(pool)
@@ -199,12 +201,11 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
     for capture in captures:
         capture.missing = [c.id for c in history.commitments if c.id not in capture.known]
 
-    assert await pool.fetchval("SELECT count(*) FROM events") > 1000
+    assert await pool.fetchval("SELECT count(*) FROM events") > 10_000
     assert any(c.missing for c in captures), "some commitments must postdate a capture"
     assert {c.as_of.isdigit() for c in captures} == {True, False}, "positions and timestamps"
     for capture in captures:
-        # Batches of any size give the same tables, as they do for the live runner.
-        async with views_as_of(pool, capture.as_of, batch_size=rng.choice([37, 1000])) as views:
+        async with views_as_of(pool, capture.as_of) as views:
             assert views.now() == capture.moment
             past = await view_answers(views.pool, history, leaders, capture.moment)
         assert past == capture.views, capture.as_of
@@ -216,7 +217,21 @@ async def test_as_of_equals_the_live_answer_at_random_moments(
         for stream_id in capture.missing:
             with pytest.raises(NotFound):
                 await get_as_of(repository, Commitment, stream_id, capture.as_of)
-    assert await pool.fetchval(LEFTOVERS) == 0
+
+    # As of the newest event, every table of the views equals the live one, row for row.
+    await runner.run_until_caught_up()
+    newest = await pool.fetchval("SELECT max(position) FROM events")
+    async with views_as_of(pool, newest) as views:
+        assert await view_answers(views.pool, history, leaders, moment) == await view_answers(
+            pool, history, leaders, moment
+        )
+        for projection in all_projections():
+            if not projection.history:
+                continue
+            for table in projection.tables:
+                sql = f"SELECT t::text FROM {table} t ORDER BY 1"
+                past_rows = [r[0] for r in await views.pool.fetch(sql)]
+                assert past_rows == [r[0] for r in await pool.fetch(sql)], table
 
 
 # Overdue is judged at the as_of moment; governance views too
@@ -287,13 +302,17 @@ async def test_overdue_is_judged_at_the_as_of_moment(
 
 
 async def test_the_register_as_of_shows_what_was_in_force_then(
-    repository: Repository, pool: asyncpg.Pool, partnership: dict[str, Any]
+    store: EventStore,
+    repository: Repository,
+    pool: asyncpg.Pool,
+    partnership: dict[str, Any],
+    database_url: str,
 ) -> None:
     forum = partnership["world"].forum
     agreement: Agreement = partnership["agreement"]
     agreement.adopt(RULED)
     await repository.save(agreement, context=SEEDER)
-    await settled(pool)
+    await caught_up(store, database_url)
     before, after = partnership["proposed_at"], await pool.fetchval(NOW)
     async with views_as_of(pool, before) as views:
         assert await forum_known(views.pool, forum.id)
@@ -308,112 +327,56 @@ async def test_the_register_as_of_shows_what_was_in_force_then(
         assert not await forum_known(views.pool, forum.id)
 
 
-async def test_nothing_of_a_replay_is_kept(repository: Repository, pool: asyncpg.Pool) -> None:
+async def test_a_past_read_leaves_its_connection_as_it_was(
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
+) -> None:
     world = await seed_world(repository)
     assert world.forum is not None
+    await caught_up(store, database_url)
     with pytest.raises(RuntimeError, match="boom"):
         async with views_as_of(pool, "2100-01-01T00:00:00Z") as views:
             assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
-            assert await views.pool.fetchval(LEFTOVERS) == 1
+            assert await views.pool.fetchval("SHOW search_path") == "past, public"
             raise RuntimeError("boom")
-    assert await pool.fetchval(LEFTOVERS) == 0
-    # Every pooled connection is back on the public schema with nothing left behind.
+    # Every pooled connection is back on the public schema with no cut set.
     for _ in range(pool.get_max_size() + 1):
         async with views_as_of(pool, "2100-01-01T00:00:00Z"):
             pass
     async with pool.acquire() as conn:
         assert await conn.fetchval("SHOW search_path") == '"$user", public'
-    assert await pool.fetchval(LEFTOVERS) == 0
+        assert await conn.fetchval(CUT) in (None, "")
 
 
-class CommitmentsReplayed(CommitmentViews):
-    """The commitment views without their bulk fold: replayed with apply() alone."""
-
-    def bulk(self) -> None:
-        return None
-
-
-class GovernanceReplayed(GovernanceViews):
-    """The governance views without their bulk fold."""
-
-    def bulk(self) -> None:
-        return None
-
-
-async def test_the_bulk_folds_build_the_same_past_tables_as_apply(
-    repository: Repository, pool: asyncpg.Pool
+async def test_a_cut_the_views_have_not_reached_waits_for_them_then_is_refused(
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
 ) -> None:
-    history = GovernedHistory(seed=80)
-    cuts = []
-    for _ in range(4):
-        for _ in range(150):
-            history.step()
-        cuts.append(str(await history.flush(repository)))
+    await seed_world(repository)
     await settled(pool)
-
-    async def tables(as_of: str, projections: list[Any] | None) -> dict[str, list[str]]:
-        async with views_as_of(pool, as_of, projections, batch_size=97) as views:
-            out = {}
-            for projection in all_projections():
-                for table in projection.tables:
-                    sql = f"SELECT t::text FROM {table} t ORDER BY 1"
-                    out[table] = [r[0] for r in await views.pool.fetch(sql)]
-            return out
-
-    for cut in cuts:
-        folded = await tables(cut, None)
-        assert folded == await tables(cut, [CommitmentsReplayed(), GovernanceReplayed()])
-    built = ("commitment_changes", "purpose_endorsements", "meeting_decisions", "agreements")
-    assert [t for t in built if not folded[t]] == []
-
-
-# Servers of other tests, still running in this test run, take ids for a few milliseconds to
-# renew leases, apply batches (on their API pool) and seal; the replay runs on none of those.
-HOLDING = """
-SELECT count(*) FROM pg_stat_activity
-WHERE datname = current_database() AND backend_xid IS NOT NULL
-  AND application_name NOT IN ('tracker-projections', 'tracker-api', 'tracker-sealer')
-"""
-
-
-async def test_a_replay_holds_no_transaction_open_to_stall_the_live_views(
-    repository: Repository, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A transaction id held across the replay would stop every live reader at its horizon."""
-    await seed_world(repository)
-    pages = past._pages
-    holding: list[int] = []
-
-    async def watched(*args: Any) -> AsyncIterator[list[Any]]:
-        async for page in pages(*args):
-            holding.append(await pool.fetchval(HOLDING))
-            yield page
-            holding.append(await pool.fetchval(HOLDING))  # the page's rows are written now
-
-    monkeypatch.setattr(past, "_pages", watched)
-    async with views_as_of(pool, "2100-01-01T00:00:00Z", batch_size=2) as views:
-        assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
-        assert await pool.fetchval(HOLDING) == 0  # reading the views takes no id either
-    assert len(holding) > 10 and set(holding) == {0}
-
-
-async def test_a_replay_drops_the_scratch_schemas_a_stopped_process_left(
-    repository: Repository, pool: asyncpg.Pool
-) -> None:
-    await seed_world(repository)
-    now = await pool.fetchval(scratch.EPOCH)  # scratch schemas are named by this clock
-    old = f"as_of_{now - scratch.STALE_SECONDS - 60}_0badc0de"
-    recent = f"as_of_{now - 60}_0badc0de"
-    for schema in (old, recent):
-        await pool.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        async with views_as_of(pool, "2100-01-01T00:00:00Z"):
+    newest = await pool.fetchval("SELECT max(position) FROM events")
+    with pytest.raises(NotReached):
+        async with views_as_of(pool, newest, wait=0.05):
             pass
-        left = {r[0] for r in await pool.fetch("SELECT nspname FROM pg_namespace")}
-        # A replay still running elsewhere may own a recent one: only the stale one goes.
-        assert old not in left and recent in left
-    finally:
-        await pool.execute(f'DROP SCHEMA IF EXISTS "{recent}", "{old}"')
+    await caught_up(store, database_url)
+    async with views_as_of(pool, newest, wait=0.05) as views:
+        assert await views.pool.fetchval("SELECT count(*) FROM forums") == 1
+
+
+async def test_a_past_view_is_an_indexed_read_of_the_history(
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The plan of a past leader view reads the history by the owner's index, as live does."""
+    world = await seed_world(repository)
+    await caught_up(store, database_url)
+    amina = world.id("amina")
+    async with views_as_of(pool, "2100-01-01T00:00:00Z") as views:
+        await views.pool.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in await views.pool.fetch(
+                "EXPLAIN SELECT item FROM commitments WHERE owner_id = $1", amina
+            )
+        )
+    assert "commitments_owner_h" in plan, plan
 
 
 # The endpoint wiring offered for app.py and the resources, on a throwaway app
@@ -502,7 +465,6 @@ async def test_endpoints_answer_as_of_through_the_offered_wiring(
             client.get(unknown, params={"as_of": far}, headers=headers), timeout=10
         )
         assert response.status_code == 404
-    assert await pool.fetchval(LEFTOVERS) == 0
     logged = await pool.fetch("SELECT query FROM access_log WHERE path = $1", view)
     assert {r["query"] for r in logged} == {"", f"as_of={far.replace(':', '%3A')}", f"as_of={made}"}
 
@@ -519,11 +481,12 @@ async def test_the_views_dependency_documents_as_of(
         assert "global position" in params["as_of"]["description"]
 
 
-async def test_concurrent_replays_leave_connections_for_everything_else(
-    repository: Repository, pool: asyncpg.Pool
+async def test_concurrent_past_reads_leave_connections_for_everything_else(
+    store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
 ) -> None:
-    """A request inside a replay may need a second connection (an access check) and gets one."""
+    """A request reading past views may need a second connection (an access check): it gets one."""
     await seed_world(repository)
+    await caught_up(store, database_url)
 
     async def replay_then_check() -> int:
         async with views_as_of(pool, "2100-01-01T00:00:00Z") as views:

@@ -10,10 +10,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from projections.registry import projection_runner
-from tests.faults.views import Writer
 from tests.faults.workers import poll
 from tracker.api.app import create_app
-from tracker.audit.past_views import views_as_of
 from tracker.connections import API, CLI, PROJECTIONS, connect, session_settings
 from tracker.database import create_pool
 from tracker.eventstore import EventStore
@@ -102,20 +100,6 @@ async def test_a_long_statement_is_cancelled_and_an_idle_transaction_ended(
             )
             with pytest.raises(ended_here):
                 await transaction.commit()
-    finally:
-        await pool.close()
-
-
-async def test_an_as_of_replay_lifts_the_statement_limit_and_restores_it(
-    fault_url: str, fault_pool: asyncpg.Pool
-) -> None:
-    await Writer(fault_pool, seed=3).write(20)
-    moment = await fault_pool.fetchval("SELECT max(recorded_at) FROM events")
-    pool = await create_pool(fault_url, size=1, role=API, settings=LIMITS)
-    try:
-        async with views_as_of(pool, moment) as past:
-            assert await past.pool.fetchval("SHOW statement_timeout") == "0"
-        assert await pool.fetchval("SHOW statement_timeout") == "7s"
     finally:
         await pool.close()
 

@@ -91,9 +91,6 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
         "TRACKER_PORT": str(port),
         "TRACKER_DATA_DIR": str(tmp_path / "data"),
         "TRACKER_LOG_LEVEL": "warning",
-        # The document's as_of pattern leads the fuzzer to valid moments on most reads: a child
-        # process for each replay (0.6 s of CPU to start) took the run past its time limit.
-        "TRACKER_AS_OF_APART": "off",
         # Subscriptions the fuzzer makes name made-up hosts: nothing is delivered to them.
         "TRACKER_RUN_DELIVERIES": "off",
     }

@@ -38,14 +38,21 @@ async def all_positions(pool: asyncpg.Pool) -> list[int]:
 
 
 async def snapshot(pool: asyncpg.Pool, schema: str = "public") -> dict[str, list[Any]]:
-    """Every row of the commitment views (published, or in one generation's schema)."""
+    """Every row of the commitment views (published, or in one generation's schema, with
+    their history)."""
     out = {}
-    for table, key in [
+    tables = [
         ("commitments", "commitment_id"),
         ("commitment_changes", "commitment_id, version"),
         ("forums", "forum_id"),
         ("leader_organisations", "leader_id"),
-    ]:
+    ]
+    if schema != "public":
+        tables += [
+            ("commitments_history", "commitment_id, opened_tx, opened_pos"),
+            ("purpose_commitments_history", "purpose_id, commitment_id, opened_tx, opened_pos"),
+        ]
+    for table, key in tables:
         sql = f"SELECT to_jsonb(t) FROM {schema}.{table} t ORDER BY {key}"
         out[table] = [r[0] for r in await pool.fetch(sql)]
     return out
@@ -79,7 +86,7 @@ class PrivateViews(CommitmentViews):
     """The real commitment views under a name of their own, unpublished, so the service's
     own runner (running in API tests of the same session) never touches them."""
 
-    name = "private_commitment_views_v4"
+    name = "private_commitment_views_v5"
     tables = ()
 
 
@@ -105,10 +112,11 @@ async def test_events_are_applied_exactly_once_across_crashes_inside_batches(
     await history.flush(repository)
     crashes = 0
     while True:
-        # A batch makes up to eight statements (three loads, three saves, the purpose links
-        # unlinked and linked again): the crash falls before any one of them, or never.
+        # A batch makes up to twenty statements (four loads, four saves, the purpose links
+        # unlinked and linked again, and for the history a close and an insert per table and
+        # the purpose links' two): the crash falls before any one of them, or never.
         runner = runner_for(
-            store, database_url, CrashingViews(rng.randint(0, 9)), batch_size=rng.randint(5, 60)
+            store, database_url, CrashingViews(rng.randint(0, 20)), batch_size=rng.randint(5, 60)
         )
         try:
             await runner.run_until_caught_up()
@@ -142,7 +150,7 @@ async def test_a_handler_error_stops_that_projection_at_the_event_without_spinni
     assert status.state == "failed" and status.failed_position == bad.events[0].position
     assert "cannot handle thing.unreadable" in (status.error or "")
     assert await runner.step(probe) == 0  # stopped: it neither advances nor retries
-    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v4"]
+    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v5"]
     assert other.state != "failed" and other.lag_events == 0
 
 
@@ -234,12 +242,12 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     live = await snapshot(pool)
     async with pool.acquire() as other:
         assert await other.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v4"
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v5"
         )
         with pytest.raises(RebuildRunning):
             await rebuild(runner, CommitmentViews())
         await other.fetchval(
-            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v4"
+            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v5"
         )
     seen: list[int] = []
 
@@ -255,6 +263,6 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     generation = await rebuild(runner, CommitmentViews(), interrupt)
     assert generation == 2 and await snapshot(pool) == live
     names = await pool.fetch(
-        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v4'"
+        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v5'"
     )
     assert [tuple(r) for r in names] == [(2, "live")]

@@ -200,7 +200,6 @@ def create_app(settings: Settings | None = None, now: Now = system_now) -> Lites
             app.state.ready_max_lag_seconds = settings.ready_max_lag_seconds
             app.state.write_refusals = WriteRefusals(settings.ready_refused_write_seconds)
             app.state.admissions = Admissions(ViewLimits.of(settings))
-            app.state.replay_url = url if settings.as_of_apart else None
             app.state.feed_policy = feed_policy(settings)
             app.state.heartbeat = settings.sse_heartbeat_seconds
             app.state.signing_key = await asyncio.to_thread(

@@ -14,11 +14,11 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from tracker.api.schemas import TIME_RULE
-from tracker.api.view_limits import Admissions, TimedPool, busy, view_timeout
+from tracker.api.view_limits import Admissions, TimedPool, behind, view_timeout
 from tracker.application import reads
 from tracker.application.principal import Principal
 from tracker.audit.as_of import get_as_of, parse_as_of
-from tracker.audit.past_views import ReplayBusy, Views, views_as_of
+from tracker.audit.past_views import NotReached, Views, views_as_of
 from tracker.eventstore.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -42,22 +42,22 @@ AsOfQuery = Annotated[str | None, QueryParameter(description=AS_OF, min_length=1
 
 
 class ViewReader:
-    """One request's views: the live ones, or those as of a past moment, each read bounded."""
+    """One request's views: the live ones, or those as of a past cut, each read bounded."""
 
     # A handler decides the caller's access first, from the live views, and only then opens
-    # these: a replay costs seconds, and a refused caller must not be able to spend them.
+    # these.
 
     def __init__(self, state: State, principal: Principal, as_of: str | None) -> None:
         self.state, self.principal, self.as_of = state, principal, as_of
 
     @property
     def past(self) -> bool:
-        """Whether the request asks for a past moment (and will cost a replay)."""
+        """Whether the request asks for a past cut of the log."""
         return self.as_of is not None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Views]:
-        """The views to read, within the process's limits; 429, 503 busy or view-timeout."""
+        """The views to read, within the process's limits; 429, 503 behind or view-timeout."""
         admissions: Admissions = self.state.admissions
         limits = admissions.limits
         token = self.principal.token_id
@@ -72,20 +72,19 @@ class ViewReader:
                     raise view_timeout(limits.view_timeout) from None
             return
         as_of = parse_as_of(self.as_of)  # 422 before anything waits
-        with admissions.replays.admitted(token):
+        with admissions.live.admitted(token):
             try:
                 async with views_as_of(
                     self.state.pool,
                     as_of,
                     wait=limits.as_of_wait,
-                    time_limit=limits.as_of_timeout,
-                    apart=self.state.get("replay_url"),
+                    query_seconds=limits.view_timeout,
                 ) as past:
                     yield past
-            except ReplayBusy:
-                raise busy(limits.as_of_wait) from None
+            except NotReached:
+                raise behind(limits.as_of_wait) from None
             except TimeoutError:
-                raise view_timeout(limits.as_of_timeout) from None
+                raise view_timeout(limits.view_timeout) from None
 
 
 def provide_views(
@@ -101,6 +100,6 @@ ViewsDep = NamedDependency[ViewReader]
 async def read_as_of(
     repository: Repository, principal: Principal, cls: type[A], resource_id: UUID, as_of: str | None
 ) -> A:
-    """A resource now, or as at as_of; access is decided first, before any replay."""
+    """A resource now, or as at as_of; access is decided first, before its stream is read."""
     current = await reads.readable(repository, principal, cls, resource_id)
     return current if as_of is None else await get_as_of(repository, cls, resource_id, as_of)

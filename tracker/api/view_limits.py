@@ -14,18 +14,17 @@ from tracker.api.problems import Refused, problem
 from tracker.database import Connection
 from tracker.settings import Settings
 
-# Seconds a client is told to wait before it asks again: long enough for a replay or a slow view
-# ahead of it to have moved on, short enough not to matter to a person.
+# Seconds a client is told to wait before it asks again: long enough for a slow view ahead of it
+# to have moved on, short enough not to matter to a person.
 RETRY_AFTER = 5
 # A token over its share of live reads only has to wait for one of its own to finish.
 RETRY_LIVE = 1
 
 
 class ViewLimits(msgspec.Struct, frozen=True, kw_only=True):
-    """How long a view read and a replay may take, and how many a token may have under way."""
+    """How long a view read may take or wait, and how many a token may have under way."""
 
     view_timeout: float = 10.0
-    as_of_timeout: float = 30.0
     as_of_wait: float = 5.0
     reads_per_token: int = 16
 
@@ -34,7 +33,6 @@ class ViewLimits(msgspec.Struct, frozen=True, kw_only=True):
         """The limits a process runs with."""
         return cls(
             view_timeout=settings.view_timeout_seconds,
-            as_of_timeout=settings.as_of_timeout_seconds,
             as_of_wait=settings.as_of_wait_seconds,
             reads_per_token=settings.view_reads_per_token,
         )
@@ -76,13 +74,11 @@ class InFlight:
 
 
 class Admissions:
-    """A process's counts of live reads and of replays, per token."""
+    """A process's counts of view reads, per token."""
 
     def __init__(self, limits: ViewLimits) -> None:
         self.limits = limits
         self.live = InFlight(limits.reads_per_token, "view reads", RETRY_LIVE)
-        # One replay per token, waiting or running: a second would only queue behind the first.
-        self.replays = InFlight(1, "as_of replay", RETRY_AFTER)
 
 
 def view_timeout(seconds: float) -> Refused:
@@ -98,14 +94,14 @@ def view_timeout(seconds: float) -> Refused:
     )
 
 
-def busy(seconds: float) -> Refused:
-    """503 for an as_of request that waited its limit for the process's replay slot."""
+def behind(seconds: float) -> Refused:
+    """503 for an as_of among the newest events that the views had not reached in time."""
     return Refused(
         problem(
             503,
-            "busy",
-            "Busy replaying",
-            f"other as_of replays held this process for more than {seconds:g} s; retry later",
+            "behind",
+            "Views behind",
+            f"the views had not reached as_of within {seconds:g} s; retry later",
         ),
         headers={"Retry-After": str(RETRY_AFTER)},
     )

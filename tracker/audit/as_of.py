@@ -13,9 +13,15 @@ from eventsourcing.domain import Aggregate
 from tracker.application.ports import NotFound
 from tracker.domain import InvalidValue
 from tracker.domain.time_range import require_within
-from tracker.eventstore import Checkpoint
+from tracker.eventstore import START, Checkpoint
 from tracker.eventstore.log import Executor
-from tracker.eventstore.past import NoEventAt, event_at, version_at_moment, version_at_position
+from tracker.eventstore.past import (
+    NoEventAt,
+    event_at,
+    last_at_moment,
+    version_at_moment,
+    version_at_position,
+)
 from tracker.eventstore.repository import Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -25,9 +31,11 @@ A = TypeVar("A", bound=Aggregate)
 #   pair of the event at P (the log's order; positions alone are not commit order);
 # * a timestamp T (ISO 8601 with an offset): every event recorded at or before T (recorded_at is
 #   the start of the transaction that wrote it, shared by all events of one append).
-# Single resources replay their own stream up to version_at. Views run the live projections'
-# own DDL and folds over the log up to the cut, into unlogged tables of a scratch schema, then the
-# live view queries run there with "now" at the cut, and the schema is dropped.
+# A timestamp cuts the log after the last event, in the log's order, recorded at or before it.
+# Single resources replay their own stream up to version_at. Views read the projections'
+# history: each row carries the range of the log during which it held, and the live view
+# queries run over the rows whose range holds the cut, with "now" at the cut's moment
+# (tracker/audit/past_views.py).
 
 DIGITS = re.compile(r"[0-9]{1,18}")
 
@@ -40,11 +48,11 @@ class AsOf(msgspec.Struct, frozen=True):
 
 
 class Cut(msgspec.Struct, frozen=True):
-    """Where a replay stops, and the moment overdue is judged at."""
+    """The last event a past view counts, and the moment overdue is judged at."""
 
     moment: datetime
-    # Set for a position: the pair of the event at that position.
-    checkpoint: Checkpoint | None = None
+    # The pair of the cut's last event; START if no event came before a timestamp.
+    checkpoint: Checkpoint = START
 
 
 def parse_as_of(value: str | int | datetime | AsOf) -> AsOf:
@@ -82,7 +90,7 @@ async def resolve(db: Executor, as_of: str | int | datetime | AsOf) -> Cut:
     """The cut for as_of; a position must name an event that exists (422 otherwise)."""
     point = parse_as_of(as_of)
     if point.moment is not None:
-        return Cut(moment=point.moment)
+        return Cut(moment=point.moment, checkpoint=await last_at_moment(db, point.moment))
     assert point.position is not None
     try:
         checkpoint, recorded_at = await event_at(db, point.position)

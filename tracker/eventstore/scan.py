@@ -14,7 +14,7 @@ from tracker.eventstore.log import Executor
 # payload, occurred_at, actor. The payload comes as text, decoded with one call per row rather
 # than through a per-value codec; the stream id as text too, the form folds key their rows by.
 FOLDED = """position, stream_id::text, stream_type, version, type, payload::text, occurred_at,
-actor"""
+actor, transaction_id::text::bigint"""
 COUNT = """
 SELECT count(*) FROM events
 WHERE (transaction_id, position) <= ($1::xid8, $2) AND stream_type = ANY($3::text[])

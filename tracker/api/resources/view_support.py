@@ -27,15 +27,14 @@ VIEW_ERRORS = READ_ERRORS | {
     404: problem_response("No such resource, or one of a forum the caller may not see"),
     429: problem_response(
         "This token already has its share of view reads under way in this process "
-        "(`TRACKER_VIEW_READS_PER_TOKEN`; with as_of, one replay), or more than 20 failed "
+        "(`TRACKER_VIEW_READS_PER_TOKEN`), or more than 20 failed "
         "authentications came from this address within 10 s; retry after Retry-After seconds"
     ),
     503: problem_response(
         "The view has not reached min_position yet (`not-yet-visible`), took longer than its "
-        "time limit and was cancelled (`view-timeout`: `TRACKER_VIEW_TIMEOUT_SECONDS` per query, "
-        "`TRACKER_AS_OF_TIMEOUT_SECONDS` for an as_of replay), waited longer than "
-        "`TRACKER_AS_OF_WAIT_SECONDS` for the process's replay slot (`busy`), or the database "
-        "could not be reached; retry after Retry-After seconds"
+        "time limit and was cancelled (`view-timeout`: `TRACKER_VIEW_TIMEOUT_SECONDS` per query), "
+        "has not reached an as_of among the newest events within `TRACKER_AS_OF_WAIT_SECONDS` "
+        "(`behind`), or the database could not be reached; retry after Retry-After seconds"
     ),
 }
 MIN_POSITION = (
