@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -31,6 +32,11 @@ async def subscribe(
     r = await client.post("/subscriptions", json={"target_url": url, **filters}, headers=headers)
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+def position(webhook_id: str) -> int:
+    """Where a message's event stands in the log, from its webhook-id."""
+    return int(webhook_id.rsplit("_", 1)[1])
 
 
 def by_stream(messages: list[Message]) -> dict[str, list[int]]:
@@ -267,3 +273,42 @@ async def test_a_subscription_stops_with_its_creators_token_and_resumes_with_non
     await commitments(world, clock, 2, progress=0)
     await deliverer.run_until_idle()
     assert receiver.messages == [], "a revoked token's subscription reads nothing"
+
+
+async def test_the_delivery_log_keeps_only_its_newest_attempts(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    receiver = await receivers()
+    headers = await issue.headers("admin")
+    made = await subscribe(client, headers, receiver.url, types=["commitment.progress_reported"])
+    world = await seed_world(repository)
+    trimmed = Deliverer(
+        pool,
+        repository,
+        deliverer.client,
+        source="https://tracker.test/log",
+        retry_for=timedelta(hours=24),
+        keep_attempts=4,
+        now=clock,
+    )
+    for _ in range(3):
+        await commitments(world, clock, 3, progress=2)
+        await trimmed.run_until_idle()
+    assert len(receiver.delivered()) == 18
+    log = (
+        await client.get(
+            f"/subscriptions/{made['subscription']['id']}/deliveries?limit=100", headers=headers
+        )
+    ).json()
+    # Only the newest four attempts remain, all of the last round's six events (a round logs
+    # its streams' attempts together, stream by stream, so not necessarily in log order).
+    ids = sorted((m.headers["webhook-id"] for m in receiver.delivered()), key=position)
+    kept = {a["webhook_id"] for a in log["attempts"]}
+    assert len(log["attempts"]) == len(kept) == 4 and kept <= set(ids[-6:])
+    assert await pool.fetchval("SELECT count(*) FROM subscription_attempts") == 4

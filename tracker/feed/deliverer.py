@@ -42,7 +42,6 @@ LEASE = "webhook_deliveries"
 BATCH = 500
 STREAMS_AT_ONCE = 16
 CHUNK = 100  # waiting deliveries of one stream read at once
-KEEP_ATTEMPTS = 10_000
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
@@ -57,6 +56,7 @@ class Deliverer:
         *,
         source: str,
         retry_for: timedelta,
+        keep_attempts: int = 10_000,
         now: Now = system_now,
         wall: Now = system_now,
         jitter: Callable[[], float] = random.random,
@@ -74,6 +74,11 @@ class Deliverer:
         self.leases: Leases | None = None
         self.watcher: LogWatcher | None = None
         self._bodies: dict[int, bytes] = {}
+        # The log is trimmed once a tenth of its limit has been added, not on every delivery;
+        # a subscription not yet counted in this process is trimmed on its first round.
+        self.keep_attempts = keep_attempts
+        self._slack = max(1, keep_attempts // 10)
+        self._logged: dict[UUID, int] = {}
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
@@ -82,6 +87,7 @@ class Deliverer:
         # once per subscription.
         self._bodies = {}
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
+        await self._trim(subscriptions)
         return any(done)
 
     async def run_until_idle(self, seconds: float = 30.0) -> None:
@@ -115,6 +121,17 @@ class Deliverer:
             if not keeper.done():
                 await asyncio.gather(keeper, return_exceptions=True)
             self.client.close()
+
+    async def _trim(self, subscriptions: Sequence[Subscription]) -> None:
+        """Keep each delivery log at its limit, pruning those that have grown by the slack."""
+        for subscription in subscriptions:
+            if self._logged.get(subscription.id, self._slack) >= self._slack:
+                await store.prune(self.pool, subscription.id, self.keep_attempts)
+                self._logged[subscription.id] = 0
+
+    def _noted(self, subscription: Subscription, attempts: int) -> None:
+        """Count attempts logged since the subscription's log was last trimmed."""
+        self._logged[subscription.id] = self._logged.get(subscription.id, self._slack) + attempts
 
     async def _grown(self, stop: asyncio.Event, seconds: float) -> None:
         """Until the log grows in this process, stop is set, or seconds pass."""
@@ -165,6 +182,7 @@ class Deliverer:
                 conn, subscription.id, page.checkpoint, now if succeeded else None, failed, now
             )
             await store.log_attempts(conn, subscription.id, attempts)
+        self._noted(subscription, len(attempts))
         return True
 
     async def _deliver_stream(
@@ -231,11 +249,13 @@ class Deliverer:
                 outcome = await self._send(subscription, event)
                 if not outcome.ok:
                     await store.settle(self.pool, subscription.id, done, attempts, now)
+                    self._noted(subscription, len(attempts))
                     await self._failed_again(subscription, queued, event, outcome, now)
                     return answered or bool(attempts)
                 done.append(queued.position)
                 attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
             await store.settle(self.pool, subscription.id, done, attempts, now)
+            self._noted(subscription, len(attempts))
             answered = answered or bool(attempts)
         return answered
 
@@ -259,6 +279,7 @@ class Deliverer:
         )
         attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
         await store.log_attempts(self.pool, subscription.id, [attempt])
+        self._noted(subscription, 1)
         if dead:
             await self._dead_lettered(subscription, first)
 
