@@ -14,8 +14,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from standardwebhooks import Webhook
 
+from projections.consistency import wait_until
+from projections.registry import all_projections
 from tests.api.conftest import Tokens
-from tests.api.seed import seed_world
+from tests.api.seed import SEEDER, seed_world
 from tests.clock import Clock
 from tests.feed.receivers import FAIL, HANG, OK, Message, Receiver, fails_times
 from tests.feed.streams import commitments
@@ -312,3 +314,46 @@ async def test_the_delivery_log_keeps_only_its_newest_attempts(
     kept = {a["webhook_id"] for a in log["attempts"]}
     assert len(log["attempts"]) == len(kept) == 4 and kept <= set(ids[-6:])
     assert await pool.fetchval("SELECT count(*) FROM subscription_attempts") == 4
+
+
+async def caught_up(pool: asyncpg.Pool) -> None:
+    """Wait for every view to hold the whole log: the names come from the views."""
+    last: int = await pool.fetchval("SELECT max(position) FROM events")
+    assert await wait_until(pool, last, tuple(p.name for p in all_projections()))
+
+
+async def test_a_delivery_names_what_its_event_mentions_as_named_when_it_is_sent(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    receiver = await receivers()
+    await subscribe(client, await issue.headers("admin"), receiver.url, types=["commitment.made"])
+    world = await seed_world(repository)
+    assert world.forum is not None and world.purpose is not None
+    [first] = await commitments(world, clock, 1, progress=0)
+    await caught_up(pool)
+    await deliverer.run_until_idle()
+    [made] = [m.event["data"] for m in receiver.delivered()]
+    assert made["stream_id"] == str(first)
+    assert made["names"] == {
+        str(world.id("amina")): "Amina",
+        str(world.id("ben")): "Ben",
+        str(world.forum.id): "Warm spaces partnership",
+        str(world.purpose.id): "Nobody is cold this winter",
+    }
+    # A rename shows in the deliveries sent after it; those sent before keep the old name.
+    world.forum.rename("Warm homes partnership")
+    await repository.save(world.forum, context=SEEDER)
+    await commitments(world, clock, 1, progress=0)
+    await caught_up(pool)
+    await deliverer.run_until_idle()
+    later = receiver.delivered()[-1].event["data"]
+    assert later["names"][str(world.forum.id)] == "Warm homes partnership"
+    assert receiver.delivered()[0].event["data"]["names"][str(world.forum.id)] == (
+        "Warm spaces partnership"
+    )

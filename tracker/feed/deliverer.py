@@ -20,6 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from projections.lease import Leases
+from projections.queries.names import names_of_ids
 from tracker.application.clock import Now, system_now
 from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
@@ -74,6 +75,10 @@ class Deliverer:
         self.leases: Leases | None = None
         self.watcher: LogWatcher | None = None
         self._bodies: dict[int, bytes] = {}
+        # The names a round's bodies carry, looked up once per batch for the ids not yet known.
+        self._names: dict[str, str] = {}
+        self._looked: set[UUID] = set()
+        self._lookups: list[asyncio.Future[None]] = []
         # The log is trimmed once a tenth of its limit has been added, not on every delivery;
         # a subscription not yet counted in this process is trimmed on its first round.
         self.keep_attempts = keep_attempts
@@ -86,6 +91,7 @@ class Deliverer:
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
         self._bodies = {}
+        self._names, self._looked, self._lookups = {}, set(), []
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
         await self._trim(subscriptions)
         return any(done)
@@ -162,6 +168,7 @@ class Deliverer:
         for event in page.events:
             if await self._selects(subscription, event):
                 streams.setdefault(event.stream_id, []).append(event)
+        await self._name([e for es in streams.values() for e in es])
         now = self.now()
         gate = asyncio.Semaphore(STREAMS_AT_ONCE)
 
@@ -239,6 +246,7 @@ class Deliverer:
         answered = False
         while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
             found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+            await self._name(list(found.values()))
             done: list[int] = []
             attempts: list[Attempt] = []
             for queued in rows:
@@ -300,6 +308,20 @@ class Deliverer:
             await store.set_status(self.pool, subscription.id, store.PAUSED, "failing")
             log.warning("paused subscription %s: its target kept failing", subscription.id)
 
+    async def _name(self, events: Sequence[RecordedEvent]) -> None:
+        """Look up the names these events mention that this round has not looked up yet: one
+        query for the batch. Only ids in events the subscriber receives are named."""
+        wanted = payload.mentioned_by(events) - self._looked
+        if wanted:
+            self._looked |= wanted
+            self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
+        # Subscriptions run concurrently: another's lookup may still be under way.
+        if self._lookups:
+            await asyncio.gather(*self._lookups)
+
+    async def _look_up(self, ids: set[UUID]) -> None:
+        self._names.update(await names_of_ids(self.pool, ids))
+
     async def _selects(self, subscription: Subscription, event: RecordedEvent) -> bool:
         only = subscription.filter
         return await receives(
@@ -316,7 +338,7 @@ class Deliverer:
         """Sign and post one event."""
         body = self._bodies.get(event.position)
         if body is None:
-            body = self._bodies[event.position] = payload.body(event, self.source)
+            body = self._bodies[event.position] = payload.body(event, self.source, self._names)
         message_id = payload.webhook_id(event)
         timestamp = int(self.wall().timestamp())
         headers = {
