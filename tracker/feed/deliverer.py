@@ -26,7 +26,7 @@ from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
 from tracker.domain import Leader
 from tracker.domain.leader import DEACTIVATED
-from tracker.eventstore import Checkpoint, RecordedEvent
+from tracker.eventstore import Checkpoint, Page, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
@@ -79,6 +79,9 @@ class Deliverer:
         self._names: dict[str, str] = {}
         self._looked: set[UUID] = set()
         self._lookups: list[asyncio.Future[None]] = []
+        # Subscriptions at the same cursor (most of them, most of the time) share a round's read
+        # of the log: one read per cursor, not one per subscription.
+        self._pages: dict[Checkpoint, asyncio.Future[Page]] = {}
         # The log is trimmed once a tenth of its limit has been added, not on every delivery;
         # a subscription not yet counted in this process is trimmed on its first round.
         self.keep_attempts = keep_attempts
@@ -91,7 +94,7 @@ class Deliverer:
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
         self._bodies = {}
-        self._names, self._looked, self._lookups = {}, set(), []
+        self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
         await self._trim(subscriptions)
         return any(done)
@@ -160,7 +163,7 @@ class Deliverer:
     async def _feed(self, subscription: Subscription) -> bool:
         """Deliver the next batch after the cursor, then move the cursor past it."""
         # The whole log, filtered here: the cursor moves over the events nobody selects too.
-        page = await read_all(self.pool, subscription.cursor, BATCH)
+        page = await self._page(subscription.cursor)
         if not page.events:
             return False
         held = await store.held_streams(self.pool, subscription.id)
@@ -191,6 +194,13 @@ class Deliverer:
             await store.log_attempts(conn, subscription.id, attempts)
         self._noted(subscription, len(attempts))
         return True
+
+    async def _page(self, cursor: Checkpoint) -> Page:
+        """The batch after a cursor, read once per round whichever subscriptions ask."""
+        read = self._pages.get(cursor)
+        if read is None:
+            read = self._pages[cursor] = asyncio.ensure_future(read_all(self.pool, cursor, BATCH))
+        return await asyncio.shield(read)
 
     async def _deliver_stream(
         self, subscription: Subscription, events: Sequence[RecordedEvent], held: bool
