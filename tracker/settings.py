@@ -89,6 +89,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sse_heartbeat_seconds: Annotated[float, Meta(gt=0, le=300)] = 15.0
     # How long a rotated-out signing secret still signs beside the new one.
     webhook_secret_grace_hours: Annotated[float, Meta(ge=0, le=720)] = 24.0
+    # Each subscription's delivery log keeps this many of its newest attempts.
+    webhook_log_attempts: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
     # A transaction holding the log's horizon back longer than this is named in GET
     # /projections and in a warning.
     horizon_warning_seconds: Annotated[float, Meta(gt=0, le=86_400)] = 5.0

@@ -174,3 +174,22 @@ async def leader_names(pool: asyncpg.Pool, leader_ids: set[UUID]) -> dict[str, s
     if not leader_ids:
         return {}
     return {row[0]: row[1] for row in await pool.fetch(LEADER_NAMES, list(leader_ids))}
+
+
+# The display names of whatever a batch of events mentions, each table by primary key: leaders,
+# forums, purposes (their statement), meetings (their title) and organisations.
+NAMES_OF_IDS = """
+SELECT leader_id::text, name FROM leader_organisations WHERE leader_id = ANY($1::uuid[])
+UNION ALL SELECT forum_id::text, name FROM forums WHERE forum_id = ANY($1::uuid[])
+UNION ALL SELECT purpose_id::text, statement FROM purposes WHERE purpose_id = ANY($1::uuid[])
+UNION ALL SELECT meeting_id::text, title FROM meetings WHERE meeting_id = ANY($1::uuid[])
+UNION ALL SELECT organisation_id::text, name FROM organisations
+    WHERE organisation_id = ANY($1::uuid[])
+"""
+
+
+async def names_of_ids(db: asyncpg.Pool | asyncpg.Connection, ids: set[UUID]) -> dict[str, str]:
+    """The current display names of these ids, by id as text (those the views know)."""
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in await db.fetch(NAMES_OF_IDS, list(ids))}

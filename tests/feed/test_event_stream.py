@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
+from projections.consistency import wait_until
+from projections.registry import all_projections
 from tests.api.conftest import Tokens
 from tests.api.seed import seed_world
 from tests.clock import Clock
@@ -69,3 +72,27 @@ async def test_a_last_event_id_the_stream_never_sent_is_refused_by_name(
     r = await client.get("/events/stream", params={"follow": "false"}, headers=headers)
     assert r.status_code in (400, 422), r.text
     assert "Last-Event-ID" in r.text
+
+
+async def test_each_message_names_what_its_event_mentions(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    world = await seed_world(repository)
+    assert world.forum is not None
+    await commitments(world, clock, 1, progress=0)
+    last: int = await pool.fetchval("SELECT max(position) FROM events")
+    assert await wait_until(pool, last, tuple(p.name for p in all_projections()))
+    headers = await issue.headers("leader", world.id("ben"))
+    params = {"start": "beginning", "follow": "false", "type": "commitment.made"}
+    r = await client.get("/events/stream", params=params, headers=headers)
+    [data] = [
+        json.loads(line[len("data: ") :])
+        for line in r.text.splitlines()
+        if line.startswith("data: ")
+    ]
+    assert data["names"][str(world.forum.id)] == "Warm spaces partnership"
+    assert data["names"][str(world.id("ben"))] == "Ben"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -13,8 +14,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from standardwebhooks import Webhook
 
+from projections.consistency import wait_until
+from projections.registry import all_projections
 from tests.api.conftest import Tokens
-from tests.api.seed import seed_world
+from tests.api.seed import SEEDER, seed_world
 from tests.clock import Clock
 from tests.feed.receivers import FAIL, HANG, OK, Message, Receiver, fails_times
 from tests.feed.streams import commitments
@@ -31,6 +34,11 @@ async def subscribe(
     r = await client.post("/subscriptions", json={"target_url": url, **filters}, headers=headers)
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+def position(webhook_id: str) -> int:
+    """Where a message's event stands in the log, from its webhook-id."""
+    return int(webhook_id.rsplit("_", 1)[1])
 
 
 def by_stream(messages: list[Message]) -> dict[str, list[int]]:
@@ -66,7 +74,9 @@ async def test_each_delivery_is_a_signed_cloud_event_the_reference_library_verif
         event = m.event
         assert event["specversion"] == "1.0" and event["source"] == "https://tracker.test/log"
         assert event["type"] == event["data"]["type"] and event["data"]["hash"]
-    assert [m.event["type"] for m in delivered[:2]] == ["commitment.made"] * 2
+    # Order holds within a stream (streams go out concurrently): each begins with its making.
+    firsts = {s: next(m for m in delivered if m.event["subject"] == str(s)) for s in streams}
+    assert {m.event["type"] for m in firsts.values()} == {"commitment.made"}
     # Secrets are shown once: never in a read.
     got = await client.get(
         f"/subscriptions/{made['subscription']['id']}", headers=await issue.headers("admin")
@@ -267,3 +277,85 @@ async def test_a_subscription_stops_with_its_creators_token_and_resumes_with_non
     await commitments(world, clock, 2, progress=0)
     await deliverer.run_until_idle()
     assert receiver.messages == [], "a revoked token's subscription reads nothing"
+
+
+async def test_the_delivery_log_keeps_only_its_newest_attempts(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    receiver = await receivers()
+    headers = await issue.headers("admin")
+    made = await subscribe(client, headers, receiver.url, types=["commitment.progress_reported"])
+    world = await seed_world(repository)
+    trimmed = Deliverer(
+        pool,
+        repository,
+        deliverer.client,
+        source="https://tracker.test/log",
+        retry_for=timedelta(hours=24),
+        keep_attempts=4,
+        now=clock,
+    )
+    for _ in range(3):
+        await commitments(world, clock, 3, progress=2)
+        await trimmed.run_until_idle()
+    assert len(receiver.delivered()) == 18
+    log = (
+        await client.get(
+            f"/subscriptions/{made['subscription']['id']}/deliveries?limit=100", headers=headers
+        )
+    ).json()
+    # Only the newest four attempts remain, all of the last round's six events (a round logs
+    # its streams' attempts together, stream by stream, so not necessarily in log order).
+    ids = sorted((m.headers["webhook-id"] for m in receiver.delivered()), key=position)
+    kept = {a["webhook_id"] for a in log["attempts"]}
+    assert len(log["attempts"]) == len(kept) == 4 and kept <= set(ids[-6:])
+    assert await pool.fetchval("SELECT count(*) FROM subscription_attempts") == 4
+
+
+async def caught_up(pool: asyncpg.Pool) -> None:
+    """Wait for every view to hold the whole log: the names come from the views."""
+    last: int = await pool.fetchval("SELECT max(position) FROM events")
+    assert await wait_until(pool, last, tuple(p.name for p in all_projections()))
+
+
+async def test_a_delivery_names_what_its_event_mentions_as_named_when_it_is_sent(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+    pool: asyncpg.Pool,
+) -> None:
+    receiver = await receivers()
+    await subscribe(client, await issue.headers("admin"), receiver.url, types=["commitment.made"])
+    world = await seed_world(repository)
+    assert world.forum is not None and world.purpose is not None
+    [first] = await commitments(world, clock, 1, progress=0)
+    await caught_up(pool)
+    await deliverer.run_until_idle()
+    [made] = [m.event["data"] for m in receiver.delivered()]
+    assert made["stream_id"] == str(first)
+    assert made["names"] == {
+        str(world.id("amina")): "Amina",
+        str(world.id("ben")): "Ben",
+        str(world.forum.id): "Warm spaces partnership",
+        str(world.purpose.id): "Nobody is cold this winter",
+    }
+    # A rename shows in the deliveries sent after it; those sent before keep the old name.
+    world.forum.rename("Warm homes partnership")
+    await repository.save(world.forum, context=SEEDER)
+    await commitments(world, clock, 1, progress=0)
+    await caught_up(pool)
+    await deliverer.run_until_idle()
+    later = receiver.delivered()[-1].event["data"]
+    assert later["names"][str(world.forum.id)] == "Warm homes partnership"
+    assert receiver.delivered()[0].event["data"]["names"][str(world.forum.id)] == (
+        "Warm spaces partnership"
+    )

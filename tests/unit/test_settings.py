@@ -50,6 +50,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "TRACKER_WEBHOOK_TIMEOUT_SECONDS": "5",
         "TRACKER_WEBHOOK_RETRY_HOURS": "48",
         "TRACKER_WEBHOOK_SECRET_GRACE_HOURS": "2",
+        "TRACKER_WEBHOOK_LOG_ATTEMPTS": "500",
         "TRACKER_SSE_HEARTBEAT_SECONDS": "5",
     }
     assert set(env) == {variable(f.name) for f in msgspec.structs.fields(Settings)}
@@ -91,6 +92,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         webhook_timeout_seconds=5.0,
         webhook_retry_hours=48.0,
         webhook_secret_grace_hours=2.0,
+        webhook_log_attempts=500,
         sse_heartbeat_seconds=5.0,
     )
 

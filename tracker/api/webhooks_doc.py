@@ -17,7 +17,8 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-ENVELOPE = "EventEnvelope"  # GET /events's event: the delivery's `data`
+ENVELOPE = "EventEnvelope"  # GET /events's event, which the delivery's `data` extends
+FEED_EVENT = "FeedEvent"  # the delivery's `data` and each server-sent event's
 DESCRIPTION = """\
 Each event a subscription selects is POSTed to its `target_url` as a CloudEvents 1.0 JSON
 event (structured mode), signed per Standard Webhooks 1.0. Verify `webhook-signature` with
@@ -61,11 +62,12 @@ EXAMPLE = {
         "occurred_at": "2026-11-26T10:00:00Z",
         "recorded_at": "2026-11-26T10:00:00.120000Z",
         "actor": "integration:minutes-tool",
-        "on_behalf_of": "leader:3f2b8c1e-7d4a-4e0b-9a61-2c5d8e9f0a17",
+        "on_behalf_of": "leader:5a7d0c2e-8b1f-4d3a-9e6c-1f4b7a2d9e30",
         "source": "api:integration:minutes-tool",
         "correlation_id": "b7e4a2d9-1c3f-4a8e-9d60-5f2e8c7b1a34",
         "causation_id": "e1d95c3a-7b2f-4c68-8a14-9f3d6b2e0c75",
         "hash": "9c1f0e2b7d8a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a",
+        "names": {"5a7d0c2e-8b1f-4d3a-9e6c-1f4b7a2d9e30": "Amina Yusuf"},
     },
 }
 
@@ -74,9 +76,33 @@ def _string(description: str, **extra: object) -> Schema:
     return Schema(type=OpenAPIType.STRING, description=description, **extra)  # type: ignore[arg-type]
 
 
+FEED_EVENT_SCHEMA = Schema(
+    description=(
+        "The event as GET /events shows it, with `names`: the display names of the leaders, "
+        "forum, purposes (their statement), meeting and organisations it mentions, by id, as "
+        "the views name them when the message is sent (a later rename shows in later messages "
+        "only; a retry carries the names at its own time). Ids the views do not know are left "
+        "out."
+    ),
+    all_of=[
+        Reference(ref=f"#/components/schemas/{ENVELOPE}"),
+        Schema(
+            type=OpenAPIType.OBJECT,
+            required=["names"],
+            properties={
+                "names": Schema(
+                    type=OpenAPIType.OBJECT,
+                    description="Display names by id (a UUID)",
+                    additional_properties=Schema(type=OpenAPIType.STRING),
+                )
+            },
+        ),
+    ],
+)
 CLOUD_EVENT = Schema(
     type=OpenAPIType.OBJECT,
-    description="A CloudEvents 1.0 event in JSON whose data is the event as GET /events shows it",
+    description="A CloudEvents 1.0 event in JSON whose data is the event as GET /events shows "
+    "it, with the names of what it mentions",
     required=["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"],
     properties={
         "specversion": _string("The CloudEvents version", enum=["1.0"]),
@@ -86,7 +112,7 @@ CLOUD_EVENT = Schema(
         "subject": _string("The stream's id", format="uuid"),
         "time": _string("When the event was recorded", format="date-time"),
         "datacontenttype": _string("The data's media type", enum=["application/json"]),
-        "data": Reference(ref=f"#/components/schemas/{ENVELOPE}"),
+        "data": Reference(ref=f"#/components/schemas/{FEED_EVENT}"),
     },
     additional_properties=False,
 )
@@ -97,6 +123,7 @@ def add_webhooks(document: OpenAPI) -> None:
     components = document.components or Components()
     schemas = components.schemas if components.schemas is not None else {}
     schemas["CloudEvent"] = CLOUD_EVENT
+    schemas[FEED_EVENT] = FEED_EVENT_SCHEMA
     components.schemas = dict(sorted(schemas.items()))
     document.components = components
     parameters = [

@@ -20,12 +20,13 @@ from uuid import UUID
 import asyncpg
 
 from projections.lease import Leases
+from projections.queries.names import names_of_ids
 from tracker.application.clock import Now, system_now
 from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
 from tracker.domain import Leader
 from tracker.domain.leader import DEACTIVATED
-from tracker.eventstore import Checkpoint, RecordedEvent
+from tracker.eventstore import Checkpoint, Page, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
@@ -42,7 +43,6 @@ LEASE = "webhook_deliveries"
 BATCH = 500
 STREAMS_AT_ONCE = 16
 CHUNK = 100  # waiting deliveries of one stream read at once
-KEEP_ATTEMPTS = 10_000
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
@@ -57,6 +57,7 @@ class Deliverer:
         *,
         source: str,
         retry_for: timedelta,
+        keep_attempts: int = 10_000,
         now: Now = system_now,
         wall: Now = system_now,
         jitter: Callable[[], float] = random.random,
@@ -74,6 +75,18 @@ class Deliverer:
         self.leases: Leases | None = None
         self.watcher: LogWatcher | None = None
         self._bodies: dict[int, bytes] = {}
+        # The names a round's bodies carry, looked up once per batch for the ids not yet known.
+        self._names: dict[str, str] = {}
+        self._looked: set[UUID] = set()
+        self._lookups: list[asyncio.Future[None]] = []
+        # Subscriptions at the same cursor (most of them, most of the time) share a round's read
+        # of the log: one read per cursor, not one per subscription.
+        self._pages: dict[Checkpoint, asyncio.Future[Page]] = {}
+        # The log is trimmed once a tenth of its limit has been added, not on every delivery;
+        # a subscription not yet counted in this process is trimmed on its first round.
+        self.keep_attempts = keep_attempts
+        self._slack = max(1, keep_attempts // 10)
+        self._logged: dict[UUID, int] = {}
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
@@ -81,7 +94,9 @@ class Deliverer:
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
         self._bodies = {}
+        self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
+        await self._trim(subscriptions)
         return any(done)
 
     async def run_until_idle(self, seconds: float = 30.0) -> None:
@@ -116,6 +131,17 @@ class Deliverer:
                 await asyncio.gather(keeper, return_exceptions=True)
             self.client.close()
 
+    async def _trim(self, subscriptions: Sequence[Subscription]) -> None:
+        """Keep each delivery log at its limit, pruning those that have grown by the slack."""
+        for subscription in subscriptions:
+            if self._logged.get(subscription.id, self._slack) >= self._slack:
+                await store.prune(self.pool, subscription.id, self.keep_attempts)
+                self._logged[subscription.id] = 0
+
+    def _noted(self, subscription: Subscription, attempts: int) -> None:
+        """Count attempts logged since the subscription's log was last trimmed."""
+        self._logged[subscription.id] = self._logged.get(subscription.id, self._slack) + attempts
+
     async def _grown(self, stop: asyncio.Event, seconds: float) -> None:
         """Until the log grows in this process, stop is set, or seconds pass."""
         waits: list[asyncio.Future[bool]] = [asyncio.ensure_future(stop.wait())]
@@ -137,7 +163,7 @@ class Deliverer:
     async def _feed(self, subscription: Subscription) -> bool:
         """Deliver the next batch after the cursor, then move the cursor past it."""
         # The whole log, filtered here: the cursor moves over the events nobody selects too.
-        page = await read_all(self.pool, subscription.cursor, BATCH)
+        page = await self._page(subscription.cursor)
         if not page.events:
             return False
         held = await store.held_streams(self.pool, subscription.id)
@@ -145,6 +171,7 @@ class Deliverer:
         for event in page.events:
             if await self._selects(subscription, event):
                 streams.setdefault(event.stream_id, []).append(event)
+        await self._name([e for es in streams.values() for e in es])
         now = self.now()
         gate = asyncio.Semaphore(STREAMS_AT_ONCE)
 
@@ -165,7 +192,15 @@ class Deliverer:
                 conn, subscription.id, page.checkpoint, now if succeeded else None, failed, now
             )
             await store.log_attempts(conn, subscription.id, attempts)
+        self._noted(subscription, len(attempts))
         return True
+
+    async def _page(self, cursor: Checkpoint) -> Page:
+        """The batch after a cursor, read once per round whichever subscriptions ask."""
+        read = self._pages.get(cursor)
+        if read is None:
+            read = self._pages[cursor] = asyncio.ensure_future(read_all(self.pool, cursor, BATCH))
+        return await asyncio.shield(read)
 
     async def _deliver_stream(
         self, subscription: Subscription, events: Sequence[RecordedEvent], held: bool
@@ -221,6 +256,7 @@ class Deliverer:
         answered = False
         while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
             found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+            await self._name(list(found.values()))
             done: list[int] = []
             attempts: list[Attempt] = []
             for queued in rows:
@@ -231,11 +267,13 @@ class Deliverer:
                 outcome = await self._send(subscription, event)
                 if not outcome.ok:
                     await store.settle(self.pool, subscription.id, done, attempts, now)
+                    self._noted(subscription, len(attempts))
                     await self._failed_again(subscription, queued, event, outcome, now)
                     return answered or bool(attempts)
                 done.append(queued.position)
                 attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
             await store.settle(self.pool, subscription.id, done, attempts, now)
+            self._noted(subscription, len(attempts))
             answered = answered or bool(attempts)
         return answered
 
@@ -259,6 +297,7 @@ class Deliverer:
         )
         attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
         await store.log_attempts(self.pool, subscription.id, [attempt])
+        self._noted(subscription, 1)
         if dead:
             await self._dead_lettered(subscription, first)
 
@@ -279,6 +318,20 @@ class Deliverer:
             await store.set_status(self.pool, subscription.id, store.PAUSED, "failing")
             log.warning("paused subscription %s: its target kept failing", subscription.id)
 
+    async def _name(self, events: Sequence[RecordedEvent]) -> None:
+        """Look up the names these events mention that this round has not looked up yet: one
+        query for the batch. Only ids in events the subscriber receives are named."""
+        wanted = payload.mentioned_by(events) - self._looked
+        if wanted:
+            self._looked |= wanted
+            self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
+        # Subscriptions run concurrently: another's lookup may still be under way.
+        if self._lookups:
+            await asyncio.gather(*self._lookups)
+
+    async def _look_up(self, ids: set[UUID]) -> None:
+        self._names.update(await names_of_ids(self.pool, ids))
+
     async def _selects(self, subscription: Subscription, event: RecordedEvent) -> bool:
         only = subscription.filter
         return await receives(
@@ -295,7 +348,7 @@ class Deliverer:
         """Sign and post one event."""
         body = self._bodies.get(event.position)
         if body is None:
-            body = self._bodies[event.position] = payload.body(event, self.source)
+            body = self._bodies[event.position] = payload.body(event, self.source, self._names)
         message_id = payload.webhook_id(event)
         timestamp = int(self.wall().timestamp())
         headers = {

@@ -41,6 +41,7 @@ def deliverer(
         client,
         source=f"https://{settings.log_origin}",
         retry_for=timedelta(hours=settings.webhook_retry_hours),
+        keep_attempts=settings.webhook_log_attempts,
         now=now,
     )
 

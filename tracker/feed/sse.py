@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import msgspec
 
+from projections.queries.names import names_of_ids
 from tracker.application.principal import Principal
 from tracker.application.subscriptions import Filter, receives
 from tracker.domain import InvalidValue
 from tracker.eventstore import Checkpoint, EventStore
 from tracker.eventstore.repository import Repository
-from tracker.feed.payload import feed_event
+from tracker.feed.payload import feed_event, mentioned_by
 
 MEDIA_TYPE = "text/event-stream"
 PAGE = 500
@@ -53,9 +54,10 @@ async def stream(
     last = loop.time()
     while True:
         page = await store.read_all(cursor, PAGE)
-        for event in page.events:
-            cursor = event.checkpoint
-            selected = await receives(
+        selected = [
+            event
+            for event in page.events
+            if await receives(
                 repository,
                 principal,
                 only,
@@ -64,10 +66,15 @@ async def stream(
                 event.type,
                 (event.actor, event.on_behalf_of),
             )
-            if selected:
-                event_id = f"{event.transaction_id}:{event.position}"
-                yield message(event_id, event.type, msgspec.json.encode(feed_event(event)))
-                last = loop.time()
+        ]
+        # One lookup per page, of the ids in the events this caller receives, and no others.
+        names = await names_of_ids(store.pool, mentioned_by(selected))
+        for event in selected:
+            event_id = f"{event.transaction_id}:{event.position}"
+            yield message(event_id, event.type, msgspec.json.encode(feed_event(event, names)))
+            last = loop.time()
+        if page.events:
+            cursor = page.events[-1].checkpoint
         if until is not None and cursor >= until:
             return
         if len(page.events) == PAGE:

@@ -189,7 +189,7 @@ ORDER BY id DESC LIMIT $3
 """
 # The log keeps the newest attempts of each subscription.
 PRUNE = """
-DELETE FROM subscription_attempts WHERE subscription_id = $1 AND id < (
+DELETE FROM subscription_attempts WHERE subscription_id = $1 AND id <= (
     SELECT id FROM subscription_attempts WHERE subscription_id = $1
     ORDER BY id DESC OFFSET $2 LIMIT 1)
 """

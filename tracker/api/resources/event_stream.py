@@ -33,7 +33,9 @@ token is limited to), or the whole log for auditors and admins; `type`, `forum_i
 `purpose_id` and `leader_id` narrow it as a subscription's filter does.
 
 Each message has `id:` the event's log checkpoint (`<transaction_id>:<position>`), `event:`
-its type, and `data:` the event as `GET /events` shows it. Reconnecting with that id as
+its type, and `data:` the event as `GET /events` shows it with `names`, the display names of
+the leaders, forum, purposes, meeting and organisations it mentions by id, as named when the
+message is sent (the `FeedEvent` schema, as in a webhook's `data`). Reconnecting with that id as
 `Last-Event-ID` resumes right after it, with nothing skipped and nothing repeated, also
 across a restart of the server. Without it, the stream starts at the log's end (`start=now`)
 or its beginning (`start=beginning`). A comment line (`: heartbeat`) comes whenever 15
@@ -43,7 +45,8 @@ stream ends once it has caught up with the log.
 EXAMPLE = (
     ": stream open\n\n"
     "id: 48213:1077\nevent: commitment.accepted\n"
-    'data: {"position":1077,"transaction_id":48213,"type":"commitment.accepted","...":"..."}\n\n'
+    'data: {"position":1077,"transaction_id":48213,"type":"commitment.accepted","...":"...",'
+    '"names":{"<leader id>":"Ben Okafor"}}\n\n'
     ": heartbeat\n\n"
 )
 EVENTS = ResponseSpec(

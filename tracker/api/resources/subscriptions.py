@@ -265,7 +265,8 @@ class SubscriptionController(Controller):
         description=(
             f"The newest attempts first, at most `limit` (default {DEFAULT_LIMIT}, at most "
             f"{MAX_LIMIT}); pass `next_before` back as `before` for older ones. The log keeps "
-            "each subscription's newest 10,000 attempts." + ACCESS
+            "each subscription's newest attempts: 10,000 unless the service is configured "
+            "otherwise." + ACCESS
         ),
         responses=READS,
     )
