@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from projections.commitment_view import CommitmentViews
 from tests.faults.service import Load, Service
 from tests.faults.views import caught_up
 from tests.faults.workers import poll
 
-VIEWS = "commitment_views_v4"
+VIEWS = CommitmentViews.name
 MADE = """
 SELECT stream_id::text AS id, count(*) AS made, min(position) AS position FROM events
 WHERE type = 'commitment.made' GROUP BY stream_id

@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from projections.commitment_view import CommitmentViews
 from tests.faults.acknowledged import answered_statuses, each_once, replays_agree, views_hold_all
 from tests.faults.cluster import Cluster
 from tests.faults.service import Client, Load, Service, seed
@@ -29,7 +30,7 @@ CLIENTS = 4
 VOLUME_MB = 48
 AFTER = 30
 SECONDS = 30.0
-VIEWS = "commitment_views_v4"
+VIEWS = CommitmentViews.name
 
 
 class Volume:
