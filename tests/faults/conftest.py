@@ -3,6 +3,7 @@ projections' leases, emptied before each test."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import empty_tables, migrated
+from tests.faults.cluster import Cluster
 from tests.faults.workers import Worker
 from tracker.database import create_pool
 
@@ -47,3 +49,14 @@ def start(started: list[Worker], url: str, folder: Path, name: str, **settings: 
     worker = Worker(url, folder, name, **settings)
     started.append(worker)
     return worker
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    """A PostgreSQL cluster of the test's own, which it may stop and restart; removed after."""
+    cluster = Cluster()
+    try:
+        await asyncio.to_thread(cluster.start)
+        yield cluster
+    finally:
+        await asyncio.to_thread(cluster.remove)

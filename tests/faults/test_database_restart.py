@@ -9,7 +9,6 @@ shutdown removes the socket file, so clients meet both a missing socket and a re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,16 +25,6 @@ AFTER_EACH = 40
 SECONDS = 30.0
 LOST = "projection runner lost the database"
 DOWN_RETRIES = 3
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    cluster = Cluster()
-    try:
-        await asyncio.to_thread(cluster.start)
-        yield cluster
-    finally:
-        await asyncio.to_thread(cluster.remove)
 
 
 @pytest.mark.timeout(120)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -60,16 +60,6 @@ class Volume:
 
     def unmount(self) -> None:
         subprocess.run(["umount", "--lazy", self.path], check=True)
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    cluster = Cluster()
-    try:
-        await asyncio.to_thread(cluster.start)
-        yield cluster
-    finally:
-        await asyncio.to_thread(cluster.remove)
 
 
 @pytest.fixture
