@@ -138,10 +138,10 @@ def config(path: Path, token: str, seeded: Seeded) -> Path:
 
 def fuzz(url: str, settings: Path, report: Path) -> str:
     """One schemathesis run; its output, after asserting that nothing failed."""
-    st = Path(sys.executable).parent / "schemathesis"
     run = subprocess.run(
         [
-            str(st),
+            sys.executable,
+            str(Path(__file__).with_name("schemathesis_cli.py")),
             "--config-file",
             str(settings),
             "run",
