@@ -25,6 +25,11 @@ class Projection:
     tables: ClassVar[tuple[str, ...]]
     # The tables that keep every past version of their rows in <table>_history, beside them.
     history: ClassVar[tuple[str, ...]] = ()
+    # Columns a history leaves out, by table: its past view computes each with the function
+    # <table>_<column>(history row) that history_ddl defines (migration 0013).
+    history_omits: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Statements run in the generation's schema once the histories exist.
+    history_ddl: ClassVar[str] = ""
 
     def __init_subclass__(cls) -> None:
         if not NAME.match(cls.name):

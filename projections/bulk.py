@@ -15,6 +15,7 @@ import msgspec
 
 from projections.bulk_rows import Table, use_copy_codecs
 from projections.bulk_target import Target
+from projections.history import RANGE, Shape
 from projections.pg_time import from_count
 from projections.runner import SEARCH_PATH, Connect
 from tracker.database import Connection
@@ -59,6 +60,16 @@ class BulkFold:
         self.schema = schema
         for name in await conn.fetchval(TABLES, schema):
             self.table[name] = await Table.load(conn, schema, name)
+
+    def history_shapes(self, tables: Iterable[str]) -> dict[str, Shape]:
+        """How a row of each table becomes the record of its version in the table's history,
+        less the range columns that close the history's columns."""
+        out: dict[str, Shape] = {}
+        for name in tables:
+            history = self.table[f"{name}_history"]
+            assert history.columns[-len(RANGE) :] == RANGE, history.columns
+            out[name] = history.head(len(history.columns) - len(RANGE)).record
+        return out
 
     def apply(self, event: RecordedEvent) -> None:
         """Fold one event."""

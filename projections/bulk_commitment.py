@@ -1,4 +1,4 @@
-"""commitment_views_v5 built from scratch: the commitment fold over the whole log in memory."""
+"""commitment_views_v6 built from scratch: the commitment fold over the whole log in memory."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ class CommitmentBulk(BulkFold):
         self.fold = _Fold(commitments=CompactRows(SHARED, key="commitment_id", split=True))
         self.history = History(KEYS, live=False)
 
+    async def prepare(self, conn: Connection, schema: str) -> None:
+        await super().prepare(conn, schema)
+        self.history.shapes = self.history_shapes(KEYS)
+
     def apply(self, event: RecordedEvent) -> None:
         record(self.fold, event, self.history)
 
@@ -86,7 +90,7 @@ class CommitmentBulk(BulkFold):
                 schema_name=self.schema,
             )
             for table, rows in past.items():
-                await self.table[f"{table}_history"].copy(conn, rows)
+                await self.table[f"{table}_history"].copy_records(conn, rows)
 
         return write
 
@@ -101,4 +105,5 @@ class CommitmentBulk(BulkFold):
         )
         for table in KEYS:
             history = self.table[f"{table}_history"]
-            await history.copy(conn, [*self.history.take(table), *self.history.current(table)])
+            rows = [*self.history.take(table), *self.history.current(table)]
+            await history.copy_records(conn, rows)

@@ -26,6 +26,10 @@ class GovernanceBulk(BulkFold):
         )
         self.history = History(KEYS, live=False)
 
+    async def prepare(self, conn: Connection, schema: str) -> None:
+        await super().prepare(conn, schema)
+        self.history.shapes = self.history_shapes(KEYS)
+
     def apply(self, event: RecordedEvent) -> None:
         record(self.fold, event, self.history)
 
@@ -45,7 +49,7 @@ class GovernanceBulk(BulkFold):
         async def write(conn: Connection) -> None:
             await decisions.copy_records(conn, records)
             for table, rows in past.items():
-                await self.table[f"{table}_history"].copy(conn, rows)
+                await self.table[f"{table}_history"].copy_records(conn, rows)
 
         return write
 
@@ -58,4 +62,4 @@ class GovernanceBulk(BulkFold):
         await table["meeting_attendance"].copy(conn, fold.attendance.values())
         for name in KEYS:
             rows = [*self.history.take(name), *self.history.current(name)]
-            await table[f"{name}_history"].copy(conn, rows)
+            await table[f"{name}_history"].copy_records(conn, rows)

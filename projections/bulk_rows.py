@@ -66,6 +66,7 @@ class Table:
 
     def __init__(self, schema: str, name: str, columns: list[tuple[str, str]]) -> None:
         self.schema, self.name = schema, name
+        self._typed = columns
         self.columns = tuple(column for column, _ in columns)
         self._every = itemgetter(*self.columns)
         self._convert = [
@@ -79,6 +80,10 @@ class Table:
             # A missing key is NULL, as jsonb_populate_recordset has it on the live path.
             return tuple(row.get(c) for c in self.columns)
         return values if len(self.columns) > 1 else (values,)
+
+    def head(self, count: int) -> Table:
+        """The same table's first count columns: a history's, less its range."""
+        return Table(self.schema, self.name, self._typed[:count])
 
     @classmethod
     async def load(cls, conn: Connection, schema: str, name: str) -> Table:

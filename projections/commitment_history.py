@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.commitment_fold import CommitmentFold, render_item
+from projections.commitment_fold import CommitmentFold
 from projections.history import History, record_dirty
 from tracker.eventstore import RecordedEvent
 
@@ -24,8 +24,5 @@ KEYS = {
 def record(fold: CommitmentFold, event: RecordedEvent, history: History) -> None:
     """Fold one event, keeping a version of each row it changed."""
     for kind, key in record_dirty(fold, event):
-        row = fold.table(kind)[key]
-        if kind == "commitment":
-            history.put("commitments", event, {**row, "item": render_item(row)}, copy=False)
-        else:
-            history.put(TABLES[kind], event, row)
+        # A commitment's version leaves out its stored item: past.commitments computes it.
+        history.put(TABLES[kind], event, fold.table(kind)[key])

@@ -1,4 +1,4 @@
-"""commitment_views_v5: one row per commitment, its changes, and the forum and leader facts
+"""commitment_views_v6: one row per commitment, its changes, and the forum and leader facts
 the leader view, the commitment list and the purpose view need."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from projections.base import Projection
 from projections.bulk_commitment import CommitmentBulk
 from projections.commitment_fold import CHANGE_COLUMNS, CommitmentFold, render_item
 from projections.commitment_history import KEYS, record
+from projections.commitment_item_sql import ITEM_DDL
 from projections.history import History
 from projections.purpose_links import RELINK, RELINK_HISTORY, UNLINK_DROPPED, UNLINK_HISTORY
 from tracker.database import Connection
@@ -153,7 +154,7 @@ ON CONFLICT (commitment_id) DO UPDATE SET
 class CommitmentViews(Projection):
     """Commitments as leaders, forums and purposes look at them."""
 
-    name = "commitment_views_v5"
+    name = "commitment_views_v6"
     ddl = DDL
     tables = (
         "forums",
@@ -164,6 +165,8 @@ class CommitmentViews(Projection):
         "commitment_changes",
     )
     history = (*KEYS, "purpose_commitments")
+    history_omits = {"commitments": ("item",)}  # noqa: RUF012 (as Projection declares it)
+    history_ddl = ITEM_DDL
 
     def bulk(self) -> CommitmentBulk:
         """The same fold over the whole log in memory, each table written with COPY."""

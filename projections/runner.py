@@ -77,7 +77,9 @@ async def create_tables(conn: Connection, projection: Projection, generation: in
     await conn.execute(await conn.fetchval(CREATE_SCHEMA, schema))
     await conn.execute(SEARCH_PATH, f"{schema}, public")
     await conn.execute(projection.ddl)
-    await create_history(conn, schema, projection.history)
+    await create_history(conn, schema, projection.history, projection.history_omits)
+    if projection.history_ddl:
+        await conn.execute(projection.history_ddl)
     await conn.execute(SEARCH_PATH, "public")
 
 

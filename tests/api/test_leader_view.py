@@ -79,7 +79,7 @@ class Views:
         """A commitment made while the commitment views cannot apply it (their batch lock is
         held here until the block ends); yields its position."""
         async with self.issue.pool.acquire() as conn, conn.transaction():
-            await conn.execute(LOCK_BATCH, BATCH, "commitment_views_v5")
+            await conn.execute(LOCK_BATCH, BATCH, "commitment_views_v6")
             await self.commit(owner)
             yield int(await self.issue.pool.fetchval("SELECT max(position) FROM events"))
 

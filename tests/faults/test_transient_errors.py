@@ -15,7 +15,7 @@ from tests.faults.views import Writer, caught_up, leader_pids
 from tests.faults.workers import Worker, poll
 from tracker.eventstore import EventStore, NewEvent, StreamAppend
 
-VIEWS = "commitment_views_v5"
+VIEWS = "commitment_views_v6"
 TABLES = """
 SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables
 WHERE schemaname = $1

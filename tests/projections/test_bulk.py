@@ -219,12 +219,12 @@ async def test_a_bulk_build_equals_the_live_path_row_for_row(
     await runner.run_until_caught_up()
     projections = [CommitmentViews(), GovernanceViews()]
     live = {p.name: await live_tables(pool, p) for p in projections}
-    assert len(live["commitment_views_v5"]["commitment_changes"]) > 800
+    assert len(live["commitment_views_v6"]["commitment_changes"]) > 800
     assert live["governance_views_v4"]["meeting_attendance"]
     assert live["governance_views_v4"]["purpose_endorsements"]
     assert live["governance_views_v4"]["meeting_decisions"]
-    assert any("Org 0." in row for row in live["commitment_views_v5"]["organisations"])
-    assert any("Leader 0." in row for row in live["commitment_views_v5"]["leader_organisations"])
+    assert any("Org 0." in row for row in live["commitment_views_v6"]["organisations"])
+    assert any("Leader 0." in row for row in live["commitment_views_v6"]["leader_organisations"])
 
     targets = [(p, await _target(pool, p)) for p in projections]
     assert await build(runner.connect, targets) == [p.name for p in projections]
@@ -466,4 +466,4 @@ async def test_a_rebuild_of_several_refuses_when_one_is_already_running(
             "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "governance_views_v4"
         )
     # The lock it took on the first was released: a rebuild of that one alone goes ahead.
-    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v5": 2}
+    assert await rebuild_many(runner, [CommitmentViews()]) == {"commitment_views_v6": 2}

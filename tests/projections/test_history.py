@@ -41,7 +41,7 @@ async def lag(pool: asyncpg.Pool) -> int:
     return int(
         await pool.fetchval(
             "SELECT count(*) FROM events e, projection_generations g "
-            "WHERE g.name = 'commitment_views_v5' AND g.state = 'live' "
+            "WHERE g.name = 'commitment_views_v6' AND g.state = 'live' "
             "AND (e.transaction_id, e.position) > (g.transaction_id, g.position)"
         )
     )

@@ -150,7 +150,7 @@ async def test_a_handler_error_stops_that_projection_at_the_event_without_spinni
     assert status.state == "failed" and status.failed_position == bad.events[0].position
     assert "cannot handle thing.unreadable" in (status.error or "")
     assert await runner.step(probe) == 0  # stopped: it neither advances nor retries
-    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v5"]
+    [other] = [s for s in await statuses(pool) if s.name == "commitment_views_v6"]
     assert other.state != "failed" and other.lag_events == 0
 
 
@@ -242,12 +242,12 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     live = await snapshot(pool)
     async with pool.acquire() as other:
         assert await other.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v5"
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", REBUILD, "commitment_views_v6"
         )
         with pytest.raises(RebuildRunning):
             await rebuild(runner, CommitmentViews())
         await other.fetchval(
-            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v5"
+            "SELECT pg_advisory_unlock($1, hashtext($2))", REBUILD, "commitment_views_v6"
         )
     seen: list[int] = []
 
@@ -263,6 +263,6 @@ async def test_a_rebuild_switches_reads_over_and_refuses_to_run_twice(
     generation = await rebuild(runner, CommitmentViews(), interrupt)
     assert generation == 2 and await snapshot(pool) == live
     names = await pool.fetch(
-        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v5'"
+        "SELECT generation, state FROM projection_generations WHERE name = 'commitment_views_v6'"
     )
     assert [tuple(r) for r in names] == [(2, "live")]
