@@ -79,7 +79,9 @@ def actor_name(column: str) -> str:
 
 def names_json(c: str = "c") -> str:
     """A JSON object (text) of CommitmentNames for the commitments row aliased c."""
-    # One subquery per row listed, its lookups by primary key; only a page's rows run it.
+    # One subquery per row listed, its lookups by primary key; only a page's rows run it. Each
+    # purpose's statement too: joined instead, the planner hashed every purpose for each row
+    # listed, most of a leader view's time live and past (16 and 32 ms of the busy leader's).
     return f"""(SELECT json_build_object(
     'owner_name', o.name,
     'owner_organisation_name', {organisation_name(f"{c}.owner_organisation_id")},
@@ -87,9 +89,10 @@ def names_json(c: str = "c") -> str:
     'requester_name', {leader_name(f"{c}.requester_id")},
     'handover_to_name', {leader_name(f"{c}.handover_to")},
     'purposes', (SELECT coalesce(json_agg(json_build_object(
-            'purpose_id', x.id, 'statement', p.statement) ORDER BY x.n), '[]')
-        FROM jsonb_array_elements_text({c}.purpose_ids) WITH ORDINALITY x(id, n)
-        LEFT JOIN purposes p ON p.purpose_id = x.id::uuid),
+            'purpose_id', x.id,
+            'statement', (SELECT p.statement FROM purposes p WHERE p.purpose_id = x.id::uuid))
+            ORDER BY x.n), '[]')
+        FROM jsonb_array_elements_text({c}.purpose_ids) WITH ORDINALITY x(id, n)),
     'meeting_title', m.title,
     'meeting_starts_at', {utc("m.starts_at")})::text
     FROM (SELECT) one
