@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from itertools import chain
 from typing import ClassVar
 
 from projections.bulk import BulkFold
@@ -104,6 +105,5 @@ class CommitmentBulk(BulkFold):
             conn, ({**row, "item": render_item(row)} for row in self.fold.commitments.values())
         )
         for table in KEYS:
-            history = self.table[f"{table}_history"]
-            rows = [*self.history.take(table), *self.history.current(table)]
-            await history.copy_records(conn, rows)
+            rows = chain(self.history.take(table), self.history.current(table))
+            await self.table[f"{table}_history"].copy_records(conn, rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from itertools import chain
 
 from projections.bulk import BulkFold
 from projections.bulk_rows import CompactRows
@@ -61,5 +62,5 @@ class GovernanceBulk(BulkFold):
         await table["meetings"].copy(conn, fold.meetings.values())
         await table["meeting_attendance"].copy(conn, fold.attendance.values())
         for name in KEYS:
-            rows = [*self.history.take(name), *self.history.current(name)]
+            rows = chain(self.history.take(name), self.history.current(name))
             await table[f"{name}_history"].copy_records(conn, rows)
