@@ -76,8 +76,9 @@ class History:
         self.keys = keys
         # A bulk build starts from empty tables: it has no stored versions to close.
         self.live = live
-        # A bulk build keeps each version as its record (a tuple): a third of a dict's memory
-        # for 150,000 open commitment versions, and no second conversion when written.
+        # A bulk build keeps each version as its record (a tuple), far smaller than a copy of
+        # the row's dict for 150,000 open commitment versions, and not converted again when
+        # written.
         self.shapes = shapes or {}
         # The newest version of each row seen, not yet written: the next one closes it.
         self.last: dict[str, dict[Key, Version]] = {t: {} for t in keys}
@@ -91,11 +92,9 @@ class History:
         event: RecordedEvent,
         row: Row | None,
         key: Key | None = None,
-        copy: bool = True,
     ) -> None:
-        """A new version of a row as of the event, or its end (row None). The version is a
-        copy of row (or its record, with a shape), or without copy row itself, which the
-        caller must not change again."""
+        """A new version of a row as of the event, or its end (row None): a copy of row, or
+        with a shape for its table, its record."""
         if key is None:
             assert row is not None
             key = tuple(str(row[k]) for k in self.keys[table])
@@ -112,7 +111,7 @@ class History:
         elif (shape := self.shapes.get(table)) is not None:
             last[key] = (*at, shape(row))
         else:
-            last[key] = (*at, dict(row) if copy else row)
+            last[key] = (*at, dict(row))
 
     def take(self, table: str) -> list[Any]:
         """The versions of a table closed so far (each once)."""
