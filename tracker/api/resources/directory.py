@@ -94,10 +94,16 @@ async def directory(
         yield read
 
 
-async def sight_of(state: State, principal: Principal, views: ViewReader) -> Sight:
-    """What the caller's list shows; for a past one, fixed from today's memberships first."""
+async def sight_of(
+    state: State, principal: Principal, views: ViewReader, min_position: int | None
+) -> Sight:
+    """What the caller's list shows; for a past one, fixed from today's memberships (once
+    they include min_position) before the past is read."""
     seen = sight(principal)
-    return await seen_now(state.pool, seen) if views.past else seen
+    if not views.past:
+        return seen
+    await consistent(state.pool, min_position, VIEWS)
+    return await seen_now(state.pool, seen)
 
 
 @get(
@@ -174,7 +180,7 @@ async def leaders_page(
     filters = LeaderFilters(
         leader_id=key, organisation_id=organisation_id, forum_id=forum_id, name=name, email=email
     )
-    seen = await sight_of(state, principal, views)
+    seen = await sight_of(state, principal, views, min_position)
     async with directory(state, principal, min_position, views) as read:
         return await list_leaders(read.pool, filters, seen, cursor, limit)
 
@@ -203,7 +209,7 @@ async def forums_page(
 ) -> ForumPage:
     """The caller's forums by name (every forum, for those who see them all)."""
     filters = ForumFilters(forum_id=looked_up(source_system, external_id), name=name)
-    seen = await sight_of(state, principal, views)
+    seen = await sight_of(state, principal, views, min_position)
     async with directory(state, principal, min_position, views) as read:
         return await list_forums(read.pool, filters, seen, cursor, limit)
 

@@ -10,8 +10,8 @@ from projections.queries.directory_now import forums_now
 from projections.queries.directory_structs import Me
 from projections.queries.me import me
 from tracker.api.dependencies import PrincipalDep
-from tracker.api.resources.directory import ERRORS, directory
-from tracker.api.resources.view_support import MinPosition
+from tracker.api.resources.directory import ERRORS, VIEWS, directory
+from tracker.api.resources.view_support import MinPosition, consistent
 from tracker.api.time_travel import ViewsDep
 from tracker.application.subscriptions import owner
 from tracker.feed.store import paused_count
@@ -72,6 +72,7 @@ class MeController(Controller):
         # A past read shows only forums the leader may see now: decided before the replay.
         mine = None
         if views.past and principal.leader_id is not None:
+            await consistent(state.pool, min_position, VIEWS)
             mine = await forums_now(state.pool, principal.leader_id)
         async with directory(state, principal, min_position, views) as read:
             found = await me(read.pool, principal, expires_at, mine)
