@@ -148,15 +148,20 @@ class DirectoryFold:
         }
         self.dirty.add(("member", pair))
 
-    def touched(self, kind: str) -> list[Row]:
-        """The rows of one kind that events changed."""
-        table: dict[str, dict[Any, Row]] = {
+    def table(self, kind: str) -> dict[Any, Row]:
+        """The rows of one kind, by key."""
+        tables: dict[str, dict[Any, Row]] = {
             "organisation": self.organisations,
             "leader": self.leaders,
             "forum": self.forums,
             "member": self.members,
         }
-        return [table[kind][key] for k, key in self.dirty if k == kind]
+        return tables[kind]
+
+    def touched(self, kind: str) -> list[Row]:
+        """The rows of one kind that events changed."""
+        table = self.table(kind)
+        return [table[key] for k, key in self.dirty if k == kind]
 
 
 def _ended(held: list[Row], organisation_id: str, title: str | None) -> list[Row]:

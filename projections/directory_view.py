@@ -1,5 +1,5 @@
-"""directory_v1: organisations, leaders with their current affiliations, forums and who belongs
-to each, as the discovery lists and GET /me read them."""
+"""directory_v2: organisations, leaders with their current affiliations, forums and who belongs
+to each, as the discovery lists and GET /me read them, each row's past versions kept beside it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 from projections.base import Projection
 from projections.bulk_directory import DirectoryBulk
 from projections.directory_fold import DirectoryFold, Pair
+from projections.directory_history import KEYS, record
+from projections.history import History
 from tracker.database import Connection
 from tracker.eventstore import RecordedEvent
 
@@ -112,7 +114,8 @@ def _keys(events: Sequence[RecordedEvent]) -> tuple[dict[str, set[str]], set[Pai
 class DirectoryView(Projection):
     """Who and what there is: the names callers find their way by, and who belongs where."""
 
-    name = "directory_v1"
+    # v2 keeps every past version of its rows, for the lists as of a past cut.
+    name = "directory_v2"
     ddl = DDL
     tables = (
         "directory_organisations",
@@ -120,6 +123,7 @@ class DirectoryView(Projection):
         "directory_forums",
         "directory_members",
     )
+    history = tuple(KEYS)
 
     def bulk(self) -> DirectoryBulk:
         """The same fold over the whole log in memory, each table written with COPY."""
@@ -138,14 +142,16 @@ class DirectoryView(Projection):
             forums, leaders = zip(*pairs, strict=True)
             for (row,) in await conn.fetch(LOAD_MEMBERS, list(forums), list(leaders)):
                 fold.members[(row["forum_id"], row["leader_id"])] = row
+        history = History(KEYS)
         for e in events:
-            fold.apply(e)
+            record(fold, e, history)
         await _save(conn, SAVE_ORGANISATIONS, fold.touched("organisation"))
         await _save(conn, SAVE_LEADERS, fold.touched("leader"))
         await _save(conn, SAVE_FORUMS, fold.touched("forum"))
         departed = [{"forum_id": f, "leader_id": m} for f, m in fold.left]
         await _save(conn, DELETE_MEMBERS, departed)
         await _save(conn, SAVE_MEMBERS, fold.touched("member"))
+        await history.write(conn)
 
 
 async def _load(conn: Connection, sql: str, keys: set[str], into: dict[str, Any], key: str) -> None:

@@ -104,7 +104,8 @@ async def list_leaders(
     """One page of the leaders the scope shows, in (lower(name), id) order, after cursor.
 
     A member sees the members of their forums and themselves; a list of forums shows those
-    forums' members. A forum filter outside the scope finds nothing.
+    forums' members; a list of leaders (a past read's) shows those. A forum filter outside the
+    scope finds nothing.
     """
     args, where = Args(), ["true"]
     if filters.leader_id is not None:
@@ -123,7 +124,9 @@ async def list_leaders(
     if filters.email is not None:
         # Only among the emails the caller sees: a search must not confirm a hidden one.
         where.append(f"lower(l.email) = lower({args.add(filters.email)}) AND {email_seen}")
-    if scope.member is not None:
+    if scope.leader_ids is not None:
+        where.append(f"l.leader_id = ANY({args.add(list(scope.leader_ids))}::uuid[])")
+    elif scope.member is not None:
         me = args.add(scope.member)
         mine = MEMBERS_OF.format(f"ARRAY({MY_FORUMS.format(me)})")
         where.append(AMONG.format(f"SELECT {me}::uuid UNION ALL {mine}"))
@@ -172,6 +175,8 @@ def _email_seen(scope: Sight, args: Args) -> str:
     """Whether the caller sees a leader's email, as a predicate on l."""
     if scope.all_emails:
         return "true"
+    if scope.email_ids is not None:
+        return f"l.leader_id = ANY({args.add(list(scope.email_ids))}::uuid[])"
     if scope.steward is None:
         return "false"
     return STEWARD_SEES.format(me=args.add(scope.steward))

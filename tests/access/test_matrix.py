@@ -31,6 +31,20 @@ def methods() -> dict[str, str]:
 
 
 METHOD = methods()
+
+
+def past_readers() -> set[str]:
+    """The operations that take as_of, from the committed document."""
+    document = json.loads(OPENAPI_PATH.read_text())
+    return {
+        op["operationId"]
+        for item in document["paths"].values()
+        for op in item.values()
+        if any(p["name"] == "as_of" for p in op.get("parameters", []))
+    }
+
+
+AS_OF = past_readers()
 WRITES = [
     (o, c) for o, r in ROWS.items() for c, v in r.items() if v == ALLOWED and METHOD[o] != "get"
 ]
@@ -64,9 +78,21 @@ async def test_cell_writing_nothing(
     if expected == ALLOWED:
         assert 200 <= r.status_code < 300, r.text
         shows_forum_a(call, column, r.text)
-        return
-    await refused(world, call, column, r, expected)
+    else:
+        await refused(world, call, column, r, expected)
+    if op in AS_OF:
+        # As of now, the same access: the past never shows what the present hides.
+        past = await send(world, as_of_now(call, await world.position()), column)
+        assert past.status_code == r.status_code, past.text
+        if expected == ALLOWED:
+            shows_forum_a(call, column, past.text)
     assert await world.footprint() == before, "a refused request wrote"
+
+
+def as_of_now(call: Call, position: int) -> Call:
+    """The same request as of the newest event."""
+    params = {**call.params, "as_of": str(position)}
+    return Call(call.method, call.path, call.json, params, call.acting, call.secret)
 
 
 @pytest.mark.parametrize("cell", WRITES, ids=ids)

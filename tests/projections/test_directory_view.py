@@ -1,4 +1,4 @@
-"""directory_v1 built batch by batch equals the same history folded in bulk, row for row, and
+"""directory_v2 built batch by batch equals the same history folded in bulk, row for row, and
 agrees with the aggregates it was folded from."""
 
 from __future__ import annotations
@@ -121,6 +121,12 @@ async def test_directory_built_in_bulk_equals_the_live_path_and_the_aggregates(
     left = "SELECT count(*) FROM events WHERE type = ANY($1::text[]) GROUP BY type ORDER BY type"
     kinds = ["forum.member_left", "leader.affiliation_ended", "organisation.successor_recorded"]
     assert len(await pool.fetch(left, kinds)) == 3  # the history moves every way
+
+    # Every table keeps its past versions: departures and changes closed, the newest open.
+    for table in DirectoryView.history:
+        rows = live[f"{table}_history"]
+        assert len(rows) > len(live[table]), table
+        assert sum(1 for row in rows if row.endswith(",,)")) == len(live[table]), table
 
     generation = await _target(pool, projection)
     assert await build(runner.connect, [(projection, generation)]) == [projection.name]

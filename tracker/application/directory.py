@@ -18,13 +18,17 @@ class Sight(msgspec.Struct, frozen=True, kw_only=True):
 
     `member`/`forum_ids` are the forums it shows (both None: all); a member also sees
     themselves. Emails are shown to all of them with `all_emails`, else only, to `steward`, their
-    own and those of members of the forums they steward, else to no one.
+    own and those of members of the forums they steward, else to no one. A list as of a past
+    cut is seen as the caller sees the directory now: `leader_ids` and `email_ids`, when set,
+    are the leaders it shows and those whose emails, decided from today's memberships.
     """
 
     member: UUID | None = None
     forum_ids: tuple[UUID, ...] | None = None
     all_emails: bool = False
     steward: UUID | None = None
+    leader_ids: tuple[UUID, ...] | None = None
+    email_ids: tuple[UUID, ...] | None = None
 
 
 def sight(principal: Principal) -> Sight:
