@@ -158,6 +158,8 @@ async def view_answers(
     return answers
 
 
+# Over 10,000 events and fifteen cuts: close to the default limit on a busy machine.
+@pytest.mark.timeout(240)
 async def test_as_of_equals_the_live_answer_at_random_moments(
     store: EventStore, repository: Repository, pool: asyncpg.Pool, database_url: str
 ) -> None:
