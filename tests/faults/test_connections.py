@@ -56,6 +56,8 @@ async def test_a_pool_carries_its_roles_limits(fault_url: str, fault_pool: async
             assert await conn.fetchval("SHOW application_name") == API
             assert await conn.fetchval("SHOW statement_timeout") == "7s"
             assert await conn.fetchval("SHOW idle_in_transaction_session_timeout") == "11s"
+            # Short statements are never held up compiling themselves.
+            assert await conn.fetchval("SHOW jit") == "off"
     finally:
         await pool.close()
     # A name given in the URL is the operator's choice, and wins.
