@@ -41,7 +41,11 @@ log = logging.getLogger(__name__)
 
 LEASE = "webhook_deliveries"
 BATCH = 500
-STREAMS_AT_ONCE = 16
+STREAMS_AT_ONCE = 32
+# While a target answers nothing, the oldest waiting delivery probes it every tenth of the
+# outage so far, within these bounds: a receiver back after a short outage catches up within
+# seconds, not at its streams' next retry under backoff, and a long outage costs a probe a minute.
+PROBE_EVERY = (timedelta(seconds=1), timedelta(seconds=60))
 CHUNK = 100  # waiting deliveries of one stream read at once
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -78,6 +82,7 @@ class Deliverer:
         # The names a round's bodies carry, looked up once per batch for the ids not yet known.
         self._names: dict[str, str] = {}
         self._looked: set[UUID] = set()
+        self._seen: set[int] = set()  # positions whose mentioned ids this round has looked up
         self._lookups: list[asyncio.Future[None]] = []
         # Subscriptions at the same cursor (most of them, most of the time) share a round's read
         # of the log: one read per cursor, not one per subscription.
@@ -87,6 +92,7 @@ class Deliverer:
         self.keep_attempts = keep_attempts
         self._slack = max(1, keep_attempts // 10)
         self._logged: dict[UUID, int] = {}
+        self._probed: dict[UUID, datetime] = {}
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
@@ -95,6 +101,7 @@ class Deliverer:
         # once per subscription.
         self._bodies = {}
         self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
+        self._seen = set()
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
         await self._trim(subscriptions)
         return any(done)
@@ -193,6 +200,9 @@ class Deliverer:
             )
             await store.log_attempts(conn, subscription.id, attempts)
         self._noted(subscription, len(attempts))
+        if succeeded and _down(subscription):
+            # The target answers again: what waits behind its failures need not wait longer.
+            await store.wake(self.pool, subscription.id, now)
         return True
 
     async def _page(self, cursor: Checkpoint) -> Page:
@@ -239,6 +249,8 @@ class Deliverer:
         """
         now = self.now()
         heads = await store.due_heads(self.pool, subscription.id, now, BATCH)
+        if not heads:
+            return await self._probe(subscription, now)
         gate = asyncio.Semaphore(STREAMS_AT_ONCE)
 
         async def drain(head: Queued) -> bool:
@@ -250,9 +262,31 @@ class Deliverer:
             await store.wake(self.pool, subscription.id, now)
         return bool(heads)
 
-    async def _drain(self, subscription: Subscription, stream_id: UUID, now: datetime) -> bool:
+    async def _probe(self, subscription: Subscription, now: datetime) -> bool:
+        """Try a failing target with its oldest waiting delivery, if a probe is due; once it
+        answers, everything waiting is due. A failed probe leaves the backoff as it was."""
+        since = subscription.failing_since
+        if since is None or not _down(subscription):
+            return False
+        every = min(max((now - since) / 10, PROBE_EVERY[0]), PROBE_EVERY[1])
+        if now - max(since, self._probed.get(subscription.id, since)) < every:
+            return False
+        heads = await store.due_heads(
+            self.pool, subscription.id, datetime.max.replace(tzinfo=now.tzinfo), 1
+        )
+        if not heads:
+            return False
+        self._probed[subscription.id] = now
+        if await self._drain(subscription, heads[0].stream_id, now, probe=True):
+            await store.wake(self.pool, subscription.id, now)
+            return True
+        return False
+
+    async def _drain(
+        self, subscription: Subscription, stream_id: UUID, now: datetime, probe: bool = False
+    ) -> bool:
         """Send a stream's waiting deliveries in order, a chunk at a time, until one fails;
-        whether any went through."""
+        whether any went through. A probe's failure is logged but not rescheduled."""
         answered = False
         while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
             found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
@@ -268,6 +302,9 @@ class Deliverer:
                 if not outcome.ok:
                     await store.settle(self.pool, subscription.id, done, attempts, now)
                     self._noted(subscription, len(attempts))
+                    if probe and not (answered or attempts):
+                        await self._probe_failed(subscription, queued, event, outcome, now)
+                        return False
                     await self._failed_again(subscription, queued, event, outcome, now)
                     return answered or bool(attempts)
                 done.append(queued.position)
@@ -276,6 +313,19 @@ class Deliverer:
             self._noted(subscription, len(attempts))
             answered = answered or bool(attempts)
         return answered
+
+    async def _probe_failed(
+        self,
+        subscription: Subscription,
+        queued: Queued,
+        event: RecordedEvent,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        """Log a failed probe; its delivery keeps the retry it had."""
+        attempt = _attempt(event, queued.attempts + 1, now, outcome, queued.next_attempt_at)
+        await store.log_attempts(self.pool, subscription.id, [attempt])
+        self._noted(subscription, 1)
 
     async def _failed_again(
         self,
@@ -321,7 +371,10 @@ class Deliverer:
     async def _name(self, events: Sequence[RecordedEvent]) -> None:
         """Look up the names these events mention that this round has not looked up yet: one
         query for the batch. Only ids in events the subscriber receives are named."""
-        wanted = payload.mentioned_by(events) - self._looked
+        # Most subscriptions carry the same events: the ids of each are found once per round.
+        fresh = [e for e in events if e.position not in self._seen]
+        self._seen.update(e.position for e in fresh)
+        wanted = payload.mentioned_by(fresh) - self._looked
         if wanted:
             self._looked |= wanted
             self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
@@ -361,6 +414,13 @@ class Deliverer:
         outcome = await self.client.post(Target(subscription.target_url), headers, body)
         webhook_attempted(outcome.ok)
         return outcome
+
+
+def _down(subscription: Subscription) -> bool:
+    """Whether the target has answered nothing since it began failing (not one stream's
+    failures while others go through, which keep their own backoff)."""
+    since, success = subscription.failing_since, subscription.last_success_at
+    return since is not None and (success is None or success < since)
 
 
 def _waiting(event: RecordedEvent, now: datetime) -> Queued:
