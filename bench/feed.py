@@ -96,13 +96,16 @@ def wrk(base: str, requests: Path, seconds: float, rate: float, connections: int
 
 
 def summary(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
-    """wrk's `bench:` line as numbers; exits if any request failed."""
+    """wrk's `bench:` line as numbers; exits if any request was refused, warns of timeouts
+    (the count of events comes from the log, so a timed-out command that went through counts)."""
     line = next((x for x in done.stdout.splitlines() if x.startswith("bench: ")), None)
     if line is None:
         sys.exit(f"no summary in wrk's output:\n{done.stdout}{done.stderr}")
     f = {k: int(v) for k, v in (field.split("=") for field in line.split()[1:])}
-    if f["non2xx"] or f["socket_errors"]:
+    if f["non2xx"]:
         sys.exit(f"wrk saw failures: {line}")
+    if f["socket_errors"]:
+        print(f"warning: {f['socket_errors']} socket errors (timeouts of 5 s): {line}")
     return f
 
 
