@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 
 import msgspec
 
@@ -74,6 +75,59 @@ class Client:
             return Outcome(None, time.perf_counter() - started, message)
         return Outcome(status, time.perf_counter() - started)
 
+    async def post_all(
+        self, target: Target, messages: Sequence[tuple[dict[str, str], bytes]]
+    ) -> list[Outcome]:
+        """POST each message to the target, pipelined on one connection (HTTP/1.1): one write
+        for them all and their answers read in order. Callers send at most one message per
+        stream at a time, so a failure leaves the others' order intact. Messages left
+        unanswered when the receiver closes the connection go again on a fresh one."""
+        outcomes: list[Outcome] = []
+        started = time.perf_counter()
+        while len(outcomes) < len(messages):
+            left = messages[len(outcomes) :]
+            try:
+                async with asyncio.timeout(self.timeout):
+                    answered = await self._pipeline(target, left, started)
+            except TimeoutError:
+                error = f"no answer in {self.timeout} s"
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            except RefusedAddress as refused:
+                error = f"refused: {refused}"
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            except (OSError, ValueError, asyncio.IncompleteReadError, ssl.SSLError) as failed:
+                error = f"{type(failed).__name__}: {failed}"[:500]
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            outcomes += answered
+        return outcomes
+
+    async def _pipeline(
+        self, target: Target, messages: Sequence[tuple[dict[str, str], bytes]], started: float
+    ) -> list[Outcome]:
+        """Send every message, then read answers until all came or the connection ends (at
+        least one: an error before the first answer raises)."""
+        key = (target.host, target.port, target.tls)
+        idle = self._idle.setdefault(key, [])
+        conn = idle.pop() if idle else await self._connect(target)
+        answered: list[Outcome] = []
+        try:
+            conn.writer.write(b"".join(self._request(target, h, b) for h, b in messages))
+            await conn.writer.drain()
+            reusable = True
+            while reusable and len(answered) < len(messages):
+                status, reusable = await self._answer(conn)
+                answered.append(Outcome(status, time.perf_counter() - started))
+        except BaseException as error:
+            conn.close()
+            if answered and isinstance(error, Exception):
+                return answered  # the rest go again on a fresh connection
+            raise
+        if reusable:
+            idle.append(conn)
+        else:
+            conn.close()
+        return answered
+
     async def _exchange(self, target: Target, headers: dict[str, str], body: bytes) -> int:
         key = (target.host, target.port, target.tls)
         idle = self._idle.setdefault(key, [])
@@ -119,6 +173,12 @@ class Client:
         self, conn: Connection, target: Target, headers: dict[str, str], body: bytes
     ) -> tuple[int, bool]:
         """One request and its answer: the status, and whether the connection can be reused."""
+        conn.writer.write(self._request(target, headers, body))
+        await conn.writer.drain()
+        return await self._answer(conn)
+
+    def _request(self, target: Target, headers: dict[str, str], body: bytes) -> bytes:
+        """One request as it goes on the wire."""
         host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
         lines = [
             f"POST {target.path} HTTP/1.1",
@@ -128,8 +188,10 @@ class Client:
             f"Content-Length: {len(body)}",
             *(f"{name}: {value}" for name, value in headers.items()),
         ]
-        conn.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        await conn.writer.drain()
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    async def _answer(self, conn: Connection) -> tuple[int, bool]:
+        """One answer's status, and whether the connection can be reused after it."""
         head = await conn.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         parts = status_line.split(" ", 2)
