@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 LEASE = "webhook_deliveries"
 BATCH = 500
-STREAMS_AT_ONCE = 32
 PIPES = 4  # connections per target a wave's pipelined deliveries spread over
 # While a target answers nothing, the oldest waiting delivery probes it every tenth of the
 # outage so far, within these bounds: a receiver back after a short outage catches up within
@@ -264,16 +263,45 @@ class Deliverer:
         heads = await store.due_heads(self.pool, subscription.id, now, BATCH)
         if not heads:
             return await self._probe(subscription, now)
-        gate = asyncio.Semaphore(STREAMS_AT_ONCE)
-
-        async def drain(head: Queued) -> bool:
-            async with gate:
-                return await self._drain(subscription, head.stream_id, now)
-
-        answered = await asyncio.gather(*(drain(h) for h in heads))
-        if any(answered):
+        streams = [h.stream_id for h in heads]
+        rows = await store.streams_queue(self.pool, subscription.id, streams, BATCH * 4)
+        if await self._drain_waves(subscription, rows, now):
             await store.wake(self.pool, subscription.id, now)
-        return bool(heads)
+        return True
+
+    async def _drain_waves(
+        self, subscription: Subscription, rows: Sequence[Queued], now: datetime
+    ) -> bool:
+        """Send waiting deliveries of several streams (each stream's in order) in pipelined
+        waves of one per stream, until each stream's first failure; whether any went through."""
+        found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+        await self._name(list(found.values()))
+        streams: dict[UUID, list[Queued]] = {}
+        done: list[int] = []
+        for queued in rows:
+            if queued.position in found:
+                streams.setdefault(queued.stream_id, []).append(queued)
+            else:  # gone from the log (an import replaced it): nothing to send
+                done.append(queued.position)
+        attempts: list[Attempt] = []
+        going, depth = list(streams.values()), 0
+        while going:
+            wave = [q[depth] for q in going]
+            outcomes = await self._send_all(subscription, [found[q.position] for q in wave])
+            still = []
+            for queue, queued, outcome in zip(going, wave, outcomes, strict=True):
+                event = found[queued.position]
+                if not outcome.ok:
+                    await self._failed_again(subscription, queued, event, outcome, now)
+                    continue
+                done.append(queued.position)
+                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+                if depth + 1 < len(queue):
+                    still.append(queue)
+            going, depth = still, depth + 1
+        await store.settle(self.pool, subscription.id, done, attempts, now)
+        self._noted(subscription, len(attempts))
+        return bool(attempts)
 
     async def _probe(self, subscription: Subscription, now: datetime) -> bool:
         """Try a failing target with its oldest waiting delivery, if a probe is due; once it

@@ -146,6 +146,11 @@ SELECT {QUEUE_COLUMNS} FROM subscription_queue
 WHERE subscription_id = $1 AND stream_id = $2 AND dead_at IS NULL
 ORDER BY transaction_id, position LIMIT $3
 """
+STREAMS_QUEUE = f"""
+SELECT {QUEUE_COLUMNS} FROM subscription_queue
+WHERE subscription_id = $1 AND stream_id = ANY($2::uuid[]) AND dead_at IS NULL
+ORDER BY transaction_id, position LIMIT $3
+"""
 WAKE = """
 UPDATE subscription_queue SET next_attempt_at = $2
 WHERE subscription_id = $1 AND dead_at IS NULL AND next_attempt_at > $2
@@ -374,6 +379,14 @@ async def stream_queue(
 ) -> list[Queued]:
     """The oldest waiting deliveries of one stream, in order."""
     return [_queued(r) for r in await db.fetch(STREAM_QUEUE, subscription_id, stream_id, limit)]
+
+
+async def streams_queue(
+    db: Executor, subscription_id: UUID, stream_ids: Sequence[UUID], limit: int
+) -> list[Queued]:
+    """The oldest waiting deliveries of some streams, in order (each stream's oldest first)."""
+    rows = await db.fetch(STREAMS_QUEUE, subscription_id, list(stream_ids), limit)
+    return [_queued(r) for r in rows]
 
 
 async def settle(
