@@ -22,7 +22,6 @@ from uuid import UUID
 import asyncpg
 
 from projections.lease import Leases
-from projections.queries.names import names_of_ids
 from tracker.application.clock import Now, system_now
 from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
@@ -32,18 +31,16 @@ from tracker.eventstore import Checkpoint, Page, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
-from tracker.feed import payload, store
+from tracker.feed import store
+from tracker.feed.attempts import attempt_of, down, first_failure, waiting
 from tracker.feed.outbound import Client, Outcome
-from tracker.feed.signing import signatures
+from tracker.feed.sending import Sender
 from tracker.feed.store import Attempt, Queued, Subscription
-from tracker.feed.targets import Target
-from tracker.observability.instruments import webhook_attempted
 
 log = logging.getLogger(__name__)
 
 LEASE = "webhook_deliveries"
 BATCH = 500
-PIPES = 4  # connections per target a wave's pipelined deliveries spread over
 # While a target answers nothing, the oldest waiting delivery probes it every tenth of the
 # outage so far, within these bounds: a receiver back after a short outage catches up within
 # seconds, not at its streams' next retry under backoff, and a long outage costs a probe a minute.
@@ -52,7 +49,7 @@ CHUNK = 100  # waiting deliveries of one stream read at once
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
-class Deliverer:
+class Deliverer(Sender):
     """Delivers every active subscription's events to its target."""
 
     def __init__(
@@ -194,7 +191,7 @@ class Deliverer:
             )
             await store.log_attempts(conn, subscription.id, attempts)
         self._noted(subscription, len(attempts))
-        if succeeded and _down(subscription):
+        if succeeded and down(subscription):
             # The target answers again: what waits behind its failures need not wait longer.
             await store.wake(self.pool, subscription.id, now)
         return True
@@ -212,7 +209,7 @@ class Deliverer:
         """Each stream's events in order, in waves of one event per stream (pipelined); from a
         stream's first failure on, its events queue for a retry. A held stream queues whole."""
         now = self.now()
-        parked = [_waiting(e, now) for es in streams if es[0].stream_id in held for e in es]
+        parked = [waiting(e, now) for es in streams if es[0].stream_id in held for e in es]
         going = [es for es in streams if es[0].stream_id not in held]
         attempts: list[Attempt] = []
         depth = 0
@@ -222,36 +219,15 @@ class Deliverer:
             still = []
             for events, event, outcome in zip(going, wave, outcomes, strict=True):
                 if outcome.ok:
-                    attempts.append(_attempt(event, 1, now, outcome, None))
+                    attempts.append(attempt_of(event, 1, now, outcome, None))
                     if depth + 1 < len(events):
                         still.append(events)
                     continue
-                queued, attempt = self._first_failure(event, outcome, now)
+                queued, attempt = first_failure(event, outcome, now, self.jitter())
                 attempts.append(attempt)
-                parked += [queued, *(_waiting(e, now) for e in events[depth + 1 :])]
+                parked += [queued, *(waiting(e, now) for e in events[depth + 1 :])]
             going, depth = still, depth + 1
         return parked, attempts
-
-    def _first_failure(
-        self, event: RecordedEvent, outcome: Outcome, now: datetime
-    ) -> tuple[Queued, Attempt]:
-        """A delivery that failed its first attempt: its place in the queue, and the attempt."""
-        next_at = now + store.retry_delay(0, self.jitter())
-        attempt = _attempt(event, 1, now, outcome, next_at)
-        return (
-            Queued(
-                position=event.position,
-                transaction_id=event.transaction_id,
-                stream_id=event.stream_id,
-                attempts=1,
-                first_failed_at=now,
-                next_attempt_at=next_at,
-                last_status=outcome.status,
-                last_error=outcome.error,
-                dead_at=None,
-            ),
-            attempt,
-        )
 
     async def _retry(self, subscription: Subscription) -> bool:
         """Retry each stream's oldest waiting delivery that is due, and its followers after it.
@@ -295,7 +271,7 @@ class Deliverer:
                     await self._failed_again(subscription, queued, event, outcome, now)
                     continue
                 done.append(queued.position)
-                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+                attempts.append(attempt_of(event, queued.attempts + 1, now, outcome, None))
                 if depth + 1 < len(queue):
                     still.append(queue)
             going, depth = still, depth + 1
@@ -307,7 +283,7 @@ class Deliverer:
         """Try a failing target with its oldest waiting delivery, if a probe is due; once it
         answers, everything waiting is due. A failed probe leaves the backoff as it was."""
         since = subscription.failing_since
-        if since is None or not _down(subscription):
+        if since is None or not down(subscription):
             return False
         every = min(max((now - since) / 10, PROBE_EVERY[0]), PROBE_EVERY[1])
         if now - max(since, self._probed.get(subscription.id, since)) < every:
@@ -349,7 +325,7 @@ class Deliverer:
                     await self._failed_again(subscription, queued, event, outcome, now)
                     return answered or bool(attempts)
                 done.append(queued.position)
-                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+                attempts.append(attempt_of(event, queued.attempts + 1, now, outcome, None))
             await store.settle(self.pool, subscription.id, done, attempts, now)
             self._noted(subscription, len(attempts))
             answered = answered or bool(attempts)
@@ -364,7 +340,7 @@ class Deliverer:
         now: datetime,
     ) -> None:
         """Log a failed probe; its delivery keeps the retry it had."""
-        attempt = _attempt(event, queued.attempts + 1, now, outcome, queued.next_attempt_at)
+        attempt = attempt_of(event, queued.attempts + 1, now, outcome, queued.next_attempt_at)
         await store.log_attempts(self.pool, subscription.id, [attempt])
         self._noted(subscription, 1)
 
@@ -386,7 +362,7 @@ class Deliverer:
         await store.reschedule(
             self.pool, subscription.id, queued, now, next_at, outcome.status, outcome.error, dead
         )
-        attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
+        attempt = attempt_of(event, queued.attempts + 1, now, outcome, None if dead else next_at)
         await store.log_attempts(self.pool, subscription.id, [attempt])
         self._noted(subscription, 1)
         if dead:
@@ -409,23 +385,6 @@ class Deliverer:
             await store.set_status(self.pool, subscription.id, store.PAUSED, "failing")
             log.warning("paused subscription %s: its target kept failing", subscription.id)
 
-    async def _name(self, events: Sequence[RecordedEvent]) -> None:
-        """Look up the names these events mention that this round has not looked up yet: one
-        query for the batch. Only ids in events the subscriber receives are named."""
-        # Most subscriptions carry the same events: the ids of each are found once per round.
-        fresh = [e for e in events if e.position not in self._seen]
-        self._seen.update(e.position for e in fresh)
-        wanted = payload.mentioned_by(fresh) - self._looked
-        if wanted:
-            self._looked |= wanted
-            self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
-        # Subscriptions run concurrently: another's lookup may still be under way.
-        if self._lookups:
-            await asyncio.gather(*self._lookups)
-
-    async def _look_up(self, ids: set[UUID]) -> None:
-        self._names.update(await names_of_ids(self.pool, ids))
-
     async def _selects(self, subscription: Subscription, event: RecordedEvent) -> bool:
         only = subscription.filter
         return await receives(
@@ -437,82 +396,3 @@ class Deliverer:
             event.type,
             (event.actor, event.on_behalf_of),
         )
-
-    async def _send_all(
-        self, subscription: Subscription, events: Sequence[RecordedEvent]
-    ) -> list[Outcome]:
-        """Sign and post events of distinct streams, pipelined over a few connections."""
-        messages = [self._message(subscription, e) for e in events]
-        pipes = min(PIPES, len(messages))
-        target = Target(subscription.target_url)
-        parts = await asyncio.gather(
-            *(self.client.post_all(target, messages[i::pipes]) for i in range(pipes))
-        )
-        outcomes: list[Outcome] = [None] * len(messages)  # type: ignore[list-item]
-        for i, part in enumerate(parts):
-            outcomes[i::pipes] = part
-        for outcome in outcomes:
-            webhook_attempted(outcome.ok)
-        return outcomes
-
-    async def _send(self, subscription: Subscription, event: RecordedEvent) -> Outcome:
-        """Sign and post one event."""
-        headers, body = self._message(subscription, event)
-        outcome = await self.client.post(Target(subscription.target_url), headers, body)
-        webhook_attempted(outcome.ok)
-        return outcome
-
-    def _message(
-        self, subscription: Subscription, event: RecordedEvent
-    ) -> tuple[dict[str, str], bytes]:
-        """One event's signed headers and body (encoded once per round, signed per target)."""
-        body = self._bodies.get(event.position)
-        if body is None:
-            body = self._bodies[event.position] = payload.body(event, self.source, self._names)
-        message_id = payload.webhook_id(event)
-        timestamp = int(self.wall().timestamp())
-        headers = {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signatures(
-                subscription.keys(self.now()), message_id, timestamp, body
-            ),
-        }
-        return headers, body
-
-
-def _down(subscription: Subscription) -> bool:
-    """Whether the target has answered nothing since it began failing (not one stream's
-    failures while others go through, which keep their own backoff)."""
-    since, success = subscription.failing_since, subscription.last_success_at
-    return since is not None and (success is None or success < since)
-
-
-def _waiting(event: RecordedEvent, now: datetime) -> Queued:
-    """An event queued behind its stream's failed delivery."""
-    return Queued(
-        position=event.position,
-        transaction_id=event.transaction_id,
-        stream_id=event.stream_id,
-        attempts=0,
-        first_failed_at=None,
-        next_attempt_at=now,
-        last_status=None,
-        last_error=None,
-        dead_at=None,
-    )
-
-
-def _attempt(
-    event: RecordedEvent, number: int, at: datetime, outcome: Outcome, next_at: datetime | None
-) -> Attempt:
-    return Attempt(
-        webhook_id=payload.webhook_id(event),
-        position=event.position,
-        attempt=number,
-        attempted_at=at,
-        status_code=outcome.status,
-        duration_ms=round(outcome.seconds * 1000, 3),
-        error=outcome.error,
-        next_attempt_at=next_at,
-    )
