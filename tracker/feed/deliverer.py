@@ -36,6 +36,7 @@ from tracker.feed.attempts import attempt_of, down, first_failure, waiting
 from tracker.feed.outbound import Client, Outcome
 from tracker.feed.sending import Sender
 from tracker.feed.store import Attempt, Queued, Subscription
+from tracker.feed.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Deliverer(Sender):
         self.leases: Leases | None = None
         self.watcher: LogWatcher | None = None
         self._bodies: dict[int, bytes] = {}
+        self._ready: dict[int, tuple[int, tuple[bytes, bytes, bytes]]] = {}
+        self._targets: dict[str, Target] = {}
         # The names a round's bodies carry, looked up once per batch for the ids not yet known.
         self._names: dict[str, str] = {}
         self._looked: set[UUID] = set()
@@ -98,7 +101,7 @@ class Deliverer(Sender):
         subscriptions = await store.runnable(self.pool, self.now())
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
-        self._bodies = {}
+        self._bodies, self._ready = {}, {}
         self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
         self._seen = set()
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
