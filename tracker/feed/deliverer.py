@@ -84,7 +84,7 @@ class Deliverer(Sender):
         # The names a round's bodies carry, looked up once per batch for the ids not yet known.
         self._names: dict[str, str] = {}
         self._looked: set[UUID] = set()
-        self._seen: set[int] = set()  # positions whose mentioned ids this round has looked up
+        self._mentions: dict[int, set[UUID]] = {}  # the ids each event this round mentions
         self._lookups: list[asyncio.Future[None]] = []
         # Subscriptions at the same cursor (most of them, most of the time) share a round's read
         # of the log: one read per cursor, not one per subscription.
@@ -103,7 +103,7 @@ class Deliverer(Sender):
         # once per subscription.
         self._bodies, self._ready = {}, {}
         self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
-        self._seen = set()
+        self._mentions = {}
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
         await self._trim(subscriptions)
         return any(done)

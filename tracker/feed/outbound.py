@@ -193,22 +193,20 @@ class Client:
     async def _answer(self, conn: Connection) -> tuple[int, bool]:
         """One answer's status, and whether the connection can be reused after it."""
         head = await conn.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-            raise ValueError(f"not an HTTP answer: {status_line[:100]!r}")
-        status = int(parts[1])
-        fields = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            fields[name.strip().lower()] = value.strip()
-        length = fields.get("content-length")
-        keep = "close" not in fields.get("connection", "").lower() and parts[0] == "HTTP/1.1"
-        if length is not None and length.isdigit() and int(length) <= RESPONSE_LIMIT:
+        # Parsed as bytes, only the fields a delivery needs: every delivery reads an answer.
+        end = head.find(b"\r\n")
+        version, _, rest = head[:end].partition(b" ")
+        code = rest[:3]
+        if not version.startswith(b"HTTP/1.") or len(code) < 3 or not code.isdigit():
+            raise ValueError(f"not an HTTP answer: {head[:end][:100]!r}")
+        fields = head[end:].lower()
+        length = _field(fields, b"content-length")
+        keep = b"close" not in _field(fields, b"connection") and version == b"HTTP/1.1"
+        if length.isdigit() and int(length) <= RESPONSE_LIMIT:
             await conn.reader.readexactly(int(length))
-            return status, keep
+            return int(code), keep
         # No length, chunked, or too long: read no further, and start afresh next time.
-        return status, False
+        return int(code), False
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -217,3 +215,12 @@ class Client:
                 with contextlib.suppress(Exception):
                     conn.close()
         self._idle.clear()
+
+
+def _field(fields: bytes, name: bytes) -> bytes:
+    """A header's value (the last, if repeated) from an answer's lowercased header lines."""
+    start = fields.rfind(b"\r\n" + name + b":")
+    if start < 0:
+        return b""
+    start += len(name) + 3
+    return fields[start : fields.find(b"\r\n", start)].strip()

@@ -35,16 +35,20 @@ class Sender:
     _targets: dict[str, Target]
     _names: dict[str, str]
     _looked: set[UUID]
-    _seen: set[int]
+    _mentions: dict[int, set[UUID]]
     _lookups: list[asyncio.Future[None]]
 
     async def _name(self, events: Sequence[RecordedEvent]) -> None:
         """Look up the names these events mention that this round has not looked up yet: one
         query for the batch. Only ids in events the subscriber receives are named."""
         # Most subscriptions carry the same events: the ids of each are found once per round.
-        fresh = [e for e in events if e.position not in self._seen]
-        self._seen.update(e.position for e in fresh)
-        wanted = payload.mentioned_by(fresh) - self._looked
+        fresh = [e for e in events if e.position not in self._mentions]
+        wanted: set[UUID] = set()
+        for event in fresh:
+            # Kept for the event's body, which names the same ids.
+            self._mentions[event.position] = ids = payload.mentioned(event)
+            wanted |= ids
+        wanted -= self._looked
         if wanted:
             self._looked |= wanted
             self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
@@ -108,7 +112,9 @@ class Sender:
             return ready[1]
         body = self._bodies.get(event.position)
         if body is None:
-            body = self._bodies[event.position] = payload.body(event, self.source, self._names)
+            body = self._bodies[event.position] = payload.body(
+                event, self.source, self._names, self._mentions.get(event.position)
+            )
         message_id = payload.webhook_id(event)
         middle = (
             f"Content-Length: {len(body)}\r\nwebhook-id: {message_id}\r\n"
