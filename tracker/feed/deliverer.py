@@ -31,9 +31,10 @@ from tracker.eventstore import Checkpoint, Page, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
-from tracker.feed import store
+from tracker.feed import rounds, store
 from tracker.feed.attempts import attempt_of, down, first_failure, waiting
 from tracker.feed.outbound import Client, Outcome
+from tracker.feed.rounds import Settlement
 from tracker.feed.sending import Sender
 from tracker.feed.store import Attempt, Queued, Subscription
 from tracker.feed.targets import Target
@@ -95,6 +96,7 @@ class Deliverer(Sender):
         self._slack = max(1, keep_attempts // 10)
         self._logged: dict[UUID, int] = {}
         self._probed: dict[UUID, datetime] = {}
+        self._settling: list[tuple[Subscription, Settlement]] = []
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
@@ -104,7 +106,9 @@ class Deliverer(Sender):
         self._bodies, self._ready = {}, {}
         self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
         self._mentions = {}
+        self._settling = []
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
+        await self._settle()
         await self._trim(subscriptions)
         return any(done)
 
@@ -185,19 +189,38 @@ class Deliverer(Sender):
         parked, attempts = await self._deliver_waves(subscription, list(streams.values()), held)
         succeeded = any(a.status_code is not None and a.status_code < 300 for a in attempts)
         failed = any(a.attempt == 1 and a.next_attempt_at is not None for a in attempts)
+        # Committed with the round's other batches, after every answer (see step).
+        self._settling.append(
+            (
+                subscription,
+                Settlement(
+                    subscription_id=subscription.id,
+                    cursor=page.checkpoint,
+                    parked=parked,
+                    attempts=attempts,
+                    succeeded_at=now if succeeded else None,
+                    failed=failed,
+                    now=now,
+                ),
+            )
+        )
+        return True
+
+    async def _settle(self) -> None:
+        """Commit the round's batches together: one statement each for every cursor, parked
+        delivery and attempt; then wake what waits behind targets that answer again."""
+        settling, self._settling = self._settling, []
+        if not settling:
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             if self.leases is not None:
                 await self.leases.fence(conn, LEASE)
-            await store.park(conn, subscription.id, parked)
-            await store.advance(
-                conn, subscription.id, page.checkpoint, now if succeeded else None, failed, now
-            )
-            await store.log_attempts(conn, subscription.id, attempts)
-        self._noted(subscription, len(attempts))
-        if succeeded and down(subscription):
-            # The target answers again: what waits behind its failures need not wait longer.
-            await store.wake(self.pool, subscription.id, now)
-        return True
+            await rounds.commit(conn, [s for _, s in settling])
+        for subscription, settled in settling:
+            self._noted(subscription, len(settled.attempts))
+            if settled.succeeded_at is not None and down(subscription):
+                # The target answers again: what waits behind its failures need not wait longer.
+                await store.wake(self.pool, subscription.id, settled.now)
 
     async def _page(self, cursor: Checkpoint) -> Page:
         """The batch after a cursor, read once per round whichever subscriptions ask."""
