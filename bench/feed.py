@@ -1,14 +1,21 @@
-"""The change feed under load: commands at a steady rate, each event delivered as a signed
-webhook to every one of several local receivers.
+"""The change feed under load: commands driven by wrk, each event delivered as a signed webhook
+to every one of several local receivers.
 
     uv run python bench/feed.py [--rate 500] [--seconds 60] [--subscriptions 10] [--down 30]
+                                [--deliveries inside|apart]
 
-Runs `tracker serve` (deliveries inside) on an embedded PostgreSQL in /dev/shm, and measures:
+Runs `tracker serve` (bench/api.py's command and options; deliveries inside it, or with
+--deliveries apart in `tracker deliveries run` beside it) on an embedded PostgreSQL in
+/dev/shm. The commands are bench/api.py's progress reports (POST
+/commitments/{id}/progress-reports over 2,000 commitments, one event each), sent by wrk with
+bench/paced.lua. It measures:
 
-1. command throughput, closed loop, with the subscriptions paused and then active;
+1. bench/api.py's command throughput (wrk, closed loop) with the subscriptions paused, active,
+   and paused again (the ratio is to the mean of the two paused runs), then how fast the
+   deliveries that fell behind drain;
 2. at `--rate` commands a second for `--seconds`, every receiver up: the lag from an event's
-   recorded_at to its receiver's 2xx (p50, p99, max), deliveries a second, and the server's CPU
-   per delivery;
+   recorded_at to its receiver's arrival (p50, p99, max), deliveries a second, and CPU per
+   delivery of the server's processes (the deliverer's included);
 3. the same with one receiver down for `--down` seconds, then back: how long until it has
    caught up, and whether anything was lost or came out of order per stream.
 """
@@ -17,47 +24,69 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import subprocess
 import sys
 import time
-import uuid
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import httpx
-import psutil
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table
-from bench.serving import in_memory
-from tracker import tokens
-from tracker.database import create_pool
-from tracker.migrate import migrate
+import msgspec
+
+from bench.api_seed import seed
+from bench.common import fetch_value, fresh_database, table
+from bench.serving import ROOT, fetch, in_memory, serving
+from bench.usage import cpu_seconds
 
 HOST = "127.0.0.1"
-ORGANISATIONS = 200  # streams the renames spread over
-NAMES = itertools.count()  # a new name for every rename of the run
+TYPE = "commitment.progress_reported"
+LUA = ROOT / "bench" / "paced.lua"
+WRK_THREADS = 2
+COUNT = f"SELECT count(*) FROM events WHERE type = '{TYPE}'"
+# The webhook-ids of the events so far since the subscriptions began.
+IDS = f"""
+SELECT coalesce(array_agg('msg_' || transaction_id::text || '_' || position), '{{{{}}}}')
+FROM events WHERE type = '{TYPE}' AND position > {{start}}
+"""
 
 
-def free_port() -> int:
-    import socket
+class Tally:
+    """What one receiver has recorded so far, read incrementally from its file."""
 
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+    def __init__(self, out: Path) -> None:
+        self.out, self.offset = out, 0
+        self.ids: set[str] = set()
+        self.rows: list[tuple[str, int, float, float]] = []  # stream, version, recorded, arrived
+
+    def read(self) -> int:
+        """Take in the lines added since; how many distinct deliveries so far."""
+        if self.out.exists():
+            with self.out.open("rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+            whole = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(whole)
+            for line in whole.decode().splitlines():
+                wid, stream, version, recorded, arrived = line.split()
+                at = datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
+                self.ids.add(wid)
+                self.rows.append((stream, int(version), at, float(arrived)))
+        return len(self.ids)
 
 
-def spawn_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tracker", "serve"], env=env)
-
-
-def start_receiver(port: int, out: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench.feed_receiver", str(port), str(out)],
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+def start_receiver(port: int, out: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A receiver on the port (0: any free one), once it listens; with its port."""
+    argv = [sys.executable, "-m", "bench.feed_receiver", str(port), str(out)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    told = proc.stdout.readline()
+    if not told:
+        sys.exit(f"a receiver did not start on port {port}")
+    return proc, int(told)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -65,45 +94,29 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-def deliveries(out: Path) -> list[tuple[str, str, int, float, float]]:
-    """Each delivery a receiver recorded: id, stream, version, recorded_at, arrival."""
-    if not out.exists():
-        return []
-    found = []
-    for line in out.read_text().splitlines():
-        wid, stream, version, recorded, arrived = line.split()
-        at = datetime.fromisoformat(recorded.replace("Z", "+00:00")).timestamp()
-        found.append((wid, stream, int(version), at, float(arrived)))
-    return found
+def wrk(base: str, requests: Path, seconds: float, rate: float, connections: int) -> list[str]:
+    """wrk's command line: requests from the file, at rate a second (0: closed loop)."""
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "5s"]
+    return [*argv, "-s", str(LUA), base, "--", str(requests), str(WRK_THREADS), str(rate)]
 
 
-# The driver: renames of organisations, paced or as fast as the server answers.
+def summary(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """wrk's `bench:` line as numbers; exits if any request was refused, warns of timeouts
+    (the count of events comes from the log, so a timed-out command that went through counts)."""
+    line = next((x for x in done.stdout.splitlines() if x.startswith("bench: ")), None)
+    if line is None:
+        sys.exit(f"no summary in wrk's output:\n{done.stdout}{done.stderr}")
+    f = {k: int(v) for k, v in (field.split("=") for field in line.split()[1:])}
+    if f["non2xx"]:
+        sys.exit(f"wrk saw failures: {line}")
+    if f["socket_errors"]:
+        print(f"warning: {f['socket_errors']} socket errors (timeouts of 5 s): {line}")
+    return f
 
 
-async def drive(
-    client: httpx.AsyncClient, orgs: list[str], seconds: float, rate: float | None, workers: int
-) -> int:
-    """Send renames for `seconds`, at `rate` a second in all (None: as fast as answered)."""
-    sent = 0
-    start = time.monotonic()
-    tickets = itertools.count()
-
-    async def worker() -> None:
-        nonlocal sent
-        while (now := time.monotonic()) - start < seconds:
-            n, ticket = next(NAMES), next(tickets)
-            if rate is not None:
-                due = start + ticket / rate
-                if due > now:
-                    await asyncio.sleep(due - now)
-            org = orgs[n % len(orgs)]
-            name = {"name": f"Org {n} renamed"}
-            r = await client.post(f"/organisations/{org}/renaming", json=name)
-            assert r.status_code == 200, r.text
-            sent += 1
-
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return sent
+def commands_per_second(argv: list[str]) -> float:
+    f = summary(subprocess.run(argv, capture_output=True, text=True))
+    return f["requests"] / f["micros"] * 1e6
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -111,183 +124,24 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
 
 
-async def run(args: argparse.Namespace, database: str, folder: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env |= {
-        "TRACKER_DATABASE_URL": database,
-        "TRACKER_PORT": str(port),
-        "TRACKER_DATA_DIR": str(folder / "data"),
-        "TRACKER_LOG_LEVEL": "warning",
-        "TRACKER_SEAL_SECONDS": "0",
-        "TRACKER_WEBHOOK_ALLOW_PRIVATE": "on",
-        "TRACKER_POOL_SIZE": "16",
-    }
-    pool = await create_pool(database, size=2)
-    async with pool.acquire() as conn:
-        await migrate(conn)
-    token = await tokens.issue(pool, "bench-admin", "admin", None)
-    await pool.close()
-    server = spawn_server(env)
-    base = f"http://{HOST}:{port}"
-    headers = {"Authorization": f"Bearer {token}"}
-    receivers: list[subprocess.Popen[bytes]] = []
-    try:
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
-            for _ in range(600):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            orgs = []
-            for i in range(ORGANISATIONS):
-                r = await client.post(
-                    "/organisations", json={"name": f"Org {i}", "kind": "council"}
-                )
-                assert r.status_code == 201, r.text
-                orgs.append(r.json()["stream_id"])
-            ports = [free_port() for _ in range(args.subscriptions)]
-            outs = [folder / f"receiver-{i}.txt" for i in range(args.subscriptions)]
-            receivers = [start_receiver(p, o) for p, o in zip(ports, outs, strict=True)]
-            for p in ports:
-                await listening(p)
-            ids = []
-            for p in ports:
-                r = await client.post(
-                    "/subscriptions",
-                    json={
-                        "target_url": f"http://{HOST}:{p}/hook",
-                        "types": ["organisation.renamed"],
-                    },
-                )
-                assert r.status_code == 201, r.text
-                ids.append(r.json()["subscription"]["id"])
-            process = psutil.Process(server.pid)
-
-            # 1. Throughput, closed loop, subscriptions paused then active, after a warm-up.
-            for sid in ids:
-                await client.post(f"/subscriptions/{sid}/pause")
-            warm = await drive(client, orgs, args.warmup, None, 32)
-            quiet = await drive(client, orgs, args.throughput_seconds, None, 32)
-            for sid in ids:
-                await client.post(f"/subscriptions/{sid}/resume")
-            busy = await drive(client, orgs, args.throughput_seconds, None, 32)
-            await caught_up(outs, warm + quiet + busy, args.subscriptions, 120)
-            print(
-                table(
-                    ["subscriptions", "commands/s"],
-                    [
-                        ["paused", f"{quiet / args.throughput_seconds:.0f}"],
-                        ["active", f"{busy / args.throughput_seconds:.0f}"],
-                    ],
-                )
-            )
-            before = [len(deliveries(o)) for o in outs]
-
-            # 2. Steady rate, every receiver up.
-            cpu = sum(process.cpu_times()[:2]) + sum(
-                sum(c.cpu_times()[:2]) for c in process.children(recursive=True)
-            )
-            started = time.time()
-            sent = await drive(client, orgs, args.seconds, args.rate, 64)
-            total = warm + quiet + busy + sent
-            await caught_up(outs, total, args.subscriptions, 120)
-            took = time.time() - started
-            cpu = (
-                sum(process.cpu_times()[:2])
-                + sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
-                - cpu
-            )
-            lags = []
-            count = 0
-            for o, b in zip(outs, before, strict=True):
-                got = deliveries(o)[b:]
-                count += len(got)
-                lags += [(arrived - recorded) * 1000 for _, _, _, recorded, arrived in got]
-            print(
-                table(
-                    [
-                        "rate",
-                        "events",
-                        "deliveries/s",
-                        "lag p50 ms",
-                        "lag p99 ms",
-                        "lag max ms",
-                        "server CPU ms/delivery",
-                    ],
-                    [
-                        [
-                            f"{sent / args.seconds:.0f}/s",
-                            sent,
-                            f"{count / took:.0f}",
-                            f"{percentile(lags, 50):.0f}",
-                            f"{percentile(lags, 99):.0f}",
-                            f"{max(lags, default=0):.0f}",
-                            f"{cpu * 1000 / max(count, 1):.2f}",
-                        ]
-                    ],
-                )
-            )
-
-            # 3. One receiver down, then back.
-            stop(receivers[0])
-            downed = time.monotonic()
-            task = asyncio.create_task(drive(client, orgs, args.seconds, args.rate, 64))
-            await asyncio.sleep(args.down - (time.monotonic() - downed))
-            receivers[0] = start_receiver(ports[0], outs[0])
-            await listening(ports[0])
-            back = time.monotonic()
-            sent = await task
-            total += sent
-            await caught_up(outs[1:], total, args.subscriptions - 1, 300)
-            caught = await caught_up(outs[:1], total, 1, 300)
-            lost, disorder = check(outs[0])
-            print(
-                table(
-                    ["receiver down", "caught up after it came back", "lost", "out of order"],
-                    [[f"{args.down:.0f} s", f"{caught - back:.1f} s", lost, disorder]],
-                )
-            )
-    finally:
-        for r in receivers:
-            stop(r)
-        server.terminate()
-        server.wait(timeout=30)
-
-
-async def listening(port: int) -> None:
-    """Wait until a receiver accepts connections (its process takes a second to start)."""
-    for _ in range(1200):
-        try:
-            _, writer = await asyncio.open_connection(HOST, port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        return
-    raise SystemExit(f"no receiver on port {port}")
-
-
-async def caught_up(outs: list[Path], total: int, count: int, seconds: float) -> float:
+def caught_up(tallies: list[Tally], total: int, seconds: float) -> float:
     """Wait until each receiver has `total` distinct deliveries; when that was (monotonic)."""
     deadline = time.monotonic() + seconds
     while True:
-        if all(len({d[0] for d in deliveries(o)}) >= total for o in outs):
+        have = [t.read() for t in tallies]
+        if all(h >= total for h in have):
             return time.monotonic()
         if time.monotonic() > deadline:
-            have = [len({d[0] for d in deliveries(o)}) for o in outs]
-            raise SystemExit(f"receivers never caught up: {have} of {total}")
-        await asyncio.sleep(0.1)
+            sys.exit(f"receivers never caught up: {have} of {total}")
+        time.sleep(0.1)
 
 
-def check(out: Path) -> tuple[int, int]:
+def check(tally: Tally) -> tuple[int, int]:
     """Versions missing from a stream, and deliveries that came after a later version."""
     seen: dict[str, int] = {}
-    disorder = 0
     versions: dict[str, set[int]] = {}
-    for _, stream, version, _, _ in deliveries(out):
+    disorder = 0
+    for stream, version, _, _ in tally.rows:
         if version < seen.get(stream, 0) and version not in versions.get(stream, set()):
             disorder += 1
         seen[stream] = max(seen.get(stream, 0), version)
@@ -296,31 +150,189 @@ def check(out: Path) -> tuple[int, int]:
     return lost, disorder
 
 
+@contextmanager
+def deliverer_apart(apart: bool, url: str) -> object:
+    """`tracker deliveries run` beside the server, for the block; its pid (None if inside)."""
+    if not apart:
+        yield None
+        return
+    argv = [sys.executable, "-m", "tracker", "deliveries", "run"]
+    env = os.environ | {"TRACKER_DATABASE_URL": url}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        yield proc.pid
+    finally:
+        stop(proc)
+
+
+def subscribe(base: str, admin: str, ports: list[int]) -> list[str]:
+    ids = []
+    for port in ports:
+        body = {"target_url": f"http://{HOST}:{port}/hook", "types": [TYPE]}
+        status, text = fetch(base + "/subscriptions", "POST", admin, body)
+        assert status == 201, text
+        ids.append(msgspec.json.decode(text)["subscription"]["id"])
+    return ids
+
+
+def switch(base: str, admin: str, ids: list[str], to: str) -> None:
+    for sid in ids:
+        status, text = fetch(f"{base}/subscriptions/{sid}/{to}", "POST", admin, {})
+        assert 200 <= status < 300, text
+
+
+def run(args: argparse.Namespace, url: str, folder: Path) -> None:
+    """Seed, start receivers, server and subscriptions, and measure the three parts."""
+    seeded = asyncio.run(seed(url))
+    admin = seeded["get"][0][2]
+    requests = folder / "requests.tsv"
+    rows = [(m, p, t, msgspec.json.encode(b).decode()) for m, p, t, b in seeded["progress"]]
+    requests.write_text("".join(f"{m}\t{p}\t{t}\t{b}\n" for m, p, t, b in rows))
+    tallies = [Tally(folder / f"receiver-{i}.txt") for i in range(args.subscriptions)]
+    started = [start_receiver(0, t.out) for t in tallies]
+    receivers, ports = [r for r, _ in started], [p for _, p in started]
+    os.environ |= {
+        "TRACKER_DATA_DIR": str(folder / "data"),
+        "TRACKER_SEAL_SECONDS": "0",
+        "TRACKER_WEBHOOK_ALLOW_PRIVATE": "on",
+        "TRACKER_RUN_DELIVERIES": "off" if args.deliveries == "apart" else "on",
+    }
+    serve = argparse.Namespace(server="granian", workers=args.workers, projections="inside")
+    try:
+        with ExitStack() as stack:
+            base, pids = stack.enter_context(serving(serve, url, "service"))
+            apart = stack.enter_context(deliverer_apart(args.deliveries == "apart", url))
+            pids += [apart] if apart else []
+            ids = subscribe(base, admin, ports)
+            measure(args, base, admin, url, ids, requests, pids, tallies, receivers, ports)
+    finally:
+        for r in receivers:
+            stop(r)
+
+
+def measure(
+    args: argparse.Namespace,
+    base: str,
+    admin: str,
+    url: str,
+    ids: list[str],
+    requests: Path,
+    pids: list[int],
+    tallies: list[Tally],
+    receivers: list[subprocess.Popen[bytes]],
+    ports: list[int],
+) -> None:
+    seeded = int(asyncio.run(fetch_value(url, COUNT)))  # reported before the subscriptions
+    start = int(asyncio.run(fetch_value(url, "SELECT max(position) FROM events")))
+
+    def events() -> int:
+        return int(asyncio.run(fetch_value(url, COUNT))) - seeded
+
+    # 1. bench/api.py's throughput: paused, active, paused again, after an unmeasured warm-up.
+    closed = wrk(base, requests, args.throughput_seconds, 0, args.connections)
+    switch(base, admin, ids, "pause")
+    subprocess.run(wrk(base, requests, args.warmup, 0, args.connections), capture_output=True)
+    quiet = [commands_per_second(closed)]
+    switch(base, admin, ids, "resume")
+    busy = commands_per_second(closed)
+    switch(base, admin, ids, "pause")
+    quiet.append(commands_per_second(closed))
+    behind = events() * len(tallies) - sum(t.read() for t in tallies)
+    switch(base, admin, ids, "resume")
+    started = time.monotonic()
+    caught_up(tallies, events(), 900)
+    drain = behind / (time.monotonic() - started)
+    paused = sum(quiet) / 2
+    print(
+        table(
+            ["subscriptions", "commands/s (wrk closed loop)"],
+            [
+                [
+                    "paused (mean of before and after)",
+                    f"{paused:.0f} ({quiet[0]:.0f}, {quiet[1]:.0f})",
+                ],
+                ["active", f"{busy:.0f} ({(busy / paused - 1) * 100:+.0f}%)"],
+            ],
+        )
+    )
+    print(f"backlog after the runs: {behind:,} deliveries, drained at {drain:,.0f} a second")
+
+    # 2. Steady rate, every receiver up.
+    before, first = [len(t.rows) for t in tallies], events()
+    cpu, started = cpu_seconds(pids), time.time()
+    summary(
+        subprocess.run(
+            wrk(base, requests, args.seconds, args.rate, 64), capture_output=True, text=True
+        )
+    )
+    sent = events()
+    caught_up(tallies, sent, 300)
+    took, cpu = time.time() - started, cpu_seconds(pids) - cpu
+    lags = [(a - r) * 1000 for t, b in zip(tallies, before, strict=True) for *_, r, a in t.rows[b:]]
+    count = sum(len(t.rows) - b for t, b in zip(tallies, before, strict=True))
+    rate = (sent - first) / args.seconds
+    print(
+        table(
+            ["rate", "deliveries/s", "lag p50 ms", "lag p99 ms", "lag max ms", "CPU ms/delivery"],
+            [
+                [
+                    f"{rate:.0f}/s of {args.rate:.0f}",
+                    f"{count / took:.0f}",
+                    f"{percentile(lags, 50):.0f}",
+                    f"{percentile(lags, 99):.0f}",
+                    f"{max(lags, default=0):.0f}",
+                    f"{cpu * 1000 / max(count, 1):.3f}",
+                ]
+            ],
+        )
+    )
+
+    # 3. One receiver down, then back.
+    stop(receivers[0])
+    downed = time.monotonic()
+    load = subprocess.Popen(
+        wrk(base, requests, args.seconds, args.rate, 64), stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(max(0.0, args.down - (time.monotonic() - downed)))
+    receivers[0] = start_receiver(ports[0], tallies[0].out)[0]
+    back = time.monotonic()
+    missed = set(asyncio.run(fetch_value(url, IDS.format(start=start))))
+    while not missed <= tallies[0].ids and time.monotonic() - back < 300:
+        tallies[0].read()
+        time.sleep(0.1)
+    backlog = time.monotonic()
+    out, _ = load.communicate()
+    summary(subprocess.CompletedProcess(load.args, 0, out, ""))
+    total = events()
+    caught_up(tallies[1:], total, 300)
+    caught = caught_up(tallies[:1], total, 300)
+    lost, disorder = check(tallies[0])
+    level = f"{caught - back:.1f} s ({args.seconds - args.down:.0f} s of load after its return)"
+    print(
+        table(
+            ["receiver down", "had the outage's events", "had all", "lost", "out of order"],
+            [[f"{args.down:.0f} s", f"{backlog - back:.1f} s", level, lost, disorder]],
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--subscriptions", type=int, default=10)
     parser.add_argument("--down", type=float, default=30)
-    parser.add_argument("--throughput-seconds", type=float, default=15)
+    parser.add_argument("--throughput-seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured seconds first")
+    parser.add_argument("--connections", type=int, default=64, help="wrk's, closed loop")
+    parser.add_argument("--workers", type=int, default=2, help="the server's processes")
+    parser.add_argument("--deliveries", choices=("inside", "apart"), default="inside")
     args = parser.parse_args()
-    with in_memory() as server, TemporaryDirectory() as folder:
-        name = f"feed_{uuid.uuid4().hex[:8]}"
-        asyncio.run(create_and_run(args, server, name, Path(folder)))
-
-
-async def create_and_run(args: argparse.Namespace, server: str, name: str, folder: Path) -> None:
-    import asyncpg
-
-    from bench.common import url_for
-
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    await run(args, url_for(name, server), folder)
+    print(f"load average {os.getloadavg()[0]:.2f} at the start; deliveries {args.deliveries}")
+    with in_memory(f"tracker-bench-feed-{os.getpid()}") as server, TemporaryDirectory() as folder:
+        url = asyncio.run(fresh_database("tracker_bench_feed", server))
+        run(args, url, Path(folder))
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ def receive(port: int, out: str) -> None:
                 writer.close()
 
         server = await asyncio.start_server(serve, HOST, port)
+        # Port 0 takes a free port, told on stdout: ports chosen beforehand may be taken meanwhile.
+        print(server.sockets[0].getsockname()[1], flush=True)
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         async with server:

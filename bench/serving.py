@@ -122,12 +122,12 @@ def fetch(url: str, method: str = "GET", token: str = "", body: object = None) -
 
 
 @contextmanager
-def in_memory() -> Iterator[str]:
-    """An embedded PostgreSQL with its data in /dev/shm, for the block; its URL."""
+def in_memory(name: str = "tracker-bench") -> Iterator[str]:
+    """An embedded PostgreSQL with its data in /dev/shm/<name>, for the block; its URL."""
     folder = Path("/dev/shm")
     if not folder.is_dir():
         sys.exit("--database memory needs /dev/shm (Linux)")
-    data = folder / "tracker-bench"
+    data = folder / name
     try:
         yield start_embedded(data)
     finally:

@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lease_renew_seconds: Annotated[float, Meta(gt=0, le=600)] = 1.0
     # Deliver webhooks inside `tracker serve` (off when `tracker deliveries run` does it apart).
     run_deliveries: bool = True
+    # `tracker deliveries run` lowers its CPU priority by this much (0-19, as nice does), so that
+    # on a busy machine commands come first and deliveries take the CPU left over.
+    deliveries_nice: Annotated[int, Meta(ge=0, le=19)] = 10
     # Let webhook targets be private and loopback addresses (on-premises deployments); link-local
     # and metadata addresses and the service itself are refused whatever this says.
     webhook_allow_private: bool = False

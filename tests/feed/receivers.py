@@ -33,6 +33,8 @@ class Receiver:
 
     decide: Callable[[Message], str] = lambda message: OK
     messages: list[Message] = field(default_factory=list)
+    # False: answer with Connection: close and close, leaving any pipelined requests unread.
+    keep_alive: bool = True
     port: int = 0
     _server: asyncio.Server | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -87,11 +89,15 @@ class Receiver:
                     await asyncio.Event().wait()
                 message.status = 204 if how == OK else 500
                 reason = b"No Content" if how == OK else b"Internal Server Error"
+                close = b"" if self.keep_alive else b"Connection: close\r\n"
                 writer.write(
-                    b"HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n" % (message.status, reason)
+                    b"HTTP/1.1 %d %s\r\nContent-Length: 0\r\n%s\r\n"
+                    % (message.status, reason, close)
                 )
                 await writer.drain()
                 self._arrived.set()
+                if not self.keep_alive:
+                    break
         self._open.discard(writer)
         writer.close()
 

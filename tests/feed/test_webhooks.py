@@ -125,6 +125,26 @@ async def test_a_failing_stream_holds_back_only_its_own_events_and_keeps_their_o
     assert [a["attempt"] for a in reversed(failures)] == [1, 2, 3]
 
 
+async def test_a_receiver_that_closes_every_connection_gets_each_pipelined_delivery_once(
+    client: AsyncTestClient[Any],
+    issue: Tokens,
+    repository: Repository,
+    deliverer: Deliverer,
+    receivers: Start,
+    clock: Clock,
+) -> None:
+    receiver = await receivers(keep_alive=False)
+    headers = await issue.headers("admin")
+    types = ["commitment.made", "commitment.accepted", "commitment.progress_reported"]
+    await subscribe(client, headers, receiver.url, types=types)
+    streams = await commitments(await seed_world(repository), clock, 6, progress=2)
+    await deliverer.run_until_idle()
+    # Deliveries of a wave share a connection; those the receiver never read go again, once.
+    assert len(receiver.messages) == len(receiver.delivered()) == 6 * 4
+    versions = by_stream(receiver.delivered())
+    assert all(versions[str(s)] == [1, 2, 3, 4] for s in streams)
+
+
 async def test_a_day_of_failures_dead_letters_pauses_and_redelivery_sends_them_again(
     client: AsyncTestClient[Any],
     issue: Tokens,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import click
@@ -30,6 +31,8 @@ def run(settings: Settings) -> None:
 
 
 async def _run(settings: Settings) -> int:
+    # Deliveries may lag a moment behind a burst; the commands that make the events may not.
+    os.nice(settings.deliveries_nice)
     url = await resolved_url(settings)
     async with migrated_pool(url, settings.pool_size, PROJECTIONS, settings) as pool:
         store = EventStore(pool, poll_interval=settings.poll_interval)

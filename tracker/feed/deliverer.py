@@ -2,10 +2,12 @@
 backoff, then dead-lettered; one deliverer at a time, under a lease like the projections'.
 
 A batch is delivered before its cursor moves: the cursor and the retry queue commit together
-after the receiver's answers, so a deliverer killed mid-batch sends the batch again (with the
-same webhook-ids) and loses nothing. Streams of a batch go out concurrently, each stream's
-events one after another; a failed delivery parks itself and its stream's later events in the
-queue, holding back that stream alone.
+after the receiver's answers (every subscription's batch of a round in one transaction), so a deliverer killed mid-batch sends the batch again (with the
+same webhook-ids) and loses nothing. A batch goes out in waves of one event per stream, each
+wave pipelined over a few kept-alive connections (one write for many deliveries: on a busy
+loopback the system calls cost more than the rest of a delivery), so each stream's events go one
+after another; a failed delivery parks itself and its stream's later events in the queue,
+holding back that stream alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from uuid import UUID
 import asyncpg
 
 from projections.lease import Leases
-from projections.queries.names import names_of_ids
 from tracker.application.clock import Now, system_now
 from tracker.application.principal import LEADER
 from tracker.application.subscriptions import receives
@@ -30,23 +31,27 @@ from tracker.eventstore import Checkpoint, Page, RecordedEvent
 from tracker.eventstore.live import LogWatcher
 from tracker.eventstore.log import events_at, newest, read_all
 from tracker.eventstore.repository import Repository
-from tracker.feed import payload, store
+from tracker.feed import rounds, store
+from tracker.feed.attempts import attempt_of, down, first_failure, waiting
 from tracker.feed.outbound import Client, Outcome
-from tracker.feed.signing import signatures
+from tracker.feed.rounds import Settlement
+from tracker.feed.sending import Sender
 from tracker.feed.store import Attempt, Queued, Subscription
 from tracker.feed.targets import Target
-from tracker.observability.instruments import webhook_attempted
 
 log = logging.getLogger(__name__)
 
 LEASE = "webhook_deliveries"
 BATCH = 500
-STREAMS_AT_ONCE = 16
+# While a target answers nothing, the oldest waiting delivery probes it every tenth of the
+# outage so far, within these bounds: a receiver back after a short outage catches up within
+# seconds, not at its streams' next retry under backoff, and a long outage costs a probe a minute.
+PROBE_EVERY = (timedelta(seconds=1), timedelta(seconds=60))
 CHUNK = 100  # waiting deliveries of one stream read at once
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
-class Deliverer:
+class Deliverer(Sender):
     """Delivers every active subscription's events to its target."""
 
     def __init__(
@@ -75,9 +80,12 @@ class Deliverer:
         self.leases: Leases | None = None
         self.watcher: LogWatcher | None = None
         self._bodies: dict[int, bytes] = {}
+        self._ready: dict[int, tuple[int, tuple[bytes, bytes, bytes]]] = {}
+        self._targets: dict[str, Target] = {}
         # The names a round's bodies carry, looked up once per batch for the ids not yet known.
         self._names: dict[str, str] = {}
         self._looked: set[UUID] = set()
+        self._mentions: dict[int, set[UUID]] = {}  # the ids each event this round mentions
         self._lookups: list[asyncio.Future[None]] = []
         # Subscriptions at the same cursor (most of them, most of the time) share a round's read
         # of the log: one read per cursor, not one per subscription.
@@ -87,15 +95,20 @@ class Deliverer:
         self.keep_attempts = keep_attempts
         self._slack = max(1, keep_attempts // 10)
         self._logged: dict[UUID, int] = {}
+        self._probed: dict[UUID, datetime] = {}
+        self._settling: list[tuple[Subscription, Settlement]] = []
 
     async def step(self) -> bool:
         """One round over every active subscription; whether anything was delivered or parked."""
         subscriptions = await store.runnable(self.pool, self.now())
         # Subscriptions at the same place share a round's bodies: each is signed, not encoded,
         # once per subscription.
-        self._bodies = {}
+        self._bodies, self._ready = {}, {}
         self._names, self._looked, self._lookups, self._pages = {}, set(), [], {}
+        self._mentions = {}
+        self._settling = []
         done = await asyncio.gather(*(self._serve(s) for s in subscriptions))
+        await self._settle()
         await self._trim(subscriptions)
         return any(done)
 
@@ -173,27 +186,41 @@ class Deliverer:
                 streams.setdefault(event.stream_id, []).append(event)
         await self._name([e for es in streams.values() for e in es])
         now = self.now()
-        gate = asyncio.Semaphore(STREAMS_AT_ONCE)
-
-        async def one_stream(events: list[RecordedEvent]) -> tuple[list[Queued], list[Attempt]]:
-            async with gate:
-                return await self._deliver_stream(subscription, events, events[0].stream_id in held)
-
-        results = await asyncio.gather(*(one_stream(es) for es in streams.values()))
-        parked = [q for r in results for q in r[0]]
-        attempts = [a for r in results for a in r[1]]
+        parked, attempts = await self._deliver_waves(subscription, list(streams.values()), held)
         succeeded = any(a.status_code is not None and a.status_code < 300 for a in attempts)
         failed = any(a.attempt == 1 and a.next_attempt_at is not None for a in attempts)
+        # Committed with the round's other batches, after every answer (see step).
+        self._settling.append(
+            (
+                subscription,
+                Settlement(
+                    subscription_id=subscription.id,
+                    cursor=page.checkpoint,
+                    parked=parked,
+                    attempts=attempts,
+                    succeeded_at=now if succeeded else None,
+                    failed=failed,
+                    now=now,
+                ),
+            )
+        )
+        return True
+
+    async def _settle(self) -> None:
+        """Commit the round's batches together: one statement each for every cursor, parked
+        delivery and attempt; then wake what waits behind targets that answer again."""
+        settling, self._settling = self._settling, []
+        if not settling:
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             if self.leases is not None:
                 await self.leases.fence(conn, LEASE)
-            await store.park(conn, subscription.id, parked)
-            await store.advance(
-                conn, subscription.id, page.checkpoint, now if succeeded else None, failed, now
-            )
-            await store.log_attempts(conn, subscription.id, attempts)
-        self._noted(subscription, len(attempts))
-        return True
+            await rounds.commit(conn, [s for _, s in settling])
+        for subscription, settled in settling:
+            self._noted(subscription, len(settled.attempts))
+            if settled.succeeded_at is not None and down(subscription):
+                # The target answers again: what waits behind its failures need not wait longer.
+                await store.wake(self.pool, subscription.id, settled.now)
 
     async def _page(self, cursor: Checkpoint) -> Page:
         """The batch after a cursor, read once per round whichever subscriptions ask."""
@@ -202,34 +229,31 @@ class Deliverer:
             read = self._pages[cursor] = asyncio.ensure_future(read_all(self.pool, cursor, BATCH))
         return await asyncio.shield(read)
 
-    async def _deliver_stream(
-        self, subscription: Subscription, events: Sequence[RecordedEvent], held: bool
+    async def _deliver_waves(
+        self, subscription: Subscription, streams: list[list[RecordedEvent]], held: set[UUID]
     ) -> tuple[list[Queued], list[Attempt]]:
-        """One stream's events in order; from the first failure on, they queue for a retry."""
+        """Each stream's events in order, in waves of one event per stream (pipelined); from a
+        stream's first failure on, its events queue for a retry. A held stream queues whole."""
         now = self.now()
+        parked = [waiting(e, now) for es in streams if es[0].stream_id in held for e in es]
+        going = [es for es in streams if es[0].stream_id not in held]
         attempts: list[Attempt] = []
-        for i, event in enumerate(events):
-            if held:
-                return [_waiting(e, now) for e in events[i:]], attempts
-            outcome = await self._send(subscription, event)
-            if outcome.ok:
-                attempts.append(_attempt(event, 1, now, outcome, None))
-                continue
-            next_at = now + store.retry_delay(0, self.jitter())
-            attempts.append(_attempt(event, 1, now, outcome, next_at))
-            first = Queued(
-                position=event.position,
-                transaction_id=event.transaction_id,
-                stream_id=event.stream_id,
-                attempts=1,
-                first_failed_at=now,
-                next_attempt_at=next_at,
-                last_status=outcome.status,
-                last_error=outcome.error,
-                dead_at=None,
-            )
-            return [first, *(_waiting(e, now) for e in events[i + 1 :])], attempts
-        return [], attempts
+        depth = 0
+        while going:
+            wave = [es[depth] for es in going]
+            outcomes = await self._send_all(subscription, wave)
+            still = []
+            for events, event, outcome in zip(going, wave, outcomes, strict=True):
+                if outcome.ok:
+                    attempts.append(attempt_of(event, 1, now, outcome, None))
+                    if depth + 1 < len(events):
+                        still.append(events)
+                    continue
+                queued, attempt = first_failure(event, outcome, now, self.jitter())
+                attempts.append(attempt)
+                parked += [queued, *(waiting(e, now) for e in events[depth + 1 :])]
+            going, depth = still, depth + 1
+        return parked, attempts
 
     async def _retry(self, subscription: Subscription) -> bool:
         """Retry each stream's oldest waiting delivery that is due, and its followers after it.
@@ -239,20 +263,73 @@ class Deliverer:
         """
         now = self.now()
         heads = await store.due_heads(self.pool, subscription.id, now, BATCH)
-        gate = asyncio.Semaphore(STREAMS_AT_ONCE)
-
-        async def drain(head: Queued) -> bool:
-            async with gate:
-                return await self._drain(subscription, head.stream_id, now)
-
-        answered = await asyncio.gather(*(drain(h) for h in heads))
-        if any(answered):
+        if not heads:
+            return await self._probe(subscription, now)
+        streams = [h.stream_id for h in heads]
+        rows = await store.streams_queue(self.pool, subscription.id, streams, BATCH * 4)
+        if await self._drain_waves(subscription, rows, now):
             await store.wake(self.pool, subscription.id, now)
-        return bool(heads)
+        return True
 
-    async def _drain(self, subscription: Subscription, stream_id: UUID, now: datetime) -> bool:
+    async def _drain_waves(
+        self, subscription: Subscription, rows: Sequence[Queued], now: datetime
+    ) -> bool:
+        """Send waiting deliveries of several streams (each stream's in order) in pipelined
+        waves of one per stream, until each stream's first failure; whether any went through."""
+        found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
+        await self._name(list(found.values()))
+        streams: dict[UUID, list[Queued]] = {}
+        done: list[int] = []
+        for queued in rows:
+            if queued.position in found:
+                streams.setdefault(queued.stream_id, []).append(queued)
+            else:  # gone from the log (an import replaced it): nothing to send
+                done.append(queued.position)
+        attempts: list[Attempt] = []
+        going, depth = list(streams.values()), 0
+        while going:
+            wave = [q[depth] for q in going]
+            outcomes = await self._send_all(subscription, [found[q.position] for q in wave])
+            still = []
+            for queue, queued, outcome in zip(going, wave, outcomes, strict=True):
+                event = found[queued.position]
+                if not outcome.ok:
+                    await self._failed_again(subscription, queued, event, outcome, now)
+                    continue
+                done.append(queued.position)
+                attempts.append(attempt_of(event, queued.attempts + 1, now, outcome, None))
+                if depth + 1 < len(queue):
+                    still.append(queue)
+            going, depth = still, depth + 1
+        await store.settle(self.pool, subscription.id, done, attempts, now)
+        self._noted(subscription, len(attempts))
+        return bool(attempts)
+
+    async def _probe(self, subscription: Subscription, now: datetime) -> bool:
+        """Try a failing target with its oldest waiting delivery, if a probe is due; once it
+        answers, everything waiting is due. A failed probe leaves the backoff as it was."""
+        since = subscription.failing_since
+        if since is None or not down(subscription):
+            return False
+        every = min(max((now - since) / 10, PROBE_EVERY[0]), PROBE_EVERY[1])
+        if now - max(since, self._probed.get(subscription.id, since)) < every:
+            return False
+        heads = await store.due_heads(
+            self.pool, subscription.id, datetime.max.replace(tzinfo=now.tzinfo), 1
+        )
+        if not heads:
+            return False
+        self._probed[subscription.id] = now
+        if await self._drain(subscription, heads[0].stream_id, now, probe=True):
+            await store.wake(self.pool, subscription.id, now)
+            return True
+        return False
+
+    async def _drain(
+        self, subscription: Subscription, stream_id: UUID, now: datetime, probe: bool = False
+    ) -> bool:
         """Send a stream's waiting deliveries in order, a chunk at a time, until one fails;
-        whether any went through."""
+        whether any went through. A probe's failure is logged but not rescheduled."""
         answered = False
         while rows := await store.stream_queue(self.pool, subscription.id, stream_id, CHUNK):
             found = {e.position: e for e in await events_at(self.pool, [r.position for r in rows])}
@@ -268,14 +345,30 @@ class Deliverer:
                 if not outcome.ok:
                     await store.settle(self.pool, subscription.id, done, attempts, now)
                     self._noted(subscription, len(attempts))
+                    if probe and not (answered or attempts):
+                        await self._probe_failed(subscription, queued, event, outcome, now)
+                        return False
                     await self._failed_again(subscription, queued, event, outcome, now)
                     return answered or bool(attempts)
                 done.append(queued.position)
-                attempts.append(_attempt(event, queued.attempts + 1, now, outcome, None))
+                attempts.append(attempt_of(event, queued.attempts + 1, now, outcome, None))
             await store.settle(self.pool, subscription.id, done, attempts, now)
             self._noted(subscription, len(attempts))
             answered = answered or bool(attempts)
         return answered
+
+    async def _probe_failed(
+        self,
+        subscription: Subscription,
+        queued: Queued,
+        event: RecordedEvent,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        """Log a failed probe; its delivery keeps the retry it had."""
+        attempt = attempt_of(event, queued.attempts + 1, now, outcome, queued.next_attempt_at)
+        await store.log_attempts(self.pool, subscription.id, [attempt])
+        self._noted(subscription, 1)
 
     async def _failed_again(
         self,
@@ -295,7 +388,7 @@ class Deliverer:
         await store.reschedule(
             self.pool, subscription.id, queued, now, next_at, outcome.status, outcome.error, dead
         )
-        attempt = _attempt(event, queued.attempts + 1, now, outcome, None if dead else next_at)
+        attempt = attempt_of(event, queued.attempts + 1, now, outcome, None if dead else next_at)
         await store.log_attempts(self.pool, subscription.id, [attempt])
         self._noted(subscription, 1)
         if dead:
@@ -318,20 +411,6 @@ class Deliverer:
             await store.set_status(self.pool, subscription.id, store.PAUSED, "failing")
             log.warning("paused subscription %s: its target kept failing", subscription.id)
 
-    async def _name(self, events: Sequence[RecordedEvent]) -> None:
-        """Look up the names these events mention that this round has not looked up yet: one
-        query for the batch. Only ids in events the subscriber receives are named."""
-        wanted = payload.mentioned_by(events) - self._looked
-        if wanted:
-            self._looked |= wanted
-            self._lookups.append(asyncio.ensure_future(self._look_up(wanted)))
-        # Subscriptions run concurrently: another's lookup may still be under way.
-        if self._lookups:
-            await asyncio.gather(*self._lookups)
-
-    async def _look_up(self, ids: set[UUID]) -> None:
-        self._names.update(await names_of_ids(self.pool, ids))
-
     async def _selects(self, subscription: Subscription, event: RecordedEvent) -> bool:
         only = subscription.filter
         return await receives(
@@ -343,51 +422,3 @@ class Deliverer:
             event.type,
             (event.actor, event.on_behalf_of),
         )
-
-    async def _send(self, subscription: Subscription, event: RecordedEvent) -> Outcome:
-        """Sign and post one event."""
-        body = self._bodies.get(event.position)
-        if body is None:
-            body = self._bodies[event.position] = payload.body(event, self.source, self._names)
-        message_id = payload.webhook_id(event)
-        timestamp = int(self.wall().timestamp())
-        headers = {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signatures(
-                subscription.keys(self.now()), message_id, timestamp, body
-            ),
-        }
-        outcome = await self.client.post(Target(subscription.target_url), headers, body)
-        webhook_attempted(outcome.ok)
-        return outcome
-
-
-def _waiting(event: RecordedEvent, now: datetime) -> Queued:
-    """An event queued behind its stream's failed delivery."""
-    return Queued(
-        position=event.position,
-        transaction_id=event.transaction_id,
-        stream_id=event.stream_id,
-        attempts=0,
-        first_failed_at=None,
-        next_attempt_at=now,
-        last_status=None,
-        last_error=None,
-        dead_at=None,
-    )
-
-
-def _attempt(
-    event: RecordedEvent, number: int, at: datetime, outcome: Outcome, next_at: datetime | None
-) -> Attempt:
-    return Attempt(
-        webhook_id=payload.webhook_id(event),
-        position=event.position,
-        attempt=number,
-        attempted_at=at,
-        status_code=outcome.status,
-        duration_ms=round(outcome.seconds * 1000, 3),
-        error=outcome.error,
-        next_attempt_at=next_at,
-    )

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 
 import msgspec
 
@@ -57,14 +58,31 @@ class Client:
         self.allow_private = allow_private
         self.user_agent = user_agent
         self._idle: dict[tuple[str, int, bool], list[Connection]] = {}
+        self._heads: dict[str, bytes] = {}
         self._tls = ssl.create_default_context()
 
-    async def post(self, target: Target, headers: dict[str, str], body: bytes) -> Outcome:
-        """POST body to the target; never raises for anything the network or receiver does."""
+    def head(self, target: Target) -> bytes:
+        """The start of every request to a target, up to its per-delivery header lines."""
+        # Kept per target: a busy round builds thousands of requests to the same few targets.
+        cached = self._heads.get(target.url)
+        if cached is None:
+            host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+            lines = [
+                f"POST {target.path} HTTP/1.1",
+                f"Host: {host}",
+                f"User-Agent: {self.user_agent}",
+                "Content-Type: application/json",
+            ]
+            cached = self._heads[target.url] = ("\r\n".join(lines) + "\r\n").encode()
+        return cached
+
+    async def post(self, target: Target, request: bytes) -> Outcome:
+        """Send one request (head() and the rest, as on the wire); never raises for anything
+        the network or receiver does."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                status = await self._exchange(target, headers, body)
+                status = await self._exchange(target, request)
         except TimeoutError:
             return Outcome(None, time.perf_counter() - started, f"no answer in {self.timeout} s")
         except RefusedAddress as refused:
@@ -74,12 +92,63 @@ class Client:
             return Outcome(None, time.perf_counter() - started, message)
         return Outcome(status, time.perf_counter() - started)
 
-    async def _exchange(self, target: Target, headers: dict[str, str], body: bytes) -> int:
+    async def post_all(self, target: Target, messages: Sequence[bytes]) -> list[Outcome]:
+        """Send each request to the target, pipelined on one connection (HTTP/1.1): one write
+        for them all and their answers read in order. Callers send at most one message per
+        stream at a time, so a failure leaves the others' order intact. Messages left
+        unanswered when the receiver closes the connection go again on a fresh one."""
+        outcomes: list[Outcome] = []
+        started = time.perf_counter()
+        while len(outcomes) < len(messages):
+            left = messages[len(outcomes) :]
+            try:
+                async with asyncio.timeout(self.timeout):
+                    answered = await self._pipeline(target, left, started)
+            except TimeoutError:
+                error = f"no answer in {self.timeout} s"
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            except RefusedAddress as refused:
+                error = f"refused: {refused}"
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            except (OSError, ValueError, asyncio.IncompleteReadError, ssl.SSLError) as failed:
+                error = f"{type(failed).__name__}: {failed}"[:500]
+                answered = [Outcome(None, time.perf_counter() - started, error)] * len(left)
+            outcomes += answered
+        return outcomes
+
+    async def _pipeline(
+        self, target: Target, messages: Sequence[bytes], started: float
+    ) -> list[Outcome]:
+        """Send every message, then read answers until all came or the connection ends (at
+        least one: an error before the first answer raises)."""
+        key = (target.host, target.port, target.tls)
+        idle = self._idle.setdefault(key, [])
+        conn = idle.pop() if idle else await self._connect(target)
+        answered: list[Outcome] = []
+        try:
+            conn.writer.write(b"".join(messages))
+            await conn.writer.drain()
+            reusable = True
+            while reusable and len(answered) < len(messages):
+                status, reusable = await self._answer(conn)
+                answered.append(Outcome(status, time.perf_counter() - started))
+        except BaseException as error:
+            conn.close()
+            if answered and isinstance(error, Exception):
+                return answered  # the rest go again on a fresh connection
+            raise
+        if reusable:
+            idle.append(conn)
+        else:
+            conn.close()
+        return answered
+
+    async def _exchange(self, target: Target, request: bytes) -> int:
         key = (target.host, target.port, target.tls)
         idle = self._idle.setdefault(key, [])
         conn = idle.pop() if idle else await self._connect(target)
         try:
-            status, reusable = await self._send(conn, target, headers, body)
+            status, reusable = await self._send(conn, request)
         except BaseException:
             conn.close()
             raise
@@ -115,38 +184,29 @@ class Client:
                 last = error
         raise last
 
-    async def _send(
-        self, conn: Connection, target: Target, headers: dict[str, str], body: bytes
-    ) -> tuple[int, bool]:
+    async def _send(self, conn: Connection, request: bytes) -> tuple[int, bool]:
         """One request and its answer: the status, and whether the connection can be reused."""
-        host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-        lines = [
-            f"POST {target.path} HTTP/1.1",
-            f"Host: {host}",
-            f"User-Agent: {self.user_agent}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(body)}",
-            *(f"{name}: {value}" for name, value in headers.items()),
-        ]
-        conn.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        conn.writer.write(request)
         await conn.writer.drain()
+        return await self._answer(conn)
+
+    async def _answer(self, conn: Connection) -> tuple[int, bool]:
+        """One answer's status, and whether the connection can be reused after it."""
         head = await conn.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
-            raise ValueError(f"not an HTTP answer: {status_line[:100]!r}")
-        status = int(parts[1])
-        fields = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            fields[name.strip().lower()] = value.strip()
-        length = fields.get("content-length")
-        keep = "close" not in fields.get("connection", "").lower() and parts[0] == "HTTP/1.1"
-        if length is not None and length.isdigit() and int(length) <= RESPONSE_LIMIT:
+        # Parsed as bytes, only the fields a delivery needs: every delivery reads an answer.
+        end = head.find(b"\r\n")
+        version, _, rest = head[:end].partition(b" ")
+        code = rest[:3]
+        if not version.startswith(b"HTTP/1.") or len(code) < 3 or not code.isdigit():
+            raise ValueError(f"not an HTTP answer: {head[:end][:100]!r}")
+        fields = head[end:].lower()
+        length = _field(fields, b"content-length")
+        keep = b"close" not in _field(fields, b"connection") and version == b"HTTP/1.1"
+        if length.isdigit() and int(length) <= RESPONSE_LIMIT:
             await conn.reader.readexactly(int(length))
-            return status, keep
+            return int(code), keep
         # No length, chunked, or too long: read no further, and start afresh next time.
-        return status, False
+        return int(code), False
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -155,3 +215,12 @@ class Client:
                 with contextlib.suppress(Exception):
                     conn.close()
         self._idle.clear()
+
+
+def _field(fields: bytes, name: bytes) -> bytes:
+    """A header's value (the last, if repeated) from an answer's lowercased header lines."""
+    start = fields.rfind(b"\r\n" + name + b":")
+    if start < 0:
+        return b""
+    start += len(name) + 3
+    return fields[start : fields.find(b"\r\n", start)].strip()

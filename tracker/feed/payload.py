@@ -86,17 +86,24 @@ def mentioned_by(events: Iterable[RecordedEvent]) -> set[UUID]:
     return {i for event in events for i in mentioned(event)}
 
 
-def feed_event(event: RecordedEvent, names: Mapping[str, str] | None = None) -> FeedEvent:
-    """The event as the log's readers see it, with the names of what it mentions."""
+def feed_event(
+    event: RecordedEvent, names: Mapping[str, str] | None = None, ids: set[UUID] | None = None
+) -> FeedEvent:
+    """The event as the log's readers see it, with the names of what it mentions (ids, if the
+    caller has them already)."""
     fields = msgspec.structs.asdict(event)
     fields["hash"] = event.hash.hex()
     known = names or {}
-    fields["names"] = {str(i): known[str(i)] for i in sorted(mentioned(event)) if str(i) in known}
+    keys = [str(i) for i in sorted(mentioned(event) if ids is None else ids)]
+    fields["names"] = {key: known[key] for key in keys if key in known}
     return FeedEvent(**fields)
 
 
 def cloud_event(
-    event: RecordedEvent, source: str, names: Mapping[str, str] | None = None
+    event: RecordedEvent,
+    source: str,
+    names: Mapping[str, str] | None = None,
+    ids: set[UUID] | None = None,
 ) -> CloudEvent:
     """The event wrapped as a CloudEvent from this log (source is its origin)."""
     return CloudEvent(
@@ -107,13 +114,18 @@ def cloud_event(
         subject=str(event.stream_id),
         time=event.recorded_at,
         datacontenttype="application/json",
-        data=feed_event(event, names),
+        data=feed_event(event, names, ids),
     )
 
 
-def body(event: RecordedEvent, source: str, names: Mapping[str, str] | None = None) -> bytes:
+def body(
+    event: RecordedEvent,
+    source: str,
+    names: Mapping[str, str] | None = None,
+    ids: set[UUID] | None = None,
+) -> bytes:
     """The delivery's body as sent and signed."""
-    return msgspec.json.encode(cloud_event(event, source, names))
+    return msgspec.json.encode(cloud_event(event, source, names, ids))
 
 
 def stream_of(subject: str) -> UUID:

@@ -107,13 +107,6 @@ UPDATE subscriptions SET previous_secret = secret, previous_until = $3, secret =
     version = version + 1
 WHERE id = $1 RETURNING {COLUMNS}
 """
-ADVANCE = """
-UPDATE subscriptions SET transaction_id = $2::xid8, position = $3,
-    last_success_at = coalesce($4, last_success_at),
-    failing_since = CASE WHEN $4::timestamptz IS NOT NULL AND NOT $5 THEN NULL
-                         ELSE coalesce(failing_since, $6) END
-WHERE id = $1
-"""
 SUCCEEDED = """
 UPDATE subscriptions SET last_success_at = $2, failing_since = NULL WHERE id = $1
 """
@@ -122,14 +115,6 @@ UPDATE subscriptions SET failing_since = coalesce(failing_since, $2) WHERE id = 
 """
 HELD_STREAMS = """
 SELECT DISTINCT stream_id FROM subscription_queue WHERE subscription_id = $1 AND dead_at IS NULL
-"""
-PARK = """
-INSERT INTO subscription_queue (subscription_id, transaction_id, position, stream_id, attempts,
-    first_failed_at, next_attempt_at, last_status, last_error)
-SELECT $1, t, p, s, a, f, n, st, e
-FROM unnest($2::xid8[], $3::bigint[], $4::uuid[], $5::int[], $6::timestamptz[],
-            $7::timestamptz[], $8::int[], $9::text[]) AS x(t, p, s, a, f, n, st, e)
-ON CONFLICT DO NOTHING
 """
 QUEUE_COLUMNS = """position, transaction_id, stream_id, attempts, first_failed_at,
 next_attempt_at, last_status, last_error, dead_at"""
@@ -144,6 +129,11 @@ SELECT {QUEUE_COLUMNS} FROM (
 STREAM_QUEUE = f"""
 SELECT {QUEUE_COLUMNS} FROM subscription_queue
 WHERE subscription_id = $1 AND stream_id = $2 AND dead_at IS NULL
+ORDER BY transaction_id, position LIMIT $3
+"""
+STREAMS_QUEUE = f"""
+SELECT {QUEUE_COLUMNS} FROM subscription_queue
+WHERE subscription_id = $1 AND stream_id = ANY($2::uuid[]) AND dead_at IS NULL
 ORDER BY transaction_id, position LIMIT $3
 """
 WAKE = """
@@ -308,44 +298,6 @@ async def held_streams(db: Executor, subscription_id: UUID) -> set[UUID]:
     return {r[0] for r in await db.fetch(HELD_STREAMS, subscription_id)}
 
 
-async def park(db: Connection, subscription_id: UUID, rows: Sequence[Queued]) -> None:
-    """Queue deliveries for a retry, in the batch's transaction."""
-    if not rows:
-        return
-    await db.execute(
-        PARK,
-        subscription_id,
-        [r.transaction_id for r in rows],
-        [r.position for r in rows],
-        [r.stream_id for r in rows],
-        [r.attempts for r in rows],
-        [r.first_failed_at for r in rows],
-        [r.next_attempt_at for r in rows],
-        [r.last_status for r in rows],
-        [r.last_error for r in rows],
-    )
-
-
-async def advance(
-    db: Connection,
-    subscription_id: UUID,
-    cursor: Checkpoint,
-    succeeded_at: datetime | None,
-    failed: bool,
-    now: datetime,
-) -> None:
-    """Move the cursor past a batch, and note whether the target answered."""
-    await db.execute(
-        ADVANCE,
-        subscription_id,
-        cursor.transaction_id,
-        cursor.position,
-        succeeded_at,
-        failed,
-        now if failed else None,
-    )
-
-
 async def log_attempts(db: Executor, subscription_id: UUID, attempts: Sequence[Attempt]) -> None:
     """Append attempts to the delivery log."""
     if not attempts:
@@ -374,6 +326,14 @@ async def stream_queue(
 ) -> list[Queued]:
     """The oldest waiting deliveries of one stream, in order."""
     return [_queued(r) for r in await db.fetch(STREAM_QUEUE, subscription_id, stream_id, limit)]
+
+
+async def streams_queue(
+    db: Executor, subscription_id: UUID, stream_ids: Sequence[UUID], limit: int
+) -> list[Queued]:
+    """The oldest waiting deliveries of some streams, in order (each stream's oldest first)."""
+    rows = await db.fetch(STREAMS_QUEUE, subscription_id, list(stream_ids), limit)
+    return [_queued(r) for r in rows]
 
 
 async def settle(

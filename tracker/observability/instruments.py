@@ -49,9 +49,7 @@ def runner_retried() -> None:
     COUNTS.runner_retries += 1
 
 
-def webhook_attempted(ok: bool) -> None:
-    """Count one webhook delivery attempt: answered 2xx, or failed."""
-    if ok:
-        COUNTS.webhooks_delivered += 1
-    else:
-        COUNTS.webhooks_failed += 1
+def webhook_attempted(delivered: int, failed: int) -> None:
+    """Count webhook delivery attempts: those answered 2xx, and those that failed."""
+    COUNTS.webhooks_delivered += delivered
+    COUNTS.webhooks_failed += failed
