@@ -2,12 +2,12 @@
 backoff, then dead-lettered; one deliverer at a time, under a lease like the projections'.
 
 A batch is delivered before its cursor moves: the cursor and the retry queue commit together
-after the receiver's answers (every subscription's batch of a round in one transaction), so a deliverer killed mid-batch sends the batch again (with the
-same webhook-ids) and loses nothing. A batch goes out in waves of one event per stream, each
-wave pipelined over a few kept-alive connections (one write for many deliveries: on a busy
-loopback the system calls cost more than the rest of a delivery), so each stream's events go one
-after another; a failed delivery parks itself and its stream's later events in the queue,
-holding back that stream alone.
+after the receiver's answers (every subscription's batch of a round in one transaction), so a
+deliverer killed mid-batch sends the batch again (with the same webhook-ids) and loses nothing.
+A batch goes out in waves of one event per stream, each wave pipelined over a few kept-alive
+connections (one write for many deliveries: on a busy loopback the system calls cost more than
+the rest of a delivery), so each stream's events go one after another; a failed delivery parks
+itself and its stream's later events in the queue, holding back that stream alone.
 """
 
 from __future__ import annotations
