@@ -36,9 +36,12 @@ WITH m AS (
     WHERE c.forum_id = m.forum_id AND c.created_at < m.starts_at
       AND c.meeting_id IS DISTINCT FROM m.meeting_id
     UNION
-    SELECT pc.commitment_id, pc.created_at FROM purpose_commitments pc, m
-    WHERE pc.purpose_id IN (SELECT p.purpose_id FROM purposes p WHERE p.forum_id = m.forum_id)
-      AND pc.created_at < m.starts_at AND pc.meeting_id IS DISTINCT FROM m.meeting_id
+    -- Joined purpose by purpose, so each is read by its own range of the key, live or past
+    -- (as a filter, the past's rows were read whole: 0.3 s a view).
+    SELECT pc.commitment_id, pc.created_at
+    FROM m JOIN purposes p ON p.forum_id = m.forum_id
+    JOIN purpose_commitments pc ON pc.purpose_id = p.purpose_id AND pc.created_at < m.starts_at
+    WHERE pc.meeting_id IS DISTINCT FROM m.meeting_id
 ), grouped AS (
     SELECT s.commitment_id, s.created_at,
         CASE
