@@ -58,6 +58,7 @@ async def test_a_pool_carries_its_roles_limits(fault_url: str, fault_pool: async
             assert await conn.fetchval("SHOW idle_in_transaction_session_timeout") == "11s"
             # Short statements are never held up compiling themselves.
             assert await conn.fetchval("SHOW jit") == "off"
+            assert await conn.fetchval("SHOW random_page_cost") == "1.1"
     finally:
         await pool.close()
     # A name given in the URL is the operator's choice, and wins.
