@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from tracker.eventstore import RecordedEvent
 from tracker.feed import payload, store
 from tracker.feed.outbound import Outcome
@@ -53,18 +55,12 @@ def first_failure(
 ) -> tuple[Queued, Attempt]:
     """A delivery that failed its first attempt: its place in the queue, and the attempt."""
     next_at = now + store.retry_delay(0, jitter)
-    attempt = attempt_of(event, 1, now, outcome, next_at)
-    return (
-        Queued(
-            position=event.position,
-            transaction_id=event.transaction_id,
-            stream_id=event.stream_id,
-            attempts=1,
-            first_failed_at=now,
-            next_attempt_at=next_at,
-            last_status=outcome.status,
-            last_error=outcome.error,
-            dead_at=None,
-        ),
-        attempt,
+    queued = msgspec.structs.replace(
+        waiting(event, now),
+        attempts=1,
+        first_failed_at=now,
+        next_attempt_at=next_at,
+        last_status=outcome.status,
+        last_error=outcome.error,
     )
+    return queued, attempt_of(event, 1, now, outcome, next_at)
